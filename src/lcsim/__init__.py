@@ -1,0 +1,14 @@
+"""lcsim: agent-based simulation of convener withdrawal in multi-sector learning communities."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .model import LearningCommunity
+from .parameters import SCHEMA, ParameterError
+from .simulation import SimulationResult, simulate
+
+try:
+    __version__ = version("lcsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["SCHEMA", "LearningCommunity", "ParameterError", "SimulationResult", "__version__", "simulate"]

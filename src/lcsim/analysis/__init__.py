@@ -1,0 +1,1 @@
+"""From runs to answers: figures, survival statistics, sensitivity, reports."""

@@ -1,0 +1,124 @@
+"""`lcsim run`, `lcsim params`, `lcsim scenarios`: one community, and what can be set."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import textwrap
+from pathlib import Path
+
+from ..parameters import SCHEMA
+from ..scenarios import describe, names
+from .options import add_model_options, output_dir, resolved_params
+
+ORDER = 10
+
+
+def register(sub) -> None:
+    run = sub.add_parser("run", help="run one community and write its trajectory, summary and figure")
+    add_model_options(run)
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    run.add_argument("--months", type=int, help="simulated horizon in months")
+    run.add_argument("--exit-strategy", choices=SCHEMA["exit_strategy"].choices, help="how the convener withdraws")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: out/run-SCENARIO-seedN)")
+    run.set_defaults(handler=cmd_run)
+
+    params = sub.add_parser("params", help="list the model's parameters: default, range, unit, meaning, source")
+    params.add_argument("--markdown", action="store_true", help="print a Markdown table (as in docs/model.md)")
+    params.set_defaults(handler=cmd_params)
+
+    scen = sub.add_parser("scenarios", help="list the named scenarios and what they set")
+    scen.set_defaults(handler=cmd_scenarios)
+
+
+def cmd_run(args) -> int:
+    from ..simulation import simulate
+
+    params = resolved_params(args, months=args.months, exit_strategy=args.exit_strategy)
+    out = output_dir(args.out, f"out/run-{args.scenario}-seed{args.seed}")
+    result = simulate(seed=args.seed, **params)
+    print(summary_text(result, args.scenario))
+    write_run(result, out, args.scenario)
+    print(f"\nwrote {out}/monthly.csv, summary.json, trajectories.png")
+    return 0
+
+
+def summary_text(result, scenario: str) -> str:
+    s, p = result.summary, result.params
+    fate = ("still meeting at month %d" % p["months"]) if s["survived"] else (
+        "dissolved at month %d" % s["dissolved_month"])
+    lines = [
+        f"scenario {scenario}, seed {result.seed}: {p['n_members']} members, {p['exit_strategy']} "
+        f"at month {p['exit_month']}, control {p['control']:g}, digital channel {'on' if p['digital_channel'] else 'off'}",
+        f"  survived:            {'yes' if s['survived'] else 'no'} ({fate}; "
+        f"{s['months_alive_after_exit']} months alive after exit{', censored' if s['censored'] else ''})",
+        f"  active members:      {s['active_members']} (peak {s['peak_members']})",
+        f"  local leaders:       {s['leaders']} now, {s['leaders_ever']} ever",
+        f"  meetings:            {s['meetings']} ({s['meetings_after_exit']} after exit), "
+        f"{s['local_hosting_share']:.0%} hosted locally",
+        f"  ties:                {s['ties']} ({s['cross_sector_share']:.0%} cross-sector, density {s['density']:.3f})",
+        f"  replications:        {s['replications']}",
+    ]
+    return "\n".join(lines)
+
+
+def write_run(result, out: Path, scenario: str) -> None:
+    """Write the monthly table, summary and figure; each file appears whole or not at all."""
+    from ..analysis.trajectories import trajectory_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"scenario": scenario, "seed": result.seed, "summary": result.summary, "params": result.params}
+    _atomic(out / "monthly.csv", lambda path: result.monthly.to_csv(path, index=False))
+    _atomic(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
+    fig = trajectory_figure(result.monthly, result.params["exit_month"],
+                            f"{scenario}: {result.params['exit_strategy']} at month {result.params['exit_month']}, seed {result.seed}")
+    _atomic(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
+
+
+def _atomic(target: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def cmd_params(args) -> int:
+    print(params_table(markdown=args.markdown))
+    return 0
+
+
+def params_table(markdown: bool = False) -> str:
+    rows = [(p.name, _show(p.default), p.range_text, p.unit, p.meaning, p.source) for p in SCHEMA.values()]
+    head = ("name", "default", "range", "unit", "meaning", "source")
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(f"`{r[0]}`" if k == 0 else r[k] for k in range(len(r))) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(r[k])) for r in rows + [head]) for k in range(4)]
+    out = []
+    for r in [head] + rows:
+        fixed = "  ".join(str(r[k]).ljust(widths[k]) for k in range(4))
+        out.append(f"{fixed}  {r[4]}")
+        if r is not head:
+            out.append(" " * (sum(widths) + 8) + f"  source: {r[5]}")
+    return "\n".join(out)
+
+
+def _show(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def cmd_scenarios(args) -> int:
+    for name in names():
+        s = describe(name)
+        print(f"{name}: {s['title']}")
+        print(textwrap.indent(textwrap.fill(" ".join(s["description"].split()), 92), "    "))
+        sets = ", ".join(f"{k}={_show(v)}" for k, v in s["params"].items()) or "(the defaults)"
+        print(textwrap.indent(textwrap.fill("sets: " + sets, 92), "    "))
+        print()
+    return 0

@@ -1,0 +1,150 @@
+"""The agents: member organisations and the convener.
+
+Members' state lives in the model's `MemberTable` arrays so that the monthly rules run
+vectorised over the whole community; a `Member` agent is the face of one row: what users,
+the app and `mesa.batch_run` see. The convener is a single agent with plain methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Agent
+
+from ..parameters import SECTORS
+from .exits import ExitPlan
+
+
+class Member(Agent):
+    """One organisation (a CSO, business, academic group or government office)."""
+
+    def __init__(self, model, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def _table(self):
+        return self.model.members
+
+    @property
+    def sector(self) -> str:
+        return SECTORS[self._table.sector[self.row]]
+
+    @property
+    def assets(self) -> np.ndarray:
+        """Shares of field knowledge, funding, evidence and policy access it brings."""
+        return self._table.assets[self.row].copy()
+
+    @property
+    def interests(self) -> np.ndarray:
+        return self._table.interests[self.row].copy()
+
+    @property
+    def engagement(self) -> float:
+        return float(self._table.engagement[self.row])
+
+    @property
+    def capacity(self) -> float:
+        return float(self._table.capacity[self.row])
+
+    @property
+    def leadership_propensity(self) -> float:
+        return float(self._table.propensity[self.row])
+
+    @property
+    def role(self) -> str:
+        return "local leader" if self._table.leader[self.row] else "member"
+
+    @property
+    def active(self) -> bool:
+        return bool(self._table.active[self.row])
+
+    @property
+    def joined_month(self) -> int:
+        return int(self._table.joined[self.row])
+
+
+class Convener(Agent):
+    """The implementing organisation that convenes the community and, one day, leaves.
+
+    Each of its functions scales with `intensity` (the exit schedule). `control` is its style:
+    the share of hosting and agenda it keeps for itself. Handing over (phase_over) lowers the
+    control it exercises and turns its effort to developing leaders.
+    """
+
+    def __init__(self, model, plan: ExitPlan, control: float, brokering: float, resource_sharing: float) -> None:
+        super().__init__(model)
+        self.plan = plan
+        self.control = control
+        self.brokering = brokering
+        self.resource_sharing = resource_sharing
+        rng = model.rng
+        # The programme's own priorities: what the agenda drifts to when the convener sets it.
+        self.priorities = rng.dirichlet(np.full(model.members.interests.shape[1], 0.5))
+        self.intensity = plan.intensity(0)
+        self.handover = plan.handover(0)
+
+    @property
+    def present(self) -> bool:
+        return self.intensity > 0.0
+
+    @property
+    def control_exercised(self) -> float:
+        """Control it actually exercises this month: its style, less what it has handed over."""
+        return self.control * (1.0 - self.handover)
+
+    def act(self, month: int) -> None:
+        self.intensity = self.plan.intensity(month)
+        self.handover = self.plan.handover(month)
+
+    def step_back(self, strategy: str, month: int) -> None:
+        """Switch to `strategy` from `month` on (the trainer's "convener steps back now")."""
+        transition = self.plan.transition_months
+        exit_month = month if strategy in ("phase_out", "stay") else month + transition
+        self.plan = ExitPlan(strategy, exit_month, transition)
+        self.act(month)
+
+    # -- hosting ------------------------------------------------------------------------------
+    def offers_hosting(self, rng) -> bool:
+        """Does it let a local leader host this meeting? Less often the more control it keeps."""
+        return rng.random() >= self.control_exercised
+
+    def hosts(self, rng) -> bool:
+        return rng.random() < self.intensity
+
+    def attendance_subsidy(self) -> float:
+        """Share of members' attendance cost it covers at its own meetings (venue, travel)."""
+        return 0.5 * self.intensity
+
+    # -- agenda -------------------------------------------------------------------------------
+    def agenda(self, members_agenda: np.ndarray) -> np.ndarray:
+        """The meeting's topics: its own priorities, in proportion to its control, else the members'."""
+        k = self.control_exercised
+        return k * self.priorities + (1.0 - k) * members_agenda
+
+    # -- brokering ------------------------------------------------------------------------------
+    def introductions(self, attendees: np.ndarray, sectors: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Introduce attendees to attendees of other sectors they may not know."""
+        n = len(attendees)
+        count = rng.poisson(self.brokering * self.intensity * n) if n > 1 else 0
+        if count == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        i = attendees[rng.integers(0, n, count)]
+        j = attendees[rng.integers(0, n, count)]
+        # Re-draw partners from the same sector once; the convener looks for a different one.
+        same = sectors[i] == sectors[j]
+        j[same] = attendees[rng.integers(0, n, int(same.sum()))]
+        keep = sectors[i] != sectors[j]
+        return i[keep], j[keep]
+
+    # -- resources and leader development -------------------------------------------------------
+    def resources(self) -> float:
+        """Capacity support it gives each active member this month."""
+        return 0.03 * self.resource_sharing * self.intensity
+
+    def crowding_out(self) -> float:
+        """How much its presence keeps members from stepping up (tight control crowds leaders out)."""
+        return self.control_exercised * self.intensity
+
+    def leader_development(self) -> float:
+        """Multiplier on leader emergence: handing over means actively developing leaders."""
+        return 1.0 + 4.0 * self.handover * self.intensity

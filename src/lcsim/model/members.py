@@ -1,0 +1,131 @@
+"""The members' state, one row per organisation, and their monthly rules, vectorised.
+
+Rows are never reused: a member who leaves keeps its row with `active = False`, so an
+index names the same organisation for the whole run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..parameters import SECTORS
+
+N_ASSETS = 4  # field knowledge, funding, evidence/research, policy access
+N_TOPICS = 4  # the community's possible agenda topics
+# Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
+# academia in evidence, government in policy access (assumption after DESIGN.md s.2).
+_PROFILES = np.eye(len(SECTORS), N_ASSETS)
+
+ENGAGEMENT_RATE = 0.2  # how fast engagement follows experienced value (assumption)
+LEARNING_RATE = 0.05  # capacity gained from a fully relevant meeting (assumption)
+CAPACITY_EROSION = 0.01  # monthly loss of capacity (staff turnover; assumption)
+READY_ENGAGEMENT = 0.4  # engagement a member needs before it can step up as a leader (assumption)
+LEADER_QUITS_BELOW = 0.25  # a leader whose engagement falls below this steps down (assumption)
+LEAVES_BELOW = 0.1  # members below this engagement may leave ...
+LEAVE_CHANCE = 0.3  # ... with this chance each month (assumption)
+
+
+class MemberTable:
+    def __init__(self) -> None:
+        self.sector = np.empty(0, np.int64)
+        self.assets = np.empty((0, N_ASSETS))
+        self.interests = np.empty((0, N_TOPICS))
+        self.engagement = np.empty(0)
+        self.capacity = np.empty(0)
+        self.propensity = np.empty(0)
+        self.leader = np.empty(0, bool)
+        self.active = np.empty(0, bool)
+        self.joined = np.empty(0, np.int64)
+        self.replicated = np.empty(0, bool)
+
+    def __len__(self) -> int:
+        return len(self.sector)
+
+    # -- who they are ------------------------------------------------------------------------
+    def add(self, n: int, p: dict, rng, month: int) -> np.ndarray:
+        """Draw `n` new organisations; return their row indices."""
+        others = (1.0 - p["cso_share"]) / 3.0
+        sector = rng.choice(len(SECTORS), size=n, p=[p["cso_share"], others, others, others])
+        d = p["complementarity"]
+        # Complementary differences: each sector leans to its own asset kind, by `complementarity`.
+        leaning = (1.0 - d) / N_ASSETS + d * _PROFILES[sector]
+        assets = 0.8 * leaning + 0.2 * rng.dirichlet(np.full(N_ASSETS, 2.0), size=n)
+        interests = rng.dirichlet(np.full(N_TOPICS, 0.5), size=n)
+        mean_e = p["initial_engagement"]
+        # Beta(a, 4) with mean `initial_engagement`.
+        engagement = rng.beta(4.0 * mean_e / (1.0 - mean_e), 4.0, size=n) if mean_e < 1 else np.ones(n)
+        capacity = rng.beta(2.0, 4.0, size=n)
+        # Heavy-tailed: a few members carry most of the initiative (van Mierlo 2014).
+        propensity = rng.beta(0.4, 3.0, size=n)
+
+        start = len(self)
+        self.sector = np.concatenate([self.sector, sector])
+        self.assets = np.concatenate([self.assets, assets])
+        self.interests = np.concatenate([self.interests, interests])
+        self.engagement = np.concatenate([self.engagement, engagement])
+        self.capacity = np.concatenate([self.capacity, capacity])
+        self.propensity = np.concatenate([self.propensity, propensity])
+        self.leader = np.concatenate([self.leader, np.zeros(n, bool)])
+        self.active = np.concatenate([self.active, np.ones(n, bool)])
+        self.joined = np.concatenate([self.joined, np.full(n, month)])
+        self.replicated = np.concatenate([self.replicated, np.zeros(n, bool)])
+        return np.arange(start, start + n)
+
+    def complementarity(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """How much two members' assets differ, 0-1: the value of what each lacks and the other has."""
+        return 0.5 * np.abs(self.assets[i] - self.assets[j]).sum(axis=1)
+
+    def agenda(self) -> np.ndarray:
+        """What the members, weighted by engagement, want to talk about."""
+        w = self.engagement * self.active
+        total = w.sum()
+        return (w @ self.interests) / total if total > 0 else np.full(N_TOPICS, 1.0 / N_TOPICS)
+
+    def fit(self, agenda: np.ndarray) -> np.ndarray:
+        """How well the agenda serves each member (cosine similarity, 0-1)."""
+        norms = np.linalg.norm(self.interests, axis=1) * np.linalg.norm(agenda)
+        return (self.interests @ agenda) / np.maximum(norms, 1e-12)
+
+    # -- the monthly rules -------------------------------------------------------------------
+    def attend(self, cost: float, rng) -> np.ndarray:
+        """Boolean mask of members who come: likelier the more engaged, less likely the dearer."""
+        p = self.engagement * (1.0 - cost) * self.active
+        return rng.random(len(self)) < p
+
+    def update_engagement(self, value: np.ndarray) -> None:
+        """Engagement moves toward experienced value relative to an aspiration level (in `value`)."""
+        self.engagement = np.clip(self.engagement + ENGAGEMENT_RATE * value, 0.0, 1.0)
+
+    def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
+        """Members learn at relevant meetings and from the convener's resources; capacity erodes."""
+        gain = LEARNING_RATE * attended * fit + support
+        c = self.capacity
+        self.capacity = np.clip(c + gain * (1.0 - c) - CAPACITY_EROSION * c, 0.0, 1.0) * self.active
+
+    def emerge_leaders(self, rate: float, centrality: np.ndarray, rng) -> np.ndarray:
+        """Some ready members step up: the likelier, the higher their propensity, capacity and centrality."""
+        ready = self.active & ~self.leader & (self.engagement >= READY_ENGAGEMENT)
+        hazard = rate * self.propensity * self.capacity * (0.5 + 0.5 * centrality)
+        new = ready & (rng.random(len(self)) < hazard)
+        self.leader |= new
+        return np.flatnonzero(new)
+
+    def burn_out(self, rate: float, hosted: int | None, rng) -> None:
+        """Leaders step down by chance (more after hosting) or when their own engagement fades."""
+        hazard = np.full(len(self), rate)
+        if hosted is not None:
+            hazard[hosted] = min(1.0, 3.0 * rate)
+        out = self.leader & ((rng.random(len(self)) < hazard) | (self.engagement < LEADER_QUITS_BELOW))
+        self.leader &= ~out
+        self.engagement[out] *= 0.7  # stepping down costs some enthusiasm (assumption)
+
+    def leave(self, rng) -> np.ndarray:
+        """Members whose engagement has faded may leave; return a mask of those who did."""
+        gone = self.active & (self.engagement < LEAVES_BELOW) & (rng.random(len(self)) < LEAVE_CHANCE)
+        self.active &= ~gone
+        self.leader &= ~gone
+        return gone
+
+    def host_readiness(self) -> np.ndarray:
+        """Chance per month that each leader hosts a meeting that is due."""
+        return self.leader * self.capacity * self.engagement

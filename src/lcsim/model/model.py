@@ -1,0 +1,272 @@
+"""LearningCommunity: the world and its monthly step."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from mesa import DataCollector, Model
+
+from ..parameters import check_params
+from .agents import Convener, Member
+from .exits import ExitPlan
+from .members import MemberTable
+from .outcomes import REPORTED, month_record
+from .ties import Ties
+
+DIGITAL_COST = 0.25  # share of the attendance cost an online meeting costs (assumption)
+DIGITAL_TURNOUT = 0.5  # share of would-be attendees who take part online (assumption; van Mierlo 2014)
+HOSTING_LEARNING = 0.1  # capacity a leader gains by hosting a meeting (assumption)
+OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (after Cottica et al.)
+DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption; the case's channel was a fallback)
+INITIAL_ACQUAINTANCE = 0.2  # strength of the few ties members bring (they "had limited experience collaborating")
+ENCOUNTERS = 2  # chance encounters per attendee per meeting (assumption)
+REPLICATION_CAPACITY = 0.6  # a leader needs this capacity, engagement and ...
+REPLICATION_DEGREE = 5  # ... this many ties to start a new community (assumption)
+
+
+class LearningCommunity(Model):
+    """A multi-sector learning community, convened until the convener steps back.
+
+    Build it with the parameters of `lcsim params` (or a named `scenario`) and an `rng`;
+    one `step()` is one month. Works under `mesa.batch_run`.
+    """
+
+    def __init__(self, rng=None, scenario: str | None = None, **params) -> None:
+        super().__init__(rng=rng)
+        from ..scenarios import scenario_params  # late import: scenarios read the schema too
+
+        base = scenario_params(scenario) if scenario else None
+        self.p = p = check_params(params, base)
+        self.scenario_name = scenario or "default"
+        self.month = 0
+        self.quorum = max(3, math.ceil(p["quorum"] * p["n_members"]))
+
+        self.members = MemberTable()
+        self.ties = Ties()
+        rows = self.members.add(p["n_members"], p, self.rng, month=0)
+        self.member_agents: dict[int, Member] = {int(r): Member(self, int(r)) for r in rows}
+        self._seed_acquaintances(rows)
+        plan = ExitPlan(p["exit_strategy"], p["exit_month"], p["transition_months"])
+        self.convener = Convener(self, plan, p["control"], p["brokering"], p["resource_sharing"])
+
+        self.last_meeting = 0  # month of the last meeting held (month 0: the launch)
+        self.last_quorate = 0
+        self.dissolved_month: int | None = None
+        self.meetings = {"convener": 0, "leader": 0, "digital": 0}
+        self.replications = 0
+        self.leaders_ever: set[int] = set()
+        self.records: list[dict] = []
+        self.datacollector = DataCollector(
+            model_reporters={name: (lambda m, name=name: m.records[-1][name]) for name in REPORTED})
+        self._record(host=None, attended=np.zeros(len(self.members), bool), quorate=False, joined=0, left=0)
+
+    # -- the monthly step ---------------------------------------------------------------------
+    def step(self) -> None:
+        self.month += 1
+        rng, p, members = self.rng, self.p, self.members
+        self.convener.act(self.month)
+
+        host = self._choose_host()
+        attended = np.zeros(len(members), bool)
+        fit = np.zeros(len(members))
+        cost = 0.0
+        quorate = False
+        if host is not None:
+            attended, fit, cost = self._hold_meeting(host)
+            quorate = attended.sum() >= self.quorum
+            if quorate:
+                self.last_quorate = self.month
+
+        venue = DIGITAL_TIES if host == "digital" else 1.0
+        tie_value = 1.0 - np.exp(-self.ties.per_member(len(members), self.ties.strength * self.ties.value))
+        # Value this month: access to complementary partners through ties, plus a meeting that fits.
+        value = p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
+        value += OUTREACH * self.convener.intensity
+        members.update_engagement(value - p["aspiration"])
+        self.ties.decay(p["tie_decay"])
+        members.grow_capacity(attended, fit, self.convener.resources())
+
+        self._leadership(host)
+        left = self._turnover_out()
+        self._check_alive()
+        joined = self._turnover_in()
+        self._replicate()
+        self._record(host, attended, quorate, joined, left)
+        self.datacollector.collect(self)
+        if self.month >= p["months"]:
+            self.running = False
+
+    # -- meetings -----------------------------------------------------------------------------
+    def _choose_host(self) -> str | int | None:
+        """Who hosts the meeting, if one is due: "convener", a leader's row, "digital", or None."""
+        if self.dissolved_month is not None or self.month - self.last_meeting < self.p["meeting_interval"]:
+            return None
+        convener, rng = self.convener, self.rng
+        # A present convener first decides whether to leave the meeting to local leaders; a convener
+        # that is tapering off (or gone) leaves the space, and leaders may fill it.
+        if convener.present and not (self.members.leader.any() and convener.offers_hosting(rng)):
+            if convener.hosts(rng):
+                return "convener"
+        leader = self._volunteer()
+        if leader is not None:
+            return leader
+        if self.p["digital_channel"] and convener.plan.withdrawing(self.month):
+            active = self.members.active
+            # The channel carries a meeting when members care enough to show up online.
+            if active.any() and rng.random() < self.members.engagement[active].mean():
+                return "digital"
+        return None
+
+    def _volunteer(self) -> int | None:
+        ready = self.members.host_readiness()
+        volunteers = np.flatnonzero(self.rng.random(len(ready)) < ready)
+        return int(self.rng.choice(volunteers)) if len(volunteers) else None
+
+    def _hold_meeting(self, host) -> tuple[np.ndarray, np.ndarray, float]:
+        members, p, rng = self.members, self.p, self.rng
+        self.last_meeting = self.month
+        members_agenda = members.agenda()
+        if host == "convener":
+            cost = p["attendance_cost"] * (1.0 - self.convener.attendance_subsidy())
+            agenda = self.convener.agenda(members_agenda)
+        elif host == "digital":
+            cost = p["attendance_cost"] * DIGITAL_COST
+            agenda = members_agenda
+        else:  # a local leader sets the agenda half to its own interests
+            cost = p["attendance_cost"]
+            agenda = 0.5 * members.interests[host] + 0.5 * members_agenda
+        self.meetings["convener" if host == "convener" else "digital" if host == "digital" else "leader"] += 1
+        attended = members.attend(cost, rng)
+        if host == "digital":  # most members of an online channel read along without taking part
+            attended &= rng.random(len(attended)) < DIGITAL_TURNOUT
+        if not isinstance(host, str):
+            attended[host] = True
+            # Hosting is learning by doing: the host's capacity grows (assumption).
+            members.capacity[host] += HOSTING_LEARNING * (1.0 - members.capacity[host])
+        fit = members.fit(agenda)
+        self._interact(attended, fit, DIGITAL_TIES if host == "digital" else 1.0, host == "convener")
+        return attended, fit, cost
+
+    def _interact(self, attended, fit, venue, brokered) -> None:
+        """Attendees renew ties with those they know, meet strangers and friends of friends, and are introduced."""
+        members, ties, p, rng = self.members, self.ties, self.p, self.rng
+        people = np.flatnonzero(attended)
+        if len(people) < 2:
+            return
+
+        def gain(i, j, value):
+            # A contact is worth more between complementary members on a fitting agenda.
+            return p["tie_gain"] * venue * (0.5 * value + 0.25 * (fit[i] + fit[j]))
+
+        known = ties.among(attended)
+        ties.strength[known] += gain(ties.a[known], ties.b[known], ties.value[known]) * (1 - ties.strength[known])
+        ties.touched[known] = True
+
+        pairs_i, pairs_j = [], []
+        # Chance encounters, biased to one's own sector (homophily).
+        i = np.repeat(people, ENCOUNTERS)
+        j = people[rng.integers(0, len(people), len(i))]
+        same = rng.random(len(i)) < p["homophily"]
+        if same.any():
+            sector = members.sector[people]
+            order = np.argsort(sector, kind="stable")
+            by_sector = people[order]
+            counts = np.bincount(sector, minlength=4)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            s = members.sector[i[same]]
+            j[same] = by_sector[starts[s] + (rng.random(len(s)) * counts[s]).astype(np.int64)]
+        pairs_i.append(i)
+        pairs_j.append(j)
+        # Friends of friends (triadic closure).
+        if len(ties) and p["triadic_closure"] > 0:
+            offsets, nbrs = ties.neighbours(len(members))
+            seekers = people[rng.random(len(people)) < p["triadic_closure"]]
+            deg = offsets[seekers + 1] - offsets[seekers]
+            seekers, deg = seekers[deg > 0], deg[deg > 0]
+            friend = nbrs[offsets[seekers] + (rng.random(len(seekers)) * deg).astype(np.int64)]
+            fdeg = offsets[friend + 1] - offsets[friend]
+            fof = nbrs[offsets[friend] + (rng.random(len(friend)) * fdeg).astype(np.int64)]
+            keep = attended[fof] & (fof != seekers)
+            pairs_i.append(seekers[keep])
+            pairs_j.append(fof[keep])
+        # Brokered introductions across sectors, at the convener's own meetings.
+        if brokered:
+            bi, bj = self.convener.introductions(people, members.sector, rng)
+            pairs_i.append(bi)
+            pairs_j.append(bj)
+        i, j = np.concatenate(pairs_i), np.concatenate(pairs_j)
+        ties.interact(i, j, gain(i, j, members.complementarity(i, j)), members.complementarity)
+
+    # -- leaders, turnover, replication -------------------------------------------------------
+    def _leadership(self, host) -> None:
+        members, convener, p = self.members, self.convener, self.p
+        strength = self.ties.per_member(len(members))
+        centrality = strength / strength.max() if strength.max() > 0 else strength
+        rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
+        new = members.emerge_leaders(min(rate, 1.0), centrality, self.rng)
+        self.leaders_ever.update(int(r) for r in new)
+        members.burn_out(p["burnout"], host if not isinstance(host, str) and host is not None else None, self.rng)
+
+    def _turnover_out(self) -> int:
+        gone = self.members.leave(self.rng)
+        if gone.any():
+            self.ties.drop_members(gone)
+            for row in np.flatnonzero(gone):
+                self.member_agents.pop(int(row)).remove()
+        return int(gone.sum())
+
+    def _turnover_in(self) -> int:
+        """Engaged members bring in organisations they know, while the community is alive."""
+        members, rng = self.members, self.rng
+        if self.dissolved_month is not None:
+            return 0
+        pull = members.engagement * members.active
+        count = rng.poisson(self.p["join_rate"] * pull.sum())
+        if count == 0:
+            return 0
+        recruiters = rng.choice(len(members), size=count, p=pull / pull.sum())
+        rows = members.add(count, self.p, rng, month=self.month)
+        for r in rows:
+            self.member_agents[int(r)] = Member(self, int(r))
+        self.ties.interact(rows, recruiters, np.full(count, INITIAL_ACQUAINTANCE), members.complementarity)
+        return count
+
+    def _replicate(self) -> None:
+        m = self.members
+        degree = self.ties.degree(len(m))
+        strong = (m.leader & ~m.replicated & (m.capacity >= REPLICATION_CAPACITY)
+                  & (m.engagement >= REPLICATION_CAPACITY) & (degree >= REPLICATION_DEGREE))
+        hits = strong & (self.rng.random(len(m)) < self.p["replication"])
+        m.replicated |= hits
+        self.replications += int(hits.sum())
+
+    def _check_alive(self) -> None:
+        """A community that has had no quorate meeting for two meeting intervals has dissolved (for good)."""
+        if self.dissolved_month is None and self.month - self.last_quorate > 2 * self.p["meeting_interval"]:
+            self.dissolved_month = self.month
+
+    def _seed_acquaintances(self, rows) -> None:
+        """Members start with a few ties, mostly within their own sector (limited collaboration so far)."""
+        n = len(rows)
+        i = rows[self.rng.integers(0, n, n)]
+        j = rows[self.rng.integers(0, n, n)]
+        same = self.members.sector[i] == self.members.sector[j]
+        i, j = i[same], j[same]
+        self.ties.interact(i, j, np.full(len(i), INITIAL_ACQUAINTANCE), self.members.complementarity)
+        self.ties.touched[:] = False
+
+    # -- the trainer's button ------------------------------------------------------------------
+    def step_back(self, strategy: str = "phase_out") -> None:
+        """The convener switches to `strategy` from this month on."""
+        from ..parameters import SCHEMA
+
+        SCHEMA["exit_strategy"].check(strategy)
+        self.convener.step_back(strategy, self.month)
+
+    @property
+    def alive(self) -> bool:
+        return self.dissolved_month is None
+
+    def _record(self, host, attended, quorate, joined, left) -> None:
+        self.records.append(month_record(self, host, attended, quorate, joined, left))

@@ -1,0 +1,120 @@
+"""Weighted, undirected ties between members, stored as a sorted edge list.
+
+A dense members x members matrix would make every month O(n^2); an edge list keeps the
+monthly work O(members x contacts), which is what lets 2,000-member communities run fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# Below this strength a tie is forgotten (assumption: a contact no one would call on).
+FORGET_BELOW = 0.05
+_KEY = np.int64(1) << 32
+
+
+class Ties:
+    def __init__(self) -> None:
+        self.a = np.empty(0, np.int64)  # lower member index of each tie
+        self.b = np.empty(0, np.int64)  # higher member index
+        self.strength = np.empty(0)  # tie_strength in [0, 1]
+        self.value = np.empty(0)  # complementarity of the pair's assets, fixed at formation
+        self.touched = np.empty(0, bool)  # had contact this month
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.a * _KEY + self.b
+
+    def interact(self, i: np.ndarray, j: np.ndarray, gain: np.ndarray, value_of) -> None:
+        """Pairs (i, j) interact: existing ties strengthen by gain * (1 - strength); new ties form.
+
+        `gain` is per pair; duplicates of a pair keep the largest gain. `value_of(a, b)` gives the
+        complementarity of new pairs.
+        """
+        keep = i != j
+        i, j, gain = i[keep], j[keep], gain[keep]
+        if len(i) == 0:
+            return
+        a, b = np.minimum(i, j), np.maximum(i, j)
+        keys = a * _KEY + b
+        order = np.lexsort((-gain, keys))  # per key, largest gain first
+        keys, gain = keys[order], gain[order]
+        first = np.ones(len(keys), bool)
+        first[1:] = keys[1:] != keys[:-1]
+        keys, gain = keys[first], gain[first]
+
+        existing = self.keys
+        pos = np.searchsorted(existing, keys)
+        pos_clipped = np.minimum(pos, max(len(existing) - 1, 0))
+        found = (pos < len(existing)) & (existing[pos_clipped] == keys) if len(existing) else np.zeros(len(keys), bool)
+        hit = pos[found]
+        self.strength[hit] += gain[found] * (1.0 - self.strength[hit])
+        self.touched[hit] = True
+
+        new_keys, new_gain = keys[~found], gain[~found]
+        if len(new_keys):
+            na, nb = new_keys // _KEY, new_keys % _KEY
+            self._insert(na, nb, np.clip(new_gain, 0.0, 1.0), value_of(na, nb))
+
+    def _insert(self, a, b, strength, value) -> None:
+        self.a = np.concatenate([self.a, a])
+        self.b = np.concatenate([self.b, b])
+        self.strength = np.concatenate([self.strength, strength])
+        self.value = np.concatenate([self.value, value])
+        self.touched = np.concatenate([self.touched, np.ones(len(a), bool)])
+        order = np.argsort(self.keys, kind="stable")
+        self._take(order)
+
+    def _take(self, index) -> None:
+        self.a, self.b = self.a[index], self.b[index]
+        self.strength, self.value, self.touched = self.strength[index], self.value[index], self.touched[index]
+
+    def among(self, present: np.ndarray) -> np.ndarray:
+        """Indices of ties whose two members are both in the boolean mask `present`."""
+        return np.flatnonzero(present[self.a] & present[self.b])
+
+    def decay(self, rate: float) -> None:
+        """Ties with no contact this month weaken; weak ties weaken faster (Burt 2000) and are forgotten."""
+        idle = ~self.touched
+        s = self.strength[idle]
+        self.strength[idle] = s * (1.0 - rate * (1.0 - s / 2.0))
+        self._take(np.flatnonzero(self.strength >= FORGET_BELOW))
+        self.touched[:] = False
+
+    def drop_members(self, gone: np.ndarray) -> None:
+        """Remove every tie of members in the boolean mask `gone`."""
+        self._take(np.flatnonzero(~(gone[self.a] | gone[self.b])))
+
+    def per_member(self, n: int, weights: np.ndarray | None = None) -> np.ndarray:
+        """Sum of `weights` (default: strength) over each member's ties."""
+        w = self.strength if weights is None else weights
+        return np.bincount(self.a, w, n) + np.bincount(self.b, w, n)
+
+    def degree(self, n: int) -> np.ndarray:
+        return np.bincount(self.a, minlength=n) + np.bincount(self.b, minlength=n)
+
+    def neighbours(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Adjacency in CSR form: (offsets, neighbour indices)."""
+        src = np.concatenate([self.a, self.b])
+        dst = np.concatenate([self.b, self.a])
+        order = np.argsort(src, kind="stable")
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
+        return offsets, dst[order]
+
+    def largest_component(self, members: np.ndarray) -> int:
+        """Size of the largest connected group among `members` (indices)."""
+        if len(members) == 0:
+            return 0
+        local = np.full(int(members.max()) + 1, -1)
+        local[members] = np.arange(len(members))
+        la, lb = local[self.a], local[self.b]
+        keep = (la >= 0) & (lb >= 0)
+        graph = coo_matrix((np.ones(keep.sum()), (la[keep], lb[keep])), shape=(len(members),) * 2)
+        _, labels = connected_components(graph, directed=False)
+        return int(np.bincount(labels).max())

@@ -1,0 +1,88 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lcsim
+
+
+def test_same_seed_same_result_and_different_seeds_differ():
+    a, b = lcsim.simulate(seed=7), lcsim.simulate(seed=7)
+    pd.testing.assert_frame_equal(a.monthly, b.monthly)
+    assert a.summary == b.summary
+    c = lcsim.simulate(seed=8)
+    assert not a.monthly.equals(c.monthly)
+
+
+def test_same_seed_same_result_in_another_process():
+    code = "import lcsim, json; r = lcsim.simulate(seed=11, n_members=60); print(r.monthly.to_json())"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    here = lcsim.simulate(seed=11, n_members=60).monthly.to_json()
+    assert other.strip() == here
+
+
+def test_result_shape():
+    r = lcsim.simulate(seed=1, months=40, exit_month=20)
+    assert len(r.monthly) == 41 and list(r.monthly["month"]) == list(range(41))
+    for column in ["alive", "convener_intensity", "meeting", "host", "attendance", "active_members", "ties",
+                   "density", "cross_sector_share", "ei_index", "largest_component_share", "leaders",
+                   "mean_engagement", "mean_capacity", "replications", "local_hosting_share"]:
+        assert column in r.monthly
+    s = r.summary
+    assert isinstance(s["survived"], bool)
+    assert s["survived"] == bool(r.monthly["alive"].iloc[-1])
+    assert 0 <= s["months_alive_after_exit"] <= 20
+    assert s["censored"] == s["survived"]
+    assert r.params["exit_month"] == 20
+    assert set(r.monthly["host"]) <= {"none", "convener", "leader", "digital"}
+    # After a phase_out the convener hosts nothing.
+    assert not (r.monthly.query("month >= 20")["host"] == "convener").any()
+
+
+def test_scenarios_apply_and_set_overrides():
+    r = lcsim.simulate(seed=0, scenario="mexico-csa", months=48)
+    assert r.params["n_members"] == 60 and r.params["exit_strategy"] == "phase_over" and r.params["months"] == 48
+    with pytest.raises(lcsim.ParameterError, match="unknown.*default"):
+        lcsim.simulate(seed=0, scenario="nowhere")
+
+
+def test_members_are_mesa_agents_with_the_documented_state():
+    r = lcsim.simulate(seed=3, months=12, exit_month=12, keep_model=True)
+    model = r.model
+    members = list(model.agents_by_type[lcsim.model.Member])
+    assert len(members) == r.summary["active_members"]
+    m = members[0]
+    assert m.sector in ("cso", "business", "academia", "government")
+    assert 0 <= m.engagement <= 1 and 0 <= m.capacity <= 1 and m.active
+    assert m.role in ("member", "local leader")
+    assert np.isclose(m.assets.sum(), 1.0)
+    assert model.convener.intensity == 0.0 and not model.convener.present  # gone at exit_month
+
+
+def test_batch_run_runs_the_model():
+    from mesa import batch_run
+
+    rows = batch_run(lcsim.LearningCommunity, parameters={"n_members": 40, "control": [0.2, 0.8], "months": 24, "exit_month": 12},
+                     rng=[1, 2], max_steps=24, number_processes=1, display_progress=False)
+    df = pd.DataFrame(rows)
+    assert len(df) == 2 * 2  # 2 controls x 2 seeds, last month of each
+    assert (df["Step"] == 24).all()
+    assert {"alive", "leaders", "active_members", "control", "rng"} <= set(df.columns)
+
+
+def test_cli_run_writes_table_summary_and_figure(tmp_path):
+    out = tmp_path / "r"
+    proc = subprocess.run([sys.executable, "-m", "lcsim", "run", "--seed", "2", "--months", "30",
+                           "--set", "exit_month=12", "--exit-strategy", "phase_down", "--set", "transition_months=6",
+                           "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "survived" in proc.stdout
+    monthly = pd.read_csv(out / "monthly.csv")
+    assert len(monthly) == 31
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["params"]["exit_strategy"] == "phase_down" and summary["seed"] == 2
+    assert (out / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
+    assert not list(out.glob(".*tmp"))

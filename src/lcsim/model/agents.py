@@ -71,11 +71,10 @@ class Convener(Agent):
     control it exercises and turns its effort to developing leaders.
     """
 
-    def __init__(self, model, plan: ExitPlan, control: float, brokering: float, resource_sharing: float) -> None:
+    def __init__(self, model, plan: ExitPlan, control: float, resource_sharing: float) -> None:
         super().__init__(model)
         self.plan = plan
         self.control = control
-        self.brokering = brokering
         self.resource_sharing = resource_sharing
         rng = model.rng
         # The programme's own priorities: what the agenda drifts to when the convener sets it.
@@ -121,21 +120,6 @@ class Convener(Agent):
         k = self.control_exercised
         return k * self.priorities + (1.0 - k) * members_agenda
 
-    # -- brokering ------------------------------------------------------------------------------
-    def introductions(self, attendees: np.ndarray, sectors: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Introduce attendees to attendees of other sectors they may not know."""
-        n = len(attendees)
-        count = rng.poisson(self.brokering * self.intensity * n) if n > 1 else 0
-        if count == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        i = attendees[rng.integers(0, n, count)]
-        j = attendees[rng.integers(0, n, count)]
-        # Re-draw partners from the same sector once; the convener looks for a different one.
-        same = sectors[i] == sectors[j]
-        j[same] = attendees[rng.integers(0, n, int(same.sum()))]
-        keep = sectors[i] != sectors[j]
-        return i[keep], j[keep]
-
     # -- resources and leader development -------------------------------------------------------
     def resources(self) -> float:
         """Capacity support it gives each active member this month."""
@@ -148,3 +132,21 @@ class Convener(Agent):
     def leader_development(self) -> float:
         """Multiplier on leader emergence: handing over means actively developing leaders."""
         return 1.0 + 4.0 * self.handover * self.intensity
+
+
+def introductions(attendees: np.ndarray, sectors: np.ndarray, rate: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A broker (the convener, or a capable leader) introduces attendees across sectors.
+
+    About `rate` introductions per attendee; a pair drawn from one sector gets one more try at a
+    partner from another, and pairs still within one sector are dropped.
+    """
+    n = len(attendees)
+    count = rng.poisson(rate * n) if n > 1 else 0
+    if count == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    i = attendees[rng.integers(0, n, count)]
+    j = attendees[rng.integers(0, n, count)]
+    same = sectors[i] == sectors[j]
+    j[same] = attendees[rng.integers(0, n, int(same.sum()))]
+    keep = sectors[i] != sectors[j]
+    return i[keep], j[keep]

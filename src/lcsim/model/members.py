@@ -17,6 +17,7 @@ N_TOPICS = 4  # the community's possible agenda topics
 _PROFILES = np.eye(len(SECTORS), N_ASSETS)
 
 ENGAGEMENT_RATE = 0.2  # how fast engagement follows experienced value (assumption)
+ASPIRATION_ADAPTATION = 0.05  # how fast members get used to the value they receive (assumption; half-life ~14 months)
 LEARNING_RATE = 0.05  # capacity gained from a fully relevant meeting (assumption)
 CAPACITY_EROSION = 0.01  # monthly loss of capacity (staff turnover; assumption)
 READY_ENGAGEMENT = 0.4  # engagement a member needs before it can step up as a leader (assumption)
@@ -31,6 +32,7 @@ class MemberTable:
         self.assets = np.empty((0, N_ASSETS))
         self.interests = np.empty((0, N_TOPICS))
         self.engagement = np.empty(0)
+        self.aspiration = np.empty(0)
         self.capacity = np.empty(0)
         self.propensity = np.empty(0)
         self.leader = np.empty(0, bool)
@@ -63,6 +65,7 @@ class MemberTable:
         self.assets = np.concatenate([self.assets, assets])
         self.interests = np.concatenate([self.interests, interests])
         self.engagement = np.concatenate([self.engagement, engagement])
+        self.aspiration = np.concatenate([self.aspiration, np.full(n, p["aspiration"])])
         self.capacity = np.concatenate([self.capacity, capacity])
         self.propensity = np.concatenate([self.propensity, propensity])
         self.leader = np.concatenate([self.leader, np.zeros(n, bool)])
@@ -93,8 +96,14 @@ class MemberTable:
         return rng.random(len(self)) < p
 
     def update_engagement(self, value: np.ndarray) -> None:
-        """Engagement moves toward experienced value relative to an aspiration level (in `value`)."""
-        self.engagement = np.clip(self.engagement + ENGAGEMENT_RATE * value, 0.0, 1.0)
+        """Engagement rises when value beats the member's aspiration and falls when it does not.
+
+        Aspirations adapt to the value members get used to (aspiration-level adaptation): a
+        community spoiled by a generous convener feels its abrupt exit as a loss, while a
+        gradual exit lets expectations follow.
+        """
+        self.engagement = np.clip(self.engagement + ENGAGEMENT_RATE * (value - self.aspiration), 0.0, 1.0)
+        self.aspiration += ASPIRATION_ADAPTATION * (value - self.aspiration)
 
     def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
         """Members learn at relevant meetings and from the convener's resources; capacity erodes."""

@@ -8,7 +8,7 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from ..parameters import check_params
-from .agents import Convener, Member
+from .agents import Convener, Member, introductions
 from .exits import ExitPlan
 from .members import MemberTable
 from .outcomes import REPORTED, month_record
@@ -20,7 +20,8 @@ HOSTING_LEARNING = 0.1  # capacity a leader gains by hosting a meeting (assumpti
 OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (after Cottica et al.)
 DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption; the case's channel was a fallback)
 INITIAL_ACQUAINTANCE = 0.2  # strength of the few ties members bring (they "had limited experience collaborating")
-ENCOUNTERS = 2  # chance encounters per attendee per meeting (assumption)
+ENCOUNTERS = 1  # chance encounters per attendee per meeting (assumption)
+CONVERSATIONS = 4  # acquaintances an attendee catches up with at one meeting (assumption)
 REPLICATION_CAPACITY = 0.6  # a leader needs this capacity, engagement and ...
 REPLICATION_DEGREE = 5  # ... this many ties to start a new community (assumption)
 
@@ -48,7 +49,7 @@ class LearningCommunity(Model):
         self.member_agents: dict[int, Member] = {int(r): Member(self, int(r)) for r in rows}
         self._seed_acquaintances(rows)
         plan = ExitPlan(p["exit_strategy"], p["exit_month"], p["transition_months"])
-        self.convener = Convener(self, plan, p["control"], p["brokering"], p["resource_sharing"])
+        self.convener = Convener(self, plan, p["control"], p["resource_sharing"])
 
         self.last_meeting = 0  # month of the last meeting held (month 0: the launch)
         self.last_quorate = 0
@@ -83,7 +84,7 @@ class LearningCommunity(Model):
         # Value this month: access to complementary partners through ties, plus a meeting that fits.
         value = p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
         value += OUTREACH * self.convener.intensity
-        members.update_engagement(value - p["aspiration"])
+        members.update_engagement(value)
         self.ties.decay(p["tie_decay"])
         members.grow_capacity(attended, fit, self.convener.resources())
 
@@ -113,7 +114,8 @@ class LearningCommunity(Model):
             return leader
         if self.p["digital_channel"] and convener.plan.withdrawing(self.month):
             active = self.members.active
-            # The channel carries a meeting when members care enough to show up online.
+            # When no one hosts a due meeting, the channel carries one if members care enough to
+            # show up online. It fills the gap without postponing the next physical meeting.
             if active.any() and rng.random() < self.members.engagement[active].mean():
                 return "digital"
         return None
@@ -125,7 +127,8 @@ class LearningCommunity(Model):
 
     def _hold_meeting(self, host) -> tuple[np.ndarray, np.ndarray, float]:
         members, p, rng = self.members, self.p, self.rng
-        self.last_meeting = self.month
+        if host != "digital":
+            self.last_meeting = self.month
         members_agenda = members.agenda()
         if host == "convener":
             cost = p["attendance_cost"] * (1.0 - self.convener.attendance_subsidy())
@@ -145,10 +148,19 @@ class LearningCommunity(Model):
             # Hosting is learning by doing: the host's capacity grows (assumption).
             members.capacity[host] += HOSTING_LEARNING * (1.0 - members.capacity[host])
         fit = members.fit(agenda)
-        self._interact(attended, fit, DIGITAL_TIES if host == "digital" else 1.0, host == "convener")
+        self._interact(attended, fit, DIGITAL_TIES if host == "digital" else 1.0, self._broker_rate(host))
         return attended, fit, cost
 
-    def _interact(self, attended, fit, venue, brokered) -> None:
+    def _broker_rate(self, host) -> float:
+        """Introductions per attendee: the convener brokers at its meetings, scaled by its intensity;
+        a local leader brokers as far as its capacity allows (what a handover builds up)."""
+        if host == "convener":
+            return self.p["brokering"] * self.convener.intensity
+        if host == "digital":
+            return 0.0
+        return self.p["brokering"] * self.members.capacity[host]
+
+    def _interact(self, attended, fit, venue, broker_rate) -> None:
         """Attendees renew ties with those they know, meet strangers and friends of friends, and are introduced."""
         members, ties, p, rng = self.members, self.ties, self.p, self.rng
         people = np.flatnonzero(attended)
@@ -159,7 +171,13 @@ class LearningCommunity(Model):
             # A contact is worth more between complementary members on a fitting agenda.
             return p["tie_gain"] * venue * (0.5 * value + 0.25 * (fit[i] + fit[j]))
 
+        # Renew known ties, but a member only has so many conversations at one meeting: with more
+        # acquaintances present, each is renewed less often (Jin, Girvan & Newman 2001's cap on ties).
         known = ties.among(attended)
+        present = ties.degree_within(known, len(members))
+        a, b = ties.a[known], ties.b[known]
+        chance = np.minimum(1.0, CONVERSATIONS / np.maximum(present[a], 1)) + np.minimum(1.0, CONVERSATIONS / np.maximum(present[b], 1))
+        known = known[rng.random(len(known)) < chance / 2.0]
         ties.strength[known] += gain(ties.a[known], ties.b[known], ties.value[known]) * (1 - ties.strength[known])
         ties.touched[known] = True
 
@@ -190,9 +208,9 @@ class LearningCommunity(Model):
             keep = attended[fof] & (fof != seekers)
             pairs_i.append(seekers[keep])
             pairs_j.append(fof[keep])
-        # Brokered introductions across sectors, at the convener's own meetings.
-        if brokered:
-            bi, bj = self.convener.introductions(people, members.sector, rng)
+        # Brokered introductions across sectors.
+        if broker_rate > 0:
+            bi, bj = introductions(people, members.sector, broker_rate, rng)
             pairs_i.append(bi)
             pairs_j.append(bj)
         i, j = np.concatenate(pairs_i), np.concatenate(pairs_j)

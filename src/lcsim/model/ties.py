@@ -98,6 +98,10 @@ class Ties:
     def degree(self, n: int) -> np.ndarray:
         return np.bincount(self.a, minlength=n) + np.bincount(self.b, minlength=n)
 
+    def degree_within(self, index: np.ndarray, n: int) -> np.ndarray:
+        """Each member's number of ties among the ties `index`."""
+        return np.bincount(self.a[index], minlength=n) + np.bincount(self.b[index], minlength=n)
+
     def neighbours(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Adjacency in CSR form: (offsets, neighbour indices)."""
         src = np.concatenate([self.a, self.b])

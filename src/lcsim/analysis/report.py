@@ -1,0 +1,185 @@
+"""One self-contained HTML report a program designer can send to a colleague.
+
+Everything is inside the file: the figures are base64 PNGs and the styling is inline, so it
+opens offline and survives being attached to an e-mail. It answers one question (which
+exit strategy gives a community like this one the best chance?), says how sure we are,
+how it was computed, and what the model assumes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+
+import pandas as pd
+
+from ..parameters import DEFAULTS, SCHEMA
+from .compare import REFERENCE, plain_reading, readable
+
+QUESTION = ("A convener is about to step back from a multi-sector learning community. Which exit strategy "
+            "gives a community like this one the best chance to keep meeting after the convener has gone, "
+            "and how sure can we be?")
+
+ASSUMPTIONS = [
+    "A community is alive while it holds meetings that reach a quorum; after two meeting intervals without "
+    "one it has dissolved for good. Survival means alive at the end of the simulated horizon.",
+    "Meetings happen only if someone hosts them: the convener while it is present, then local leaders who "
+    "emerged from the members (and, when enabled, a cheaper but weaker digital channel).",
+    "Members stay engaged when meetings and their ties give them value (more when sectors bring complementary "
+    "assets) above an aspiration level; they leave when engagement stays low.",
+    "A convener that keeps tight control of hosting and agenda crowds out emerging leaders; handing over "
+    "(phase_over) develops leaders and passes hosting to them before the exit.",
+    "Ties between organisations strengthen when they meet and decay without contact, weak bridges fastest.",
+    "Many values are assumptions rather than measurements (see `lcsim params` for each value's source); the "
+    "model compares strategies under the same assumptions, it does not forecast one real community.",
+]
+EXIT_DEFINITIONS = {
+    "stay": "the convener never leaves (the control arm: what the community does with its convener)",
+    "phase_out": "the convener leaves abruptly at the exit month",
+    "phase_down": "the convener tapers its effort to zero over the transition months before the exit",
+    "phase_over": "the convener develops local leaders and hands hosting and agenda to them before the exit",
+}
+STYLE = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1050px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.88em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.3em .55em;
+text-align:left;vertical-align:top}th{background:#f3f3f3}td.num{text-align:right;white-space:nowrap}
+.reading{background:#f5f8fc;border-left:4px solid #4c72b0;padding:.6em 1em}.muted{color:#666;font-size:.9em}
+img{max-width:100%;height:auto;display:block;margin:.6em 0}code{background:#f3f3f3;padding:0 .2em}
+tr.changed td{background:#fff8e6}
+"""
+
+
+def figure_to_base64(fig, dpi: int = 110) -> str:
+    """The figure as base64 PNG text, ready for an `<img src="data:image/png;base64,...">`."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: dict, meta: dict,
+                 overrides: dict | None = None, reference: str = REFERENCE) -> str:
+    """The report's HTML.
+
+    table: `compare.comparison_table`; params: the full parameter set the arms shared
+    (exit_strategy and digital_channel are what varied); scenario: `scenarios.describe(name)`;
+    figures: caption -> matplotlib figure (or base64 PNG text); meta: replicates, root_seed,
+    version, runs, failed, command (what produced it); overrides: the --set values.
+    """
+    horizon = params["months"] - params["exit_month"]
+    reading = plain_reading(table, horizon_after_exit=horizon, reference=reference)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>lcsim report: exit strategies for {_e(scenario['name'])}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<h1>Which exit strategy keeps this learning community alive?</h1>",
+        f"<p class='muted'>lcsim {_e(meta.get('version', ''))} &middot; scenario <b>{_e(scenario['name'])}</b> "
+        f"&middot; {_e(meta.get('date') or _dt.date.today().isoformat())}</p>",
+        "<h2>The question</h2>", f"<p>{_e(QUESTION)}</p>",
+        "<h2>The answer, in plain words</h2>",
+        "<div class='reading'>" + "".join(f"<p>{_e(s)}</p>" for s in reading) + "</div>",
+        f"<p class='muted'>Percentages in brackets are 95% intervals: with {meta.get('replicates')} simulated "
+        "communities per strategy, the true share under the model's assumptions lies in that range with 95% "
+        "confidence. Differences are in percentage points with Newcombe's 95% interval.</p>",
+        "<h2>The comparison</h2>", _comparison_html(table, reference),
+        _strategies_html(table),
+        "<h2>Figures</h2>", _figures_html(figures),
+        "<h2>The scenario</h2>", _scenario_html(scenario, params, overrides or {}, horizon),
+        "<h2>How it was computed</h2>", _method_html(meta, params),
+        "<h2>What the model assumes</h2>",
+        "<ul>" + "".join(f"<li>{_e(a)}</li>" for a in ASSUMPTIONS) + "</ul>",
+        "<p>The full model description (ODD protocol), with every mechanism and its sources, is in "
+        "<code>docs/model.md</code> of the lcsim repository; each parameter's meaning, range and source is "
+        "listed by <code>lcsim params</code>.</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _comparison_html(table: pd.DataFrame, reference: str) -> str:
+    cells = readable(table, reference)
+    head = "".join(f"<th>{_e(c)}</th>" for c in cells.columns)
+    body = "".join("<tr>" + "".join(f"<td{' class=num' if k else ''}>{_e(v)}</td>" for k, v in enumerate(row))
+                   + "</tr>" for row in cells.itertuples(index=False))
+    note = (f"<p class='muted'>Survival: share of communities alive at the horizon (95% Wilson interval). "
+            f"vs {reference}: difference from abrupt exit in percentage points. Median months alive after exit: "
+            "Kaplan-Meier, communities alive at the horizon censored; '&gt;N' means more than half were still "
+            f"alive N months after exit. Log-rank p: test of the strategy's survival curve against {reference}. "
+            "The other columns are means per community at the horizon (95% t interval); members are active "
+            "organisations, leaders are local leaders, cross-sector ties and local hosting are shares of all ties "
+            "and of all meetings.</p>")
+    return f"<table><tr>{head}</tr>{body}</table>{note}"
+
+
+def _strategies_html(table: pd.DataFrame) -> str:
+    shown = [s for s in EXIT_DEFINITIONS if s in set(table["exit_strategy"])]
+    items = "".join(f"<li><b>{_e(s)}</b>: {_e(EXIT_DEFINITIONS[s])}</li>" for s in shown)
+    extra = ""
+    if "digital_channel" in table.columns and table["digital_channel"].nunique() > 1:
+        extra = ("<li><b>+ digital</b>: the same strategy with a cheap online venue once the convener starts to "
+                 "withdraw</li>")
+    return f"<p>The strategies:</p><ul>{items}{extra}</ul>"
+
+
+def _figures_html(figures: dict) -> str:
+    out = []
+    for caption, fig in figures.items():
+        data = fig if isinstance(fig, str) else figure_to_base64(fig)
+        out.append(f"<figure><img alt='{_e(caption)}' src='data:image/png;base64,{data}'>"
+                   f"<figcaption class='muted'>{_e(caption)}</figcaption></figure>")
+    return "".join(out)
+
+
+def _scenario_html(scenario: dict, params: dict, overrides: dict, horizon: int) -> str:
+    intro = (f"<p><b>{_e(scenario['name'])}</b>: {_e(scenario.get('title', ''))}. "
+             f"{_e(' '.join(scenario.get('description', '').split()))}</p>"
+             f"<p>{params['n_members']} organisations at the start; the convener is gone at month "
+             f"{params['exit_month']} and each community is followed to month {params['months']}, "
+             f"{horizon} months after the exit.</p>")
+    if overrides:
+        intro += "<p>Changed for this report: " + ", ".join(
+            f"<code>{_e(k)}={_e(_show(v))}</code>" for k, v in overrides.items()) + ".</p>"
+    rows = []
+    for name, spec in SCHEMA.items():
+        if name in ("exit_strategy",):
+            continue
+        value = params.get(name)
+        changed = value != DEFAULTS[name]
+        rows.append(f"<tr{' class=changed' if changed else ''}><td><code>{_e(name)}</code></td>"
+                    f"<td class=num>{_e(_show(value))}</td><td>{_e(spec.unit)}</td><td>{_e(spec.meaning)}</td></tr>")
+    table = ("<table><tr><th>parameter</th><th>value</th><th>unit</th><th>meaning</th></tr>" + "".join(rows)
+             + "</table><p class='muted'>Highlighted: values that differ from lcsim's defaults. The exit strategy "
+             "is what the comparison varies.</p>")
+    return intro + table
+
+
+def _method_html(meta: dict, params: dict) -> str:
+    failed = meta.get("failed", 0)
+    items = [
+        f"Each strategy was simulated {meta.get('replicates')} times ({meta.get('runs')} runs in all"
+        + (f", {failed} failed and left out" if failed else "") + "), every run with its own random seed "
+        f"derived from the root seed {meta.get('root_seed')} (numpy SeedSequence), so the same command gives "
+        "the same numbers.",
+        "Survival probability: share alive at the horizon with a 95% Wilson interval "
+        "(statsmodels proportion_confint); difference from abrupt exit with Newcombe's interval.",
+        "Survival curves and medians: Kaplan-Meier (statsmodels SurvfuncRight) of months alive after the exit, "
+        "censored at the horizon; pointwise 95% bands from Greenwood's variance on the log(-log) scale; median "
+        "interval by the complementary log-log method; log-rank test (statsmodels survdiff) against phase_out.",
+        "Other outcomes: means with 95% t intervals (statsmodels DescrStatsW).",
+        f"Model: lcsim {meta.get('version', '')}" + (f"; command: <code>{_e(meta['command'])}</code>"
+                                                      if meta.get("command") else ""),
+    ]
+    return "<ul>" + "".join(f"<li>{i if '<code>' in i else _e(i)}</li>" for i in items) + "</ul>"
+
+
+def _show(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+

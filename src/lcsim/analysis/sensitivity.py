@@ -1,0 +1,142 @@
+"""Global sensitivity: which parameters move survival most, from a `morris` or `sobol` sweep.
+
+SALib computes every index (`SALib.analyze.morris.analyze`, `SALib.analyze.sobol.analyze`);
+this module feeds it what the sweep wrote: the `problem` and sampler settings from the
+sweep's manifest, and one output value per design point, in design order. A design point
+was run with several replicates (seeds); their mean is the point's value, so for
+`survived` the output is the point's survival probability. The replicates average out the
+model's own randomness, which would otherwise show up as spurious interaction (Sobol ST
+above S1, Morris sigma) of every parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analysis
+from SALib.analyze import sobol as sobol_analysis
+
+from .survival import completed
+
+METHODS = ("morris", "sobol")
+OUTPUTS = {  # outputs analysed by default: run-table column -> what its point mean means
+    "survived": "survival probability",
+    "months_alive_after_exit": "mean months alive after exit",
+}
+SEED = 20260101  # SALib's bootstrap for the confidence intervals: fixed, so the tables reproduce
+
+
+class SensitivityError(ValueError):
+    """The sweep cannot be analysed for sensitivity (wrong design, missing points)."""
+
+
+def design_of(manifest: dict) -> str:
+    """The sweep's design name ("grid", "lhs", "sobol", "morris") as the manifest records it."""
+    experiment = manifest.get("experiment", {})
+    return str(manifest.get("design") if isinstance(manifest.get("design"), str) else experiment.get("design", ""))
+
+
+def problem_of(manifest: dict) -> dict:
+    """SALib's problem dict (num_vars, names, bounds) as the sweep engine sampled it."""
+    problem = manifest.get("problem")
+    if not problem:
+        raise SensitivityError("the manifest has no SALib problem: only morris and sobol sweeps have one")
+    problem = dict(problem)
+    problem.setdefault("num_vars", len(problem["names"]))
+    return problem
+
+
+def sampler_settings(manifest: dict) -> dict:
+    """The sampler settings saved with the problem (e.g. num_levels, calc_second_order)."""
+    for key in ("sampler", "sampler_settings", "salib", "settings"):
+        if isinstance(manifest.get(key), dict):
+            return manifest[key]
+    return {}
+
+
+def point_means(runs: pd.DataFrame, output: str, n_points: int) -> np.ndarray:
+    """One value per design point (mean over its replicates), in design order 0..n_points-1."""
+    runs = completed(runs)
+    means = runs.groupby("point")[output].mean().astype(float).reindex(range(n_points))
+    missing = means.index[means.isna()].tolist()
+    if missing:
+        shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+        raise SensitivityError(f"{len(missing)} design point(s) have no completed run ({shown}); "
+                               "rerun the sweep to fill them before a sensitivity analysis")
+    return means.to_numpy()
+
+
+def point_inputs(runs: pd.DataFrame, names: list[str], n_points: int) -> np.ndarray:
+    """The parameter values of each design point, in design order (for Morris' elementary effects)."""
+    first = runs.sort_values("replicate").groupby("point")[names].first().reindex(range(n_points))
+    return first.to_numpy(dtype=float)
+
+
+def morris_indices(problem: dict, X: np.ndarray, Y: np.ndarray, num_levels: int = 4) -> pd.DataFrame:
+    """SALib Morris screening: mu_star (overall influence), its 95% interval, sigma (interaction/non-linearity)."""
+    result = morris_analysis.analyze(problem, X, Y, num_levels=num_levels, conf_level=0.95,
+                                     print_to_console=False, seed=SEED)
+    return pd.DataFrame({
+        "parameter": problem["names"], "mu": result["mu"], "mu_star": result["mu_star"],
+        "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"],
+    })
+
+
+def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool = True) -> pd.DataFrame:
+    """SALib Sobol: first-order (S1) and total (ST) indices with their 95% bootstrap half-widths."""
+    result = sobol_analysis.analyze(problem, Y, calc_second_order=calc_second_order, conf_level=0.95,
+                                    print_to_console=False, seed=SEED)
+    return pd.DataFrame({
+        "parameter": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
+        "ST": result["ST"], "ST_conf": result["ST_conf"],
+    })
+
+
+def sensitivity(runs: pd.DataFrame, manifest: dict, outputs=None) -> pd.DataFrame:
+    """Sensitivity indices of each output to each sampled parameter, from a morris or sobol sweep.
+
+    Returns one row per (output, parameter), with `method` and the method's index columns.
+    An output that does not vary across points (e.g. every community survived) gets NaN
+    indices: nothing in it to apportion.
+    """
+    method = design_of(manifest)
+    if method not in METHODS:
+        raise SensitivityError(f"design '{method}' has no sensitivity analysis; expected one of {', '.join(METHODS)}")
+    problem = problem_of(manifest)
+    settings = sampler_settings(manifest)
+    n_points = _n_points(runs, manifest)
+    frames = []
+    for output in outputs or OUTPUTS:
+        Y = point_means(runs, output, n_points)
+        if np.ptp(Y) == 0:
+            frame = pd.DataFrame({"parameter": problem["names"]})
+        elif method == "morris":
+            X = point_inputs(completed(runs), problem["names"], n_points)
+            frame = morris_indices(problem, X, Y, num_levels=int(settings.get("num_levels", 4)))
+        else:
+            frame = sobol_indices(problem, Y, calc_second_order=bool(settings.get("calc_second_order", True)))
+        frame.insert(0, "output", output)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table.insert(0, "method", method)
+    return table
+
+
+def ranking(table: pd.DataFrame, output: str = "survived") -> pd.DataFrame:
+    """The parameters ordered by influence on one output (ST for Sobol, mu_star for Morris)."""
+    part = table[table["output"] == output]
+    key = "ST" if "ST" in part.columns and part["ST"].notna().any() else "mu_star"
+    if key not in part.columns:
+        return part
+    return part.sort_values(key, ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _n_points(runs: pd.DataFrame, manifest: dict) -> int:
+    design = manifest.get("design_table", manifest.get("points"))
+    if isinstance(design, list) and design:
+        return len(design)
+    if isinstance(design, dict) and design:
+        first = next(iter(design.values()))
+        if isinstance(first, (list, dict)):
+            return len(first)
+    return int(runs["point"].max()) + 1

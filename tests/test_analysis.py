@@ -1,0 +1,235 @@
+"""Analysis: known answers on synthetic data, then compare/report/analyze end to end.
+
+The statistics are checked on data whose truth is known (exponential survival times with a
+known median, a logistic survival curve with a known 50% crossing, the Ishigami function's
+known Sobol indices). The end-to-end tests check plumbing only, never model outcomes: the
+model is still being calibrated.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcsim.analysis import survival
+from lcsim.analysis.compare import comparison_table, format_table, mean_interval, plain_reading
+from lcsim.analysis.tipping import binned_survival, crossing, tipping_points
+
+HORIZON = 36.0
+
+
+def exponential_runs(median: float, n: int, rng: np.random.Generator, horizon: float = HORIZON, **columns):
+    """Runs whose months alive after exit are exponential with a known median, censored at the horizon."""
+    t = rng.exponential(median / math.log(2), n)
+    alive = t > horizon
+    return pd.DataFrame({
+        "months_alive_after_exit": np.minimum(t, horizon), "censored": alive, "survived": alive,
+        "error": pd.Series([None] * n, dtype=object), **columns,
+    })
+
+
+def true_survival(median: float, t: float) -> float:
+    return math.exp(-math.log(2) * t / median)
+
+
+# --- survival statistics --------------------------------------------------------------------------
+
+def test_wilson_interval_covers_the_true_probability_about_95_percent_of_the_time():
+    rng = np.random.default_rng(1)
+    p, n = 0.3, 60
+    successes = rng.binomial(n, p, size=4000)
+    _, lo, hi = survival.wilson(successes, np.full(4000, n))
+    coverage = np.mean((lo <= p) & (p <= hi))
+    assert 0.93 <= coverage <= 0.97
+    share, lo, hi = survival.wilson(0, 20)  # no successes: the interval still has width
+    assert share == 0 and lo == 0 and 0.1 < hi < 0.2
+    assert all(math.isnan(v) for v in survival.wilson(0, 0))
+
+
+def test_survival_probability_and_kaplan_meier_median_recover_known_values():
+    rng = np.random.default_rng(2)
+    runs = exponential_runs(median=20.0, n=3000, rng=rng)
+    prob = survival.survival_probability(runs).iloc[0]
+    truth = true_survival(20.0, HORIZON)  # 0.287
+    assert prob["runs"] == 3000
+    assert prob["survival_lo"] <= truth <= prob["survival_hi"]
+    assert abs(prob["survival"] - truth) < 0.03
+    median = survival.median_survival(runs)
+    assert median["reached"]
+    assert abs(median["median"] - 20.0) < 1.5
+    assert median["median_lo"] <= 20.0 <= median["median_hi"]
+    assert median["median_hi"] - median["median_lo"] < 5
+
+
+def test_kaplan_meier_curve_tracks_the_true_survival_function_within_its_band():
+    rng = np.random.default_rng(3)
+    curve = survival.survival_curve(exponential_runs(median=15.0, n=1500, rng=rng))
+    assert curve["month"].iloc[0] == 0 and curve["survival"].iloc[0] == 1
+    assert curve["month"].iloc[-1] == HORIZON
+    assert (curve["survival"].diff().dropna() <= 1e-12).all()  # a survival curve never rises
+    assert ((curve["lower"] <= curve["survival"] + 1e-12) & (curve["survival"] <= curve["upper"] + 1e-12)).all()
+    assert curve[["lower", "upper"]].stack().between(0, 1).all()
+    for t in (5.0, 15.0, 30.0):
+        step = curve[curve["month"] <= t].iloc[-1]
+        truth = true_survival(15.0, t)
+        assert abs(step["survival"] - truth) < 0.04
+        assert step["lower"] - 0.01 <= truth <= step["upper"] + 0.01
+
+
+def test_median_not_reached_when_most_communities_outlive_the_horizon():
+    rng = np.random.default_rng(4)
+    runs = exponential_runs(median=80.0, n=400, rng=rng)
+    median = survival.median_survival(runs)
+    assert not median["reached"] and math.isnan(median["median"])
+    assert median["horizon"] == HORIZON
+    everyone = runs.assign(censored=True, survived=True, months_alive_after_exit=HORIZON)
+    assert not survival.median_survival(everyone)["reached"]
+    # nothing dissolved: there is nothing for a log-rank test to compare
+    assert math.isnan(survival.logrank(everyone, pd.Series(["a", "b"] * 200, index=everyone.index))["p"])
+
+
+def test_failed_runs_are_left_out_of_every_statistic():
+    rng = np.random.default_rng(5)
+    runs = exponential_runs(median=20.0, n=100, rng=rng)
+    broken = runs.iloc[:10].assign(survived=False, censored=False, months_alive_after_exit=0.0,
+                                   error="ValueError: boom")
+    both = pd.concat([runs, broken], ignore_index=True)
+    assert survival.survival_probability(both).iloc[0]["runs"] == 100
+    assert survival.median_survival(both) == survival.median_survival(runs)
+
+
+def test_log_rank_separates_different_curves_and_not_identical_ones():
+    rng = np.random.default_rng(6)
+    same = pd.concat([exponential_runs(20.0, 300, rng, arm="a"), exponential_runs(20.0, 300, rng, arm="b")],
+                     ignore_index=True)
+    apart = pd.concat([exponential_runs(10.0, 300, rng, arm="a"), exponential_runs(30.0, 300, rng, arm="b")],
+                      ignore_index=True)
+    assert survival.logrank(same, same["arm"])["p"] > 0.01
+    assert survival.logrank(apart, apart["arm"])["p"] < 1e-6
+
+
+# --- the comparison table -------------------------------------------------------------------------
+
+STRATEGY_MEDIANS = {"stay": 400.0, "phase_out": 12.0, "phase_down": 18.0, "phase_over": 40.0}
+
+
+def synthetic_comparison(n: int = 400, digital: bool = False, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for setting in ([False, True] if digital else [False]):
+        for strategy, median in STRATEGY_MEDIANS.items():
+            part = exponential_runs(median * (1.5 if setting else 1.0), n, rng, exit_strategy=strategy,
+                                    digital_channel=setting)
+            part["active_members"] = rng.poisson(30 if strategy != "phase_out" else 10, n)
+            part["leaders"] = rng.poisson(2, n)
+            part["cross_sector_share"] = rng.uniform(0.2, 0.6, n)
+            part["local_hosting_share"] = rng.uniform(0.0, 1.0, n)
+            part["replications"] = rng.poisson(0.5, n)
+            parts.append(part)
+    runs = pd.concat(parts, ignore_index=True)
+    runs["exit_strategy"] = runs["exit_strategy"].astype("str")  # pandas 3 string columns, as Parquet returns
+    return runs
+
+
+def test_comparison_table_gives_each_strategy_its_known_survival_and_tests_it_against_phase_out():
+    runs = synthetic_comparison()
+    table = comparison_table(runs)
+    assert list(table["exit_strategy"]) == ["stay", "phase_out", "phase_down", "phase_over"]
+    for row in table.itertuples():
+        truth = true_survival(STRATEGY_MEDIANS[row.exit_strategy], HORIZON)
+        assert row.survival_lo <= truth <= row.survival_hi
+    out = table.set_index("exit_strategy")
+    assert math.isnan(out.loc["phase_out", "logrank_p"]) and math.isnan(out.loc["phase_out", "difference"])
+    assert out.loc["phase_over", "logrank_p"] < 1e-6
+    gap = true_survival(40.0, HORIZON) - true_survival(12.0, HORIZON)
+    assert out.loc["phase_over", "difference_lo"] <= gap <= out.loc["phase_over", "difference_hi"]
+    assert out.loc["phase_out", "reached"] and abs(out.loc["phase_out", "median"] - 12.0) < 2.5
+    assert not out.loc["stay", "reached"]
+    assert out.loc["phase_out", "active_members_lo"] <= 10 <= out.loc["phase_out", "active_members_hi"]
+    text = format_table(table)
+    assert "phase_over" in text and "survival (95% CI)" in text and "members" in text
+    reading = " ".join(plain_reading(table, horizon_after_exit=HORIZON))
+    assert "handing over (phase_over) keeps about" in reading.lower() and "abrupt exit (phase_out) about" in reading
+
+
+def test_comparison_with_and_without_the_digital_channel_tests_each_setting_separately():
+    runs = synthetic_comparison(n=200, digital=True)
+    table = comparison_table(runs)
+    assert len(table) == 8 and "digital_channel" in table.columns
+    assert table.groupby("digital_channel")["exit_strategy"].apply(list).map(len).tolist() == [4, 4]
+    by_arm = table.set_index(["exit_strategy", "digital_channel"])
+    for setting in (False, True):
+        arm = runs[(runs["exit_strategy"] == "phase_over") & (runs["digital_channel"] == setting)]
+        ref = runs[(runs["exit_strategy"] == "phase_out") & (runs["digital_channel"] == setting)]
+        pair = pd.concat([arm, ref])
+        expected = survival.logrank(pair, pair["exit_strategy"])["p"]
+        assert by_arm.loc[("phase_over", setting), "logrank_p"] == pytest.approx(expected)
+    assert "+ digital" in format_table(table)
+    assert any(s.startswith("With a digital channel") for s in plain_reading(table))
+
+
+def test_mean_interval_covers_the_mean_and_handles_constant_values():
+    rng = np.random.default_rng(8)
+    mean, lo, hi = mean_interval(pd.Series(rng.normal(5.0, 2.0, 500)))
+    assert lo < 5.0 < hi and abs(mean - 5.0) < 0.3
+    assert mean_interval(pd.Series([3, 3, 3])) == (3.0, 3.0, 3.0)
+
+
+# --- tipping points -------------------------------------------------------------------------------
+
+def logistic_sweep(center: float, scale: float, n: int, rng, low=0.0, high=60.0, **columns) -> pd.DataFrame:
+    x = rng.uniform(low, high, n)
+    p = 1 / (1 + np.exp(-(x - center) / scale))
+    return pd.DataFrame({"exit_month": x, "survived": rng.random(n) < p, **columns})
+
+
+def test_tipping_point_finds_a_known_crossing_with_an_interval_that_covers_it():
+    rng = np.random.default_rng(9)
+    runs = logistic_sweep(30.0, 5.0, 2000, rng)
+    row = crossing(runs, "exit_month")
+    assert row["method"] == "logistic" and row["slope"] > 0
+    assert abs(row["crossing"] - 30.0) < 1.5
+    assert row["crossing_lo"] <= 30.0 <= row["crossing_hi"]
+    assert row["crossing_hi"] - row["crossing_lo"] < 4
+    assert "rises above 50%" in row["reading"]
+    falling = runs.assign(survived=~runs["survived"])
+    row = crossing(falling, "exit_month")
+    assert row["slope"] < 0 and row["crossing_lo"] <= 30.0 <= row["crossing_hi"]
+
+
+def test_tipping_points_per_strategy_find_each_strategys_own_crossing():
+    rng = np.random.default_rng(10)
+    runs = pd.concat([
+        logistic_sweep(20.0, 4.0, 1500, rng, exit_strategy="phase_over", control=rng.choice([0.2, 0.8], 1500)),
+        logistic_sweep(40.0, 4.0, 1500, rng, exit_strategy="phase_out", control=rng.choice([0.2, 0.8], 1500)),
+    ], ignore_index=True)
+    table = tipping_points(runs, ["exit_month", "exit_strategy", "control"]).set_index("within")
+    # control has two values: a choice to stratify by, not a line to find a crossing along
+    assert set(table["parameter"]) == {"exit_month"}
+    over = table.loc["exit_strategy=phase_over, control=0.2"]
+    out = table.loc["exit_strategy=phase_out, control=0.8"]
+    assert over["crossing_lo"] <= 20.0 <= over["crossing_hi"]
+    assert out["crossing_lo"] <= 40.0 <= out["crossing_hi"]
+
+
+def test_tipping_point_outside_the_range_or_without_trend_is_not_reported_as_a_value():
+    rng = np.random.default_rng(11)
+    high = logistic_sweep(-20.0, 5.0, 600, rng)  # survival near 100% over 0..60
+    row = crossing(high, "exit_month")
+    assert math.isnan(row["crossing"]) and "above" in row["reading"]
+    flat = pd.DataFrame({"exit_month": rng.uniform(0, 60, 600), "survived": rng.random(600) < 0.5})
+    row = crossing(flat, "exit_month")
+    assert math.isnan(row["crossing"]) or row["slope_p"] < 0.05
+
+
+def test_tipping_point_with_perfect_separation_falls_back_to_binned_estimates():
+    grid = np.repeat(np.arange(10.0, 60.0, 5.0), 40)
+    runs = pd.DataFrame({"exit_month": grid, "survived": grid > 32})
+    row = crossing(runs, "exit_month")
+    assert row["method"].startswith("binned")
+    assert row["crossing_lo"] <= 32.5 <= row["crossing_hi"] and row["crossing_lo"] == 30 and row["crossing_hi"] == 35
+    binned = binned_survival(runs, "exit_month")
+    assert len(binned) == 10 and binned["runs"].eq(40).all()

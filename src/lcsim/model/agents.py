@@ -104,11 +104,9 @@ class Convener(Agent):
 
     # -- hosting ------------------------------------------------------------------------------
     def offers_hosting(self, rng) -> bool:
-        """Does it let a local leader host this meeting? Less often the more control it keeps."""
-        return rng.random() >= self.control_exercised
-
-    def hosts(self, rng) -> bool:
-        return rng.random() < self.intensity
+        """Does it leave this meeting to a local leader? Less often the more control it keeps and
+        the more present it is."""
+        return rng.random() >= self.control_exercised * self.intensity
 
     def attendance_subsidy(self) -> float:
         """Share of members' attendance cost it covers at its own meetings (venue, travel)."""
@@ -124,6 +122,10 @@ class Convener(Agent):
     def resources(self) -> float:
         """Capacity support it gives each active member this month."""
         return 0.03 * self.resource_sharing * self.intensity
+
+    def mentoring(self) -> float:
+        """Extra capacity support to local leaders while handing over (phase_over)."""
+        return 0.1 * self.resource_sharing * self.handover * self.intensity
 
     def crowding_out(self) -> float:
         """How much its presence keeps members from stepping up (tight control crowds leaders out)."""

@@ -16,8 +16,8 @@ N_TOPICS = 4  # the community's possible agenda topics
 # academia in evidence, government in policy access (assumption after DESIGN.md s.2).
 _PROFILES = np.eye(len(SECTORS), N_ASSETS)
 
-ENGAGEMENT_RATE = 0.2  # how fast engagement follows experienced value (assumption)
-ASPIRATION_ADAPTATION = 0.05  # how fast members get used to the value they receive (assumption; half-life ~14 months)
+ENGAGEMENT_RATE = 0.4  # how far engagement moves per unit of value above or below aspiration, at each reassessment (assumption)
+ASPIRATION_ADAPTATION = 0.15  # share of the gap to received value that aspirations close at each reassessment (assumption; half-life about four meetings)
 LEARNING_RATE = 0.05  # capacity gained from a fully relevant meeting (assumption)
 CAPACITY_EROSION = 0.01  # monthly loss of capacity (staff turnover; assumption)
 READY_ENGAGEMENT = 0.4  # engagement a member needs before it can step up as a leader (assumption)

@@ -16,6 +16,7 @@ from .ties import Ties
 
 DIGITAL_COST = 0.25  # share of the attendance cost an online meeting costs (assumption)
 DIGITAL_TURNOUT = 0.5  # share of would-be attendees who take part online (assumption; van Mierlo 2014)
+LOCAL_SUBSIDY = 0.5  # share of attendance cost a host at full capacity covers, as the convener does (assumption)
 HOSTING_LEARNING = 0.1  # capacity a leader gains by hosting a meeting (assumption)
 OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (after Cottica et al.)
 DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption; the case's channel was a fallback)
@@ -68,7 +69,8 @@ class LearningCommunity(Model):
         rng, p, members = self.rng, self.p, self.members
         self.convener.act(self.month)
 
-        host = self._choose_host()
+        due = self.dissolved_month is None and self.month - self.last_meeting >= p["meeting_interval"]
+        host = self._choose_host() if due else None
         attended = np.zeros(len(members), bool)
         fit = np.zeros(len(members))
         cost = 0.0
@@ -84,9 +86,10 @@ class LearningCommunity(Model):
         # Value this month: access to complementary partners through ties, plus a meeting that fits.
         value = p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
         value += OUTREACH * self.convener.intensity
-        members.update_engagement(value)
+        if due:  # members take stock when a meeting is due: held, or missed
+            members.update_engagement(value)
         self.ties.decay(p["tie_decay"])
-        members.grow_capacity(attended, fit, self.convener.resources())
+        members.grow_capacity(attended, fit, self.convener.resources() + self.convener.mentoring() * members.leader)
 
         self._leadership(host)
         left = self._turnover_out()
@@ -100,15 +103,17 @@ class LearningCommunity(Model):
 
     # -- meetings -----------------------------------------------------------------------------
     def _choose_host(self) -> str | int | None:
-        """Who hosts the meeting, if one is due: "convener", a leader's row, "digital", or None."""
-        if self.dissolved_month is not None or self.month - self.last_meeting < self.p["meeting_interval"]:
-            return None
+        """Who hosts the meeting that is due: "convener", a leader's row, "digital", or None."""
         convener, rng = self.convener, self.rng
-        # A present convener first decides whether to leave the meeting to local leaders; a convener
-        # that is tapering off (or gone) leaves the space, and leaders may fill it.
-        if convener.present and not (self.members.leader.any() and convener.offers_hosting(rng)):
-            if convener.hosts(rng):
-                return "convener"
+        # A present convener leaves some meetings to local leaders (more as it tapers or hands over)
+        # and hosts the rest itself, including any that no leader takes up: a safety net while
+        # leaders practise (Rogers & Coates 2015). Once it is gone, leaders host or no one does.
+        if convener.present:
+            if self.members.leader.any() and convener.offers_hosting(rng):
+                leader = self._volunteer()
+                if leader is not None:
+                    return leader
+            return "convener"
         leader = self._volunteer()
         if leader is not None:
             return leader
@@ -136,8 +141,8 @@ class LearningCommunity(Model):
         elif host == "digital":
             cost = p["attendance_cost"] * DIGITAL_COST
             agenda = members_agenda
-        else:  # a local leader sets the agenda half to its own interests
-            cost = p["attendance_cost"]
+        else:  # a local leader covers costs as far as its capacity allows, and leans the agenda to its interests
+            cost = p["attendance_cost"] * (1.0 - LOCAL_SUBSIDY * members.capacity[host])
             agenda = 0.5 * members.interests[host] + 0.5 * members_agenda
         self.meetings["convener" if host == "convener" else "digital" if host == "digital" else "leader"] += 1
         attended = members.attend(cost, rng)

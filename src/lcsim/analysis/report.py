@@ -164,6 +164,9 @@ def _method_html(meta: dict, params: dict) -> str:
         + (f", {failed} failed and left out" if failed else "") + "), every run with its own random seed "
         f"derived from the root seed {meta.get('root_seed')} (numpy SeedSequence), so the same command gives "
         "the same numbers.",
+        *(["Replicate k of every strategy starts from the same seed (common random numbers), so the strategies "
+           "meet the same luck; the intervals and tests below treat the strategies as independent samples, which "
+           "makes them conservative."] if meta.get("common_seeds") else []),
         "Survival probability: share alive at the horizon with a 95% Wilson interval "
         "(statsmodels proportion_confint); difference from abrupt exit with Newcombe's interval.",
         "Survival curves and medians: Kaplan-Meier (statsmodels SurvfuncRight) of months alive after the exit, "

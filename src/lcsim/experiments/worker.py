@@ -1,0 +1,38 @@
+"""What a worker runs: a chunk of runs, each with its own seed; a run that raises is reported, not fatal.
+
+This module is all a worker process (local or on a Dask cluster) needs to import, and it is
+preloaded by the local process pool's fork server so new workers start warm.
+"""
+
+from __future__ import annotations
+
+from ..simulation import simulate
+
+
+def run_chunk(scenario: str, base: dict, tasks: list[tuple[str, int, dict]], monthly: bool) -> list[tuple]:
+    """Run each (run_id, seed, point values) on `base`; return (run_id, summary, error, monthly table).
+
+    One task carries several runs so the per-task cost of the executor (pickling, scheduling)
+    is paid once per chunk, not once per run.
+    """
+    results = []
+    for rid, seed, point in tasks:
+        try:
+            result = simulate(seed=seed, scenario=scenario, **{**base, **point})
+        except Exception as err:  # recorded with the run; the sweep goes on
+            results.append((rid, None, one_line(err), None))
+        else:
+            results.append((rid, result.summary, None, result.monthly if monthly else None))
+    return results
+
+
+def one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def lcsim_version() -> str:
+    """Asked of every Dask worker before a sweep: it must have lcsim, and should have the client's version."""
+    from .. import __version__
+
+    return __version__

@@ -5,10 +5,12 @@ from importlib.metadata import PackageNotFoundError, version
 from .model import LearningCommunity
 from .parameters import SCHEMA, ParameterError
 from .simulation import SimulationResult, simulate
+from .experiments import load_results, sweep
 
 try:
     __version__ = version("lcsim")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["SCHEMA", "LearningCommunity", "ParameterError", "SimulationResult", "__version__", "simulate"]
+__all__ = ["SCHEMA", "LearningCommunity", "ParameterError", "SimulationResult", "__version__", "load_results",
+           "simulate", "sweep"]

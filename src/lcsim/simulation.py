@@ -33,7 +33,7 @@ def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: boo
     `numpy.random.SeedSequence`); `scenario` names a preset (`lcsim scenarios`) and `params`
     override it. Raises `lcsim.ParameterError` for unknown names or values out of range.
     """
-    model = LearningCommunity(rng=seed, scenario=scenario, **params)
+    model = LearningCommunity(rng=seed, scenario=scenario, collect=False, **params)
     for _ in range(model.p["months"]):
         model.step()
     monthly = pd.DataFrame.from_records(model.records)

@@ -47,7 +47,8 @@ class MemberTable:
     def add(self, n: int, p: dict, rng, month: int) -> np.ndarray:
         """Draw `n` new organisations; return their row indices."""
         others = (1.0 - p["cso_share"]) / 3.0
-        sector = rng.choice(len(SECTORS), size=n, p=[p["cso_share"], others, others, others])
+        mix = np.cumsum([p["cso_share"], others, others, others])
+        sector = np.minimum(np.searchsorted(mix, rng.random(n) * mix[-1], side="right"), len(SECTORS) - 1)
         d = p["complementarity"]
         # Complementary differences: each sector leans to its own asset kind, by `complementarity`.
         leaning = (1.0 - d) / N_ASSETS + d * _PROFILES[sector]
@@ -113,26 +114,29 @@ class MemberTable:
 
     def emerge_leaders(self, rate: float, centrality: np.ndarray, rng) -> np.ndarray:
         """Some ready members step up: the likelier, the higher their propensity, capacity and centrality."""
-        ready = self.active & ~self.leader & (self.engagement >= READY_ENGAGEMENT)
-        hazard = rate * self.propensity * self.capacity * (0.5 + 0.5 * centrality)
-        new = ready & (rng.random(len(self)) < hazard)
-        self.leader |= new
-        return np.flatnonzero(new)
+        ready = np.flatnonzero(self.active & ~self.leader & (self.engagement >= READY_ENGAGEMENT))
+        hazard = rate * self.propensity[ready] * self.capacity[ready] * (0.5 + 0.5 * centrality[ready])
+        new = ready[rng.random(len(ready)) < hazard]
+        self.leader[new] = True
+        return new
 
-    def burn_out(self, rate: float, hosted: int | None, rng) -> None:
-        """Leaders step down by chance (more after hosting) or when their own engagement fades."""
-        hazard = np.full(len(self), rate)
-        if hosted is not None:
-            hazard[hosted] = min(1.0, 3.0 * rate)
-        out = self.leader & ((rng.random(len(self)) < hazard) | (self.engagement < LEADER_QUITS_BELOW))
-        self.leader &= ~out
+    def burn_out(self, rate: float, hosted: int, rng) -> None:
+        """Leaders step down by chance (more often the one who just hosted, row `hosted`) or when their
+        own engagement fades."""
+        leaders = np.flatnonzero(self.leader)
+        if len(leaders) == 0:
+            return
+        hazard = np.where(leaders == hosted, min(1.0, 3.0 * rate), rate)
+        out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < LEADER_QUITS_BELOW)]
+        self.leader[out] = False
         self.engagement[out] *= 0.7  # stepping down costs some enthusiasm (assumption)
 
     def leave(self, rng) -> np.ndarray:
-        """Members whose engagement has faded may leave; return a mask of those who did."""
-        gone = self.active & (self.engagement < LEAVES_BELOW) & (rng.random(len(self)) < LEAVE_CHANCE)
-        self.active &= ~gone
-        self.leader &= ~gone
+        """Members whose engagement has faded may leave; return the rows of those who did."""
+        fading = np.flatnonzero(self.active & (self.engagement < LEAVES_BELOW))
+        gone = fading[rng.random(len(fading)) < LEAVE_CHANCE]
+        self.active[gone] = False
+        self.leader[gone] = False
         return gone
 
     def host_readiness(self) -> np.ndarray:

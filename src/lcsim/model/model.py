@@ -34,7 +34,7 @@ class LearningCommunity(Model):
     one `step()` is one month. Works under `mesa.batch_run`.
     """
 
-    def __init__(self, rng=None, scenario: str | None = None, **params) -> None:
+    def __init__(self, rng=None, scenario: str | None = None, *, collect: bool = True, **params) -> None:
         super().__init__(rng=rng)
         from ..scenarios import scenario_params  # late import: scenarios read the schema too
 
@@ -59,8 +59,10 @@ class LearningCommunity(Model):
         self.replications = 0
         self.leaders_ever: set[int] = set()
         self.records: list[dict] = []
+        # `records` is the source of truth; the DataCollector mirrors it for Mesa's tools (batch_run,
+        # SolaraViz). `simulate` turns it off: copying every value each month costs a tenth of a run.
         self.datacollector = DataCollector(
-            model_reporters={name: (lambda m, name=name: m.records[-1][name]) for name in REPORTED})
+            model_reporters={name: (lambda m, name=name: m.records[-1][name]) for name in REPORTED}) if collect else None
         self._record(host=None, attended=np.zeros(len(self.members), bool), quorate=False, joined=0, left=0)
 
     # -- the monthly step ---------------------------------------------------------------------
@@ -81,13 +83,8 @@ class LearningCommunity(Model):
             if quorate:
                 self.last_quorate = self.month
 
-        venue = DIGITAL_TIES if host == "digital" else 1.0
-        tie_value = 1.0 - np.exp(-self.ties.per_member(len(members), self.ties.strength * self.ties.value))
-        # Value this month: access to complementary partners through ties, plus a meeting that fits.
-        value = p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
-        value += OUTREACH * self.convener.intensity
         if due:  # members take stock when a meeting is due: held, or missed
-            members.update_engagement(value)
+            members.update_engagement(self._value(host, attended, fit, cost))
         self.ties.decay(p["tie_decay"])
         members.grow_capacity(attended, fit, self.convener.resources() + self.convener.mentoring() * members.leader)
 
@@ -97,9 +94,19 @@ class LearningCommunity(Model):
         joined = self._turnover_in()
         self._replicate()
         self._record(host, attended, quorate, joined, left)
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
         if self.month >= p["months"]:
             self.running = False
+
+    def _value(self, host, attended, fit, cost) -> np.ndarray:
+        """What each member got this time: access to complementary partners through its ties, a
+        meeting that fits its interests, the convener's follow-up; less the cost of attending."""
+        members, ties = self.members, self.ties
+        venue = DIGITAL_TIES if host == "digital" else 1.0
+        tie_value = 1.0 - np.exp(-ties.per_member(len(members), ties.strength * ties.value))
+        value = self.p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
+        return value + OUTREACH * self.convener.intensity
 
     # -- meetings -----------------------------------------------------------------------------
     def _choose_host(self) -> str | int | None:
@@ -229,15 +236,15 @@ class LearningCommunity(Model):
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
         new = members.emerge_leaders(min(rate, 1.0), centrality, self.rng)
         self.leaders_ever.update(int(r) for r in new)
-        members.burn_out(p["burnout"], host if not isinstance(host, str) and host is not None else None, self.rng)
+        members.burn_out(p["burnout"], host if isinstance(host, int) else -1, self.rng)
 
     def _turnover_out(self) -> int:
         gone = self.members.leave(self.rng)
-        if gone.any():
-            self.ties.drop_members(gone)
-            for row in np.flatnonzero(gone):
+        if len(gone):
+            self.ties.drop_members(~self.members.active)
+            for row in gone:
                 self.member_agents.pop(int(row)).remove()
-        return int(gone.sum())
+        return len(gone)
 
     def _turnover_in(self) -> int:
         """Engaged members bring in organisations they know, while the community is alive."""
@@ -248,18 +255,20 @@ class LearningCommunity(Model):
         count = rng.poisson(self.p["join_rate"] * pull.sum())
         if count == 0:
             return 0
-        recruiters = rng.choice(len(members), size=count, p=pull / pull.sum())
+        cumulative = np.cumsum(pull)
+        recruiters = np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")
         rows = members.add(count, self.p, rng, month=self.month)
         for r in rows:
             self.member_agents[int(r)] = Member(self, int(r))
-        self.ties.interact(rows, recruiters, np.full(count, INITIAL_ACQUAINTANCE), members.complementarity)
+        self.ties.add_new(rows, recruiters, np.full(count, INITIAL_ACQUAINTANCE), members.complementarity(rows, recruiters))
         return count
 
     def _replicate(self) -> None:
         m = self.members
-        degree = self.ties.degree(len(m))
-        strong = (m.leader & ~m.replicated & (m.capacity >= REPLICATION_CAPACITY)
-                  & (m.engagement >= REPLICATION_CAPACITY) & (degree >= REPLICATION_DEGREE))
+        strong = m.leader & ~m.replicated & (m.capacity >= REPLICATION_CAPACITY) & (m.engagement >= REPLICATION_CAPACITY)
+        if not strong.any():
+            return
+        strong &= self.ties.degree(len(m)) >= REPLICATION_DEGREE
         hits = strong & (self.rng.random(len(m)) < self.p["replication"])
         m.replicated |= hits
         self.replications += int(hits.sum())

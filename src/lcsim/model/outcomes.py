@@ -52,7 +52,7 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
         "cross_sector_share": cross / e if e else 0.0,
         # Krackhardt's E-I index: +1 all ties across sectors, -1 all within.
         "ei_index": (2 * cross - e) / e if e else 0.0,
-        "largest_component_share": ties.largest_component(active) / n if n else 0.0,
+        "largest_component_share": ties.largest_component(active, len(m)) / n if n else 0.0,
         "leaders": int(m.leader.sum()),
         "mean_engagement": float(m.engagement[active].mean()) if n else 0.0,
         "mean_capacity": float(m.capacity[active].mean()) if n else 0.0,

@@ -7,8 +7,6 @@ monthly work O(members x contacts), which is what lets 2,000-member communities 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 # Below this strength a tie is forgotten (assumption: a contact no one would call on).
 FORGET_BELOW = 0.05
@@ -22,6 +20,9 @@ class Ties:
         self.strength = np.empty(0)  # tie_strength in [0, 1]
         self.value = np.empty(0)  # complementarity of the pair's assets, fixed at formation
         self.touched = np.empty(0, bool)  # had contact this month
+        self._sorted = True  # kept in key order for look-ups; appends defer the sort to the next look-up
+        self.version = 0  # bumped whenever the set of ties changes (cache key for network measures)
+        self._largest: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.a)
@@ -40,6 +41,9 @@ class Ties:
         i, j, gain = i[keep], j[keep], gain[keep]
         if len(i) == 0:
             return
+        if not self._sorted:
+            self._take(np.argsort(self.keys, kind="stable"))
+            self._sorted = True
         a, b = np.minimum(i, j), np.maximum(i, j)
         keys = a * _KEY + b
         order = np.lexsort((-gain, keys))  # per key, largest gain first
@@ -59,16 +63,17 @@ class Ties:
         new_keys, new_gain = keys[~found], gain[~found]
         if len(new_keys):
             na, nb = new_keys // _KEY, new_keys % _KEY
-            self._insert(na, nb, np.clip(new_gain, 0.0, 1.0), value_of(na, nb))
+            self.add_new(na, nb, np.clip(new_gain, 0.0, 1.0), value_of(na, nb))
 
-    def _insert(self, a, b, strength, value) -> None:
-        self.a = np.concatenate([self.a, a])
-        self.b = np.concatenate([self.b, b])
+    def add_new(self, i, j, strength, value) -> None:
+        """Add ties the caller knows do not exist yet (e.g. a newcomer's tie to its recruiter)."""
+        self.a = np.concatenate([self.a, np.minimum(i, j)])
+        self.b = np.concatenate([self.b, np.maximum(i, j)])
         self.strength = np.concatenate([self.strength, strength])
         self.value = np.concatenate([self.value, value])
-        self.touched = np.concatenate([self.touched, np.ones(len(a), bool)])
-        order = np.argsort(self.keys, kind="stable")
-        self._take(order)
+        self.touched = np.concatenate([self.touched, np.ones(len(i), bool)])
+        self._sorted = False
+        self.version += 1
 
     def _take(self, index) -> None:
         self.a, self.b = self.a[index], self.b[index]
@@ -83,12 +88,17 @@ class Ties:
         idle = ~self.touched
         s = self.strength[idle]
         self.strength[idle] = s * (1.0 - rate * (1.0 - s / 2.0))
-        self._take(np.flatnonzero(self.strength >= FORGET_BELOW))
+        self._keep(self.strength >= FORGET_BELOW)
         self.touched[:] = False
 
     def drop_members(self, gone: np.ndarray) -> None:
         """Remove every tie of members in the boolean mask `gone`."""
-        self._take(np.flatnonzero(~(gone[self.a] | gone[self.b])))
+        self._keep(~(gone[self.a] | gone[self.b]))
+
+    def _keep(self, mask: np.ndarray) -> None:
+        if not mask.all():
+            self._take(np.flatnonzero(mask))
+            self.version += 1
 
     def per_member(self, n: int, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of `weights` (default: strength) over each member's ties."""
@@ -111,14 +121,27 @@ class Ties:
         np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
         return offsets, dst[order]
 
-    def largest_component(self, members: np.ndarray) -> int:
-        """Size of the largest connected group among `members` (indices)."""
+    def largest_component(self, members: np.ndarray, n: int) -> int:
+        """Size of the largest connected group among `members` (row indices; `n` rows in all).
+
+        Min-label propagation with pointer jumping: a handful of O(ties) passes, far cheaper per
+        month than building a sparse graph.
+        """
         if len(members) == 0:
             return 0
-        local = np.full(int(members.max()) + 1, -1)
-        local[members] = np.arange(len(members))
-        la, lb = local[self.a], local[self.b]
-        keep = (la >= 0) & (lb >= 0)
-        graph = coo_matrix((np.ones(keep.sum()), (la[keep], lb[keep])), shape=(len(members),) * 2)
-        _, labels = connected_components(graph, directed=False)
-        return int(np.bincount(labels).max())
+        key = (self.version, len(members), n)
+        if self._largest is None or self._largest[0] != key:
+            self._largest = (key, self._largest_component(members, n))
+        return self._largest[1]
+
+    def _largest_component(self, members: np.ndarray, n: int) -> int:
+        labels = np.arange(n)
+        while True:
+            low = np.minimum(labels[self.a], labels[self.b])
+            new = labels.copy()
+            np.minimum.at(new, self.a, low)
+            np.minimum.at(new, self.b, low)
+            new = new[new]
+            if np.array_equal(new, labels):
+                return int(np.bincount(labels[members]).max())
+            labels = new

@@ -1,0 +1,67 @@
+"""Model speed: one default run, member-months per second, and scaling with community size,
+next to Mesa's own Boltzmann wealth example on the same machine.
+
+    python benchmarks/bench_model.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import lcsim
+
+
+def best_of(fn, repeat: int) -> float:
+    """Median CPU time of `repeat` calls, after one warm-up call.
+
+    CPU time rather than wall time, so that other work on a shared machine does not skew the
+    ratio between lcsim and the Mesa example measured in the same process.
+    """
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def boltzmann_agent_steps_per_second(n: int = 1000, steps: int = 100) -> float:
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
+
+    def run():
+        model = BoltzmannWealth(scenario=BoltzmannScenario(n=n, width=32, height=32, rng=1))
+        for _ in range(steps):
+            model.step()
+
+    return n * steps / best_of(run, 3)
+
+
+def member_months(params: dict, seeds=range(10)) -> tuple[float, float]:
+    """Mean seconds per run over several seeds, and the mean member-months a run simulated
+    (active members summed over its months: members who left cost nothing)."""
+    work = sum(int(lcsim.simulate(seed=s, **params).monthly["active_members"].sum()) for s in seeds)
+    seconds = best_of(lambda: [lcsim.simulate(seed=s, **params) for s in seeds], 3)
+    return seconds / len(seeds), work / len(seeds)
+
+
+def main() -> None:
+    default_time, work = member_months({})
+    rate = work / default_time
+    boltzmann = boltzmann_agent_steps_per_second()
+    print(f"default run (150 members, 72 months):  {default_time * 1000:7.1f} ms")
+    print(f"member-months per second:              {rate:12,.0f}  ({work:,.0f} member-months per run)")
+    print(f"Mesa Boltzmann wealth (1,000 x 100):   {boltzmann:12,.0f} agent-steps per second")
+    print(f"ratio lcsim / Boltzmann:               {rate / boltzmann:10.1f}x")
+    print("\nscaling with community size (default parameters, 72 months):")
+    base = None
+    for n in (150, 500, 2000):
+        seconds, work = member_months({"n_members": n}, seeds=range(3))
+        base = base or seconds / n
+        print(f"  n_members={n:5d}: {seconds * 1000:8.1f} ms   {work / seconds:12,.0f} member-months/s   "
+              f"time per member vs 150: {seconds / n / base:4.2f}x")
+
+
+if __name__ == "__main__":
+    main()

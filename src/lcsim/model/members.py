@@ -10,8 +10,8 @@ import numpy as np
 
 from ..parameters import SECTORS
 
-N_ASSETS = 4  # field knowledge, funding, evidence/research, policy access
-N_TOPICS = 4  # the community's possible agenda topics
+N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (DESIGN.md s.2)
+N_TOPICS = 4  # the community's possible agenda topics (assumption)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
 # academia in evidence, government in policy access (assumption after DESIGN.md s.2).
 _PROFILES = np.eye(len(SECTORS), N_ASSETS)
@@ -19,11 +19,12 @@ _PROFILES = np.eye(len(SECTORS), N_ASSETS)
 ENGAGEMENT_RATE = 0.4  # how far engagement moves per unit of value above or below aspiration, at each reassessment (assumption)
 ASPIRATION_ADAPTATION = 0.15  # share of the gap to received value that aspirations close at each reassessment (assumption; half-life about four meetings)
 LEARNING_RATE = 0.05  # capacity gained from a fully relevant meeting (assumption)
-CAPACITY_EROSION = 0.01  # monthly loss of capacity (staff turnover; assumption)
+CAPACITY_EROSION = 0.01  # monthly loss of capacity through staff turnover (assumption)
 READY_ENGAGEMENT = 0.4  # engagement a member needs before it can step up as a leader (assumption)
 LEADER_QUITS_BELOW = 0.25  # a leader whose engagement falls below this steps down (assumption)
-LEAVES_BELOW = 0.1  # members below this engagement may leave ...
-LEAVE_CHANCE = 0.3  # ... with this chance each month (assumption)
+STEP_DOWN_ENGAGEMENT = 0.7  # a leader who steps down keeps this share of its engagement (assumption)
+LEAVES_BELOW = 0.1  # engagement below which a member may leave (assumption)
+LEAVE_CHANCE = 0.3  # monthly chance that such a member leaves (assumption)
 
 
 class MemberTable:
@@ -129,7 +130,7 @@ class MemberTable:
         hazard = np.where(leaders == hosted, min(1.0, 3.0 * rate), rate)
         out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < LEADER_QUITS_BELOW)]
         self.leader[out] = False
-        self.engagement[out] *= 0.7  # stepping down costs some enthusiasm (assumption)
+        self.engagement[out] *= STEP_DOWN_ENGAGEMENT
 
     def leave(self, rng) -> np.ndarray:
         """Members whose engagement has faded may leave; return the rows of those who did."""

@@ -15,16 +15,16 @@ from .outcomes import REPORTED, month_record
 from .ties import Ties
 
 DIGITAL_COST = 0.25  # share of the attendance cost an online meeting costs (assumption)
-DIGITAL_TURNOUT = 0.5  # share of would-be attendees who take part online (assumption; van Mierlo 2014)
+DIGITAL_TURNOUT = 0.5  # share of would-be attendees who take part online (van Mierlo 2014: most lurk; size is an assumption)
 LOCAL_SUBSIDY = 0.5  # share of attendance cost a host at full capacity covers, as the convener does (assumption)
 HOSTING_LEARNING = 0.1  # capacity a leader gains by hosting a meeting (assumption)
-OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (after Cottica et al.)
-DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption; the case's channel was a fallback)
-INITIAL_ACQUAINTANCE = 0.2  # strength of the few ties members bring (they "had limited experience collaborating")
+OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (Cottica et al., DESIGN.md s.8; size is an assumption)
+DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption: the case's channel was a fallback)
+INITIAL_ACQUAINTANCE = 0.2  # strength of the few ties members bring (case: "limited experience collaborating"; size is an assumption)
 ENCOUNTERS = 1  # chance encounters per attendee per meeting (assumption)
 CONVERSATIONS = 4  # acquaintances an attendee catches up with at one meeting (assumption)
-REPLICATION_CAPACITY = 0.6  # a leader needs this capacity, engagement and ...
-REPLICATION_DEGREE = 5  # ... this many ties to start a new community (assumption)
+REPLICATION_CAPACITY = 0.6  # capacity and engagement a leader needs to start a new community (assumption)
+REPLICATION_DEGREE = 5  # ties a leader needs to start a new community (assumption)
 
 
 class LearningCommunity(Model):

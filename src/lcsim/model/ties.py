@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Below this strength a tie is forgotten (assumption: a contact no one would call on).
-FORGET_BELOW = 0.05
+FORGET_BELOW = 0.05  # a tie weaker than this is forgotten: a contact no one would call on (assumption)
 _KEY = np.int64(1) << 32
 
 

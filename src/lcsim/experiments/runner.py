@@ -25,7 +25,7 @@ from ..parameters import SCHEMA
 from .design import COMMON_SEED_RULE, RUN_ID, SEED_RULE, Design, build_design, runs
 from .experiment import Experiment, ExperimentError, load_experiment
 from .store import DESIGN_FILE, IDENTITY, MONTHLY, RUNS, SweepError, SweepFolder, load_results
-from .worker import lcsim_version, one_line, run_chunk
+from .worker import lcsim_version, one_line, run_chunk, watch_client
 
 DEFAULT_ROOT = Path("out") / "sweeps"
 MAX_CHUNK = 32  # runs per task: enough to hide a task's overhead, few enough for a smooth progress bar
@@ -177,7 +177,8 @@ def open_pool(workers: int | None, scheduler):
         context.set_forkserver_preload(["lcsim.experiments.worker"])
     else:
         context = mp.get_context("spawn")
-    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=context)
+    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=watch_client,
+                                      initargs=(os.getpid(),))
     try:
         yield Pool(executor, n, f"{n} local worker processes")
     finally:
@@ -211,6 +212,9 @@ def _dask(scheduler):
         if other:
             warnings.warn(f"Dask workers run lcsim {', '.join(other)}; this client runs {__version__}", stacklevel=4)
         threads = sum(client.nthreads().values())
+        if not threads:
+            warnings.warn(f"no Dask workers are connected to {client.scheduler.address} yet; the sweep waits for them",
+                          stacklevel=4)
         executor = client.get_executor()
         yield Pool(executor, max(threads, 1), f"Dask cluster {client.scheduler.address} ({threads} threads)")
     finally:

@@ -6,6 +6,10 @@ preloaded by the local process pool's fork server so new workers start warm.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 from ..simulation import simulate
 
 
@@ -24,6 +28,25 @@ def run_chunk(scenario: str, base: dict, tasks: list[tuple[str, int, dict]], mon
         else:
             results.append((rid, result.summary, None, result.monthly if monthly else None))
     return results
+
+
+def watch_client(client_pid: int, every: float = 1.0) -> None:
+    """Process-pool initializer: leave when the client is gone. A client killed with `kill -9` cannot
+    shut its pool down, and idle workers would otherwise wait on their task queue forever."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the client on Windows
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(client_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the id now belongs to another user's process: ours is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lcsim-watch-client", daemon=True).start()
 
 
 def one_line(err: BaseException) -> str:

@@ -233,3 +233,188 @@ def test_tipping_point_with_perfect_separation_falls_back_to_binned_estimates():
     assert row["crossing_lo"] <= 32.5 <= row["crossing_hi"] and row["crossing_lo"] == 30 and row["crossing_hi"] == 35
     binned = binned_survival(runs, "exit_month")
     assert len(binned) == 10 and binned["runs"].eq(40).all()
+
+
+# --- sensitivity through the sweep engine and `lcsim analyze` --------------------------------------
+#
+# The model is swapped for a function with known indices (the sweep engine's worker calls
+# `simulate`; tests may patch it). Three float parameters stand in for the function's inputs:
+# each is mapped linearly from its range onto the function's domain, which leaves every index
+# unchanged. Everything else is the real plumbing: the engine's SALib sampler and manifest,
+# Parquet parts, `load_results`, and `lcsim analyze`.
+
+STAND_INS = {"control": (0.0, 1.0), "complementarity": (0.0, 1.0), "homophily": (0.2, 0.9)}
+
+
+class KnownFunction:
+    """What `simulate` returns, for a function of the stand-in parameters scaled to [0, 1]."""
+
+    def __init__(self, function, noise: float = 0.0):
+        self.function, self.noise = function, noise
+
+    def __call__(self, seed, scenario, **params):
+        u = np.array([(params[n] - lo) / (hi - lo) for n, (lo, hi) in STAND_INS.items()])
+        value = float(self.function(u)) + np.random.default_rng(seed).normal(0.0, self.noise)
+        summary = {"survived": value > 0, "months_alive_after_exit": value, "censored": value > 0}
+        return type("Result", (), {"summary": summary, "monthly": pd.DataFrame({"month": [0]})})()
+
+
+def ishigami(u, a=7.0, b=0.1):
+    x = -np.pi + 2 * np.pi * u
+    return np.sin(x[0]) + a * np.sin(x[1]) ** 2 + b * x[2] ** 4 * np.sin(x[0])
+
+
+def known_sweep(tmp_path, monkeypatch, design: dict, function, noise=0.0) -> "Path":
+    import lcsim
+    import lcsim.experiments.worker as worker
+
+    monkeypatch.setattr(worker, "simulate", KnownFunction(function, noise))
+    experiment = {"name": f"known-{design['design']}", "root_seed": 11, "fixed": {"n_members": 30},
+                  "vary": {n: list(r) for n, r in STAND_INS.items()}, **design}
+    out = tmp_path / design["design"]
+    lcsim.sweep(experiment, out, workers=1, progress=False)
+    return out
+
+
+def analyze(folder, capsys) -> str:
+    from lcsim.cli import main
+
+    assert main(["analyze", str(folder)]) == 0
+    return capsys.readouterr().out
+
+
+def test_sobol_indices_of_the_ishigami_function_come_back_through_sweep_and_analyze(tmp_path, monkeypatch, capsys):
+    # Two replicates with noise per seed: the analysis must average replicates in design order.
+    folder = known_sweep(tmp_path, monkeypatch, {"design": "sobol", "samples": 1024, "replicates": 2}, ishigami,
+                         noise=0.2)
+    printed = analyze(folder, capsys)
+    assert "## Sensitivity" in printed and "Sobol indices" in printed
+    table = pd.read_csv(folder / "analysis" / "sensitivity.csv")
+    ishi = table[table["output"] == "months_alive_after_exit"].set_index("parameter").loc[list(STAND_INS)]
+    assert ishi["S1"].to_numpy() == pytest.approx([0.314, 0.442, 0.0], abs=0.05)
+    assert ishi["ST"].to_numpy() == pytest.approx([0.558, 0.442, 0.244], abs=0.05)
+    assert (ishi["S1_conf"] > 0).all() and (ishi["S1_conf"] < 0.1).all()
+    assert (folder / "analysis" / "sensitivity.png").stat().st_size > 10_000
+
+
+def test_morris_indices_of_a_linear_function_come_back_through_sweep_and_analyze(tmp_path, monkeypatch, capsys):
+    # y = 3 u1 + u2 (u scaled to [0, 1]): every elementary effect is the coefficient, so mu* = (3, 1, 0), sigma = 0.
+    folder = known_sweep(tmp_path, monkeypatch, {"design": "morris", "samples": 10, "replicates": 1},
+                         lambda u: 3 * u[0] + u[1])
+    analyze(folder, capsys)
+    table = pd.read_csv(folder / "analysis" / "sensitivity.csv")
+    linear = table[table["output"] == "months_alive_after_exit"].set_index("parameter").loc[list(STAND_INS)]
+    assert linear["mu_star"].to_numpy() == pytest.approx([3.0, 1.0, 0.0], abs=1e-6)
+    assert linear["sigma"].to_numpy() == pytest.approx([0.0, 0.0, 0.0], abs=1e-6)
+    summary = (folder / "analysis" / "summary.md").read_text()
+    assert "Morris screening" in summary and "Most influential: control, complementarity, homophily" in summary
+
+
+def test_a_sweep_with_missing_design_points_is_refused_for_sensitivity():
+    from lcsim.analysis.sensitivity import SensitivityError, sensitivity
+
+    manifest = {"design": "sobol", "points": 8, "problem": {"num_vars": 2, "names": ["a", "b"],
+                                                            "bounds": [[0, 1], [0, 1]]}}
+    runs = pd.DataFrame({"point": range(7), "replicate": 0, "survived": [True, False] * 3 + [True],
+                         "months_alive_after_exit": range(7), "error": None})
+    with pytest.raises(SensitivityError, match="1 design point"):
+        sensitivity(runs, manifest)
+    with pytest.raises(SensitivityError, match="no sensitivity analysis"):
+        sensitivity(runs, {**manifest, "design": "grid"})
+
+
+# --- end to end on the real model: compare, report, analyze -----------------------------------------
+# Plumbing only: the model is being recalibrated, so no outcome is asserted.
+
+SMALL = ["--replicates", "6", "--set", "n_members=30", "--set", "months=30", "--set", "exit_month=15",
+         "--set", "transition_months=6", "--workers", "2"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_prints_the_table_and_writes_csv_and_figures_and_resumes(tmp_path, capsys):
+    from lcsim.cli import main
+
+    out = tmp_path / "cmp"
+    assert main(["compare", *SMALL, "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "survival (95% CI)" in printed.out and "log-rank p" in printed.out and "local hosting" in printed.out
+    for strategy in ("stay", "phase_out", "phase_down", "phase_over"):
+        assert strategy in printed.out
+    assert "keeps about" in printed.out
+    assert "24 runs ran" in printed.err
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table["exit_strategy"]) == ["stay", "phase_out", "phase_down", "phase_over"]
+    assert (table["runs"] == 6).all()
+    for column in ("survival", "survival_lo", "survival_hi", "median", "median_lo", "median_hi", "logrank_p",
+                   "difference", "active_members", "leaders", "cross_sector_share", "local_hosting_share",
+                   "replications"):
+        assert column in table.columns
+    assert ((table["survival_lo"] <= table["survival"]) & (table["survival"] <= table["survival_hi"])).all()
+    for name in ("survival.png", "survival_curves.png", "outcomes.png"):
+        assert (out / name).read_bytes()[:8] == PNG
+    # The same command again resumes the same sweep instead of running it twice.
+    assert main(["compare", *SMALL, "--out", str(out)]) == 0
+    assert "0 runs ran, 24 resumed" in capsys.readouterr().err
+
+
+def test_report_is_one_self_contained_html_file(tmp_path, capsys):
+    from lcsim import __version__
+    from lcsim.cli import main
+
+    out = tmp_path / "rep"
+    assert main(["report", *SMALL, "--digital", "both", "--strategies", "phase_out", "phase_over",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("src='data:image/png;base64,") == 3
+    lowered = html.lower()
+    assert "http://" not in lowered and "https://" not in lowered and "<script" not in lowered
+    assert "<link" not in lowered  # nothing to fetch: styles are inline
+    assert "handing over (phase_over) keeps about" in lowered and "abrupt exit (phase_out) about" in lowered
+    assert "With a digital channel" in html and "phase_over + digital" in html
+    assert "docs/model.md" in html and f"lcsim {__version__}" in html
+    assert "root seed" in html and "6 times" in html
+    assert "<code>n_members</code>" in html and "n_members=30" in html
+    assert "lcsim report --scenario default --replicates 6 --strategies phase_out phase_over --digital both" in html
+    table = pd.read_csv(out / "comparison.csv")
+    assert len(table) == 4 and set(table["digital_channel"]) == {False, True}
+
+
+def test_analyze_writes_heatmaps_tipping_points_and_a_summary_for_a_grid_sweep(tmp_path, capsys):
+    import lcsim
+
+    experiment = {"name": "tiny-timing", "design": "grid", "replicates": 3, "root_seed": 5,
+                  "fixed": {"n_members": 30, "months": 36, "transition_months": 3},
+                  "vary": {"exit_month": [6, 12, 18], "control": [0.2, 0.8], "exit_strategy": ["phase_out", "phase_over"]}}
+    folder = tmp_path / "timing"
+    lcsim.sweep(experiment, folder, workers=2, progress=False)
+    printed = analyze(folder, capsys)
+    written = {p.name for p in (folder / "analysis").iterdir()}
+    assert {"heatmaps.png", "tipping-exit_month.png", "tipping_points.csv", "survival_by_setting.csv",
+            "survival_by_point.csv", "summary.md"} <= written
+    assert "sensitivity.csv" not in written  # a grid has no SALib problem
+    assert (folder / "analysis" / "heatmaps.png").read_bytes()[:8] == PNG
+    tipping = pd.read_csv(folder / "analysis" / "tipping_points.csv")
+    assert set(tipping["parameter"]) == {"exit_month"} and len(tipping) == 4  # per strategy and control
+    points = pd.read_csv(folder / "analysis" / "survival_by_point.csv")
+    assert len(points) == 12 and (points["runs"] == 3).all()
+    assert "## Tipping points" in printed and "## Survival at each design point" in printed
+    assert lcsim.load_results(folder).shape[0] == 36  # analysis files never disturb the results
+
+
+def test_analyze_refuses_a_folder_that_is_not_a_sweep_in_one_line(tmp_path, capsys):
+    from lcsim.cli import main
+
+    assert main(["analyze", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lcsim analyze: error:") and "manifest.json" in err and "\n" not in err
+
+
+def test_compare_refuses_setting_what_it_varies(tmp_path, capsys):
+    from lcsim.cli import main
+
+    assert main(["compare", "--set", "exit_strategy=stay", "--out", str(tmp_path / "x")]) == 2
+    assert "use --strategies instead" in capsys.readouterr().err
+    assert main(["compare", "--scenario", "nowhere", "--out", str(tmp_path / "x")]) == 2
+    assert "scenario 'nowhere' is unknown" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -65,7 +65,7 @@ def comparison_table(runs: pd.DataFrame, by: list[str] | None = None, reference:
         row.update(median_survival(arm))
         row.update(_versus(runs, by, key, reference))
         for column in OUTCOMES:
-            mean, lo, hi = mean_interval(arm[column])
+            mean, lo, hi = mean_interval(arm[column], (0.0, 1.0) if column in SHARES else (0.0, math.inf))
             row.update({column: mean, f"{column}_lo": lo, f"{column}_hi": hi})
         rows.append(row)
     table = table.merge(pd.DataFrame(rows), on=by)
@@ -74,8 +74,13 @@ def comparison_table(runs: pd.DataFrame, by: list[str] | None = None, reference:
     return table.reset_index(drop=True)
 
 
-def mean_interval(values: pd.Series) -> tuple[float, float, float]:
-    """Mean and its 95% t interval; with one value (or all equal) the interval is the value itself."""
+def mean_interval(values: pd.Series, bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float, float, float]:
+    """Mean and its 95% t interval; with one value (or all equal) the interval is the value itself.
+
+    The interval is clipped to the outcome's natural `bounds` (counts are never negative, shares
+    lie in [0, 1]): with few, skewed runs the symmetric t interval can spill past them, and a
+    mean can never lie there.
+    """
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     if len(x) == 0:
         return math.nan, math.nan, math.nan
@@ -83,7 +88,7 @@ def mean_interval(values: pd.Series) -> tuple[float, float, float]:
     if len(x) < 2 or np.all(x == x[0]):
         return mean, mean, mean
     lo, hi = DescrStatsW(x).tconfint_mean(alpha=ALPHA)
-    return mean, float(lo), float(hi)
+    return mean, float(max(lo, bounds[0])), float(min(hi, bounds[1]))
 
 
 def _select(runs: pd.DataFrame, by: list[str], key: tuple) -> pd.DataFrame:
@@ -132,7 +137,8 @@ def median_text(row) -> str:
     if not row["reached"]:
         return f">{row['horizon']:.0f}" if not _missing(row["horizon"]) else "-"
     hi = f"{row['median_hi']:.0f}" if np.isfinite(row["median_hi"]) else f">{row['horizon']:.0f}"
-    return f"{row['median']:.0f} ({row['median_lo']:.0f} to {hi})"
+    lo = "?" if _missing(row["median_lo"]) else f"{row['median_lo']:.0f}"
+    return f"{row['median']:.0f} ({lo} to {hi})"
 
 
 def points_text(row) -> str:

@@ -7,6 +7,7 @@ statistics behind them come from `survival`, `tipping` and `sensitivity`.
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import matplotlib
 
@@ -73,7 +74,7 @@ def survival_bars(table: pd.DataFrame, title: str = ""):
     colours = [STRATEGY_COLOURS.get(s, "#333333") for s in table["exit_strategy"]]
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(table) + 1.6))
     y = np.arange(len(table))[::-1]
-    err = np.vstack([table["survival"] - table["survival_lo"], table["survival_hi"] - table["survival"]])
+    err = _bars(table["survival"], table["survival_lo"], table["survival_hi"])
     ax.errorbar(table["survival"], y, xerr=err, fmt="none", ecolor="#444444", capsize=4, linewidth=1.2)
     ax.scatter(table["survival"], y, color=colours, s=70, zorder=3)
     ax.set_yticks(y, labels)
@@ -84,6 +85,11 @@ def survival_bars(table: pd.DataFrame, title: str = ""):
     ax.set_title(title or "Survival probability by exit strategy")
     fig.tight_layout()
     return fig
+
+
+def _bars(estimate, lo, hi) -> np.ndarray:
+    """Error-bar lengths below and above; an interval's bound can sit a rounding error past its estimate."""
+    return np.clip(np.vstack([np.asarray(estimate) - np.asarray(lo), np.asarray(hi) - np.asarray(estimate)]), 0, None)
 
 
 def outcome_distributions(runs: pd.DataFrame, by: list[str], title: str = ""):
@@ -98,8 +104,11 @@ def outcome_distributions(runs: pd.DataFrame, by: list[str], title: str = ""):
     for ax, (column, label) in zip(axes.flat, DISTRIBUTIONS.items()):
         kwargs = {"hue": hue, "hue_order": ["off", "on"]} if hue else {
             "hue": "exit_strategy", "palette": STRATEGY_COLOURS, "legend": False}
-        sns.boxplot(data=runs, x="exit_strategy", y=column, order=order, ax=ax, showmeans=True, fliersize=2,
-                    meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "#222222"}, **kwargs)
+        with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
+            warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
+            sns.boxplot(data=runs, x="exit_strategy", y=column, order=order, ax=ax, showmeans=True, fliersize=2,
+                        meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "#222222"},
+                        **kwargs)
         ax.set_title(label)
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -143,13 +152,18 @@ def survival_heatmaps(runs: pd.DataFrame, pairs: list[tuple[str, str]], bins: in
     return fig
 
 
-def _levels(column: pd.Series, bins: int) -> pd.Series:
-    """A grid parameter's values as they are; a sampled one cut into quantile bins labelled by midpoints."""
+def _levels(column: pd.Series, bins: int) -> pd.Categorical:
+    """A grid parameter's values in their own order; a sampled one cut into quantile bins labelled by midpoints."""
     if column.nunique() <= MAX_GRID_VALUES:
-        return column.map(_short)
+        values = column.dropna().unique().tolist()
+        if set(values) <= set(EXIT_STRATEGIES):
+            values = [s for s in EXIT_STRATEGIES if s in values]
+        else:
+            values = sorted(values)
+        return pd.Categorical(column.map(_short), categories=[_short(v) for v in values], ordered=True)
     cut = pd.qcut(column.astype(float), q=bins, duplicates="drop")
-    return cut.map(lambda interval: _short(interval.mid)).astype(str).pipe(
-        lambda s: pd.Categorical(s, categories=[_short(i.mid) for i in cut.cat.categories], ordered=True))
+    labels = [_short(interval.mid) for interval in cut.cat.categories]
+    return pd.Categorical(cut.cat.codes.map(dict(enumerate(labels))), categories=labels, ordered=True)
 
 
 def _short(value) -> str:
@@ -171,7 +185,7 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{s}={_short(k)}" for s, k in zip(strata, key)) or "all runs"
         binned = binned_survival(part, parameter)
-        err = np.vstack([binned["survival"] - binned["survival_lo"], binned["survival_hi"] - binned["survival"]])
+        err = _bars(binned["survival"], binned["survival_lo"], binned["survival_hi"])
         ax.errorbar(binned["value"], binned["survival"], yerr=err, fmt="o", color=colour, capsize=3, label=label)
         fit, separated = logistic_fit(part, parameter)
         if fit is not None and not separated:

@@ -32,8 +32,7 @@ class SensitivityError(ValueError):
 
 def design_of(manifest: dict) -> str:
     """The sweep's design name ("grid", "lhs", "sobol", "morris") as the manifest records it."""
-    experiment = manifest.get("experiment", {})
-    return str(manifest.get("design") if isinstance(manifest.get("design"), str) else experiment.get("design", ""))
+    return str(manifest.get("design") or manifest.get("experiment", {}).get("design", ""))
 
 
 def problem_of(manifest: dict) -> dict:
@@ -48,10 +47,7 @@ def problem_of(manifest: dict) -> dict:
 
 def sampler_settings(manifest: dict) -> dict:
     """The sampler settings saved with the problem (e.g. num_levels, calc_second_order)."""
-    for key in ("sampler", "sampler_settings", "salib", "settings"):
-        if isinstance(manifest.get(key), dict):
-            return manifest[key]
-    return {}
+    return manifest.get("sampler") or {}
 
 
 def point_means(runs: pd.DataFrame, output: str, n_points: int) -> np.ndarray:
@@ -132,11 +128,8 @@ def ranking(table: pd.DataFrame, output: str = "survived") -> pd.DataFrame:
 
 
 def _n_points(runs: pd.DataFrame, manifest: dict) -> int:
-    design = manifest.get("design_table", manifest.get("points"))
-    if isinstance(design, list) and design:
-        return len(design)
-    if isinstance(design, dict) and design:
-        first = next(iter(design.values()))
-        if isinstance(first, (list, dict)):
-            return len(first)
+    """How many design points the sweep designed (the manifest says; a partial run table may not)."""
+    points = manifest.get("points")
+    if isinstance(points, int) and points > 0:
+        return points
     return int(runs["point"].max()) + 1

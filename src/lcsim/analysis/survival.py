@@ -80,17 +80,31 @@ def kaplan_meier(runs: pd.DataFrame) -> SurvfuncRight | None:
     return SurvfuncRight(time, event)
 
 
+def horizon_of(runs: pd.DataFrame) -> float:
+    """Months from the convener's exit to the end of the runs (the censoring time), if the table says.
+
+    From the parameters (`months - exit_month`) when present, else the longest follow-up seen.
+    """
+    runs = completed(runs)
+    if runs.empty:
+        return np.nan
+    if {"months", "exit_month"} <= set(runs.columns):
+        return float((runs["months"] - runs["exit_month"]).max())
+    return float(runs[TIME].max())
+
+
 def median_survival(runs: pd.DataFrame) -> dict:
     """Kaplan-Meier median months alive after exit with its 95% interval.
 
     When more than half the communities are still alive at the horizon the median is not
-    reached: `median` is NaN and `reached` False; the horizon (the longest follow-up) says
-    it is longer than that. An upper bound that is not reached is +inf.
+    reached: `median` is NaN and `reached` False; `horizon` says it is longer than that.
+    A bound the data cannot give is NaN (lower: e.g. every community dissolved in the same
+    month) or +inf (upper: the curve's interval never falls below one half).
     """
     fit = kaplan_meier(runs)
     if fit is None:
         return {"median": np.nan, "median_lo": np.nan, "median_hi": np.nan, "reached": False, "horizon": np.nan}
-    horizon = float(np.max(fit.time)) if len(fit.time) else np.nan
+    horizon = horizon_of(runs)
     if len(fit.surv_times) == 0:  # no community dissolved: nothing to estimate from
         return {"median": np.nan, "median_lo": np.nan, "median_hi": np.inf, "reached": False, "horizon": horizon}
     median = float(fit.quantile(0.5))
@@ -106,7 +120,7 @@ def survival_curve(runs: pd.DataFrame) -> pd.DataFrame:
 
     The band is pointwise 95%, from statsmodels' Greenwood standard errors on the
     log(-log) scale (as R's survival package and lifelines do), so it stays inside [0, 1].
-    The curve starts at month 0 with survival 1 and is extended flat to the horizon.
+    The curve starts at month 0 with survival 1 and is extended flat to the horizon (`horizon_of`).
     """
     fit = kaplan_meier(runs)
     if fit is None:
@@ -127,7 +141,7 @@ def survival_curve(runs: pd.DataFrame) -> pd.DataFrame:
                           "at_risk": [len(fit.time)]})
     if len(curve) and curve["month"].iloc[0] <= 0:  # dissolved before or at exit: drop at month 0
         start = start.iloc[0:0]
-    horizon = float(np.max(fit.time))
+    horizon = horizon_of(runs)
     parts = [start, curve]
     if not len(curve) or curve["month"].iloc[-1] < horizon:
         last = (curve if len(curve) else start).iloc[[-1]].assign(month=horizon)

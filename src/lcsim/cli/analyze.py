@@ -1,0 +1,127 @@
+"""`lcsim analyze DIR`: the maps behind a sweep: heatmaps, tipping points, sensitivity.
+
+Reads a sweep's results folder (the run table and `manifest.json` that `lcsim sweep`
+wrote) and writes, into DIR/analysis/ (or --out): `heatmaps.png` (survival probability over
+each pair of varied parameters), `tipping_points.csv` and one `tipping-<parameter>.png` per
+numeric varied parameter, for morris and sobol sweeps `sensitivity.csv` and
+`sensitivity.png`, `survival_by_setting.csv` (survival at each value of each varied choice or
+grid parameter), for grids `survival_by_point.csv`, and `summary.md`, which says it in words.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import UsageError
+
+ORDER = 50
+
+
+def register(sub) -> None:
+    cmd = sub.add_parser("analyze", help="analyse a sweep's results: heatmaps, tipping points, sensitivity (SALib)")
+    cmd.add_argument("folder", metavar="DIR", help="a sweep's results folder (as written by `lcsim sweep`)")
+    cmd.add_argument("--out", metavar="DIR", help="where to write figures and summary.md (default: DIR/analysis)")
+    cmd.set_defaults(handler=cmd_analyze)
+
+
+def cmd_analyze(args) -> int:
+    folder = Path(args.folder)
+    runs, manifest = load_sweep(folder)
+    out = Path(args.out) if args.out else folder / "analysis"
+    out.mkdir(parents=True, exist_ok=True)
+    written, summary = analyze_sweep(runs, manifest, out)
+    print(summary)
+    print(f"\nwrote {out}/: " + ", ".join(written))
+    return 0
+
+
+def load_sweep(folder: Path):
+    """The run table and manifest of a sweep folder; a one-line UsageError if it is not one."""
+    import lcsim
+
+    manifest_path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder; expected a sweep's results folder (from `lcsim sweep`)")
+    if not manifest_path.is_file():
+        raise UsageError(f"{folder}: no manifest.json; expected a sweep's results folder (from `lcsim sweep`)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UsageError(f"{manifest_path}: cannot read it ({err})") from None
+    runs = lcsim.load_results(folder)
+    if runs.empty:
+        raise UsageError(f"{folder}: the sweep has no finished runs yet; run `lcsim sweep` on it first")
+    return runs, manifest
+
+
+def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
+    """Write the figures and tables of one sweep into `out`; return the file names and summary.md's text."""
+    import matplotlib.pyplot as plt
+
+    from ..analysis import figures
+    from ..analysis.sensitivity import SensitivityError, design_of, ranking, sensitivity
+    from ..analysis.summary import summary_markdown, survival_by_point, survival_by_setting
+    from ..analysis.survival import completed
+    from ..analysis.tipping import categorical_parameters, numeric_parameters, tipping_points
+    from ..experiments.store import atomic_write
+
+    done = completed(runs)
+    if done.empty:
+        raise UsageError(f"every run of the sweep failed (first error: {runs['error'].dropna().iloc[0]})")
+    varied = [v for v in varied_of(manifest, runs) if v in done.columns]
+    written = []
+
+    def save_figure(name: str, fig) -> None:
+        atomic_write(out / name, lambda path: fig.savefig(path, dpi=110, format="png"))
+        plt.close(fig)
+        written.append(name)
+
+    def save_table(name: str, table) -> None:
+        atomic_write(out / name, lambda path: table.to_csv(path, index=False, float_format="%.6g"))
+        written.append(name)
+
+    indices, note = None, ""
+    if design_of(manifest) in ("morris", "sobol"):
+        try:
+            indices = sensitivity(runs, manifest)
+        except SensitivityError as err:
+            note = str(err)
+        else:
+            save_table("sensitivity.csv", indices)
+            save_figure("sensitivity.png", figures.sensitivity_bars(indices))
+    priority = ranking(indices)["parameter"].tolist() if indices is not None else None
+    pairs = figures.heatmap_pairs(done, varied, priority)
+    if pairs:
+        save_figure("heatmaps.png", figures.survival_heatmaps(done, pairs))
+    settings = survival_by_setting(done, categorical_parameters(done, varied))
+    if not settings.empty:
+        save_table("survival_by_setting.csv", settings)
+    points = None
+    if design_of(manifest) == "grid" and varied:
+        points = survival_by_point(done, varied)
+        save_table("survival_by_point.csv", points)
+    tipping = tipping_points(done, varied)
+    if not tipping.empty:
+        save_table("tipping_points.csv", tipping)
+    strata = categorical_parameters(done, varied)
+    for parameter in numeric_parameters(done, varied):
+        save_figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata))
+    text = summary_markdown(manifest, runs, varied, settings=settings, tipping=tipping, indices=indices,
+                            files=written, note=note, points=points)
+    atomic_write(out / "summary.md", lambda path: Path(path).write_text(text, encoding="utf-8"))
+    written.append("summary.md")
+    return written, text
+
+
+def varied_of(manifest: dict, runs) -> list[str]:
+    """The varied parameters, as the manifest names them (or, failing that, the columns that vary)."""
+    from ..parameters import SCHEMA
+
+    varied = manifest.get("varied")
+    if varied:
+        return list(varied)
+    experiment = manifest.get("experiment", {})
+    if experiment.get("vary"):
+        return list(experiment["vary"])
+    return [name for name in SCHEMA if name in runs.columns and runs[name].nunique() > 1]

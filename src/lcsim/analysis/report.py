@@ -23,17 +23,24 @@ QUESTION = ("A convener is about to step back from a multi-sector learning commu
             "and how sure can we be?")
 
 ASSUMPTIONS = [
-    "A community is alive while it holds meetings that reach a quorum; after two meeting intervals without "
-    "one it has dissolved for good. Survival means alive at the end of the simulated horizon.",
-    "Meetings happen only if someone hosts them: the convener while it is present, then local leaders who "
-    "emerged from the members (and, when enabled, a cheaper but weaker digital channel).",
-    "Members stay engaged when meetings and their ties give them value (more when sectors bring complementary "
-    "assets) above an aspiration level; they leave when engagement stays low.",
-    "A convener that keeps tight control of hosting and agenda crowds out emerging leaders; handing over "
-    "(phase_over) develops leaders and passes hosting to them before the exit.",
-    "Ties between organisations strengthen when they meet and decay without contact, weak bridges fastest.",
-    "Many values are assumptions rather than measurements (see `lcsim params` for each value's source); the "
-    "model compares strategies under the same assumptions, it does not forecast one real community.",
+    "A community is alive while it has held a meeting with a quorum (at least max(3, quorum x members) "
+    "attending) within the last two meeting intervals; once it misses that, it has dissolved for good. "
+    "Survival means alive at the end of the simulated horizon.",
+    "Meetings happen only if someone hosts them. While present, the convener lets a volunteering local leader "
+    "host with a chance that falls with its control, and hosts itself otherwise (a safety net); once it has "
+    "gone, only local leaders host, or the digital channel when it is on.",
+    "Members take stock at meetings: their engagement follows the value they get from meetings and ties "
+    "(more when sectors bring complementary assets and the agenda fits them) against an aspiration that "
+    "adapts to what they have grown used to, so an exit is felt as a loss. Members with low engagement leave.",
+    "Local leaders emerge at random from capable, engaged members; tight control by the convener crowds them "
+    "out. Tapering off (phase_down) lowers the convener's effort step by step; handing over (phase_over) "
+    "loosens its control, speeds up leader emergence and mentors leaders before the exit.",
+    "Ties strengthen when organisations meet and decay without contact, weak bridges fastest; an attendee "
+    "catches up with only a few acquaintances per meeting.",
+    "Under stay the convener never leaves; its 'months after exit' count from the same nominal exit month, so "
+    "all strategies are compared on one clock.",
+    "Many values are assumptions rather than measurements (`lcsim params` gives each value's source). The "
+    "model compares strategies under the same assumptions; it does not forecast one real community.",
 ]
 EXIT_DEFINITIONS = {
     "stay": "the convener never leaves (the control arm: what the community does with its convener)",

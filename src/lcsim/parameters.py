@@ -159,7 +159,7 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
     P("member_benefit", "float", 1.0, "value a member gets from a meeting that fits its interests and from its ties", "0-2",
       "Rogers & Coates 2015 (motivation: benefits to participants)", low=0.0, high=2.0, sweep=(0.0, 2.0),
       group="community"),
-    P("aspiration", "float", 0.55, "value a member expects at the start; engagement grows above it, fades below, and it adapts to what members get", "value",
+    P("aspiration", "float", 0.5, "value a member expects at the start; engagement grows above it, fades below, and it adapts to what members get", "value",
       "assumption (aspiration-level adaptation)", low=0.0, high=1.0, sweep=(0.15, 0.6), group="community"),
     P("attendance_cost", "float", 0.3, "cost of attending a meeting no one subsidises (time, travel)", "value",
       "assumption", low=0.0, high=1.0, sweep=(0.0, 0.6), group="community"),

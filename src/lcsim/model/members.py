@@ -27,6 +27,11 @@ LEAVES_BELOW = 0.1  # engagement below which a member may leave (assumption)
 LEAVE_CHANCE = 0.3  # monthly chance that such a member leaves (assumption)
 
 
+def over(monthly, months: int):
+    """Chance that a monthly event with probability `monthly` happens at least once in `months`."""
+    return 1.0 - (1.0 - monthly) ** months
+
+
 class MemberTable:
     def __init__(self) -> None:
         self.sector = np.empty(0, np.int64)
@@ -113,29 +118,32 @@ class MemberTable:
         c = self.capacity
         self.capacity = np.clip(c + gain * (1.0 - c) - CAPACITY_EROSION * c, 0.0, 1.0) * self.active
 
-    def emerge_leaders(self, rate: float, centrality: np.ndarray, rng) -> np.ndarray:
-        """Some ready members step up: the likelier, the higher their propensity, capacity and centrality."""
+    def emerge_leaders(self, rate: float, centrality: np.ndarray, months: int, rng) -> np.ndarray:
+        """Some ready members step up: the likelier, the higher their propensity, capacity and centrality.
+
+        `rate` is monthly; `months` have passed since members last took stock.
+        """
         ready = np.flatnonzero(self.active & ~self.leader & (self.engagement >= READY_ENGAGEMENT))
         hazard = rate * self.propensity[ready] * self.capacity[ready] * (0.5 + 0.5 * centrality[ready])
-        new = ready[rng.random(len(ready)) < hazard]
+        new = ready[rng.random(len(ready)) < over(hazard, months)]
         self.leader[new] = True
         return new
 
-    def burn_out(self, rate: float, hosted: int, rng) -> None:
+    def burn_out(self, rate: float, hosted: int, months: int, rng) -> None:
         """Leaders step down by chance (more often the one who just hosted, row `hosted`) or when their
-        own engagement fades."""
+        own engagement fades. `rate` is monthly; `months` have passed since the last stock-taking."""
         leaders = np.flatnonzero(self.leader)
         if len(leaders) == 0:
             return
-        hazard = np.where(leaders == hosted, min(1.0, 3.0 * rate), rate)
+        hazard = over(np.where(leaders == hosted, min(1.0, 3.0 * rate), rate), months)
         out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < LEADER_QUITS_BELOW)]
         self.leader[out] = False
         self.engagement[out] *= STEP_DOWN_ENGAGEMENT
 
-    def leave(self, rng) -> np.ndarray:
+    def leave(self, months: int, rng) -> np.ndarray:
         """Members whose engagement has faded may leave; return the rows of those who did."""
         fading = np.flatnonzero(self.active & (self.engagement < LEAVES_BELOW))
-        gone = fading[rng.random(len(fading)) < LEAVE_CHANCE]
+        gone = fading[rng.random(len(fading)) < over(LEAVE_CHANCE, months)]
         self.active[gone] = False
         self.leader[gone] = False
         return gone

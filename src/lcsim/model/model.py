@@ -10,7 +10,7 @@ from mesa import DataCollector, Model
 from ..parameters import check_params
 from .agents import Convener, Member, introductions
 from .exits import ExitPlan
-from .members import MemberTable
+from .members import MemberTable, over
 from .outcomes import REPORTED, month_record
 from .ties import Ties
 
@@ -19,6 +19,7 @@ DIGITAL_TURNOUT = 0.5  # share of would-be attendees who take part online (van M
 LOCAL_SUBSIDY = 0.5  # share of attendance cost a host at full capacity covers, as the convener does (assumption)
 HOSTING_LEARNING = 0.1  # capacity a leader gains by hosting a meeting (assumption)
 OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (Cottica et al., DESIGN.md s.8; size is an assumption)
+DIGITAL_UPKEEP = 0.5  # share of tie decay that keeping in touch online prevents while the channel is open (assumption)
 DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption: the case's channel was a fallback)
 INITIAL_ACQUAINTANCE = 0.2  # strength of the few ties members bring (case: "limited experience collaborating"; size is an assumption)
 ENCOUNTERS = 1  # chance encounters per attendee per meeting (assumption)
@@ -54,6 +55,7 @@ class LearningCommunity(Model):
 
         self.last_meeting = 0  # month of the last meeting held (month 0: the launch)
         self.last_quorate = 0
+        self.last_stock_take = 0  # month members last took stock (a meeting was due)
         self.dissolved_month: int | None = None
         self.meetings = {"convener": 0, "leader": 0, "digital": 0}
         self.replications = 0
@@ -71,6 +73,9 @@ class LearningCommunity(Model):
         rng, p, members = self.rng, self.p, self.members
         self.convener.act(self.month)
 
+        # The community's life happens at its meetings: when one is due (held or missed), members
+        # take stock, step up or down, leave, bring in newcomers and replicate. Monthly chances are
+        # compounded over the months since the last such moment; ties and capacity change monthly.
         due = self.dissolved_month is None and self.month - self.last_meeting >= p["meeting_interval"]
         host = self._choose_host() if due else None
         attended = np.zeros(len(members), bool)
@@ -83,16 +88,20 @@ class LearningCommunity(Model):
             if quorate:
                 self.last_quorate = self.month
 
-        if due:  # members take stock when a meeting is due: held, or missed
+        if due:
             members.update_engagement(self._value(host, attended, fit, cost))
-        self.ties.decay(p["tie_decay"])
+        self.ties.decay(p["tie_decay"] * (1.0 - DIGITAL_UPKEEP * self._channel_open()))
         members.grow_capacity(attended, fit, self.convener.resources() + self.convener.mentoring() * members.leader)
 
-        self._leadership(host)
-        left = self._turnover_out()
+        joined = left = 0
+        if due:
+            elapsed, self.last_stock_take = self.month - self.last_stock_take, self.month
+            self._leadership(host, elapsed)
+            left = self._turnover_out(elapsed)
         self._check_alive()
-        joined = self._turnover_in()
-        self._replicate()
+        if due and self.dissolved_month is None:
+            joined = self._turnover_in(elapsed)
+            self._replicate(elapsed)
         self._record(host, attended, quorate, joined, left)
         if self.datacollector is not None:
             self.datacollector.collect(self)
@@ -124,13 +133,18 @@ class LearningCommunity(Model):
         leader = self._volunteer()
         if leader is not None:
             return leader
-        if self.p["digital_channel"] and convener.plan.withdrawing(self.month):
+        if self._channel_open():
             active = self.members.active
             # When no one hosts a due meeting, the channel carries one if members care enough to
             # show up online. It fills the gap without postponing the next physical meeting.
             if active.any() and rng.random() < self.members.engagement[active].mean():
                 return "digital"
         return None
+
+    def _channel_open(self) -> bool:
+        """The digital channel, where there is one, opens when the convener starts to withdraw and
+        lasts while the community does."""
+        return self.p["digital_channel"] and self.alive and self.convener.plan.withdrawing(self.month)
 
     def _volunteer(self) -> int | None:
         ready = self.members.host_readiness()
@@ -229,30 +243,31 @@ class LearningCommunity(Model):
         ties.interact(i, j, gain(i, j, members.complementarity(i, j)), members.complementarity)
 
     # -- leaders, turnover, replication -------------------------------------------------------
-    def _leadership(self, host) -> None:
+    def _leadership(self, host, months: int) -> None:
         members, convener, p = self.members, self.convener, self.p
         strength = self.ties.per_member(len(members))
         centrality = strength / strength.max() if strength.max() > 0 else strength
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
-        new = members.emerge_leaders(min(rate, 1.0), centrality, self.rng)
+        new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.rng)
         self.leaders_ever.update(int(r) for r in new)
-        members.burn_out(p["burnout"], host if isinstance(host, int) else -1, self.rng)
+        members.burn_out(p["burnout"], host if isinstance(host, int) else -1, months, self.rng)
 
-    def _turnover_out(self) -> int:
-        gone = self.members.leave(self.rng)
+    def _turnover_out(self, months: int) -> int:
+        gone = self.members.leave(months, self.rng)
         if len(gone):
             self.ties.drop_members(~self.members.active)
-            for row in gone:
-                self.member_agents.pop(int(row)).remove()
+            self._remove_agents(gone)
         return len(gone)
 
-    def _turnover_in(self) -> int:
+    def _remove_agents(self, rows) -> None:
+        for row in rows:
+            self.member_agents.pop(int(row)).remove()
+
+    def _turnover_in(self, months: int) -> int:
         """Engaged members bring in organisations they know, while the community is alive."""
         members, rng = self.members, self.rng
-        if self.dissolved_month is not None:
-            return 0
         pull = members.engagement * members.active
-        count = rng.poisson(self.p["join_rate"] * pull.sum())
+        count = rng.poisson(self.p["join_rate"] * months * pull.sum())
         if count == 0:
             return 0
         cumulative = np.cumsum(pull)
@@ -263,20 +278,25 @@ class LearningCommunity(Model):
         self.ties.add_new(rows, recruiters, np.full(count, INITIAL_ACQUAINTANCE), members.complementarity(rows, recruiters))
         return count
 
-    def _replicate(self) -> None:
+    def _replicate(self, months: int) -> None:
         m = self.members
         strong = m.leader & ~m.replicated & (m.capacity >= REPLICATION_CAPACITY) & (m.engagement >= REPLICATION_CAPACITY)
         if not strong.any():
             return
         strong &= self.ties.degree(len(m)) >= REPLICATION_DEGREE
-        hits = strong & (self.rng.random(len(m)) < self.p["replication"])
+        hits = strong & (self.rng.random(len(m)) < over(self.p["replication"], months))
         m.replicated |= hits
         self.replications += int(hits.sum())
 
     def _check_alive(self) -> None:
-        """A community that has had no quorate meeting for two meeting intervals has dissolved (for good)."""
+        """A community that has had no quorate meeting for two meeting intervals has dissolved, for good:
+        its members disperse (their ties to one another fade on their own)."""
         if self.dissolved_month is None and self.month - self.last_quorate > 2 * self.p["meeting_interval"]:
             self.dissolved_month = self.month
+            members = self.members
+            self._remove_agents(np.flatnonzero(members.active))
+            members.active[:] = False
+            members.leader[:] = False
 
     def _seed_acquaintances(self, rows) -> None:
         """Members start with a few ties, mostly within their own sector (limited collaboration so far)."""

@@ -40,6 +40,8 @@ def test_ties_strengthen_form_decay_and_are_forgotten():
     ties.touched[:] = False
     for _ in range(60):
         ties.decay(0.2)
+    assert len(ties) == 2 and (ties.strength < 0.05).all()  # faded, but forgotten only when noticed
+    ties.forget()
     assert len(ties) == 0
 
 

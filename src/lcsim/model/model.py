@@ -93,6 +93,8 @@ class LearningCommunity(Model):
         self.ties.decay(p["tie_decay"] * (1.0 - DIGITAL_UPKEEP * self._channel_open()))
         members.grow_capacity(attended, fit, self.convener.resources() + self.convener.mentoring() * members.leader)
 
+        if due or not self.alive:  # members notice a faded tie when they next take stock
+            self.ties.forget()
         joined = left = 0
         if due:
             elapsed, self.last_stock_take = self.month - self.last_stock_take, self.month

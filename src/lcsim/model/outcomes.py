@@ -24,9 +24,8 @@ FINAL = (
 
 def month_record(model, host, attended, quorate, joined, left) -> dict:
     m, ties = model.members, model.ties
-    active = np.flatnonzero(m.active)
-    n = len(active)
-    cross = int((m.sector[ties.a] != m.sector[ties.b]).sum())
+    n = int(np.count_nonzero(m.active))
+    cross, largest = ties.structure(m.sector, m.active)
     e = len(ties)
     held = sum(model.meetings.values())
     if host is None:
@@ -52,10 +51,10 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
         "cross_sector_share": cross / e if e else 0.0,
         # Krackhardt's E-I index: +1 all ties across sectors, -1 all within.
         "ei_index": (2 * cross - e) / e if e else 0.0,
-        "largest_component_share": ties.largest_component(active, len(m)) / n if n else 0.0,
-        "leaders": int(m.leader.sum()),
-        "mean_engagement": float(m.engagement[active].mean()) if n else 0.0,
-        "mean_capacity": float(m.capacity[active].mean()) if n else 0.0,
+        "largest_component_share": largest / n if n else 0.0,
+        "leaders": int(np.count_nonzero(m.leader)),
+        "mean_engagement": float(m.engagement @ m.active) / n if n else 0.0,
+        "mean_capacity": float(m.capacity @ m.active) / n if n else 0.0,
         "replications": model.replications,
         "local_hosting_share": (model.meetings["leader"] + model.meetings["digital"]) / held if held else 0.0,
     }

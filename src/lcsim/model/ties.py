@@ -21,7 +21,7 @@ class Ties:
         self.touched = np.empty(0, bool)  # had contact this month
         self._sorted = True  # kept in key order for look-ups; appends defer the sort to the next look-up
         self.version = 0  # bumped whenever the set of ties changes (cache key for network measures)
-        self._largest: tuple | None = None
+        self._structure: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.a)
@@ -83,12 +83,19 @@ class Ties:
         return np.flatnonzero(present[self.a] & present[self.b])
 
     def decay(self, rate: float) -> None:
-        """Ties with no contact this month weaken; weak ties weaken faster (Burt 2000) and are forgotten."""
-        idle = ~self.touched
-        s = self.strength[idle]
-        self.strength[idle] = s * (1.0 - rate * (1.0 - s / 2.0))
+        """Ties with no contact this month weaken; weak ties weaken faster (Burt 2000)."""
+        if self.touched.any():
+            idle = ~self.touched
+            s = self.strength[idle]
+            self.strength[idle] = s * (1.0 - rate * (1.0 - s / 2.0))
+            self.touched[:] = False
+        else:  # a month without a meeting: every tie is idle
+            s = self.strength
+            s *= 1.0 - rate * (1.0 - s / 2.0)
+
+    def forget(self) -> None:
+        """Drop ties that have faded below FORGET_BELOW."""
         self._keep(self.strength >= FORGET_BELOW)
-        self.touched[:] = False
 
     def drop_members(self, gone: np.ndarray) -> None:
         """Remove every tie of members in the boolean mask `gone`."""
@@ -120,6 +127,19 @@ class Ties:
         np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
         return offsets, dst[order]
 
+    def structure(self, sector: np.ndarray, active: np.ndarray) -> tuple[int, int]:
+        """(ties across sectors, size of the largest connected group of active members).
+
+        Cached until the set of ties or of active members changes: between meetings only tie
+        strengths change, so most months cost nothing here.
+        """
+        n_active = int(np.count_nonzero(active))
+        key = (self.version, n_active, len(active))
+        if self._structure is None or self._structure[0] != key:
+            cross = int(np.count_nonzero(sector[self.a] != sector[self.b]))
+            self._structure = (key, cross, self.largest_component(np.flatnonzero(active), len(active)))
+        return self._structure[1], self._structure[2]
+
     def largest_component(self, members: np.ndarray, n: int) -> int:
         """Size of the largest connected group among `members` (row indices; `n` rows in all).
 
@@ -128,12 +148,6 @@ class Ties:
         """
         if len(members) == 0:
             return 0
-        key = (self.version, len(members), n)
-        if self._largest is None or self._largest[0] != key:
-            self._largest = (key, self._largest_component(members, n))
-        return self._largest[1]
-
-    def _largest_component(self, members: np.ndarray, n: int) -> int:
         labels = np.arange(n)
         while True:
             low = np.minimum(labels[self.a], labels[self.b])

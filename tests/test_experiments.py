@@ -4,6 +4,7 @@ The model is being recalibrated, so nothing here asserts a model outcome: only t
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -272,7 +273,8 @@ control = [0.2, 0.8]
 """
 BAD = {  # what breaks the file -> (file text, words the one-line error must contain)
     "toml syntax": (GOOD.replace("replicates = 2", "replicates = = 2"), ["TOML syntax error", "line 3"]),
-    "unknown fixed parameter": (GOOD.replace("n_members", "n_memberz"), ["fixed.n_memberz", "did you mean 'n_members'"]),
+    "unknown fixed parameter": (GOOD.replace("n_members", "n_memberz"),
+                                ["fixed.n_memberz", "did you mean 'n_members'"]),
     "unknown varied parameter": (GOOD.replace("control =", "contrl ="), ["vary.contrl", "did you mean 'control'"]),
     "out-of-range value": (GOOD.replace("n_members = 30", "n_members = 2"), ["fixed.n_members", "2", "[5, 5000]"]),
     "out-of-range grid value": (GOOD.replace("[0.2, 0.8]", "[0.2, 1.8]"), ["vary.control[1]", "1.8", "[0, 1]"]),
@@ -280,10 +282,16 @@ BAD = {  # what breaks the file -> (file text, words the one-line error must con
                                  ["vary.control[1]", "1.5", "[0, 1]"]),
     "reversed range": (GOOD.replace('"grid"', '"lhs"\nsamples = 4').replace("[0.2, 0.8]", "[0.8, 0.2]"),
                        ["vary.control", "low < high"]),
-    "unknown design": (GOOD.replace('"grid"', '"factorial"'), ["field 'design'", '"factorial"', "grid, lhs, sobol, morris"]),
+    "unknown design": (GOOD.replace('"grid"', '"factorial"'),
+                       ["field 'design'", '"factorial"', "grid, lhs, sobol, morris"]),
     "missing field": (GOOD.replace("root_seed = 1\n", ""), ["field 'root_seed' is missing", "integer"]),
     "missing samples": (GOOD.replace('"grid"', '"sobol"'), ["field 'samples' is missing"]),
-    "sobol samples not a power of 2": (GOOD.replace('"grid"', '"sobol"\nsamples = 10'), ["field 'samples'", "10", "power of 2"]),
+    "sobol samples not a power of 2": (GOOD.replace('"grid"', '"sobol"\nsamples = 10'),
+                                       ["field 'samples'", "10", "power of 2"]),
+    "fixed and varied": (GOOD.replace("n_members = 30", "control = 0.5"), ["vary.control", "not also under [fixed]"]),
+    "morris integer range narrower than its levels": (
+        GOOD.replace('"grid"', '"morris"\nsamples = 4').replace("control = [0.2, 0.8]", "meeting_interval = [1, 3]"),
+        ["vary.meeting_interval", "[1, 3]", "num_levels - 1"]),
     "unknown field": ("replicate = 3\n" + GOOD, ["field 'replicate' is unknown", "did you mean 'replicates'"]),
     "wrong type": (GOOD.replace("replicates = 2", 'replicates = "two"'), ["field 'replicates'", '"two"', "integer"]),
     "choice with a sampled design": (GOOD.replace('"grid"', '"lhs"\nsamples = 4').replace(
@@ -343,19 +351,23 @@ def test_dry_run_prints_the_design_size_and_writes_nothing(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_shipped_experiments_are_valid_and_small():
-    from pathlib import Path
+SHIPPED = ("exit-timing-by-style", "strategy-by-size", "sensitivity-morris")
 
+
+def test_every_experiment_file_in_the_repository_is_valid():
     files = sorted((Path(__file__).parents[1] / "experiments").glob("*.toml"))
-    designs = {}
+    assert {f.stem for f in files} >= set(SHIPPED)
     for f in files:
         exp = load_experiment(f)
-        designs[exp.design] = exp
-        assert exp.name == f.stem and exp.description
+        assert exp.name == f.stem and exp.description, f
         assert lcsim.experiments.build_design(exp).table.shape[0] == exp.points
-        assert exp.runs <= 2000  # a few minutes on two cores at the default run's ~40 ms
-    assert "grid" in designs and ({"morris", "sobol"} & set(designs))
-    varied = {frozenset(load_experiment(f).varied) for f in files}
-    assert frozenset({"exit_month", "control", "exit_strategy"}) in varied
-    assert frozenset({"exit_strategy", "n_members"}) in varied
-    assert len(files) >= 3
+
+
+def test_the_shipped_researcher_experiments_are_meaningful_and_small():
+    folder = Path(__file__).parents[1] / "experiments"
+    exps = {name: load_experiment(folder / f"{name}.toml") for name in SHIPPED}
+    assert set(exps["exit-timing-by-style"].varied) == {"exit_month", "control", "exit_strategy"}
+    assert set(exps["strategy-by-size"].varied) == {"exit_strategy", "n_members"}
+    assert exps["sensitivity-morris"].design in ("morris", "sobol") and len(exps["sensitivity-morris"].varied) >= 8
+    for exp in exps.values():
+        assert exp.replicates >= 3 and exp.runs <= 2000  # a few minutes on two cores at the default run's cost

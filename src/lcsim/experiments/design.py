@@ -60,7 +60,8 @@ def runs(exp: Experiment, n_points: int) -> Iterator[tuple[str, int, int, int]]:
     has covered the whole design at least once rather than half of it many times."""
     for replicate in range(exp.replicates):
         for point in range(n_points):
-            yield run_id(point, replicate), point, replicate, run_seed(exp.root_seed, point, replicate, exp.common_seeds)
+            seed = run_seed(exp.root_seed, point, replicate, exp.common_seeds)
+            yield run_id(point, replicate), point, replicate, seed
 
 
 def build_design(exp: Experiment) -> Design:

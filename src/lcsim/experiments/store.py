@@ -71,8 +71,9 @@ class SweepFolder:
         if old.get("experiment_hash") != manifest["experiment_hash"]:
             name = old.get("experiment", {}).get("name", "?")
             raise SweepError(f"{self.path}: holds results of a different experiment ('{name}', hash "
-                             f"{str(old.get('experiment_hash'))[:12]}; this one is {manifest['experiment_hash'][:12]}); "
-                             "use another output folder, or delete that one to start over")
+                             f"{str(old.get('experiment_hash'))[:12]}; this one is "
+                             f"{manifest['experiment_hash'][:12]}); use another output folder, or delete that one "
+                             "to start over")
         if bool(old.get("monthly")) != bool(manifest["monthly"]):
             flag = "with" if old.get("monthly") else "without"
             raise SweepError(f"{self.path}: was started {flag} --monthly; resume it the same way, "
@@ -86,7 +87,8 @@ class SweepFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         self._take_lock()
         if old is None:
-            atomic_write(self.path / DESIGN_FILE, lambda tmp: pq.write_table(pa.Table.from_pandas(design, preserve_index=False), tmp))
+            table = pa.Table.from_pandas(design, preserve_index=False)
+            atomic_write(self.path / DESIGN_FILE, lambda tmp: pq.write_table(table, tmp))
             write_manifest(self.path, manifest)  # last: a folder with a manifest is a complete start
         elif old.get("lcsim_version") != manifest["lcsim_version"]:
             warnings.warn(f"{self.path} was started with lcsim {old.get('lcsim_version')}; this is "
@@ -108,7 +110,8 @@ class SweepFolder:
                 self.failed += len(written) - written.column("error").null_count
                 self._learn(pq.read_schema(f))
             except (OSError, pa.ArrowException) as err:
-                raise SweepError(f"{f}: unreadable part file ({err}); move it aside and rerun to redo its runs") from None
+                raise SweepError(f"{f}: unreadable part file ({err}); move it aside and rerun to redo its runs"
+                                 ) from None
             self._next = max(self._next, part_number(f) + 1)
 
     def add(self, rows: list[dict], monthly: list[pd.DataFrame]) -> None:
@@ -120,7 +123,7 @@ class SweepFolder:
             self.tick()
 
     def tick(self) -> None:
-        """Flush if the oldest buffered run has waited `flush_seconds`: a crash loses at most that much."""
+        """Flush if `flush_seconds` have passed since the last write: a crash loses at most that much."""
         if self._rows and time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 
@@ -278,7 +281,8 @@ def write_manifest(path: Path, manifest: dict) -> None:
 
 def finished_run_ids(path) -> set[str]:
     """The ids of the runs a sweep folder already holds (what a resume will skip)."""
-    return {rid for f in parts(Path(path) / RUNS) for rid in pq.read_table(f, columns=["run_id"]).column("run_id").to_pylist()}
+    return {rid for f in parts(Path(path) / RUNS)
+            for rid in pq.read_table(f, columns=["run_id"]).column("run_id").to_pylist()}
 
 
 def load_results(path, monthly: bool = False) -> pd.DataFrame:

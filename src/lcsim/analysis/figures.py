@@ -127,39 +127,54 @@ def heatmap_pairs(runs: pd.DataFrame, varied: list[str], priority: list[str] | N
     return list(itertools.combinations(chosen, 2))
 
 
-def survival_heatmaps(runs: pd.DataFrame, pairs: list[tuple[str, str]], bins: int = 6, title: str = ""):
-    """Survival probability over each pair of varied parameters (sampled values binned into quantiles)."""
+def survival_heatmaps(runs: pd.DataFrame, pairs: list[tuple[str, str]], bins: int = 6, title: str = "",
+                      facet: str | None = None):
+    """Survival probability over each pair of varied parameters (sampled values binned into quantiles).
+
+    With `facet` (a varied choice such as exit_strategy), one row per pair and one panel per level
+    of the facet, so the map of each strategy can be read on its own.
+    """
     _theme()
     runs = completed(runs)
-    n = len(pairs)
-    cols = min(3, n)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
-    for ax, (x, y) in zip(axes.flat, pairs):
-        grid = runs.assign(_x=_levels(runs[x], bins), _y=_levels(runs[y], bins))
-        share = grid.groupby(["_y", "_x"], observed=True)["survived"].mean().unstack("_x")
+    levels = [None] if facet is None else _ordered(runs[facet])
+    panels = [(x, y, level) for x, y in pairs for level in levels]
+    cols = min(3, len(panels)) if facet is None else len(levels)
+    rows = int(np.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols if facet is None else 4.2 * cols, 4.4 * rows),
+                             squeeze=False)
+    for k, (ax, (x, y, level)) in enumerate(zip(axes.flat, panels)):
+        part = runs if level is None else runs[runs[facet] == level]
+        grid = part.assign(_x=_levels(part[x], bins), _y=_levels(part[y], bins))
+        share = grid.groupby(["_y", "_x"], observed=True)["survived"].mean().unstack("_x").astype(float)
         share = share.sort_index(ascending=False)
+        last = facet is None or k % cols == cols - 1
         sns.heatmap(share, ax=ax, vmin=0, vmax=1, cmap="RdYlGn", annot=share.shape[0] * share.shape[1] <= 64,
-                    fmt=".0%", annot_kws={"fontsize": 8}, cbar_kws={"label": "survival"})
+                    fmt=".0%", annot_kws={"fontsize": 8}, cbar=last, cbar_kws={"label": "survival"} if last else None)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
+        if level is not None:
+            ax.set_title(f"{facet} = {_short(level)}")
         ax.tick_params(axis="y", labelrotation=0)
         ax.tick_params(axis="x", labelrotation=45 if share.shape[1] > 4 else 0)
-    for ax in axes.flat[n:]:
+    for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    fig.suptitle(title or "Survival probability over pairs of varied parameters")
+    fig.suptitle(title or "Survival probability over pairs of varied parameters"
+                 + ("" if facet is None else f", by {facet}"))
     fig.tight_layout()
     return fig
+
+
+def _ordered(column: pd.Series) -> list:
+    values = column.dropna().unique().tolist()
+    if set(values) <= set(EXIT_STRATEGIES):
+        return [s for s in EXIT_STRATEGIES if s in values]
+    return sorted(values)
 
 
 def _levels(column: pd.Series, bins: int) -> pd.Categorical:
     """A grid parameter's values in their own order; a sampled one cut into quantile bins labelled by midpoints."""
     if column.nunique() <= MAX_GRID_VALUES:
-        values = column.dropna().unique().tolist()
-        if set(values) <= set(EXIT_STRATEGIES):
-            values = [s for s in EXIT_STRATEGIES if s in values]
-        else:
-            values = sorted(values)
+        values = _ordered(column)
         return pd.Categorical(column.map(_short), categories=[_short(v) for v in values], ordered=True)
     cut = pd.qcut(column.astype(float), q=bins, duplicates="drop")
     labels = [_short(interval.mid) for interval in cut.cat.categories]
@@ -181,6 +196,10 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
     fig, ax = plt.subplots(figsize=(8, 5))
     groups = [((), runs)] if not strata else list(runs.groupby(strata, sort=True))
     palette = sns.color_palette("colorblind", max(len(groups), 1))
+    if strata == ["exit_strategy"]:  # each strategy in its own colour, in the schema's order
+        order = {s: i for i, s in enumerate(EXIT_STRATEGIES)}
+        groups.sort(key=lambda g: order.get(g[0][0] if isinstance(g[0], tuple) else g[0], len(order)))
+        palette = [STRATEGY_COLOURS.get(g[0][0] if isinstance(g[0], tuple) else g[0], "#333333") for g in groups]
     for colour, (key, part) in zip(palette, groups):
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{s}={_short(k)}" for s, k in zip(strata, key)) or "all runs"

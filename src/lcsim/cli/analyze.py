@@ -16,6 +16,7 @@ from pathlib import Path
 from . import UsageError
 
 ORDER = 50
+FACETS = 4  # at most this many levels (panels per row), and this many rows less one, in a faceted heatmap
 
 
 def register(sub) -> None:
@@ -94,6 +95,12 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     pairs = figures.heatmap_pairs(done, varied, priority)
     if pairs:
         save_figure("heatmaps.png", figures.survival_heatmaps(done, pairs))
+    strata = categorical_parameters(done, varied)
+    numeric = numeric_parameters(done, varied)
+    if strata and len(numeric) >= 2 and done[strata[0]].nunique() <= FACETS:
+        # The same maps drawn separately for each level of the first varied choice (e.g. each strategy).
+        facet_pairs = figures.heatmap_pairs(done, numeric, priority)[:FACETS - 1]
+        save_figure(f"heatmaps-by-{strata[0]}.png", figures.survival_heatmaps(done, facet_pairs, facet=strata[0]))
     settings = survival_by_setting(done, categorical_parameters(done, varied))
     if not settings.empty:
         save_table("survival_by_setting.csv", settings)
@@ -104,8 +111,7 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     tipping = tipping_points(done, varied)
     if not tipping.empty:
         save_table("tipping_points.csv", tipping)
-    strata = categorical_parameters(done, varied)
-    for parameter in numeric_parameters(done, varied):
+    for parameter in numeric:
         save_figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata))
     text = summary_markdown(manifest, runs, varied, settings=settings, tipping=tipping, indices=indices,
                             files=written, note=note, points=points)

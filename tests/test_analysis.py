@@ -418,3 +418,15 @@ def test_compare_refuses_setting_what_it_varies(tmp_path, capsys):
     assert main(["compare", "--scenario", "nowhere", "--out", str(tmp_path / "x")]) == 2
     assert "scenario 'nowhere' is unknown" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_tipping_point_along_a_geometric_grid_is_found_on_the_log_scale():
+    rng = np.random.default_rng(12)
+    sizes = np.repeat([20.0, 40.0, 80.0, 160.0, 320.0, 640.0], 300)
+    p = 1 / (1 + np.exp(-2.0 * (np.log(sizes) - np.log(100.0))))
+    runs = pd.DataFrame({"n_members": sizes, "survived": rng.random(len(sizes)) < p})
+    row = crossing(runs, "n_members")
+    assert row["scale"] == "log"
+    assert row["crossing_lo"] <= 100.0 <= row["crossing_hi"]
+    assert abs(math.log(row["crossing"] / 100.0)) < 0.15
+    assert row["crossing_lo"] < row["crossing"] < row["crossing_hi"]

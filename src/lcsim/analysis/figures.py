@@ -20,7 +20,7 @@ import seaborn as sns
 from ..parameters import EXIT_STRATEGIES
 from .compare import OUTCOMES, arm_label
 from .survival import completed, survival_curve
-from .tipping import MAX_GRID_VALUES, binned_survival, logistic_fit
+from .tipping import MAX_GRID_VALUES, binned_survival, fitted_curve, scale_of
 
 STRATEGY_COLOURS = dict(zip(EXIT_STRATEGIES, sns.color_palette("colorblind", len(EXIT_STRATEGIES))))
 DISTRIBUTIONS = {"months_alive_after_exit": "months alive after exit", **OUTCOMES}
@@ -194,6 +194,7 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
     _theme()
     runs = completed(runs)
     fig, ax = plt.subplots(figsize=(8, 5))
+    log = scale_of(runs[parameter]) == "log"
     groups = [((), runs)] if not strata else list(runs.groupby(strata, sort=True))
     palette = sns.color_palette("colorblind", max(len(groups), 1))
     if strata == ["exit_strategy"]:  # each strategy in its own colour, in the schema's order
@@ -206,14 +207,18 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
         binned = binned_survival(part, parameter)
         err = _bars(binned["survival"], binned["survival_lo"], binned["survival_hi"])
         ax.errorbar(binned["value"], binned["survival"], yerr=err, fmt="o", color=colour, capsize=3, label=label)
-        fit, separated = logistic_fit(part, parameter)
-        if fit is not None and not separated:
-            xs = np.linspace(part[parameter].min(), part[parameter].max(), 200)
-            ax.plot(xs, fit.predict(np.column_stack([np.ones_like(xs), xs])), color=colour, linewidth=1.5)
+        low, high = float(part[parameter].min()), float(part[parameter].max())
+        xs = np.geomspace(low, high, 200) if log else np.linspace(low, high, 200)
+        curve = fitted_curve(part, parameter, xs)
+        if curve is not None:
+            ax.plot(xs, curve, color=colour, linewidth=1.5)
     ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle=":")
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(parameter)
+    if log:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.set_xlabel(parameter + (" (log scale)" if log else ""))
     ax.set_ylabel("communities alive at the horizon")
     ax.legend(fontsize=8)
     ax.set_title(title or f"Survival along {parameter} (points: 95% Wilson; lines: logistic fit)")

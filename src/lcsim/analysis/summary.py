@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..parameters import EXIT_STRATEGIES
 from .compare import percent_interval
 from .survival import completed, survival_probability
 from .tipping import MAX_GRID_VALUES
@@ -37,7 +38,9 @@ def survival_by_point(runs: pd.DataFrame, varied: list[str]) -> pd.DataFrame:
     """Survival probability (Wilson 95%) at each design point: one row per combination of varied values."""
     runs = completed(runs)
     table = survival_probability(runs, by=varied)
-    return table.sort_values(varied).reset_index(drop=True)
+    order = {s: i for i, s in enumerate(EXIT_STRATEGIES)}
+    return table.sort_values(varied, key=lambda c: c.map(order) if c.name == "exit_strategy" else c).reset_index(
+        drop=True)
 
 
 def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, settings: pd.DataFrame,

@@ -6,7 +6,9 @@ Method (chosen for run-level data from any design, grid or sampled):
    binomial family) on every run, averaging over the other varied parameters as the design
    spread them (a marginal curve, the same one the binned estimates and heatmaps show).
    The crossing is where the fitted log-odds are zero, x50 = -b0 / b1, and its 95% interval
-   comes from the delta method with the fit's covariance (as MASS::dose.p does).
+   comes from the delta method with the fit's covariance (as MASS::dose.p does). A parameter
+   whose grid values the design spaced geometrically (community size 20, 40, 80, ...) is
+   fitted on its logarithm, and the crossing and interval are mapped back.
 2. The runs are also binned along the parameter (each grid value, or quantile bins for
    sampled designs) with Wilson intervals. These check the logistic fit's one assumption,
    that survival moves one way along the parameter: when the binned estimates cross 50%
@@ -73,10 +75,27 @@ def binned_survival(runs: pd.DataFrame, parameter: str, bins: int = 8, outcome: 
     return table.assign(survival=share, survival_lo=lo, survival_hi=hi).sort_values("value").reset_index(drop=True)
 
 
-def logistic_fit(runs: pd.DataFrame, parameter: str, outcome: str = "survived"):
-    """statsmodels GLM (binomial, logit link) of the outcome on one parameter; None if it cannot be fitted.
+def scale_of(values) -> str:
+    """"log" when the design spaced a parameter's values geometrically (e.g. n_members 20, 40, 80, ...
+    600): survival is then modelled on the log of the value. "linear" otherwise, and always for
+    sampled designs (values spread evenly over a range)."""
+    v = np.unique(np.asarray(values, dtype=float))
+    if len(v) < 3 or len(v) > MAX_GRID_VALUES or v.min() <= 0:
+        return "linear"
+    steps, log_steps = np.diff(v), np.diff(np.log(v))
+    # The spacing is geometric when the steps are more even on the log scale than on the linear one.
+    return "log" if log_steps.std() / log_steps.mean() < steps.std() / steps.mean() else "linear"
 
-    Returns (result, separated): `separated` is True when statsmodels warned of perfect separation.
+
+def _on_scale(x, scale: str):
+    return np.log(x) if scale == "log" else np.asarray(x, dtype=float)
+
+
+def logistic_fit(runs: pd.DataFrame, parameter: str, outcome: str = "survived"):
+    """statsmodels GLM (binomial, logit link) of the outcome on one parameter (on its `scale_of`).
+
+    Returns (result, separated): result is None if it cannot be fitted; `separated` is True when
+    statsmodels warned of perfect separation.
     """
     runs = completed(runs)
     y = runs[outcome].astype(float).to_numpy()
@@ -86,11 +105,22 @@ def logistic_fit(runs: pd.DataFrame, parameter: str, outcome: str = "survived"):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.GLM(y, sm.add_constant(x, has_constant="add"), family=sm.families.Binomial()).fit()
+            exog = sm.add_constant(_on_scale(x, scale_of(x)), has_constant="add")
+            result = sm.GLM(y, exog, family=sm.families.Binomial()).fit()
         except (np.linalg.LinAlgError, ValueError):
             return None, True
     separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     return result, separated
+
+
+def fitted_curve(runs: pd.DataFrame, parameter: str, values, outcome: str = "survived"):
+    """The logistic fit's survival probability at `values` of the parameter; None without a usable fit."""
+    result, separated = logistic_fit(runs, parameter, outcome)
+    if result is None or separated:
+        return None
+    scale = scale_of(completed(runs)[parameter])
+    x = _on_scale(np.asarray(values, dtype=float), scale)
+    return result.predict(np.column_stack([np.ones_like(x), x]))
 
 
 def crossing(runs: pd.DataFrame, parameter: str, outcome: str = "survived", level: float = LEVEL) -> dict:
@@ -103,7 +133,7 @@ def crossing(runs: pd.DataFrame, parameter: str, outcome: str = "survived", leve
     seen = int(np.sum(signs[1:] * signs[:-1] < 0))
     row = {"parameter": parameter, "low": low, "high": high, "runs": len(runs), "crossing": np.nan,
            "crossing_lo": np.nan, "crossing_hi": np.nan, "slope": np.nan, "slope_p": np.nan,
-           "method": "logistic", "binned_crossings": seen, "reading": ""}
+           "method": "logistic", "scale": scale_of(x), "binned_crossings": seen, "reading": ""}
     result, separated = logistic_fit(runs, parameter, outcome)
     rate = runs[outcome].astype(float).mean() if len(runs) else np.nan
     if result is None and not separated:
@@ -117,18 +147,21 @@ def crossing(runs: pd.DataFrame, parameter: str, outcome: str = "survived", leve
     b0, b1 = result.params
     cov = result.cov_params()
     row["slope"], row["slope_p"] = float(b1), float(result.pvalues[1])
-    x50 = -b0 / b1
-    # Delta method: gradient of -b0/b1 with respect to (b0, b1).
+    # The crossing where the fitted log-odds are zero, on the fit's scale; delta method with the
+    # gradient of -b0/b1 with respect to (b0, b1); a log-scale interval maps back by exp.
+    t50 = -b0 / b1
     grad = np.array([-1.0 / b1, b0 / b1**2])
     se = float(np.sqrt(grad @ cov @ grad))
     z = stats.norm.ppf(1 - ALPHA / 2)
+    back = np.exp if row["scale"] == "log" else float
+    x50, lo50, hi50 = float(back(t50)), float(back(t50 - z * se)), float(back(t50 + z * se))
     if result.pvalues[1] >= ALPHA:  # no clear trend: a crossing of a flat curve is noise
         row["reading"] = (f"no clear trend along {parameter} (logistic slope p = {result.pvalues[1]:.2f}); "
                           f"survival about {rate:.0%} over {low:.3g} to {high:.3g}")
         row["reading"] += _not_monotone(row, parameter, level)
         return row
     if low <= x50 <= high:
-        row.update(crossing=float(x50), crossing_lo=float(x50 - z * se), crossing_hi=float(x50 + z * se))
+        row.update(crossing=x50, crossing_lo=lo50, crossing_hi=hi50)
     row["reading"] = _describe(row, parameter, level, fitted=result)
     return row
 
@@ -137,8 +170,8 @@ def tipping_points(runs: pd.DataFrame, varied: list[str], outcome: str = "surviv
                    level: float = LEVEL) -> pd.DataFrame:
     """Crossings of 50% survival along each numeric varied parameter, within each level of the varied choices.
 
-    Columns: parameter, within (e.g. "exit_strategy=phase_out", or "all runs"), low, high,
-    runs, crossing, crossing_lo, crossing_hi, slope, slope_p, method, binned_crossings, reading.
+    Columns: parameter, within (e.g. "exit_strategy=phase_out", or "all runs"), low, high, runs,
+    crossing, crossing_lo, crossing_hi, slope, slope_p, method, scale, binned_crossings, reading.
     """
     runs = completed(runs)
     numeric = numeric_parameters(runs, varied)
@@ -160,7 +193,7 @@ def tipping_points(runs: pd.DataFrame, varied: list[str], outcome: str = "surviv
             row["within"] = ", ".join(f"{k}={_show(v)}" for k, v in group.items()) or "all runs"
             rows.append(row)
     columns = ["parameter", "within", "low", "high", "runs", "crossing", "crossing_lo", "crossing_hi",
-               "slope", "slope_p", "method", "binned_crossings", "reading"]
+               "slope", "slope_p", "method", "scale", "binned_crossings", "reading"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -191,7 +224,7 @@ def _describe(row: dict, parameter: str, level: float, fitted=None) -> str:
         text = (f"survival {direction} {level:.0%} at {parameter} = {row['crossing']:.3g} "
                 f"(95% CI {row['crossing_lo']:.3g} to {row['crossing_hi']:.3g})")
     elif fitted is not None:
-        mid = fitted.predict(np.array([[1.0, (row["low"] + row["high"]) / 2]]))[0]
+        mid = fitted.predict(np.array([[1.0, _on_scale((row["low"] + row["high"]) / 2, row["scale"])]]))[0]
         side = "above" if mid > level else "below"
         text = f"survival stays {side} {level:.0%} over {parameter} {row['low']:.3g} to {row['high']:.3g}"
     else:

@@ -1,11 +1,15 @@
 """`lcsim analyze DIR`: the maps behind a sweep: heatmaps, tipping points, sensitivity.
 
-Reads a sweep's results folder (the run table and `manifest.json` that `lcsim sweep`
-wrote) and writes, into DIR/analysis/ (or --out): `heatmaps.png` (survival probability over
-each pair of varied parameters), `tipping_points.csv` and one `tipping-<parameter>.png` per
-numeric varied parameter, for morris and sobol sweeps `sensitivity.csv` and
-`sensitivity.png`, `survival_by_setting.csv` (survival at each value of each varied choice or
-grid parameter), for grids `survival_by_point.csv`, and `summary.md`, which says it in words.
+Reads a sweep's results folder (the run table and `manifest.json` that `lcsim sweep` wrote)
+and writes into DIR/analysis/ (or --out):
+- `heatmaps.png`: survival probability over each pair of varied parameters (the most
+  influential ones for a sensitivity sweep); with a varied choice such as exit_strategy and
+  two numeric parameters, also `heatmaps-by-<choice>.png`, one panel per level;
+- `tipping_points.csv` and `tipping-<parameter>.png`: where survival crosses 50% along each
+  numeric varied parameter (figures for the six most influential in a sensitivity sweep);
+- for morris and sobol sweeps, `sensitivity.csv` and `sensitivity.png` (SALib);
+- `survival_by_setting.csv` (each value of each grid-valued parameter), for grids
+  `survival_by_point.csv`, and `summary.md`, which says it all in words.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from . import UsageError
 
 ORDER = 50
+TIPPING_FIGURES = 6  # tipping curves drawn for a sensitivity sweep: its most influential parameters
 FACETS = 4  # at most this many levels (panels per row), and this many rows less one, in a faceted heatmap
 
 
@@ -101,7 +106,7 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
         # The same maps drawn separately for each level of the first varied choice (e.g. each strategy).
         facet_pairs = figures.heatmap_pairs(done, numeric, priority)[:FACETS - 1]
         save_figure(f"heatmaps-by-{strata[0]}.png", figures.survival_heatmaps(done, facet_pairs, facet=strata[0]))
-    settings = survival_by_setting(done, categorical_parameters(done, varied))
+    settings = survival_by_setting(done, varied)
     if not settings.empty:
         save_table("survival_by_setting.csv", settings)
     points = None
@@ -111,7 +116,10 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     tipping = tipping_points(done, varied)
     if not tipping.empty:
         save_table("tipping_points.csv", tipping)
-    for parameter in numeric:
+    # A figure per numeric parameter; for a sensitivity sweep, only the most influential ones
+    # (tipping_points.csv still has every parameter).
+    shown = [p for p in priority if p in numeric][:TIPPING_FIGURES] if priority else numeric
+    for parameter in shown:
         save_figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata))
     text = summary_markdown(manifest, runs, varied, settings=settings, tipping=tipping, indices=indices,
                             files=written, note=note, points=points)

@@ -1,0 +1,160 @@
+"""What the live page runs and shows, kept free of UI code so it can be tested without a browser.
+
+- `LiveCommunity`: the model the page steps, built by Mesa's Reset as `type(model)(**params)`.
+- `model_params`: the page's controls in Mesa's SolaraViz `model_params` format, generated from
+  the parameter schema, so a parameter added to the schema gets a control with no app code.
+- `start_settings`: what `lcsim app --scenario ... --set ...` asked for (passed in the environment,
+  because `solara run` imports the page in its own process).
+- `status_line`: the month counter and vital signs as one line of text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..model import LearningCommunity
+from ..parameters import SCHEMA, Parameter, check_params
+from ..scenarios import scenario_params
+
+ENV_SCENARIO = "LCSIM_APP_SCENARIO"
+ENV_SET = "LCSIM_APP_SET"  # JSON object of parameter overrides
+ENV_SEED = "LCSIM_APP_SEED"
+STEP_BACK_STRATEGIES = tuple(s for s in SCHEMA["exit_strategy"].choices if s != "stay")  # stay is no exit
+
+
+class LiveCommunity(LearningCommunity):
+    """A LearningCommunity that also remembers who came to its latest meeting, for the picture.
+
+    The preset's name travels as `preset=`: Mesa's Reset passes `scenario=` holding a Mesa
+    `Scenario` object of its own, which is not one of lcsim's named scenarios (and is ignored).
+    Mesa's play loop steps the model in a thread while the page draws it: `lock` keeps a drawing
+    from seeing a half-done month.
+    """
+
+    last_attendees = np.empty(0, np.int64)  # rows of the members at the latest meeting
+    last_host: str | int | None = None  # "convener", "digital" or a leader's row
+
+    def __init__(self, rng=None, preset: str = "default", scenario=None, **params) -> None:
+        if isinstance(scenario, str):
+            preset = scenario
+        self.lock = threading.RLock()
+        super().__init__(rng=rng, scenario=preset, **params)
+        self.preset = preset
+
+    def step(self) -> None:
+        with self.lock:
+            super().step()
+
+    def step_back(self, strategy: str = "phase_out") -> None:
+        with self.lock:
+            super().step_back(strategy)
+
+    def _record(self, host, attended, quorate, joined, left) -> None:
+        if host is not None:
+            self.last_attendees = np.flatnonzero(attended)
+            self.last_host = host
+        super()._record(host, attended, quorate, joined, left)
+
+
+def make_model(preset: str, settings: dict[str, Any], seed: int | None) -> LiveCommunity:
+    return LiveCommunity(rng=seed, preset=preset, **settings)
+
+
+def start_settings(environ=os.environ) -> tuple[str, dict[str, Any], int]:
+    """The preset, its full checked parameter set with the overrides applied, and the seed."""
+    preset = environ.get(ENV_SCENARIO, "default")
+    overrides = json.loads(environ.get(ENV_SET, "{}"))
+    return preset, check_params(overrides, scenario_params(preset)), int(environ.get(ENV_SEED, "0"))
+
+
+def model_params(values: dict[str, Any]) -> dict[str, dict]:
+    """One Mesa SolaraViz control per schema parameter, showing `values`.
+
+    Beyond Mesa's keys ("type", "value", "label", "min", "max", "step", "values"), each entry
+    carries "help" (the meaning), "detail" (unit, range, default, source) and "group".
+    """
+    return {name: control(p, values[name]) for name, p in SCHEMA.items()}
+
+
+def control(p: Parameter, value: Any) -> dict:
+    spec = {"value": value, "label": p.name, "group": p.group, "help": p.meaning, "detail": _detail(p)}
+    if p.kind == "int":
+        spec.update(type="SliderInt", min=int(p.low), max=int(p.high), step=1)
+    elif p.kind == "float":
+        spec.update(type="SliderFloat", min=p.low, max=p.high, step=float_step(p))
+    elif p.kind == "bool":
+        spec.update(type="Checkbox")
+    elif p.kind == "choice":
+        spec.update(type="Select", values=list(p.choices))
+    else:
+        raise ValueError(f"parameter '{p.name}': no control for kind {p.kind!r}")
+    return spec
+
+
+def float_step(p: Parameter) -> float:
+    """About a hundred slider stops over the range, at a round number (0.01 for 0..1)."""
+    return 10.0 ** math.floor(math.log10((p.high - p.low) / 100.0))
+
+
+def tidy(name: str, value: Any) -> Any:
+    """A control's value as the schema wants it: floats rounded to the slider's step, ints as int."""
+    p = SCHEMA[name]
+    if p.kind == "float":
+        decimals = max(0, -math.floor(math.log10(float_step(p))))
+        return round(float(value), decimals)
+    if p.kind == "int":
+        return int(value)
+    return value
+
+
+def show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _detail(p: Parameter) -> str:
+    unit = "" if p.unit in ("-", "") else f"{p.unit}; "
+    return f"{unit}range {p.range_text}; default {show(p.default)}; source: {p.source}"
+
+
+def changed(preset: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The settings that differ from the preset's own."""
+    base = scenario_params(preset)
+    return {k: v for k, v in values.items() if base.get(k) != v}
+
+
+def status_line(model: LearningCommunity) -> str:
+    """E.g. "Month 7 of 72 · convener intensity 1.00 (phase_out, exit month 36) · 143 active members · ..."."""
+    r, convener, p = model.records[-1], model.convener, model.p
+    plan = convener.plan
+    exit_text = "stays" if plan.strategy == "stay" else f"{plan.strategy}, exit month {plan.exit_month}"
+    if model.dissolved_month is not None:
+        fate = f"dissolved at month {model.dissolved_month}"
+    elif model.month >= p["months"]:
+        fate = "still meeting at the horizon"
+    else:
+        fate = "alive"
+    return (f"Month {model.month} of {p['months']} · convener intensity {convener.intensity:.2f} ({exit_text})"
+            f" · {plural(r['active_members'], 'active member')} · {plural(r['leaders'], 'local leader')}"
+            f" · {r['ties']} ties, {r['cross_sector_share']:.0%} across sectors · {_last_meeting(model)} · {fate}")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _last_meeting(model) -> str:
+    held = [r for r in model.records if r["meeting"]]
+    if not held:
+        return "no meeting yet"
+    r = held[-1]
+    host = {"convener": "the convener", "leader": "a local leader", "digital": "online"}[r["host"]]
+    missed = "" if r["quorate"] else ", short of quorum"
+    return f"last meeting month {r['month']}, {host}, {r['attendance']} came{missed}"

@@ -120,10 +120,11 @@ def outcome_distributions(runs: pd.DataFrame, by: list[str], title: str = ""):
     return fig
 
 
-def heatmap_pairs(runs: pd.DataFrame, varied: list[str], priority: list[str] | None = None) -> list[tuple[str, str]]:
-    """Pairs of varied parameters to map: among the most influential (if known), else the first few."""
+def heatmap_pairs(runs: pd.DataFrame, varied: list[str], priority: list[str] | None = None,
+                  most: int = MAX_HEATMAP_PARAMETERS) -> list[tuple[str, str]]:
+    """Pairs among at most `most` varied parameters: the most influential (if known), else the first ones."""
     chosen = [p for p in (priority or []) if p in varied] + [p for p in varied if p not in (priority or [])]
-    chosen = [p for p in chosen if runs[p].nunique() > 1][:MAX_HEATMAP_PARAMETERS]
+    chosen = [p for p in chosen if runs[p].nunique() > 1][:most]
     return list(itertools.combinations(chosen, 2))
 
 

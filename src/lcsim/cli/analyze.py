@@ -97,7 +97,8 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
             save_table("sensitivity.csv", indices)
             save_figure("sensitivity.png", figures.sensitivity_bars(indices))
     priority = ranking(indices)["parameter"].tolist() if indices is not None else None
-    pairs = figures.heatmap_pairs(done, varied, priority)
+    # A sensitivity sweep varies many parameters: map the four that matter most (six panels).
+    pairs = figures.heatmap_pairs(done, varied, priority, most=4 if priority else figures.MAX_HEATMAP_PARAMETERS)
     if pairs:
         save_figure("heatmaps.png", figures.survival_heatmaps(done, pairs))
     strata = categorical_parameters(done, varied)

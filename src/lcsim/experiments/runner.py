@@ -8,6 +8,7 @@ flat however many runs the experiment has.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import multiprocessing as mp
 import os
 import sys
@@ -64,8 +65,8 @@ def sweep(experiment, out=None, *, workers: int | None = None, scheduler=None, m
         try:
             ran = _stream(exp, design, folder, pool, monthly, progress, chunk_size)
             folder.flush()
-            status = {"designed": exp.runs, "finished": len(folder.done), "failed": folder.failed,
-                      "complete": len(folder.done) == exp.runs,
+            status = {"designed": exp.runs, "finished": folder.finished, "failed": folder.failed,
+                      "complete": folder.finished == exp.runs,
                       "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         finally:
             folder.close(status)
@@ -84,14 +85,14 @@ def _stream(exp: Experiment, design: Design, folder: SweepFolder, pool, monthly:
 
     points = design.point_values()
     base = exp.base_params
-    todo = [run for run in runs(exp, len(points)) if run[0] not in folder.done]
-    size = chunk_size or (1 if pool.in_process else max(1, min(MAX_CHUNK, len(todo) // (pool.capacity * 8))))
-    chunks = (todo[i:i + size] for i in range(0, len(todo), size))
+    missing = exp.runs - len(folder.done)
+    todo = (run for run in runs(exp, len(points)) if run[0] not in folder.done)  # lazy: memory stays flat
+    size = chunk_size or (1 if pool.in_process else max(1, min(MAX_CHUNK, missing // (pool.capacity * 8))))
     inflight: dict[cf.Future, list] = {}
 
     def submit_next() -> None:
-        chunk = next(chunks, None)
-        if chunk is not None:
+        chunk = list(itertools.islice(todo, size))
+        if chunk:
             tasks = [(rid, seed, points[point]) for rid, point, _, seed in chunk]
             inflight[pool.executor.submit(run_chunk, exp.scenario, base, tasks, monthly)] = chunk
 

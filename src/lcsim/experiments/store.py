@@ -44,8 +44,9 @@ class SweepFolder:
     def __init__(self, path: Path, flush_seconds: float = 2.0, flush_rows: int = 2000) -> None:
         self.path = Path(path)
         self.flush_seconds, self.flush_rows = flush_seconds, flush_rows
-        self.done: set[str] = set()
-        self.failed = 0  # runs recorded with an error, resumed ones included
+        self.done: set[str] = set()  # run ids found on opening: what a resume skips
+        self.finished = 0  # runs in the folder, resumed ones included
+        self.failed = 0  # of which recorded with an error
         self.outcomes: dict[str, pa.DataType | None] = {}  # summary keys in order, and their types so far
         self._rows: list[dict] = []
         self._monthly: list[pd.DataFrame] = []
@@ -107,6 +108,7 @@ class SweepFolder:
             try:
                 written = pq.read_table(f, columns=["run_id", "error"])
                 self.done.update(written.column("run_id").to_pylist())
+                self.finished += len(written)
                 self.failed += len(written) - written.column("error").null_count
                 self._learn(pq.read_schema(f))
             except (OSError, pa.ArrowException) as err:
@@ -138,7 +140,7 @@ class SweepFolder:
             atomic_write(self.path / MONTHLY / name, lambda tmp: pq.write_table(table, tmp))
         runs = self._runs_table(self._rows)
         atomic_write(self.path / RUNS / name, lambda tmp: pq.write_table(runs, tmp))
-        self.done.update(r["run_id"] for r in self._rows)
+        self.finished += len(self._rows)
         self.failed += sum(r["error"] is not None for r in self._rows)
         self._next += 1
         self._rows, self._monthly = [], []

@@ -77,6 +77,7 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
     version, runs, failed, command (what produced it); overrides: the --set values.
     """
     horizon = params["months"] - params["exit_month"]
+    varied = [c for c in ("exit_strategy", "digital_channel") if c in table.columns]
     reading = plain_reading(table, horizon_after_exit=horizon, reference=reference)
     parts = [
         "<!DOCTYPE html>",
@@ -95,7 +96,7 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
         "<h2>The comparison</h2>", _comparison_html(table, reference),
         _strategies_html(table),
         "<h2>Figures</h2>", _figures_html(figures),
-        "<h2>The scenario</h2>", _scenario_html(scenario, params, overrides or {}, horizon),
+        "<h2>The scenario</h2>", _scenario_html(scenario, params, overrides or {}, horizon, varied),
         "<h2>How it was computed</h2>", _method_html(meta, params),
         "<h2>What the model assumes</h2>",
         "<ul>" + "".join(f"<li>{_e(a)}</li>" for a in ASSUMPTIONS) + "</ul>",
@@ -141,7 +142,7 @@ def _figures_html(figures: dict) -> str:
     return "".join(out)
 
 
-def _scenario_html(scenario: dict, params: dict, overrides: dict, horizon: int) -> str:
+def _scenario_html(scenario: dict, params: dict, overrides: dict, horizon: int, varied: list[str]) -> str:
     intro = (f"<p><b>{_e(scenario['name'])}</b>: {_e(scenario.get('title', ''))}. "
              f"{_e(' '.join(scenario.get('description', '').split()))}</p>"
              f"<p>{params['n_members']} organisations at the start; the convener is gone at month "
@@ -152,15 +153,15 @@ def _scenario_html(scenario: dict, params: dict, overrides: dict, horizon: int) 
             f"<code>{_e(k)}={_e(_show(v))}</code>" for k, v in overrides.items()) + ".</p>"
     rows = []
     for name, spec in SCHEMA.items():
-        if name in ("exit_strategy",):
+        if name in varied:
             continue
         value = params.get(name)
         changed = value != DEFAULTS[name]
         rows.append(f"<tr{' class=changed' if changed else ''}><td><code>{_e(name)}</code></td>"
                     f"<td class=num>{_e(_show(value))}</td><td>{_e(spec.unit)}</td><td>{_e(spec.meaning)}</td></tr>")
     table = ("<table><tr><th>parameter</th><th>value</th><th>unit</th><th>meaning</th></tr>" + "".join(rows)
-             + "</table><p class='muted'>Highlighted: values that differ from lcsim's defaults. The exit strategy "
-             "is what the comparison varies.</p>")
+             + "</table><p class='muted'>Highlighted: values that differ from lcsim's defaults. Not listed: what "
+             f"the comparison varies ({', '.join(varied)}).</p>")
     return intro + table
 
 

@@ -86,8 +86,11 @@ def run_comparison(args) -> dict:
     import lcsim
     from ..analysis.compare import comparison_table, groups_of
     from ..analysis.survival import completed
+    from ..experiments import SweepError
 
     params = resolved_params(args)  # checks the scenario and every --set before any run
+    if args.digital in ("on", "off"):  # what every run had, for the heading and the report
+        params["digital_channel"] = args.digital == "on"
     experiment = experiment_of(args)
     default = f"out/compare-{args.scenario}"
     out = output_dir(args.out, default)
@@ -95,7 +98,10 @@ def run_comparison(args) -> dict:
     # with (or silently reuses) an earlier sweep, and rerunning the same command resumes it.
     key = hashlib.sha256(json.dumps(experiment, sort_keys=True, default=str).encode()).hexdigest()[:10]
     runs_dir = out / "runs" / key
-    runs = lcsim.sweep(experiment, runs_dir, workers=args.workers, progress=True)
+    try:
+        runs = lcsim.sweep(experiment, runs_dir, workers=args.workers, progress=True)
+    except SweepError as err:  # e.g. another comparison is writing to the same folder
+        raise UsageError(str(err)) from None
     done = completed(runs)
     failed = len(runs) - len(done)
     if done.empty:

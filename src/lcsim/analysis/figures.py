@@ -22,7 +22,8 @@ from .compare import OUTCOMES, arm_label
 from .survival import completed, survival_curve
 from .tipping import MAX_GRID_VALUES, binned_survival, fitted_curve, scale_of
 
-STRATEGY_COLOURS = dict(zip(EXIT_STRATEGIES, sns.color_palette("colorblind", len(EXIT_STRATEGIES))))
+_SAFE = sns.color_palette("colorblind")  # distinguishable with the common colour-vision deficiencies
+STRATEGY_COLOURS = {"stay": _SAFE[0], "phase_out": _SAFE[3], "phase_down": _SAFE[4], "phase_over": _SAFE[2]}
 DISTRIBUTIONS = {"months_alive_after_exit": "months alive after exit", **OUTCOMES}
 MAX_HEATMAP_PARAMETERS = 6  # pairs among at most this many parameters (15 panels)
 

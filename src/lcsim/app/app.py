@@ -10,8 +10,6 @@ scenario preset. Everything it draws is a matplotlib PNG, so it renders with no 
 
 from __future__ import annotations
 
-import io
-
 import solara
 from mesa.visualization.solara_viz import ModelController, UserInputs
 from mesa.visualization.utils import force_update, update_counter
@@ -35,16 +33,10 @@ SIDE_WIDTH = "340px"
 CAPTION = {"font-size": "0.78rem", "color": "#555", "line-height": "1.2"}
 
 
-def png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})  # speed over size: it is sent locally
-    return buffer.getvalue()
-
-
-def drawn(model, figure):
-    """`figure` drawn from one whole month (the play loop steps the model in another thread)."""
+def png(model, figure) -> bytes:
+    """`figure` drawn from one whole month (Mesa's play loop steps the model in another thread)."""
     with model.lock:
-        return figure.draw(model)
+        return figure.png(model)
 
 
 @solara.component
@@ -183,7 +175,7 @@ def Status(model):
 def NetworkView(model, seed: int):
     update_counter.get()
     picture = solara.use_memo(lambda: NetworkPicture(seed), [model])
-    image = solara.use_memo(lambda: png(drawn(model, picture)), [model, model.month, update_counter.value])
+    image = solara.use_memo(lambda: png(model, picture), [model, model.month, update_counter.value])
     solara.Image(image, width="100%", classes=["lcsim-network"])
 
 
@@ -191,5 +183,5 @@ def NetworkView(model, seed: int):
 def ChartsView(model):
     update_counter.get()
     charts = solara.use_memo(lambda: Charts(model), [model])
-    image = solara.use_memo(lambda: png(drawn(model, charts)), [model, model.month, update_counter.value])
+    image = solara.use_memo(lambda: png(model, charts), [model, model.month, update_counter.value])
     solara.Image(image, width="100%", classes=["lcsim-charts"])

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..analysis.trajectories import HOST_COLOURS
 from ..model.exits import ExitPlan
+from .canvas import LiveFigure
 
 EXIT_COLOUR = "#c44e52"
 HOST_LABELS = {"convener": "convener", "leader": "leader", "digital": "online"}
@@ -31,7 +32,8 @@ class Charts:
     """
 
     def __init__(self, model, size: tuple[float, float] = (4.0, 6.4)) -> None:
-        self.fig = Figure(figsize=size, dpi=100)
+        self.live = LiveFigure(size)
+        self.fig = self.live.fig
         self.axes = axes = self.fig.subplots(5, 1, sharex=True)
         self.fig.subplots_adjust(left=0.11, right=0.97, top=0.96, bottom=0.06, hspace=0.5)
         titles = ("active members", "meetings by host", "share of ties across sectors",
@@ -48,11 +50,14 @@ class Charts:
             Line2D([], [], color="#111111", linewidth=1.2, linestyle=":", label="plan"),
             Line2D([], [], color=HOST_COLOURS["leader"], linewidth=1.2, label="handed over")])
         axes[-1].set_xlabel("month", fontsize=8)
-        self._drawn: list = []
+
+    def png(self, model) -> bytes:
+        self.draw(model)
+        # The limits that may grow decide when the axes and their ticks are rendered again.
+        return self.live.png(key=tuple(ax.get_ylim() for ax in self.axes))
 
     def draw(self, model) -> Figure:
-        for artist in self._drawn:
-            artist.remove()
+        self.live.clear()
         records, axes, p = model.records, self.axes, model.p
         months = np.array([r["month"] for r in records])
 
@@ -69,7 +74,7 @@ class Charts:
         axes[3].set_ylim(0, max(5.0, leaders.max() * 1.2))
         drawn += _convener(axes[4], model, months, series("convener_intensity"), series("handover"))
         drawn += _markers(axes, model)
-        self._drawn = drawn
+        self.live.drawn = drawn
         return self.fig
 
 
@@ -123,7 +128,7 @@ def _meetings(ax, records, n_members: int) -> list:
         return []
     bars = ax.bar([r["month"] for r in held], [r["attendance"] for r in held], width=0.9,
                   color=[to_rgba(HOST_COLOURS[r["host"]], 1.0 if r["quorate"] else 0.35) for r in held])
-    return [bars]
+    return list(bars.patches)
 
 
 def _convener(ax, model, months, intensity, handover) -> list:

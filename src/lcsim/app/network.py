@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..parameters import SECTORS
+from .canvas import LiveFigure
 from .live import plural
 
 # Okabe-Ito colours: distinguishable for colour-blind viewers and on a projector.
@@ -86,13 +87,15 @@ class NetworkLayout:
         for it in range(iterations):
             others = x if m <= REPULSION_SAMPLE else x[self.rng.choice(m, REPULSION_SAMPLE, replace=False)]
             scale = 1.0 if m <= REPULSION_SAMPLE else m / REPULSION_SAMPLE
-            delta = x[:, None, :] - others[None, :, :]
-            dist2 = np.maximum((delta**2).sum(-1), 1e-4)
-            force = scale * k**2 * (delta / dist2[..., None]).sum(1)
+            # Repulsion k^2/d from every other member; x and y apart (two n x s arrays beat one n x s x 2).
+            dx = x[:, 0:1] - others[:, 0]
+            dy = x[:, 1:2] - others[:, 1]
+            inverse = 1.0 / np.maximum(dx * dx + dy * dy, 1e-4)
+            force = scale * k**2 * np.column_stack([(dx * inverse).sum(1), (dy * inverse).sum(1)])
             pull = x[la] - x[lb]
             pull *= (weight * np.sqrt((pull**2).sum(-1)) / k)[:, None]
-            np.subtract.at(force, la, pull)
-            np.add.at(force, lb, pull)
+            for axis in (0, 1):
+                force[:, axis] += np.bincount(lb, pull[:, axis], m) - np.bincount(la, pull[:, axis], m)
             force -= GRAVITY * x  # loose members and fragments stay in the picture
             move = MOBILITY * force
             length = np.maximum(np.sqrt((move**2).sum(-1)), 1e-12)
@@ -125,7 +128,8 @@ class NetworkPicture:
 
     def __init__(self, seed: int = 0, size: tuple[float, float] = (5.2, 5.4)) -> None:
         self.layout = NetworkLayout(seed)
-        self.fig = Figure(figsize=size, dpi=100)
+        self.live = LiveFigure(size)
+        self.fig = self.live.fig
         self.ax = ax = self.fig.add_axes((0.0, 0.1, 1.0, 0.84))
         ax.set_xlim(-FRAME - 0.08, FRAME + 0.08)
         ax.set_ylim(-FRAME - 0.08, FRAME + 0.08)
@@ -133,11 +137,13 @@ class NetworkPicture:
         ax.axis("off")
         self.fig.legend(handles=_legend_handles(), loc="lower center", ncol=3, fontsize=7.5, frameon=False,
                         handletextpad=0.3, columnspacing=0.9)
-        self._drawn: list = []
+
+    def png(self, model) -> bytes:
+        self.draw(model)
+        return self.live.png(moving=[self.ax.title])
 
     def draw(self, model) -> Figure:
-        for artist in self._drawn:
-            artist.remove()
+        self.live.clear()
         ax, pos = self.ax, self.layout.update(model)
         members, ties, convener = model.members, model.ties, model.convener
         a, b, strength = ties.a, ties.b, ties.strength
@@ -179,7 +185,7 @@ class NetworkPicture:
                                      ha="center", fontsize=8, zorder=6,
                                      bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7)))
         ax.set_title(_title(model, len(active), len(leaders)), fontsize=10)
-        self._drawn = drawn
+        self.live.drawn = drawn
         return self.fig
 
 

@@ -200,6 +200,29 @@ def test_resume_runs_only_the_missing_runs(tmp_path, capsys):
     pd.testing.assert_frame_equal(whole, resumed)
 
 
+def test_resuming_on_other_model_code_warns_in_one_line(tmp_path, capsys):
+    path = write(tmp_path / "ok.toml", GOOD)
+    out = tmp_path / "w"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["model_fingerprint"]) == 64
+    (out / "manifest.json").write_text(json.dumps({**manifest, "model_fingerprint": "older code"}))
+    next((out / "runs").glob("part-*.parquet")).unlink()
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("lcsim sweep: warning: ") and "other model code" in err
+    next((out / "runs").glob("part-*.parquet")).unlink()
+    with pytest.warns(lcsim.experiments.SweepWarning, match="other model code"):
+        run(load_experiment(path), out)
+
+
+def test_a_complete_folder_is_read_back_without_starting_workers(tmp_path):
+    whole = run(grid(), tmp_path / "c")
+    again = sweep(grid(), tmp_path / "c", scheduler="tcp://127.0.0.1:9", progress=False)  # no cluster there
+    pd.testing.assert_frame_equal(whole, again)
+
+
 def test_a_folder_of_another_experiment_is_refused(tmp_path):
     out = tmp_path / "x"
     run(grid(), out)
@@ -288,6 +311,7 @@ BAD = {  # what breaks the file -> (file text, words the one-line error must con
     "missing samples": (GOOD.replace('"grid"', '"sobol"'), ["field 'samples' is missing"]),
     "sobol samples not a power of 2": (GOOD.replace('"grid"', '"sobol"\nsamples = 10'),
                                        ["field 'samples'", "10", "power of 2"]),
+    "sweep range on a grid": (GOOD.replace("[0.2, 0.8]", '"sweep"'), ["vary.control", '"sweep"', "list of values"]),
     "fixed and varied": (GOOD.replace("n_members = 30", "control = 0.5"), ["vary.control", "not also under [fixed]"]),
     "morris integer range narrower than its levels": (
         GOOD.replace('"grid"', '"morris"\nsamples = 4').replace("control = [0.2, 0.8]", "meeting_interval = [1, 3]"),

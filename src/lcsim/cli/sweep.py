@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 from . import UsageError
@@ -38,14 +39,20 @@ def cmd_sweep(args) -> int:
     try:
         if args.dry_run:
             return dry_run(args, extra)
-        sweep(args.file, args.out, workers=args.workers, scheduler=args.scheduler, monthly=args.monthly,
-              progress=not args.quiet, flush_seconds=args.flush_seconds, overrides=extra)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            sweep(args.file, args.out, workers=args.workers, scheduler=args.scheduler, monthly=args.monthly,
+                  progress=not args.quiet, flush_seconds=args.flush_seconds, overrides=extra)
     except SweepError as err:
         raise UsageError(str(err)) from None
     except KeyboardInterrupt:
         print("lcsim sweep: interrupted; finished runs are saved: rerun the same command to resume", file=sys.stderr)
         return 130
     return 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"lcsim sweep: warning: {message}", file=sys.stderr)
 
 
 def dry_run(args, extra: dict) -> int:

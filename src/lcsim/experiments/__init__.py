@@ -9,7 +9,7 @@ The experiment file format, seeds, resume and the output layout are in docs/swee
 from .design import Design, build_design, run_id, run_seed
 from .experiment import Experiment, ExperimentError, load_experiment
 from .runner import sweep
-from .store import SweepError, load_results, read_manifest
+from .store import SweepError, SweepWarning, load_results, read_manifest
 
-__all__ = ["Design", "Experiment", "ExperimentError", "SweepError", "build_design", "load_experiment",
+__all__ = ["Design", "Experiment", "ExperimentError", "SweepError", "SweepWarning", "build_design", "load_experiment",
            "load_results", "read_manifest", "run_id", "run_seed", "sweep"]

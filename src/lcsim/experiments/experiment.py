@@ -266,11 +266,14 @@ def _varied(name: str, spec: Any, design: str, where: str, refuse) -> list | tup
     p = SCHEMA[name]
     numeric = p.kind in ("int", "float")
     if spec == SWEEP:
+        if design == "grid" and numeric:
+            raise refuse(key, spec, f'a list of values for design grid ("sweep" gives {name} a range, '
+                         f"which only lhs, sobol and morris sample), e.g. [{p.sweep[0]:g}, {p.sweep[1]:g}]")
         spec = list(p.sweep)
     if design == "grid":
         if not isinstance(spec, list) or not spec:
             raise refuse(key, spec, f"a non-empty list of values for design grid, each {p.allowed}"
-                         + ("" if numeric else ', or "sweep"'))
+                         + ("" if numeric else ', or "sweep" for all of them'))
         values = [_value(name, v, f"{key}[{i}]", where) for i, v in enumerate(spec)]
         if len(set(values)) < len(values):
             raise refuse(key, spec, "a list without repeated values")

@@ -25,7 +25,7 @@ import pandas as pd
 from ..parameters import SCHEMA
 from .design import COMMON_SEED_RULE, RUN_ID, SEED_RULE, Design, build_design, runs
 from .experiment import Experiment, ExperimentError, load_experiment
-from .store import DESIGN_FILE, IDENTITY, MONTHLY, RUNS, SweepError, SweepFolder, load_results
+from .store import DESIGN_FILE, IDENTITY, MONTHLY, RUNS, SweepError, SweepFolder, finished_run_ids, load_results
 from .worker import lcsim_version, one_line, run_chunk, watch_client
 
 DEFAULT_ROOT = Path("out") / "sweeps"
@@ -56,7 +56,9 @@ def sweep(experiment, out=None, *, workers: int | None = None, scheduler=None, m
     _check_executor_options(workers, scheduler, chunk_size, flush_seconds)
     folder = SweepFolder(Path(out) if out is not None else default_out(exp), flush_seconds=flush_seconds)
     manifest = build_manifest(exp, design, monthly)
-    folder.check(manifest)  # refuse a foreign folder before connecting to anything
+    resumable = folder.check(manifest) is not None  # refuse a foreign folder before connecting to anything
+    if resumable and len(finished_run_ids(folder.path)) == exp.runs:
+        workers, scheduler = 1, None  # nothing left to run: start no pool, reach no cluster
     started = time.perf_counter()
     with open_pool(workers, scheduler) as pool:
         folder.open(manifest, design.table)
@@ -249,6 +251,7 @@ def build_manifest(exp: Experiment, design: Design, monthly: bool) -> dict:
         "tables": {"runs": RUNS, "monthly": MONTHLY if monthly else None},
         "columns": {"identity": list(IDENTITY), "params": list(SCHEMA), "error": "error"},
         "lcsim_version": __version__,
+        "model_fingerprint": model_fingerprint(),
         "versions": {pkg: _version(pkg) for pkg in ("mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib")},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -256,6 +259,23 @@ def build_manifest(exp: Experiment, design: Design, monthly: bool) -> dict:
         manifest["problem"] = design.problem
         manifest["sampler"] = design.sampler
     return manifest
+
+
+def model_fingerprint() -> str:
+    """SHA-256 of the code and data that decide a run's result (model, simulate, schema, scenarios).
+
+    The version number lags behind a model under recalibration; this does not, so resuming a
+    folder after the model changed can warn that old and new runs are not comparable.
+    """
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted([*(root / "model").glob("*.py"), root / "simulation.py", root / "parameters.py",
+                    *(root / "scenarios").glob("*.toml")])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
 
 
 def _version(package: str) -> str | None:

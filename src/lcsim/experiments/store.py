@@ -40,6 +40,10 @@ class SweepError(ParameterError):
     """
 
 
+class SweepWarning(UserWarning):
+    """Something a researcher should know about a sweep that still runs (e.g. resumed on other code)."""
+
+
 class SweepFolder:
     def __init__(self, path: Path, flush_seconds: float = 2.0, flush_rows: int = 2000) -> None:
         self.path = Path(path)
@@ -93,7 +97,12 @@ class SweepFolder:
             write_manifest(self.path, manifest)  # last: a folder with a manifest is a complete start
         elif old.get("lcsim_version") != manifest["lcsim_version"]:
             warnings.warn(f"{self.path} was started with lcsim {old.get('lcsim_version')}; this is "
-                          f"{manifest['lcsim_version']}: resumed runs may not match the earlier ones", stacklevel=3)
+                          f"{manifest['lcsim_version']}: its new runs may not be comparable with the earlier ones",
+                          SweepWarning, stacklevel=3)
+        elif old.get("model_fingerprint") != manifest.get("model_fingerprint"):
+            warnings.warn(f"{self.path} was started with other model code (model_fingerprint differs): its new "
+                          "runs may not be comparable with the earlier ones; use a new folder to start over",
+                          SweepWarning, stacklevel=3)
         tables = [RUNS, MONTHLY] if manifest["monthly"] else [RUNS]
         for table in tables:
             (self.path / table).mkdir(exist_ok=True)

@@ -176,17 +176,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server():
+def server(tmp_path):
     """`lcsim app` on a free local port; yields its address and stops it (and Solara under it) after."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"the app's browser test needs Debian's Chromium at {CHROMIUM}; install it with "
                     "`apt-get install -y chromium` (scripts/install.sh does this when run as root)")
     port = _free_port()
-    log = open(ROOT / ".pytest_cache" / "lcsim-app-server.log", "w") if (ROOT / ".pytest_cache").is_dir() else None
+    log_path = tmp_path / "lcsim-app.log"
     command = [sys.executable, "-m", "lcsim", "app", "--port", str(port), "--host", "127.0.0.1", "--seed", "1",
                "--set", "months=72", "--set", "exit_month=60"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # its own process group: stopping it stops Solara too
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its own process group: stopping it stops Solara too
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -198,8 +199,8 @@ def server():
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`lcsim app` did not answer at {url} (exit status {proc.poll()}); "
-                            "see .pytest_cache/lcsim-app-server.log")
+                tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
+                pytest.fail(f"`lcsim app` did not answer at {url} (exit status {proc.poll()}):\n{tail}")
             time.sleep(0.3)
         yield url
     finally:
@@ -208,8 +209,6 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-        if log:
-            log.close()
 
 
 def _month(page) -> int:

@@ -51,7 +51,15 @@ def cmd_app(args) -> int:
                "--no-open", "--production", "--no-check-version", "--log-level", "warning"]
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"lcsim app: open http://{shown}:{port} in a browser (Ctrl+C stops the app)", flush=True)
-    return subprocess.call(command, env=env)
+    solara = subprocess.Popen(command, env=env)
+    try:
+        return solara.wait()
+    except KeyboardInterrupt:  # Ctrl+C reached Solara too: let it shut down
+        try:
+            solara.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            solara.kill()
+        return 0
 
 
 def _free_port(host: str) -> int:

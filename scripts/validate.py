@@ -451,15 +451,16 @@ def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.Data
                 "(`phase_over`) survive more often than those whose convener stops at once (`phase_out`).",
                 "Rogers & Coates (2015), *Sustaining Development* (FANTA III / USAID): phase down, phase out and "
                 "phase over; a gradual, planned exit with time for local actors to take over sustains more.",
-                ["validation-l1-exits", "validation-l1-exits-case"],
+                ["validation-l1-exits", "validation-l1-exits-case", "validation-l1-exits-by-control"],
                 "on the default scenario without the digital channel, each of `phase_down` and `phase_over` "
                 "survives more often than `phase_out`, run by run on common seeds (one-sided sign test on "
-                "discordant pairs, p < 0.05 each). The same comparisons with the channel and on `mexico-csa` "
-                "are reported, not required.",
+                "discordant pairs, p < 0.05 each). The same comparisons with the channel, on `mexico-csa` and "
+                "for other convening styles are reported, not required.",
                 "validation-l1.png")
     if runs is None:
         runs, _ = run("validation-l1-exits", ctx)
     case, _ = run("validation-l1-exits-case", ctx)
+    style, _ = run("validation-l1-exits-by-control", ctx)
     out = arm(runs, exit_strategy="phase_out", digital_channel=False)
     down = paired("default, phase_down vs phase_out", arm(runs, exit_strategy="phase_down", digital_channel=False), out)
     over = paired("default, phase_over vs phase_out", arm(runs, exit_strategy="phase_over", digital_channel=False), out)
@@ -467,6 +468,9 @@ def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.Data
     v.headline = ("survival gain, phase_down vs phase_out", down.diff, down.low, down.high)
     v.extra = [("survival gain, phase_over vs phase_out", over.diff, over.low, over.high)]
     v.lines = [down.text(), over.text()]
+    if down.diff < 0:
+        worse = paired("", out, arm(runs, exit_strategy="phase_down", digital_channel=False))
+        v.lines.append(f"is phase_down worse than phase_out? one-sided sign test p = {fmt_p(worse.p)}")
     out_d = arm(runs, exit_strategy="phase_out", digital_channel=True)
     for s in ("phase_down", "phase_over"):
         v.lines.append(paired(f"default with channel, {s} vs phase_out",
@@ -474,11 +478,14 @@ def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.Data
     out_c = arm(case, exit_strategy="phase_out")
     for s in ("phase_down", "phase_over"):
         v.lines.append(paired(f"mexico-csa, {s} vs phase_out", arm(case, exit_strategy=s), out_c).text())
+    by_style = []
+    for c in sorted(style["control"].unique()):
+        x = paired(f"control {c:g}, phase_down vs phase_out", arm(style, control=c, exit_strategy="phase_down"),
+                   arm(style, control=c, exit_strategy="phase_out"))
+        by_style.append((c, x))
+        v.lines.append(x.text())
     stay = wilson(arm(runs, exit_strategy="stay", digital_channel=False).sum(), down.n)
     v.lines.append(f"control arm (stay, no channel): survival {fmt_ci(*stay)}")
-    if down.diff < 0:
-        worse = paired("default, phase_out vs phase_down", out, arm(runs, exit_strategy="phase_down", digital_channel=False))
-        v.lines.append(f"is phase_down worse than phase_out? one-sided sign test p = {fmt_p(worse.p)}")
     v.passed = down.holds and over.holds
     v.parts = {"phase_down": down.holds, "phase_over": over.holds}
     v.note = L1_NOTE
@@ -486,7 +493,7 @@ def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.Data
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.9), gridspec_kw={"width_ratios": [1.3, 1, 0.8]})
     table = []
     for d in (False, True):
         for s in ("stay", "phase_out", "phase_down", "phase_over"):
@@ -499,6 +506,12 @@ def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.Data
     sns.lineplot(curves, x="months after exit", y="share alive", hue="strategy", hue_order=strategies, ax=axes[1],
                  drawstyle="steps-post")
     axes[1].set(ylim=(0, 1.02), title="default, no channel: alive after exit")
+    xs = [c for c, _ in by_style]
+    ys = np.array([[x.diff, x.low, x.high] for _, x in by_style])
+    axes[2].errorbar(xs, ys[:, 0], yerr=[ys[:, 0] - ys[:, 1], ys[:, 2] - ys[:, 0]], marker="o", capsize=3)
+    axes[2].axhline(0, color="black", lw=0.8)
+    axes[2].set(xlabel="convener's control", ylabel="survival, phase_down - phase_out",
+                title="a taper pays only after a controlling convener")
     save(fig, ctx, v.figure)
     return v, runs
 
@@ -705,10 +718,30 @@ def main(argv=None) -> int:
     return 0
 
 
-L1_NOTE = (
-    "See the note at the end of this page (\"L1 and phase_down\"): in the model a taper is the abrupt exit "
-    "with less convening in its last months, and nothing in the rules turns gradualness into an advantage."
-)
+L1_NOTE = """The failure is in `phase_down` (the verdict line says which part fails). Diagnosis, from the rules:
+
+- In the model a taper scales every function of the convener down together over the transition (its attendance
+  subsidy, brokering, follow-up `OUTREACH` and capacity resources) and hands nothing over: `ExitPlan.handover` is
+  0 for every strategy but `phase_over`. What the community gets in exchange is room: a fading convener crowds
+  out fewer would-be leaders (`crowding_out = control x intensity`) and leaves more meetings to local hosts.
+  With a balanced convener (control 0.5) that room is small, so a taper is the abrupt exit with its last year
+  of convening thinned out. The by-control comparison above shows the room pays only where a controlling
+  convener held much of it.
+- The rule meant to reward gradualness, aspiration adaptation, cannot: at each reassessment engagement moves
+  by `ENGAGEMENT_RATE x (value - aspiration)` and aspiration closes `ASPIRATION_ADAPTATION` of the same gap,
+  so when value falls from V0 to V1 the summed change in engagement is
+  `ENGAGEMENT_RATE x (V1 - V0) / ASPIRATION_ADAPTATION` whatever the path, a step or a ramp (up to clipping
+  at 0 and 1 and feedback through attendance). A gradual fall brings the loss forward; it does not shrink it.
+
+A change for the model's owner to consider (not applied here; the numbers were not tuned): the practice
+literature defines phasing down as reducing activities *while using local organisations to sustain the
+programme's benefits* (Levinger & McLeod 2002; Gardner, Greenblott & Joubert 2005; the taxonomy Rogers &
+Coates 2015 use), that is, handing over at the pace of the taper with fewer resources. In the model that is
+one line: `ExitPlan.handover` returns the transition's progress for `phase_down` as for `phase_over`, so the
+convener's control, its leader development and its mentoring move to local leaders while its shrinking
+intensity scales them down. A scratch experiment with that change is summarised in the closing note of
+issue 6."""
+
 
 if __name__ == "__main__":
     sys.exit(main())

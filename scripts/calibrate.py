@@ -1,0 +1,378 @@
+"""Calibration table: every parameter of the schema and every named constant of src/lcsim/model/,
+with its value, its source and how sensitive survival is to it; writes docs/calibration.md and
+docs/img/calibration-*.png.
+
+    python scripts/calibrate.py              # everything (about 8-10 minutes on 2 cores)
+    python scripts/calibrate.py --seeds 30 --no-doc   # a quick look
+
+Two methods, both on the default scenario (phase_out at month 36, survival at month 72):
+1. One at a time (OAT): each parameter at the two ends of its sweep range (each other value of a
+   choice), each constant at half and one and a half times its value (probabilities capped at 1),
+   everything else at its default; common seeds, so each arm is compared run by run with the
+   baseline. Effect = survival(high end) - survival(low end), with a paired bootstrap interval.
+2. Morris screening (experiments/validation-sensitivity-morris.toml through `lcsim.sweep`, indices
+   from SALib via lcsim.analysis.sensitivity): every numeric parameter varied together, so the
+   effects are averaged over the others' ranges (mu*) and interactions show up (sigma).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from validate import bootstrap_mean, provenance, wilson  # noqa: E402
+
+DOC = ROOT / "docs" / "calibration.md"
+IMG = ROOT / "docs" / "img"
+OUT = ROOT / "out" / "calibration"
+MORRIS = ROOT / "experiments" / "validation-sensitivity-morris.toml"
+MODEL_MODULES = ("agents", "members", "model", "ties", "exits", "outcomes")
+CONSTANT = re.compile(r"^([A-Z][A-Z_0-9]+) = ([^#]+?)\s+#\s*(.+)$")  # the convention of scripts/model_doc.py
+STRUCTURAL = {"N_ASSETS": "one asset kind per sector: not a quantity to vary"}
+# Values that act only in some settings are varied in a setting where they act.
+SETTINGS = {"phase_over": {"exit_strategy": "phase_over"}, "digital": {"digital_channel": True}}
+CONTEXT = {"transition_months": "phase_over", "MENTORING_RATE": "phase_over", "DEVELOPMENT_BOOST": "phase_over"}
+
+
+def context(name: str) -> str | None:
+    """The setting (a key of SETTINGS) a parameter or constant is varied in; None: the baseline."""
+    if name.startswith("DIGITAL_"):
+        return "digital"
+    return CONTEXT.get(name)
+ROOT_SEED = 20260611
+STRONG, MODERATE = 0.3, 0.1  # |survival effect| cut-offs for the words "strong" and "moderate"
+
+
+# -- what to vary ------------------------------------------------------------------------------
+def constants() -> list[dict]:
+    """Every named constant in src/lcsim/model/*.py: name, value, module, meaning, source."""
+    found = []
+    for path in sorted((ROOT / "src" / "lcsim" / "model").glob("*.py")):
+        for line in path.read_text().splitlines():
+            match = CONSTANT.match(line)
+            if not match:
+                continue
+            name, value, comment = match.groups()
+            said = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", comment)
+            meaning, source = (said.group(1), said.group(2)) if said else (comment, "not stated")
+            try:
+                number = json.loads(value.strip())
+            except ValueError:
+                number = None
+            found.append({"name": name, "value": number, "text": value.strip(), "module": path.stem,
+                          "meaning": meaning, "source": source})
+    return found
+
+
+def constant_levels(c: dict) -> tuple | None:
+    v = c["value"]
+    if c["name"] in STRUCTURAL or not isinstance(v, (int, float)) or isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        low, high = (0, 2) if v == 1 else (max(1, round(v * 0.5)), round(v * 1.5))
+        return (low, high)
+    return (v * 0.5, min(v * 1.5, 1.0) if v <= 1.0 else v * 1.5)
+
+
+def parameter_levels(p) -> tuple:
+    if p.kind in ("int", "float"):
+        return tuple(p.sweep)
+    return tuple(x for x in p.sweep if x != p.default)
+
+
+# -- running -----------------------------------------------------------------------------------
+def _task(args) -> dict:
+    """One run; `patch` = (constant name, value) is set in every model module that has it, then restored."""
+    label, params, patch, seed = args
+    import lcsim
+
+    saved = []
+    if patch:
+        name, value = patch
+        for stem in MODEL_MODULES:
+            module = importlib.import_module(f"lcsim.model.{stem}")
+            if name in vars(module):
+                saved.append((module, getattr(module, name)))
+                setattr(module, name, value)
+    try:
+        s = lcsim.simulate(seed=seed, **params).summary
+    finally:
+        for module, value in saved:
+            setattr(module, name, value)
+    return {"arm": label, "seed": seed, "survived": bool(s["survived"]),
+            "months_alive_after_exit": s["months_alive_after_exit"], "leaders_ever": s["leaders_ever"]}
+
+
+def oat(n_seeds: int, workers: int) -> pd.DataFrame:
+    from lcsim.experiments.design import run_seed
+    from lcsim.parameters import SCHEMA
+
+    seeds = [run_seed(ROOT_SEED, 0, r, common=True) for r in range(n_seeds)]
+    arms = [("baseline", {}, None)] + [(f"baseline:{k}", v, None) for k, v in SETTINGS.items()]
+    for name, p in SCHEMA.items():
+        for value in parameter_levels(p):
+            arms.append((f"param:{name}={value}", {**SETTINGS.get(context(name), {}), name: value}, None))
+    for c in constants():
+        levels = constant_levels(c)
+        for value in levels or ():
+            arms.append((f"const:{c['name']}={value}", SETTINGS.get(context(c["name"]), {}), (c["name"], value)))
+    tasks = [(label, params, patch, s) for label, params, patch in arms for s in seeds]
+    with ProcessPoolExecutor(workers) as pool:
+        rows = list(pool.map(_task, tasks, chunksize=20))
+    return pd.DataFrame(rows)
+
+
+def effects(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter or constant: survival at each level and the paired effect across its range."""
+    from lcsim.parameters import SCHEMA
+
+    by_arm = {arm: g.set_index("seed")["survived"].astype(float) for arm, g in runs.groupby("arm")}
+    rows = []
+
+    def row(kind, name, value, low, high, source, meaning, numeric):
+        base_arm = f"baseline:{context(name)}" if context(name) else "baseline"
+        base = by_arm[base_arm]
+        s_low, s_high = by_arm[f"{kind}:{name}={low}"], by_arm[f"{kind}:{name}={high}"]
+        diff = bootstrap_mean((s_high - s_low).dropna())
+        s0 = base.mean()
+        elasticity = np.nan
+        if numeric and value and s0 > 0 and high != low:
+            elasticity = (diff[0] / s0) / ((float(high) - float(low)) / float(value))
+        rows.append({"kind": kind, "name": name, "value": value, "low": low, "high": high,
+                     "survival_low": s_low.mean(), "survival_default": s0, "survival_high": s_high.mean(),
+                     "effect": diff[0], "effect_low": diff[1], "effect_high": diff[2], "elasticity": elasticity,
+                     "strength": strength(diff), "source": source, "meaning": meaning, "setting": context(name) or ""})
+
+    for name, p in SCHEMA.items():
+        levels = parameter_levels(p)
+        if p.kind in ("int", "float"):
+            row("param", name, p.default, levels[0], levels[1], p.source, p.meaning, True)
+        else:  # each other value against the default
+            for value in levels:
+                by_arm[f"param:{name}={p.default}"] = by_arm["baseline"]
+                row("param", name, p.default, p.default, value, p.source, p.meaning, False)
+    for c in constants():
+        levels = constant_levels(c)
+        if levels is None:
+            rows.append({"kind": "const", "name": c["name"], "value": c["text"], "low": None, "high": None,
+                         "strength": "not varied: " + STRUCTURAL.get(c["name"], "not a number"),
+                         "source": c["source"], "meaning": c["meaning"], "module": c["module"]})
+            continue
+        row("const", c["name"], c["value"], levels[0], levels[1], c["source"], c["meaning"], True)
+        rows[-1]["module"] = c["module"]
+    return pd.DataFrame(rows)
+
+
+def strength(diff) -> str:
+    effect, low, high = diff
+    if low <= 0 <= high:
+        return "none detected"
+    size = abs(effect)
+    word = "strong" if size >= STRONG else "moderate" if size >= MODERATE else "weak"
+    return f"{word} ({'+' if effect > 0 else '-'})"
+
+
+def morris(workers: int) -> tuple[pd.DataFrame, int]:
+    import lcsim
+    from lcsim.analysis.sensitivity import sensitivity
+
+    folder = OUT / "morris"
+    shutil.rmtree(folder, ignore_errors=True)
+    runs = lcsim.sweep(MORRIS, folder, workers=workers, progress=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return sensitivity(runs, manifest), len(runs)
+
+
+# -- figures and the document --------------------------------------------------------------------
+def figures(table: pd.DataFrame, indices: pd.DataFrame | None, img: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    img.mkdir(parents=True, exist_ok=True)
+    t = table.dropna(subset=["effect"]).copy()
+    t["label"] = np.where(t["kind"] == "param", t["name"], t["name"].str.lower() + " (const)")
+    t["label"] = t["label"] + np.where(t["kind"] == "param", "", "")
+    t = t.assign(size=t["effect"].abs()).sort_values("size").tail(30)
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(t) + 1.2))
+    colors = np.where(t["kind"] == "param", "C0", "C1")
+    ax.barh(t["label"] + " " + t["high"].astype(str) + " vs " + t["low"].astype(str), t["effect"], color=colors,
+            xerr=[t["effect"] - t["effect_low"], t["effect_high"] - t["effect"]], capsize=2)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set(xlabel="survival(high) - survival(low), paired, 95% bootstrap",
+           title="one at a time: the 30 largest effects (blue: parameters, orange: constants)")
+    fig.tight_layout()
+    fig.savefig(img / "calibration-oat.png", dpi=110)
+    plt.close(fig)
+    if indices is not None:
+        part = indices[indices["output"] == "survived"].dropna(subset=["mu_star"])
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
+        ax.scatter(part["mu_star"], part["sigma"])
+        for _, r in part.iterrows():
+            ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 2), textcoords="offset points")
+        ax.set(xlabel="mu* (mean absolute elementary effect on survival)", ylabel="sigma (interactions, non-linearity)",
+               title="Morris screening of survival (default scenario, phase_out)")
+        fig.tight_layout()
+        fig.savefig(img / "calibration-morris.png", dpi=110)
+        plt.close(fig)
+
+
+def fmt(x, digits=2) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return str(x).lower()
+    if isinstance(x, (int, np.integer)):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.{digits}f}".rstrip("0").rstrip(".") if abs(x) < 100 else f"{x:.0f}"
+    return str(x)
+
+
+def render(table: pd.DataFrame, indices: pd.DataFrame | None, n_seeds: int, n_morris: int, seconds: float,
+           workers: int) -> str:
+    mu = {}
+    if indices is not None:
+        part = indices[indices["output"] == "survived"].copy()
+        part["rank"] = part["mu_star"].rank(ascending=False, method="min")
+        mu = {r["parameter"]: r for _, r in part.iterrows()}
+    params = table[table["kind"] == "param"]
+    consts = table[table["kind"] == "const"]
+    base = params.loc[params["name"] == "n_members", "survival_default"].iloc[0]
+    lines = [f"""# Calibration: every parameter and constant, its source, and how much survival depends on it
+
+Numbers in the model are few and mostly *assumptions*: the case gives the setting (sectors, about
+three years of convening, events a few times a year, a digital channel after exit), the practice
+literature gives the mechanisms and their direction, and a few published figures give upper
+references (DESIGN.md s.8). Nothing was fitted per pattern: the validation patterns
+([validation.md](validation.md)) were checked after the values were set. This page says, for
+every value, where it comes from and how much the main outcome (survival at month 72, three years
+after the convener's exit) moves with it, so you know which assumptions carry the results.
+
+Generated by `python scripts/calibrate.py` ({provenance()}; {seconds / 60:.1f} minutes on {workers}
+worker processes). Baseline: the default scenario, survival {base:.2f} over {n_seeds} seeds.
+
+**Methods.**
+- *One at a time (OAT)*: each parameter at the two ends of its sweep range (`lcsim params`; each
+  other value of a choice or switch), each named constant at half and one and a half times its value
+  (probabilities and shares capped at 1; whole numbers rounded), all else at the default; {n_seeds}
+  common seeds per arm, so arms are compared run by run. **Effect** = survival at the high end minus
+  survival at the low end, with a 95% paired bootstrap interval. **Elasticity** = (effect / baseline
+  survival) / (range / value): the relative change in survival per relative change in the value.
+  Words: *strong* if |effect| >= {STRONG}, *moderate* if >= {MODERATE}, *weak* below, *none detected*
+  when the interval includes 0. `transition_months` only acts while tapering or handing over, so it is
+  varied under `phase_over`.
+- *Morris screening* ([`experiments/validation-sensitivity-morris.toml`](../experiments/validation-sensitivity-morris.toml),
+  {n_morris} runs, `lcsim sweep` then SALib through `lcsim.analysis.sensitivity`, also `lcsim analyze`):
+  all numeric parameters varied together over their sweep ranges. **mu\\*** is the mean absolute effect
+  on survival of a move across a quarter-range grid step, averaged over the others' values; a large
+  **sigma** against mu\\* means the effect depends on the others (interactions) or is non-linear.
+  Rank 1 is the most influential.
+
+![one at a time](img/calibration-oat.png)
+
+![Morris](img/calibration-morris.png)
+
+## Parameters (the schema, `src/lcsim/parameters.py`)
+
+| parameter | value | source | OAT range | survival low / default / high | effect [95%] | elasticity | Morris mu* (rank) | sensitivity |
+|---|---|---|---|---|---|---|---|---|
+"""]
+    for _, r in params.iterrows():
+        m = mu.get(r["name"])
+        mtext = f"{m['mu_star']:.2f} ({int(m['rank'])})" if m is not None and not np.isnan(m["mu_star"]) else ""
+        lines.append(f"| `{r['name']}` | {fmt(r['value'])} | {r['source']} | {fmt(r['low'])}..{fmt(r['high'])} | "
+                     f"{fmt(r['survival_low'])} / {fmt(r['survival_default'])} / {fmt(r['survival_high'])} | "
+                     f"{r['effect']:+.2f} [{r['effect_low']:+.2f}, {r['effect_high']:+.2f}] | {fmt(r['elasticity'])} | "
+                     f"{mtext} | {r['strength']} |\n")
+    lines.append("""
+## Constants in the code (`src/lcsim/model/*.py`)
+
+Every named constant, found the way `scripts/model_doc.py` finds them (a module-level `NAME = value  #
+meaning (source)`), set to half and one and a half times its value in every model module that uses it.
+
+| constant | module | value | meaning | source | OAT range | survival low / default / high | effect [95%] | elasticity | sensitivity |
+|---|---|---|---|---|---|---|---|---|---|
+""")
+    for _, r in consts.iterrows():
+        if r["low"] is None or (isinstance(r["low"], float) and np.isnan(r["low"])):
+            lines.append(f"| `{r['name']}` | `{r['module']}.py` | {r['value']} | {r['meaning']} | {r['source']} | | | | | "
+                         f"{r['strength']} |\n")
+            continue
+        lines.append(f"| `{r['name']}` | `{r['module']}.py` | {fmt(r['value'])} | {r['meaning']} | {r['source']} | "
+                     f"{fmt(r['low'])}..{fmt(r['high'])} | {fmt(r['survival_low'])} / {fmt(r['survival_default'])} / "
+                     f"{fmt(r['survival_high'])} | {r['effect']:+.2f} [{r['effect_low']:+.2f}, {r['effect_high']:+.2f}] | "
+                     f"{fmt(r['elasticity'])} | {r['strength']} |\n")
+    strong = table[table["strength"].str.startswith("strong")]
+    lines.append(f"""
+## What carries the results
+
+Strong effects (|effect| >= {STRONG}) over the ranges tried: {", ".join(f"`{n}`" for n in strong["name"])}.
+""")
+    lines.append(INLINE)
+    return "".join(lines)
+
+
+INLINE = """
+## Numbers still written inline
+
+Some numbers sit inside the rules rather than in named constants; they are *assumptions*, were not
+varied here, and are candidates for naming: the shape of the trait distributions (capacity
+Beta(2, 4); leadership propensity Beta(0.4, 3), heavy-tailed after van Mierlo 2014; interests
+Dirichlet(0.5); assets 80% sector profile, 20% Dirichlet(2) noise; engagement Beta with concentration
+4), the weights of a contact's value (half complementarity, a quarter each member's agenda fit), a
+local host's agenda (half its own interests), centrality's weight in leader emergence (0.5 + 0.5 x
+centrality), the burnout multiplier after hosting (3x), the minimum quorum (3 members) and the
+dissolution rule (no quorate meeting for two meeting intervals). Check `src/lcsim/model/` for the
+current list: this paragraph is written by hand.
+"""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=100, help="common seeds per OAT arm (default 100)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-morris", action="store_true")
+    ap.add_argument("--no-doc", action="store_true")
+    args = ap.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.8)
+    started = time.perf_counter()
+    runs = oat(args.seeds, args.workers)
+    OUT.mkdir(parents=True, exist_ok=True)
+    runs.to_parquet(OUT / "oat.parquet")
+    table = effects(runs)
+    table.to_csv(OUT / "oat-effects.csv", index=False)
+    indices, n_morris = (None, 0) if args.no_morris else morris(args.workers)
+    if indices is not None:
+        indices.to_csv(OUT / "morris-indices.csv", index=False)
+    seconds = time.perf_counter() - started
+    show = table.dropna(subset=["effect"]).assign(size=lambda t: t["effect"].abs()).sort_values("size", ascending=False)
+    print(show[["kind", "name", "value", "low", "high", "survival_low", "survival_default", "survival_high", "effect",
+                "effect_low", "effect_high", "elasticity", "strength"]].round(3).to_string(index=False))
+    if indices is not None:
+        print(indices[indices["output"] == "survived"].sort_values("mu_star", ascending=False).round(3).to_string(index=False))
+    print(f"{seconds:.0f} s")
+    if not args.no_doc:
+        figures(table, indices, IMG)
+        DOC.write_text(render(table, indices, args.seeds, n_morris, seconds, args.workers))
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

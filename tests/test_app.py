@@ -129,7 +129,7 @@ def test_layout_moves_gently_and_newcomers_start_next_to_a_tie():
             partners = partners[partners < old]
             if len(partners):
                 nearest = np.sqrt(((previous[partners] - pos[row]) ** 2).sum(axis=1)).min()
-                assert nearest < 0.5
+                assert nearest < 0.25, "a newcomer should start next to the member who brought it"
                 newcomers_checked += 1
         previous = pos.copy()
     assert newcomers_checked > 0

@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--monthly", action="store_true", help="also write every run's monthly table (monthly/)")
     add_model_options(p, scenario=False)
     p.add_argument("--flush-seconds", type=float, default=2.0, metavar="S",
-                   help="write finished runs at least every S seconds: a crash loses at most that much (default: 2)")
+                   help="write finished runs about every S seconds: what a crash can lose (default: 2)")
     p.add_argument("--dry-run", action="store_true", help="check the file and print the design size; run nothing")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no closing summary line")
     p.set_defaults(handler=cmd_sweep)

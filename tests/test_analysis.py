@@ -91,6 +91,17 @@ def test_median_not_reached_when_most_communities_outlive_the_horizon():
     assert math.isnan(survival.logrank(everyone, pd.Series(["a", "b"] * 200, index=everyone.index))["p"])
 
 
+def test_alive_after_a_common_follow_up_counts_later_dissolutions_as_alive():
+    runs = pd.DataFrame({"months": 84, "exit_month": [12, 12, 12, 48, 48],
+                         "survived": [True, False, False, True, False],
+                         "months_alive_after_exit": [72, 40, 36, 36, 10], "censored": [True, False, False, True, False]})
+    assert survival.common_follow_up(runs) == (36.0, 72.0)
+    # dissolved 40 months after exit: alive at 36; dissolved at 36 exactly: not alive at 36
+    assert survival.alive_after(runs, 36).tolist() == [True, True, False, True, False]
+    with pytest.raises(ValueError, match="fewer than 40"):
+        survival.alive_after(runs, 40)
+
+
 def test_failed_runs_are_left_out_of_every_statistic():
     rng = np.random.default_rng(5)
     runs = exponential_runs(median=20.0, n=100, rng=rng)
@@ -399,6 +410,8 @@ def test_analyze_writes_heatmaps_tipping_points_and_a_summary_for_a_grid_sweep(t
     points = pd.read_csv(folder / "analysis" / "survival_by_point.csv")
     assert len(points) == 12 and (points["runs"] == 3).all()
     assert "## Tipping points" in printed and "## Survival at each design point" in printed
+    # exit_month varies while months is fixed: survival is counted at the follow-up every run had
+    assert "Runs were followed for 18 to 30 months" in printed and "alive 18 months after the exit" in printed
     assert lcsim.load_results(folder).shape[0] == 36  # analysis files never disturb the results
 
 

@@ -130,7 +130,7 @@ def heatmap_pairs(runs: pd.DataFrame, varied: list[str], priority: list[str] | N
 
 
 def survival_heatmaps(runs: pd.DataFrame, pairs: list[tuple[str, str]], bins: int = 6, title: str = "",
-                      facet: str | None = None):
+                      facet: str | None = None, label: str = "survival"):
     """Survival probability over each pair of varied parameters (sampled values binned into quantiles).
 
     With `facet` (a varied choice such as exit_strategy), one row per pair and one panel per level
@@ -151,7 +151,7 @@ def survival_heatmaps(runs: pd.DataFrame, pairs: list[tuple[str, str]], bins: in
         share = share.sort_index(ascending=False)
         last = facet is None or k % cols == cols - 1
         sns.heatmap(share, ax=ax, vmin=0, vmax=1, cmap="RdYlGn", annot=share.shape[0] * share.shape[1] <= 64,
-                    fmt=".0%", annot_kws={"fontsize": 8}, cbar=last, cbar_kws={"label": "survival"} if last else None)
+                    fmt=".0%", annot_kws={"fontsize": 8}, cbar=last, cbar_kws={"label": label} if last else None)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         if level is not None:
@@ -191,7 +191,8 @@ def _short(value) -> str:
     return str(value)
 
 
-def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title: str = ""):
+def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title: str = "",
+                   label: str = "communities alive at the horizon"):
     """Binned survival (Wilson intervals) and the fitted logistic curve along one parameter, per stratum."""
     _theme()
     runs = completed(runs)
@@ -221,7 +222,7 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     ax.set_xlabel(parameter + (" (log scale)" if log else ""))
-    ax.set_ylabel("communities alive at the horizon")
+    ax.set_ylabel(label)
     ax.legend(fontsize=8)
     ax.set_title(title or f"Survival along {parameter} (points: 95% Wilson; lines: logistic fit)")
     fig.tight_layout()

@@ -45,7 +45,8 @@ def survival_by_point(runs: pd.DataFrame, varied: list[str]) -> pd.DataFrame:
 
 def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, settings: pd.DataFrame,
                      tipping: pd.DataFrame, indices: pd.DataFrame | None, files: list[str], note: str = "",
-                     points: pd.DataFrame | None = None) -> str:
+                     points: pd.DataFrame | None = None, outcome: str = "alive at the horizon",
+                     outcome_note: str = "") -> str:
     """The summary: what was run, overall survival, survival by setting, tipping points, sensitivity, figures."""
     experiment = manifest.get("experiment", {})
     done = completed(runs)
@@ -65,12 +66,14 @@ def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, s
         f"lcsim {manifest.get('lcsim_version', manifest.get('version', '?'))}",
         "",
         f"Over the whole sweep, {percent_interval(overall.survival, overall.survival_lo, overall.survival_hi)} of "
-        "communities were alive at the horizon (95% Wilson interval).",
+        f"communities were {outcome} (95% Wilson interval).",
         "",
     ]
+    if outcome_note:
+        lines += [outcome_note, ""]
     if not settings.empty:
         lines += ["## Survival by setting", "",
-                  "Share of communities alive at the horizon at each value, over all other settings of the sweep.",
+                  f"Share of communities {outcome} at each value, over all other settings of the sweep.",
                   "", "| parameter | value | runs | survival (95% CI) |", "|---|---|---|---|"]
         lines += [f"| {r.parameter} | {r.value} | {r.runs} | "
                   f"{percent_interval(r.survival, r.survival_lo, r.survival_hi)} |" for r in settings.itertuples()]

@@ -93,6 +93,27 @@ def horizon_of(runs: pd.DataFrame) -> float:
     return float(runs[TIME].max())
 
 
+def common_follow_up(runs: pd.DataFrame) -> tuple[float, float]:
+    """(shortest, longest) months from the exit to the horizon over the runs (`months - exit_month`)."""
+    runs = completed(runs)
+    span = runs["months"] - runs["exit_month"]
+    return float(span.min()), float(span.max())
+
+
+def alive_after(runs: pd.DataFrame, months_after: float) -> pd.Series:
+    """Whether each run was still alive `months_after` months after its exit (all must be followed that long).
+
+    Dissolution is final, so a run is alive then if it survived to its horizon or dissolved later.
+    With a common time after exit, runs whose horizons lie at different distances from their exit
+    (e.g. months fixed while exit_month varies) compare fairly: an early exit is not penalised for
+    being watched longer. Every run is observed that long, so this is a plain share, no censoring.
+    """
+    runs = completed(runs)
+    if ((runs["months"] - runs["exit_month"]) < months_after).any():
+        raise ValueError(f"some runs end fewer than {months_after:g} months after their exit")
+    return runs["survived"].astype(bool) | (runs[TIME] > months_after)
+
+
 def median_survival(runs: pd.DataFrame) -> dict:
     """Kaplan-Meier median months alive after exit with its 95% interval.
 

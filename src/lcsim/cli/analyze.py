@@ -68,7 +68,7 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     from ..analysis import figures
     from ..analysis.sensitivity import SensitivityError, design_of, ranking, sensitivity
     from ..analysis.summary import summary_markdown, survival_by_point, survival_by_setting
-    from ..analysis.survival import completed
+    from ..analysis.survival import alive_after, common_follow_up, completed
     from ..analysis.tipping import categorical_parameters, numeric_parameters, tipping_points
     from ..experiments.store import atomic_write
 
@@ -77,6 +77,19 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
         raise UsageError(f"every run of the sweep failed (first error: {runs['error'].dropna().iloc[0]})")
     varied = [v for v in varied_of(manifest, runs) if v in done.columns]
     written = []
+    outcome, outcome_note = "alive at the horizon", ""
+    shortest, longest = common_follow_up(done)
+    if longest > shortest:
+        # Horizons lie at different distances from the exit (e.g. months fixed, exit_month varied):
+        # count survival at the follow-up every run had, so timing is not confused with watching longer.
+        outcome = f"alive {shortest:g} months after the exit"
+        outcome_note = (f"Runs were followed for {shortest:g} to {longest:g} months after the convener's exit. So that "
+                        f"an early exit is not confused with a longer watch, survival here means {outcome} (the "
+                        "follow-up every run had), in every table and figure below, the sensitivity indices of "
+                        "`survived` included; `months_alive_after_exit` is left as it is.")
+        alive = alive_after(done, shortest)
+        runs = runs.assign(survived=alive.reindex(runs.index).astype("boolean"))
+        done = done.assign(survived=alive)
 
     def save_figure(name: str, fig) -> None:
         atomic_write(out / name, lambda path: fig.savefig(path, dpi=110, format="png"))
@@ -100,13 +113,14 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     # A sensitivity sweep varies many parameters: map the four that matter most (six panels).
     pairs = figures.heatmap_pairs(done, varied, priority, most=4 if priority else figures.MAX_HEATMAP_PARAMETERS)
     if pairs:
-        save_figure("heatmaps.png", figures.survival_heatmaps(done, pairs))
+        save_figure("heatmaps.png", figures.survival_heatmaps(done, pairs, label=outcome))
     strata = categorical_parameters(done, varied)
     numeric = numeric_parameters(done, varied)
     if strata and len(numeric) >= 2 and done[strata[0]].nunique() <= FACETS:
         # The same maps drawn separately for each level of the first varied choice (e.g. each strategy).
         facet_pairs = figures.heatmap_pairs(done, numeric, priority)[:FACETS - 1]
-        save_figure(f"heatmaps-by-{strata[0]}.png", figures.survival_heatmaps(done, facet_pairs, facet=strata[0]))
+        save_figure(f"heatmaps-by-{strata[0]}.png",
+                    figures.survival_heatmaps(done, facet_pairs, facet=strata[0], label=outcome))
     settings = survival_by_setting(done, varied)
     if not settings.empty:
         save_table("survival_by_setting.csv", settings)
@@ -121,9 +135,9 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     # (tipping_points.csv still has every parameter).
     shown = [p for p in priority if p in numeric][:TIPPING_FIGURES] if priority else numeric
     for parameter in shown:
-        save_figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata))
+        save_figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata, label=outcome))
     text = summary_markdown(manifest, runs, varied, settings=settings, tipping=tipping, indices=indices,
-                            files=written, note=note, points=points)
+                            files=written, note=note, points=points, outcome=outcome, outcome_note=outcome_note)
     atomic_write(out / "summary.md", lambda path: Path(path).write_text(text, encoding="utf-8"))
     written.append("summary.md")
     return written, text

@@ -25,6 +25,10 @@ def survival_by_setting(runs: pd.DataFrame, parameters: list[str]) -> pd.DataFra
         if runs[name].nunique() > MAX_GRID_VALUES:
             continue
         table = survival_probability(runs, by=name).rename(columns={name: "value"})
+        if name == "exit_strategy":
+            table = table.sort_values("value", key=lambda c: c.map({s: i for i, s in enumerate(EXIT_STRATEGIES)}))
+        else:
+            table = table.sort_values("value")
         table["value"] = table["value"].map(_show)
         table.insert(0, "parameter", name)
         frames.append(table)

@@ -8,8 +8,8 @@ and writes into DIR/analysis/ (or --out):
 - `tipping_points.csv` and `tipping-<parameter>.png`: where survival crosses 50% along each
   numeric varied parameter (figures for the six most influential in a sensitivity sweep);
 - for morris and sobol sweeps, `sensitivity.csv` and `sensitivity.png` (SALib);
-- `survival_by_setting.csv` (each value of each grid-valued parameter), for grids
-  `survival_by_point.csv`, and `summary.md`, which says it all in words.
+- for grids, `survival_by_setting.csv` (each value of each varied parameter) and
+  `survival_by_point.csv`; and `summary.md`, which says it all in words.
 """
 
 from __future__ import annotations
@@ -121,11 +121,11 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
         facet_pairs = figures.heatmap_pairs(done, numeric, priority)[:FACETS - 1]
         save_figure(f"heatmaps-by-{strata[0]}.png",
                     figures.survival_heatmaps(done, facet_pairs, facet=strata[0], label=outcome))
-    settings = survival_by_setting(done, varied)
-    if not settings.empty:
-        save_table("survival_by_setting.csv", settings)
-    points = None
+    # Margins per value only where the design is balanced (a grid): a Morris trajectory's levels are not.
+    settings, points = survival_by_setting(done, []), None
     if design_of(manifest) == "grid" and varied:
+        settings = survival_by_setting(done, varied)
+        save_table("survival_by_setting.csv", settings)
         points = survival_by_point(done, varied)
         save_table("survival_by_point.csv", points)
     tipping = tipping_points(done, varied)

@@ -109,8 +109,11 @@ def _stream(exp: Experiment, design: Design, folder: SweepFolder, pool, monthly:
                 chunk = inflight.pop(future)
                 try:
                     results = future.result()
-                except cf.process.BrokenProcessPool as err:
-                    raise SweepError(f"a worker process died ({err}); rerun the same command to resume") from None
+                except Exception as err:  # the executor failed (a worker died, the cluster went away), not a run
+                    if pool.in_process:
+                        raise
+                    raise SweepError(f"a task failed on {pool.label} ({one_line(err)}); finished runs are saved: "
+                                     "rerun the same command to resume") from err
                 rows, tables = [], []
                 for (rid, point, replicate, seed), (_, summary, error, monthly_table) in zip(chunk, results):
                     row = {"run_id": rid, "point": point, "replicate": replicate, "seed": seed, **base, **points[point]}

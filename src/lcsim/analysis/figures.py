@@ -19,6 +19,7 @@ import seaborn as sns
 
 from ..parameters import EXIT_STRATEGIES
 from .compare import OUTCOMES, arm_label
+from .sensitivity import OUTPUTS as OUTPUT_WORDS
 from .survival import completed, survival_curve
 from .tipping import MAX_GRID_VALUES, binned_survival, fitted_curve, scale_of
 
@@ -206,10 +207,10 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
         palette = [STRATEGY_COLOURS.get(g[0][0] if isinstance(g[0], tuple) else g[0], "#333333") for g in groups]
     for colour, (key, part) in zip(palette, groups):
         key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{s}={_short(k)}" for s, k in zip(strata, key)) or "all runs"
+        name = ", ".join(f"{s}={_short(k)}" for s, k in zip(strata, key)) or "all runs"
         binned = binned_survival(part, parameter)
         err = _bars(binned["survival"], binned["survival_lo"], binned["survival_hi"])
-        ax.errorbar(binned["value"], binned["survival"], yerr=err, fmt="o", color=colour, capsize=3, label=label)
+        ax.errorbar(binned["value"], binned["survival"], yerr=err, fmt="o", color=colour, capsize=3, label=name)
         low, high = float(part[parameter].min()), float(part[parameter].max())
         xs = np.geomspace(low, high, 200) if log else np.linspace(low, high, 200)
         curve = fitted_curve(part, parameter, xs)
@@ -218,9 +219,11 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
     ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle=":")
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    if log:
+    if log:  # a geometric grid: ticks at its own values, in plain numbers
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.minorticks_off()
+        values = sorted(runs[parameter].dropna().unique())
+        ax.set_xticks(values, [_short(v) for v in values])
     ax.set_xlabel(parameter + (" (log scale)" if log else ""))
     ax.set_ylabel(label)
     ax.legend(fontsize=8)
@@ -229,13 +232,17 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
     return fig
 
 
-def sensitivity_bars(table: pd.DataFrame, title: str = ""):
-    """SALib indices per parameter, one panel per output: Sobol S1 and ST, or Morris mu* and sigma."""
+def sensitivity_bars(table: pd.DataFrame, title: str = "", labels: dict | None = None):
+    """SALib indices per parameter, one panel per output: Sobol S1 and ST, or Morris mu* and sigma.
+
+    `labels` names each output in words (default: `sensitivity.OUTPUTS`).
+    """
     _theme()
     outputs = list(dict.fromkeys(table["output"]))
     fig, axes = plt.subplots(1, len(outputs), figsize=(6.2 * len(outputs), 0.42 * table["parameter"].nunique() + 2),
                              squeeze=False)
     sobol = "ST" in table.columns
+    names = {**OUTPUT_WORDS, **(labels or {})}
     for ax, output in zip(axes.flat, outputs):
         part = table[table["output"] == output]
         key = "ST" if sobol else "mu_star"
@@ -253,9 +260,9 @@ def sensitivity_bars(table: pd.DataFrame, title: str = ""):
             ax.barh(y + 0.2, part["mu_star"], height=0.4, xerr=part["mu_star_conf"], color="#4c72b0",
                     label="mu* (influence)")
             ax.barh(y - 0.2, part["sigma"], height=0.4, color="#dd8452", label="sigma (interactions)")
-            ax.set_xlabel("Morris elementary effects")
+            ax.set_xlabel("Morris elementary effects (change in the output over the parameter's range)")
         ax.set_yticks(y, part["parameter"])
-        ax.set_title(output)
+        ax.set_title(f"{output}: {names[output]}" if output in names else output, fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
     fig.suptitle(title or "Global sensitivity (SALib)")
     fig.tight_layout()

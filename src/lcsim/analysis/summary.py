@@ -115,8 +115,9 @@ def _sensitivity_lines(indices: pd.DataFrame) -> list[str]:
         key, head = "ST", "| parameter | S1 | ST |"
     else:
         lines += ["Morris screening (SALib) of each output's mean over a design point's replicates: mu* is a "
-                  "parameter's overall influence (with its 95% bootstrap half-width), sigma how much its effect "
-                  "depends on the others (interactions or non-linearity).", ""]
+                  "parameter's overall influence, in the output's units over the parameter's whole range (with its "
+                  "95% bootstrap half-width), sigma how much its effect depends on the others (interactions or "
+                  "non-linearity).", ""]
         key, head = "mu_star", "| parameter | mu* | sigma |"
     for output, part in indices.groupby("output", sort=False):
         lines += [f"### {output}", ""]

@@ -108,7 +108,7 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
             note = str(err)
         else:
             save_table("sensitivity.csv", indices)
-            save_figure("sensitivity.png", figures.sensitivity_bars(indices))
+            save_figure("sensitivity.png", figures.sensitivity_bars(indices, labels={"survived": f"share {outcome}"}))
     priority = ranking(indices)["parameter"].tolist() if indices is not None else None
     # A sensitivity sweep varies many parameters: map the four that matter most (six panels).
     pairs = figures.heatmap_pairs(done, varied, priority, most=4 if priority else figures.MAX_HEATMAP_PARAMETERS)

@@ -85,11 +85,14 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
         outcome = f"alive {shortest:g} months after the exit"
         outcome_note = (f"Runs were followed for {shortest:g} to {longest:g} months after the convener's exit. So that "
                         f"an early exit is not confused with a longer watch, survival here means {outcome} (the "
-                        "follow-up every run had), in every table and figure below, the sensitivity indices of "
-                        "`survived` included; `months_alive_after_exit` is left as it is.")
+                        "follow-up every run had), in every table and figure below and in the sensitivity indices "
+                        f"of `survived`; likewise `months_alive_after_exit` counts at most {shortest:g} months "
+                        "(its mean is the restricted mean survival time).")
         alive = alive_after(done, shortest)
-        runs = runs.assign(survived=alive.reindex(runs.index).astype("boolean"))
-        done = done.assign(survived=alive)
+        capped = done["months_alive_after_exit"].clip(upper=shortest)
+        runs = runs.assign(survived=alive.reindex(runs.index).astype("boolean"),
+                           months_alive_after_exit=capped.reindex(runs.index))
+        done = done.assign(survived=alive, months_alive_after_exit=capped)
 
     def save_figure(name: str, fig) -> None:
         atomic_write(out / name, lambda path: fig.savefig(path, dpi=110, format="png"))

@@ -86,3 +86,15 @@ def test_cli_run_writes_table_summary_and_figure(tmp_path):
     assert summary["params"]["exit_strategy"] == "phase_down" and summary["seed"] == 2
     assert (out / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(out.glob(".*tmp"))
+
+
+def test_the_model_takes_mesa_s_own_scenario_object_and_records_its_latest_meeting():
+    # SolaraViz's Reset rebuilds a model as type(model)(**params, scenario=<mesa Scenario>).
+    from mesa.experimental.scenarios import Scenario
+
+    model = lcsim.LearningCommunity(rng=4, scenario=Scenario(rng=4), n_members=40)
+    assert model.scenario_name == "default" and model.last_host is None
+    for _ in range(3):
+        model.step()
+    assert model.last_host == "convener"  # the first meeting is due at month 3
+    assert len(model.last_attendees) == model.records[-1]["attendance"]

@@ -16,7 +16,6 @@ import os
 import threading
 from typing import Any
 
-import numpy as np
 
 from ..model import LearningCommunity
 from ..parameters import SCHEMA, Parameter, check_params
@@ -29,16 +28,13 @@ STEP_BACK_STRATEGIES = tuple(s for s in SCHEMA["exit_strategy"].choices if s != 
 
 
 class LiveCommunity(LearningCommunity):
-    """A LearningCommunity that also remembers who came to its latest meeting, for the picture.
+    """The LearningCommunity the page steps.
 
     The preset's name travels as `preset=`: Mesa's Reset passes `scenario=` holding a Mesa
     `Scenario` object of its own, which is not one of lcsim's named scenarios (and is ignored).
     Mesa's play loop steps the model in a thread while the page draws it: `lock` keeps a drawing
     from seeing a half-done month.
     """
-
-    last_attendees = np.empty(0, np.int64)  # rows of the members at the latest meeting
-    last_host: str | int | None = None  # "convener", "digital" or a leader's row
 
     def __init__(self, rng=None, preset: str = "default", scenario=None, **params) -> None:
         if isinstance(scenario, str):
@@ -54,12 +50,6 @@ class LiveCommunity(LearningCommunity):
     def step_back(self, strategy: str = "phase_out") -> None:
         with self.lock:
             super().step_back(strategy)
-
-    def _record(self, host, attended, quorate, joined, left) -> None:
-        if host is not None:
-            self.last_attendees = np.flatnonzero(attended)
-            self.last_host = host
-        super()._record(host, attended, quorate, joined, left)
 
 
 def make_model(preset: str, settings: dict[str, Any], seed: int | None) -> LiveCommunity:

@@ -39,6 +39,9 @@ class LearningCommunity(Model):
         super().__init__(rng=rng)
         from ..scenarios import scenario_params  # late import: scenarios read the schema too
 
+        if scenario is not None and not isinstance(scenario, str):
+            scenario = None  # Mesa's own Scenario object (SolaraViz's Reset passes one): not a preset name
+
         base = scenario_params(scenario) if scenario else None
         self.p = p = check_params(params, base)
         self.scenario_name = scenario or "default"
@@ -60,6 +63,8 @@ class LearningCommunity(Model):
         self.meetings = {"convener": 0, "leader": 0, "digital": 0}
         self.replications = 0
         self.leaders_ever: set[int] = set()
+        self.last_host: str | int | None = None  # who hosted the latest meeting: "convener", "digital" or a leader's row
+        self.last_attendees = np.empty(0, np.int64)  # rows of the members who came to it
         self.records: list[dict] = []
         # `records` is the source of truth; the DataCollector mirrors it for Mesa's tools (batch_run,
         # SolaraViz). `simulate` turns it off: copying every value each month costs a tenth of a run.
@@ -84,6 +89,7 @@ class LearningCommunity(Model):
         quorate = False
         if host is not None:
             attended, fit, cost = self._hold_meeting(host)
+            self.last_host, self.last_attendees = host, np.flatnonzero(attended)
             quorate = attended.sum() >= self.quorum
             if quorate:
                 self.last_quorate = self.month

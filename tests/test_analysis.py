@@ -402,11 +402,15 @@ def test_analyze_writes_heatmaps_tipping_points_and_a_summary_for_a_grid_sweep(t
     printed = analyze(folder, capsys)
     written = {p.name for p in (folder / "analysis").iterdir()}
     assert {"heatmaps.png", "tipping-exit_month.png", "tipping_points.csv", "survival_by_setting.csv",
-            "survival_by_point.csv", "summary.md"} <= written
+            "survival_by_point.csv", "survival_by_exit_strategy.csv", "summary.md"} <= written
     assert "sensitivity.csv" not in written  # a grid has no SALib problem
     assert (folder / "analysis" / "heatmaps.png").read_bytes()[:8] == PNG
     tipping = pd.read_csv(folder / "analysis" / "tipping_points.csv")
     assert set(tipping["parameter"]) == {"exit_month"} and len(tipping) == 4  # per strategy and control
+    by_strategy = pd.read_csv(folder / "analysis" / "survival_by_exit_strategy.csv")
+    assert set(by_strategy["parameter"]) == {"exit_month", "control"}
+    assert (by_strategy.groupby("exit_strategy")["runs"].sum() == 2 * 18).all()  # each run once per parameter
+    assert "## Survival by exit_strategy and each varied value" in printed
     points = pd.read_csv(folder / "analysis" / "survival_by_point.csv")
     assert len(points) == 12 and (points["runs"] == 3).all()
     assert "## Tipping points" in printed and "## Survival at each design point" in printed

@@ -14,43 +14,47 @@ TOP = 5  # parameters named in the sensitivity ranking
 MAX_POINT_ROWS = 60  # a grid up to this many points is tabulated point by point in the summary
 
 
-def survival_by_setting(runs: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
+def survival_by_setting(runs: pd.DataFrame, parameters: list[str], within: str | None = None) -> pd.DataFrame:
     """Survival probability (Wilson 95%) at each value of each listed parameter, over all other settings.
 
-    Columns: parameter, value, runs, survived, survival, survival_lo, survival_hi.
+    With `within` (e.g. exit_strategy), separately for each of its levels. Columns: [within],
+    parameter, value, runs, survived, survival, survival_lo, survival_hi.
     """
     runs = completed(runs)
     frames = []
     for name in parameters:
-        if runs[name].nunique() > MAX_GRID_VALUES:
+        if name == within or runs[name].nunique() > MAX_GRID_VALUES:
             continue
-        table = survival_probability(runs, by=name).rename(columns={name: "value"})
-        if name == "exit_strategy":
-            table = table.sort_values("value", key=lambda c: c.map({s: i for i, s in enumerate(EXIT_STRATEGIES)}))
-        else:
-            table = table.sort_values("value")
+        by = [within, name] if within else [name]
+        table = survival_probability(runs, by=by).rename(columns={name: "value"})
+        table = table.sort_values([c for c in (within, "value") if c], key=_in_order)
         table["value"] = table["value"].map(_show)
-        table.insert(0, "parameter", name)
+        table.insert(1 if within else 0, "parameter", name)
         frames.append(table)
     if not frames:
-        return pd.DataFrame(columns=["parameter", "value", "runs", "survived", "survival", "survival_lo",
-                                     "survival_hi"])
+        return pd.DataFrame(columns=([within] if within else []) + [
+            "parameter", "value", "runs", "survived", "survival", "survival_lo", "survival_hi"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _in_order(column: pd.Series) -> pd.Series:
+    """Sort key: strategies in the schema's order, everything else as it is."""
+    if column.isin(EXIT_STRATEGIES).all():
+        return column.map({s: i for i, s in enumerate(EXIT_STRATEGIES)})
+    return column
 
 
 def survival_by_point(runs: pd.DataFrame, varied: list[str]) -> pd.DataFrame:
     """Survival probability (Wilson 95%) at each design point: one row per combination of varied values."""
     runs = completed(runs)
     table = survival_probability(runs, by=varied)
-    order = {s: i for i, s in enumerate(EXIT_STRATEGIES)}
-    return table.sort_values(varied, key=lambda c: c.map(order) if c.name == "exit_strategy" else c).reset_index(
-        drop=True)
+    return table.sort_values(varied, key=_in_order).reset_index(drop=True)
 
 
 def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, settings: pd.DataFrame,
                      tipping: pd.DataFrame, indices: pd.DataFrame | None, files: list[str], note: str = "",
                      points: pd.DataFrame | None = None, outcome: str = "alive at the horizon",
-                     outcome_note: str = "") -> str:
+                     outcome_note: str = "", within: pd.DataFrame | None = None) -> str:
     """The summary: what was run, overall survival, survival by setting, tipping points, sensitivity, figures."""
     experiment = manifest.get("experiment", {})
     done = completed(runs)
@@ -82,6 +86,8 @@ def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, s
         lines += [f"| {r.parameter} | {r.value} | {r.runs} | "
                   f"{percent_interval(r.survival, r.survival_lo, r.survival_hi)} |" for r in settings.itertuples()]
         lines.append("")
+    if within is not None and not within.empty:
+        lines += _within_lines(within, outcome)
     if points is not None and not points.empty and len(points) <= MAX_POINT_ROWS:
         names = [c for c in points.columns if c not in ("runs", "survived", "survival", "survival_lo", "survival_hi")]
         lines += ["## Survival at each design point", "",
@@ -103,6 +109,21 @@ def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, s
     if figures:
         lines += ["## Figures", ""] + [f"![{f.removesuffix('.png')}]({f})" for f in figures] + [""]
     return "\n".join(lines)
+
+
+def _within_lines(table: pd.DataFrame, outcome: str) -> list[str]:
+    """One table per parameter: a row per level of the choice (e.g. each strategy), a column per value."""
+    choice = table.columns[0]
+    lines = [f"## Survival by {choice} and each varied value", "",
+             f"Share of communities {outcome} (95% Wilson interval), for each {choice}, over the other settings.", ""]
+    for name, part in table.groupby("parameter", sort=False):
+        values = list(dict.fromkeys(part["value"]))
+        lines += [f"| {choice} \\ {name} | " + " | ".join(values) + " |", "|" + "---|" * (len(values) + 1)]
+        for level, rows in part.groupby(choice, sort=False):
+            cells = {r.value: percent_interval(r.survival, r.survival_lo, r.survival_hi) for r in rows.itertuples()}
+            lines.append(f"| {_show(level)} | " + " | ".join(cells.get(v, "-") for v in values) + " |")
+        lines.append("")
+    return lines
 
 
 def _sensitivity_lines(indices: pd.DataFrame) -> list[str]:

@@ -8,8 +8,9 @@ and writes into DIR/analysis/ (or --out):
 - `tipping_points.csv` and `tipping-<parameter>.png`: where survival crosses 50% along each
   numeric varied parameter (figures for the six most influential in a sensitivity sweep);
 - for morris and sobol sweeps, `sensitivity.csv` and `sensitivity.png` (SALib);
-- for grids, `survival_by_setting.csv` (each value of each varied parameter) and
-  `survival_by_point.csv`; and `summary.md`, which says it all in words.
+- for grids, `survival_by_setting.csv` (each value of each varied parameter), with a varied
+  choice and two more parameters `survival_by_<choice>.csv` (the same within each level of the
+  choice), and `survival_by_point.csv`; and `summary.md`, which says it all in words.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
         atomic_write(out / name, lambda path: table.to_csv(path, index=False, float_format="%.6g"))
         written.append(name)
 
+    # Varied choices to split by, the exit strategy first: it is the question every map is read against.
+    strata = sorted(categorical_parameters(done, varied), key=lambda name: name != "exit_strategy")
+    numeric = numeric_parameters(done, varied)
     indices, note = None, ""
     if design_of(manifest) in ("morris", "sobol"):
         try:
@@ -117,18 +121,19 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     pairs = figures.heatmap_pairs(done, varied, priority, most=4 if priority else figures.MAX_HEATMAP_PARAMETERS)
     if pairs:
         save_figure("heatmaps.png", figures.survival_heatmaps(done, pairs, label=outcome))
-    strata = categorical_parameters(done, varied)
-    numeric = numeric_parameters(done, varied)
     if strata and len(numeric) >= 2 and done[strata[0]].nunique() <= FACETS:
         # The same maps drawn separately for each level of the first varied choice (e.g. each strategy).
         facet_pairs = figures.heatmap_pairs(done, numeric, priority)[:FACETS - 1]
         save_figure(f"heatmaps-by-{strata[0]}.png",
                     figures.survival_heatmaps(done, facet_pairs, facet=strata[0], label=outcome))
     # Margins per value only where the design is balanced (a grid): a Morris trajectory's levels are not.
-    settings, points = survival_by_setting(done, []), None
+    settings, points, within = survival_by_setting(done, []), None, None
     if design_of(manifest) == "grid" and varied:
         settings = survival_by_setting(done, varied)
         save_table("survival_by_setting.csv", settings)
+        if strata and len(varied) > 2:  # with two varied parameters the design-point table says it all
+            within = survival_by_setting(done, varied, within=strata[0])
+            save_table(f"survival_by_{strata[0]}.csv", within)
         points = survival_by_point(done, varied)
         save_table("survival_by_point.csv", points)
     tipping = tipping_points(done, varied)
@@ -140,7 +145,8 @@ def analyze_sweep(runs, manifest: dict, out: Path) -> tuple[list[str], str]:
     for parameter in shown:
         save_figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata, label=outcome))
     text = summary_markdown(manifest, runs, varied, settings=settings, tipping=tipping, indices=indices,
-                            files=written, note=note, points=points, outcome=outcome, outcome_note=outcome_note)
+                            files=written, note=note, points=points, outcome=outcome, outcome_note=outcome_note,
+                            within=within)
     atomic_write(out / "summary.md", lambda path: Path(path).write_text(text, encoding="utf-8"))
     written.append("summary.md")
     return written, text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -15,11 +16,16 @@ class SimulationResult:
     """One run: `.monthly` (one row per month), `.summary` (one dict per run) and `.params`."""
 
     params: dict
-    monthly: pd.DataFrame
+    records: list[dict] = field(repr=False)
     summary: dict
     seed: int | None = None
     scenario: str = "default"
     model: LearningCommunity | None = field(default=None, repr=False)
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        """The tidy monthly table, built on first use (sweeps that keep only summaries never pay for it)."""
+        return pd.DataFrame.from_records(self.records)
 
     @property
     def survived(self) -> bool:
@@ -36,6 +42,5 @@ def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: boo
     model = LearningCommunity(rng=seed, scenario=scenario, collect=False, **params)
     for _ in range(model.p["months"]):
         model.step()
-    monthly = pd.DataFrame.from_records(model.records)
-    summary = summarize(model, monthly)
-    return SimulationResult(dict(model.p), monthly, summary, seed, scenario, model if keep_model else None)
+    return SimulationResult(dict(model.p), model.records, summarize(model), seed, scenario,
+                            model if keep_model else None)

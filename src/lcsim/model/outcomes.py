@@ -60,29 +60,27 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
     }
 
 
-def summarize(model, monthly) -> dict:
-    """One row per run: did it survive, for how long after exit, and where it ended up."""
-    p = model.p
+def summarize(model) -> dict:
+    """One row per run: did it survive, for how long after exit, and where it ended up.
+
+    Works from the model's monthly records, so a sweep that keeps only summaries never builds a
+    monthly table.
+    """
+    p, records = model.p, model.records
     exit_month = p["exit_month"]
     dissolved = model.dissolved_month
     survived = dissolved is None
-    if survived:
-        alive_after = p["months"] - exit_month
-    else:
-        alive_after = max(0, dissolved - exit_month)
-    after_exit = monthly[monthly["month"] > exit_month]
+    alive_after = p["months"] - exit_month if survived else max(0, dissolved - exit_month)
     summary = {
         "survived": survived,
         "months_alive_after_exit": int(alive_after),
         "censored": survived,  # alive at the horizon: its true survival time is longer
         "dissolved_month": dissolved,
-        "meetings": int(monthly["meeting"].sum()),
-        "meetings_after_exit": int(after_exit["meeting"].sum()),
+        "meetings": sum(r["meeting"] for r in records),
+        "meetings_after_exit": sum(r["meeting"] for r in records if r["month"] > exit_month),
         "leaders_ever": len(model.leaders_ever),
-        "peak_members": int(monthly["active_members"].max()),
+        "peak_members": max(r["active_members"] for r in records),
     }
-    last = monthly.iloc[-1]
-    for name in FINAL:
-        value = last[name]
-        summary[name] = value.item() if hasattr(value, "item") else value
+    last = records[-1]
+    summary.update({name: last[name] for name in FINAL})
     return summary

@@ -24,7 +24,6 @@ import re
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from validate import bootstrap_mean, provenance  # noqa: E402
+from validate import bootstrap_mean, process_pool, provenance  # noqa: E402
 
 DOC = ROOT / "docs" / "calibration.md"
 IMG = ROOT / "docs" / "img"
@@ -129,7 +128,7 @@ def oat(n_seeds: int, workers: int) -> pd.DataFrame:
         for value in levels or ():
             arms.append((f"const:{c['name']}={value}", SETTINGS.get(context(c["name"]), {}), (c["name"], value)))
     tasks = [(label, params, patch, s) for label, params, patch in arms for s in seeds]
-    with ProcessPoolExecutor(workers) as pool:
+    with process_pool(workers) as pool:
         rows = list(pool.map(_task, tasks, chunksize=20))
     return pd.DataFrame(rows)
 

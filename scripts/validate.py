@@ -121,6 +121,17 @@ def experiment(name: str, ctx: Context):
     return exp
 
 
+def process_pool(workers: int):
+    """Worker processes started fresh (forkserver): forking a process that already runs threads (the
+    sweep engine's, Arrow's) can deadlock. Workers import this file as `validate` (scripts/ on sys.path)
+    or as the main script."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context(method))
+
+
 def run(name: str, ctx: Context, monthly: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run one validation experiment afresh; return its runs (and monthly table)."""
     import lcsim
@@ -277,8 +288,6 @@ def p2_measure(rows: list[dict]) -> pd.DataFrame:
 
 
 def p2(ctx: Context) -> Verdict:
-    from concurrent.futures import ProcessPoolExecutor
-
     from lcsim.experiments.design import run_seed
 
     v = Verdict("P2", "Leaders emerge, but unpredictably",
@@ -299,7 +308,7 @@ def p2(ctx: Context) -> Verdict:
     tasks = [(params, s, int(np.random.SeedSequence(s, spawn_key=(k,)).generate_state(1)[0]))
              for s in seeds for k in range(DYNAMICS)]
     if ctx.workers > 1:
-        with ProcessPoolExecutor(ctx.workers) as pool:
+        with process_pool(ctx.workers) as pool:
             rows = list(pool.map(_p2_run, tasks, chunksize=10))
     else:
         rows = [_p2_run(t) for t in tasks]

@@ -12,7 +12,7 @@ leaders) live in tests/test_mechanisms.py and are not repeated here.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import itertools
 import sys
 from functools import cache
@@ -140,12 +140,10 @@ def test_l2_fast_removing_resources_lowers_survival():
 
 # -- full versions: the validation experiments, as scripts/validate.py runs them -------------------
 def _validate_module():
-    if "validate" not in sys.modules:  # registered, so process-pool workers can unpickle its functions
-        spec = importlib.util.spec_from_file_location("validate", ROOT / "scripts" / "validate.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["validate"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["validate"]
+    scripts = str(ROOT / "scripts")
+    if scripts not in sys.path:  # on the path, so worker processes can import it too
+        sys.path.insert(0, scripts)
+    return importlib.import_module("validate")
 
 
 @pytest.fixture(scope="module")

@@ -153,8 +153,9 @@ def effects(runs: pd.DataFrame) -> pd.DataFrame:
         rows.append({"kind": kind, "name": name, "value": value, "low": low, "high": high,
                      "survival_low": s_low.mean(), "survival_default": s0, "survival_high": s_high.mean(),
                      "effect": diff[0], "effect_low": diff[1], "effect_high": diff[2], "elasticity": elasticity,
-                     "strength": strength(max(move_low, move_high, key=lambda m: abs(m[0]))),
                      "shape": shape(move_low, move_high) if numeric else "",
+                     "strength": strength(diff) if not (numeric and shape(move_low, move_high))
+                     else strength(max(move_low, move_high, key=lambda m: abs(m[0])), signed=False),
                      "source": source, "meaning": meaning, "setting": context(name) or ""})
 
     for name, p in SCHEMA.items():
@@ -186,14 +187,14 @@ def shape(move_low, move_high) -> str:
     return ""
 
 
-def strength(diff) -> str:
-    """In words, from the larger move away from the default (value, low, high of a paired difference)."""
+def strength(diff, signed: bool = True) -> str:
+    """In words, from a paired difference (value, low, high): its size, and its sign if `signed`."""
     effect, low, high = diff
     if low <= 0 <= high:
         return "none detected"
     size = abs(effect)
     word = "strong" if size >= STRONG else "moderate" if size >= MODERATE else "weak"
-    return f"{word} ({'+' if effect > 0 else '-'})"
+    return f"{word} ({'+' if effect > 0 else '-'})" if signed else word
 
 
 def morris(workers: int) -> tuple[pd.DataFrame, int]:
@@ -214,15 +215,15 @@ def figures(table: pd.DataFrame, indices: pd.DataFrame | None, img: Path) -> Non
     img.mkdir(parents=True, exist_ok=True)
     t = table.dropna(subset=["effect"]).copy()
     t["label"] = np.where(t["kind"] == "param", t["name"], t["name"].str.lower() + " (const)")
-    t["label"] = t["label"] + np.where(t["kind"] == "param", "", "")
     t = t.assign(size=t["effect"].abs()).sort_values("size").tail(30)
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(t) + 1.2))
     colors = np.where(t["kind"] == "param", "C0", "C1")
-    ax.barh(t["label"] + " " + t["high"].astype(str) + " vs " + t["low"].astype(str), t["effect"], color=colors,
+    labels = [f"{a} {fmt_value(h)} vs {fmt_value(lo)}" for a, h, lo in zip(t["label"], t["high"], t["low"])]
+    ax.barh(labels, t["effect"], color=colors,
             xerr=[np.maximum(t["effect"] - t["effect_low"], 0), np.maximum(t["effect_high"] - t["effect"], 0)], capsize=2)
     ax.axvline(0, color="black", lw=0.8)
     ax.set(xlabel="survival(high) - survival(low), paired, 95% bootstrap",
-           title="one at a time: the 30 largest effects (blue: parameters, orange: constants)")
+           title="one at a time: 30 largest effects\n(blue: parameters, orange: constants)")
     fig.tight_layout()
     fig.savefig(img / "calibration-oat.png", dpi=110)
     plt.close(fig)
@@ -237,6 +238,13 @@ def figures(table: pd.DataFrame, indices: pd.DataFrame | None, img: Path) -> Non
         fig.tight_layout()
         fig.savefig(img / "calibration-morris.png", dpi=110)
         plt.close(fig)
+
+
+def fmt_value(x) -> str:
+    """A parameter's or constant's value, to three significant digits."""
+    if isinstance(x, (float, np.floating)) and not np.isnan(x):
+        return f"{x:.3g}"
+    return fmt(x)
 
 
 def fmt(x, digits=2) -> str:
@@ -281,10 +289,11 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
   common seeds per arm, so arms are compared run by run. **Effect** = survival at the high end minus
   survival at the low end, with a 95% paired bootstrap interval. **Elasticity** = (effect / baseline
   survival) / (range / value): the relative change in survival per relative change in the value.
-  **Sensitivity** in words, from the larger of the two moves away from the default (each end's survival
-  minus the baseline's, paired): *strong* if it is >= {STRONG} in size, *moderate* if >= {MODERATE}, *weak* below,
-  *none detected* when its interval includes 0; *peaks near the default* (or *dips*) when both ends lower
-  (raise) survival beyond noise, so the effect across the range hides a turning point. Values that act
+  **Sensitivity** in words, from the effect: *strong* if it is >= {STRONG} in size, *moderate* if >= {MODERATE},
+  *weak* below, *none detected* when its interval includes 0, with its sign (+: survival rises with the
+  value). *Peaks near the default* (or *dips*) when both ends lower (raise) survival against the
+  baseline beyond noise, so the effect across the range hides a turning point; the word then sizes the
+  larger of the two moves. Values that act
   only in some settings are varied there, against that setting's own baseline (named in the range
   column): `transition_months`, `MENTORING_RATE` and `DEVELOPMENT_BOOST` under `phase_over`, the
   `DIGITAL_*` constants with the digital channel. `months` is the horizon: a longer one measures
@@ -310,7 +319,7 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
         mtext = f"{m['mu_star']:.2f} ({int(m['rank'])})" if m is not None and not np.isnan(m["mu_star"]) else ""
         where = f" ({r['setting']})" if r["setting"] else ""
         sep = " -> " if not isinstance(r["value"], (int, float)) or isinstance(r["value"], bool) else ".."
-        lines.append(f"| `{r['name']}` | {fmt(r['value'])} | {r['source']} | {fmt(r['low'])}{sep}{fmt(r['high'])}{where} | "
+        lines.append(f"| `{r['name']}` | {fmt_value(r['value'])} | {r['source']} | {fmt_value(r['low'])}{sep}{fmt_value(r['high'])}{where} | "
                      f"{fmt(r['survival_low'])} / {fmt(r['survival_default'])} / {fmt(r['survival_high'])} | "
                      f"{r['effect']:+.2f} [{r['effect_low']:+.2f}, {r['effect_high']:+.2f}] | {fmt(r['elasticity'])} | "
                      f"{mtext} | {sensitivity_text(r)} |\n")
@@ -329,8 +338,8 @@ meaning (source)`), set to half and one and a half times its value in every mode
                          f"{r['strength']} |\n")
             continue
         where = f" ({r['setting']})" if r["setting"] else ""
-        lines.append(f"| `{r['name']}` | `{r['module']}.py` | {fmt(r['value'])} | {r['meaning']} | {r['source']} | "
-                     f"{fmt(r['low'])}..{fmt(r['high'])}{where} | {fmt(r['survival_low'])} / {fmt(r['survival_default'])} / "
+        lines.append(f"| `{r['name']}` | `{r['module']}.py` | {fmt_value(r['value'])} | {r['meaning']} | {r['source']} | "
+                     f"{fmt_value(r['low'])}..{fmt_value(r['high'])}{where} | {fmt(r['survival_low'])} / {fmt(r['survival_default'])} / "
                      f"{fmt(r['survival_high'])} | {r['effect']:+.2f} [{r['effect_low']:+.2f}, {r['effect_high']:+.2f}] | "
                      f"{fmt(r['elasticity'])} | {sensitivity_text(r)} |\n")
     strong = table[table["strength"].str.startswith("strong")]

@@ -37,6 +37,12 @@ def _run(seed: int, scenario: str, items: tuple) -> dict:
     return {**result.summary, "cross_share_at_exit": result.monthly.loc[exit_month, "cross_sector_share"]}
 
 
+def outcome_at(key: str, month: int, seeds=SEEDS, scenario: str = "default", **params) -> np.ndarray:
+    """`key` of each seed's monthly table at `month`."""
+    return np.array([lcsim.simulate(seed=s, scenario=scenario, **params).monthly.loc[month, key] for s in seeds],
+                    dtype=float)
+
+
 def outcome(key: str, seeds=SEEDS, scenario: str = "default", **params) -> np.ndarray:
     """`key` of each seed's run summary (runs are cached: arms shared by several tests run once)."""
     items = tuple(sorted(params.items()))
@@ -123,10 +129,17 @@ def test_l1_fast_a_handover_beats_an_abrupt_exit():
     assert_survives_more(outcome("survived", exit_strategy="phase_over"), outcome("survived", exit_strategy="phase_out"))
 
 
-@pytest.mark.xfail(reason="L1 fails for phase_down: a taper is not better than an abrupt exit in the model "
-                          "(docs/validation.md)", strict=False)
-def test_l1_fast_a_taper_beats_an_abrupt_exit():
-    assert_survives_more(outcome("survived", exit_strategy="phase_down"), outcome("survived", exit_strategy="phase_out"))
+def test_l1_fast_a_taper_hands_over_and_does_no_worse_than_an_abrupt_exit():
+    # The taper's survival gain is modest (+0.08 at 400 pairs, docs/validation.md): too small for a
+    # fast sample to show, so the full test carries that claim. What a fast sample can see is the
+    # mechanism, more local leaders when the convener leaves, and survival not reversed.
+    leaders = dict(seeds=range(100), month=36)
+    down = outcome_at("leaders", exit_strategy="phase_down", **leaders)
+    out = outcome_at("leaders", exit_strategy="phase_out", **leaders)
+    assert down.mean() > out.mean() and wilcoxon(down, out, alternative="greater").pvalue < 0.01
+    wins, losses, _ = sign_test(outcome("survived", seeds=range(100), exit_strategy="phase_down"),
+                                outcome("survived", seeds=range(100), exit_strategy="phase_out"))
+    assert wins >= losses
 
 
 # -- L2: both benefit and resources are needed (Rogers & Coates 2015) -----------------------------
@@ -201,7 +214,6 @@ def test_l1_full_handover(l1_full):
 
 
 @pytest.mark.validation
-@pytest.mark.xfail(reason="L1 fails for phase_down (docs/validation.md)", strict=False)
 def test_l1_full_taper(l1_full):
     v = l1_full[0]
     assert v.parts["phase_down"], _explain(v)

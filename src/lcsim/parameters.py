@@ -144,7 +144,7 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
     P("resource_sharing", "float", 0.5, "convener's monthly support to members' capacity at full intensity", "0-1",
       "Rogers & Coates 2015 (resources, capacity); size is an assumption",
       low=0.0, high=1.0, sweep=(0.0, 1.0), group="convener"),
-    P("digital_channel", "bool", False, "a cheap online venue once the convener starts to withdraw", "-",
+    P("digital_channel", "bool", False, "a cheap online venue, open once the convener has left", "-",
       "case (a social-media channel after CSA ended)", sweep=(False, True), group="convener"),
     # --- the community ---------------------------------------------------------------------------
     P("cso_share", "float", 0.7, "share of CSOs at month 0; the rest split evenly among business, academia, government",

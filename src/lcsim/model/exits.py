@@ -43,12 +43,17 @@ class ExitPlan:
     def handover(self, month: int) -> float:
         """How far hosting, agenda and leader development have been handed to members, 0-1.
 
-        Only `phase_over` hands over on purpose; the others leave control where it was.
+        Both gradual exits hand over as they go: phasing down is reducing activities *while local
+        organisations take over sustaining the benefits* (Gardner, Greenblott & Joubert 2005;
+        Rogers & Coates 2015). They differ in what backs the handover: under `phase_over` the
+        convener stays at full intensity until it leaves, under `phase_down` its shrinking
+        intensity scales its leader development and mentoring down too. An abrupt exit hands
+        nothing over.
         """
-        if self.strategy != "phase_over":
+        if self.strategy not in ("phase_down", "phase_over"):
             return 0.0
         return self._progress(month)
 
-    def withdrawing(self, month: int) -> bool:
-        """The convener has started to leave (the digital channel opens from here)."""
-        return self.strategy != "stay" and month >= self.start
+    def gone(self, month: int) -> bool:
+        """The convener has left (the digital channel, where there is one, opens from here)."""
+        return self.strategy != "stay" and month >= self.exit_month

@@ -150,9 +150,9 @@ class LearningCommunity(Model):
         return None
 
     def _channel_open(self) -> bool:
-        """The digital channel, where there is one, opens when the convener starts to withdraw and
-        lasts while the community does."""
-        return self.p["digital_channel"] and self.alive and self.convener.plan.withdrawing(self.month)
+        """The digital channel, where there is one, opens when the convener has left (as the case's
+        did after CSA ended) and lasts while the community does."""
+        return self.p["digital_channel"] and self.alive and self.convener.plan.gone(self.month)
 
     def _volunteer(self) -> int | None:
         ready = self.members.host_readiness()

@@ -33,8 +33,9 @@ ASSUMPTIONS = [
     "(more when sectors bring complementary assets and the agenda fits them) against an aspiration that "
     "adapts to what they have grown used to, so an exit is felt as a loss. Members with low engagement leave.",
     "Local leaders emerge at random from capable, engaged members; tight control by the convener crowds them "
-    "out. Tapering off (phase_down) lowers the convener's effort step by step; handing over (phase_over) "
-    "loosens its control, speeds up leader emergence and mentors leaders before the exit.",
+    "out. Both gradual exits hand over as they go: they loosen the convener's control, speed up leader "
+    "emergence and mentor leaders before the exit. Handing over (phase_over) does so at full effort; tapering "
+    "off (phase_down) backs the handover with ever less effort, cutting brokering and resources as it goes.",
     "Ties strengthen when organisations meet and decay without contact, weak bridges fastest; an attendee "
     "catches up with only a few acquaintances per meeting.",
     "Under stay the convener never leaves; its 'months after exit' count from the same nominal exit month, so "
@@ -45,7 +46,8 @@ ASSUMPTIONS = [
 EXIT_DEFINITIONS = {
     "stay": "the convener never leaves (the control arm: what the community does with its convener)",
     "phase_out": "the convener leaves abruptly at the exit month",
-    "phase_down": "the convener tapers its effort to zero over the transition months before the exit",
+    "phase_down": "the convener tapers its effort to zero over the transition months before the exit, handing "
+                  "over as it goes",
     "phase_over": "the convener develops local leaders and hands hosting and agenda to them before the exit",
 }
 STYLE = """
@@ -128,8 +130,7 @@ def _strategies_html(table: pd.DataFrame) -> str:
     items = "".join(f"<li><b>{_e(s)}</b>: {_e(EXIT_DEFINITIONS[s])}</li>" for s in shown)
     extra = ""
     if "digital_channel" in table.columns and table["digital_channel"].nunique() > 1:
-        extra = ("<li><b>+ digital</b>: the same strategy with a cheap online venue once the convener starts to "
-                 "withdraw</li>")
+        extra = "<li><b>+ digital</b>: the same strategy with a cheap online venue once the convener has left</li>"
     return f"<p>The strategies:</p><ul>{items}{extra}</ul>"
 
 

@@ -246,7 +246,7 @@ def _p2_run(args) -> dict:
         model.step()
         new = np.flatnonzero(model.members.leader[:n0] & ~before)
         if first is None and len(new):
-            first = int(model.rng.choice(new)) if len(new) > 1 else int(new[0])
+            first = int(new[0])  # ties broken by row; an observer must not draw from the model's generator
     led = sorted(r for r in model.leaders_ever if r < n0)
     return {"seed": seed, "dyn": dyn, "leaders": led, "late_leaders": len(model.leaders_ever) - len(led),
             "first": first, "propensity": propensity, "survived": model.alive}

@@ -75,20 +75,10 @@ def test_p1_fast_the_case_community_mostly_survives_and_some_runs_replicate():
 
 # -- P2: leaders emerge, but unpredictably --------------------------------------------------------
 def leaders_in(seed: int, dynamics: int) -> tuple[set, int | None, np.ndarray]:
-    """Community `seed` run under dynamics seed `dynamics`: the initial members who ever led, the first
-    one to lead, and the members' leadership propensity."""
-    model = LearningCommunity(rng=seed)
-    n0 = len(model.members)
-    propensity = model.members.propensity[:n0].copy()
-    model.reset_rng(dynamics)  # the same members, traits and first ties; new dynamics
-    first = None
-    for _ in range(model.p["months"]):
-        before = model.members.leader[:n0].copy()
-        model.step()
-        new = np.flatnonzero(model.members.leader[:n0] & ~before)
-        if first is None and len(new):
-            first = int(new[0])
-    return {r for r in model.leaders_ever if r < n0}, first, propensity
+    """Community `seed` run under dynamics seed `dynamics` (scripts/validate.py's P2 run): the initial
+    members who ever led, the first one to lead, and the members' leadership propensity."""
+    run = _validate_module()._p2_run(({}, seed, dynamics))
+    return set(run["leaders"]), run["first"], run["propensity"]
 
 
 def test_p2_fast_the_same_community_grows_different_leaders_from_the_prone_tail():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -35,6 +36,10 @@ def cmd_app(args) -> int:
     check_params(given, scenario_params(args.scenario))  # fail now, in the terminal, not in the page
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: expected a port number 0-65535")
+    missing = [name for name in ("solara", "solara_assets") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the app needs {', '.join(missing)}: install it with pip install -e '.[app]' "
+                         "(or pip install 'lcsim[app]')")
     port = args.port or _free_port(args.host)
     _check_port(args.host, port)
 

@@ -110,13 +110,13 @@ def _is_numpy_number(value) -> bool:
     return hasattr(value, "dtype") and value.dtype.kind in "iuf"
 
 
-def _match(name: str, names) -> str | None:
+def close_match(name: str, names) -> str | None:
     found = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return found[0] if found else None
 
 
 def _close(name: str, names) -> str:
-    match = _match(name, names)
+    match = close_match(name, names)
     return f"did you mean '{match}'?" if match else ""
 
 
@@ -196,7 +196,7 @@ DEFAULTS: dict[str, Any] = {name: p.default for name, p in SCHEMA.items()}
 
 
 def unknown(name: str) -> ParameterError:
-    match = _match(name, SCHEMA)
+    match = close_match(name, SCHEMA)
     tail = f"; did you mean '{match}'?" if match else ""
     return ParameterError(f"unknown parameter '{name}'{tail} (see `lcsim params` for the list)")
 

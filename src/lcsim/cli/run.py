@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -66,25 +64,15 @@ def summary_text(result, scenario: str) -> str:
 def write_run(result, out: Path, scenario: str) -> None:
     """Write the monthly table, summary and figure; each file appears whole or not at all."""
     from ..analysis.trajectories import trajectory_figure
+    from ..experiments.store import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
     summary = {"scenario": scenario, "seed": result.seed, "summary": result.summary, "params": result.params}
-    _atomic(out / "monthly.csv", lambda path: result.monthly.to_csv(path, index=False))
-    _atomic(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
+    atomic_write(out / "monthly.csv", lambda path: result.monthly.to_csv(path, index=False))
+    atomic_write(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
     fig = trajectory_figure(result.monthly, result.params["exit_month"],
                             f"{scenario}: {result.params['exit_strategy']} at month {result.params['exit_month']}, seed {result.seed}")
-    _atomic(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
-
-
-def _atomic(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
 
 
 def cmd_params(args) -> int:

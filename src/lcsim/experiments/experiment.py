@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..parameters import SCHEMA, ParameterError, _match, check_params
+from ..parameters import SCHEMA, ParameterError, close_match, check_params
 from ..scenarios import names as scenario_names
 from ..scenarios import scenario_params
 
@@ -141,7 +141,7 @@ def from_dict(data: dict, where: str) -> Experiment:
         raise ExperimentError(f"{where}: {show(data)} is not allowed; expected a table of fields")
     for key in data:
         if key not in FIELDS:
-            match = _match(key, FIELDS)
+            match = close_match(key, FIELDS)
             hint = f"; did you mean '{match}'?" if match else ""
             raise ExperimentError(f"{where}: field '{key}' is unknown{hint} (allowed: {', '.join(FIELDS)})")
     for key in REQUIRED:
@@ -156,7 +156,7 @@ def from_dict(data: dict, where: str) -> Experiment:
         raise refuse("description", description, "a string")
     scenario = data.get("scenario", "default")
     if scenario not in scenario_names():
-        match = _match(scenario, scenario_names()) if isinstance(scenario, str) else None
+        match = close_match(scenario, scenario_names()) if isinstance(scenario, str) else None
         raise refuse("scenario", scenario, "one of " + ", ".join(scenario_names()),
                      f"did you mean '{match}'?" if match else "unknown scenario")
     design = data["design"]
@@ -250,7 +250,7 @@ def _integer(value, key, low, high, refuse) -> int:
 def _value(name: str, value: Any, key: str, where: str) -> Any:
     """One parameter value checked by the schema, with the error re-worded to name the field."""
     if name not in SCHEMA:
-        match = _match(name, SCHEMA)
+        match = close_match(name, SCHEMA)
         hint = f"; did you mean '{match}'?" if match else ""
         raise ExperimentError(f"{where}: field '{key}': unknown parameter '{name}'{hint} (see `lcsim params`)")
     try:

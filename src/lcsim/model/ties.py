@@ -53,8 +53,8 @@ class Ties:
 
         existing = self.keys
         pos = np.searchsorted(existing, keys)
-        pos_clipped = np.minimum(pos, max(len(existing) - 1, 0))
-        found = (pos < len(existing)) & (existing[pos_clipped] == keys) if len(existing) else np.zeros(len(keys), bool)
+        found = pos < len(existing)
+        found[found] = existing[pos[found]] == keys[found]
         hit = pos[found]
         self.strength[hit] += gain[found] * (1.0 - self.strength[hit])
         self.touched[hit] = True

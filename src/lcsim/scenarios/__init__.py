@@ -10,7 +10,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 
-from ..parameters import ParameterError, _match, check_params
+from ..parameters import ParameterError, close_match, check_params
 
 
 @cache
@@ -38,7 +38,7 @@ def describe(name: str) -> dict:
     """A scenario's title, description, sources and its own parameter values."""
     lib = _library()
     if name not in lib:
-        match = _match(name, lib)
+        match = close_match(name, lib)
         hint = f" (did you mean '{match}'?)" if match else ""
         raise ParameterError(f"scenario '{name}' is unknown{hint}; expected one of {', '.join(lib)}")
     return lib[name]

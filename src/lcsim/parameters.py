@@ -16,8 +16,7 @@ EXIT_STRATEGIES = ("stay", "phase_out", "phase_down", "phase_over")
 SECTORS = ("cso", "business", "academia", "government")
 
 
-class ParameterError(ValueError):
-    """A parameter was unknown, of the wrong type, or out of its allowed range."""
+from .errors import ParameterError  # noqa: E402  (re-exported: the schema's error)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,7 @@ import importlib
 import pkgutil
 import sys
 
-from ..parameters import ParameterError
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for (bad file, bad option): one line, exit status 2."""
+from ..errors import LcsimError, UsageError  # noqa: F401  (UsageError re-exported for the commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args) or 0
-    except (ParameterError, UsageError) as err:
+    except LcsimError as err:
         print(f"lcsim {args.command}: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `lcsim params | head`

@@ -30,8 +30,7 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 SWEEP = "sweep"  # `vary.x = "sweep"`: the schema's own sweep range (or choices) for x
 
 
-class ExperimentError(ParameterError):
-    """An experiment file or dict that cannot run: one line naming the file, field, value and what is allowed."""
+from ..errors import ExperimentError  # noqa: E402  (re-exported)
 
 
 @dataclass(frozen=True)

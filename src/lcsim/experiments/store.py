@@ -32,12 +32,7 @@ KINDS = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "choice":
 PARAMS = {name: KINDS[p.kind] for name, p in SCHEMA.items()}
 
 
-class SweepError(ParameterError):
-    """The sweep cannot go on with this folder or executor (different experiment, locked, unreachable).
-
-    A ParameterError, so every command that runs sweeps (`lcsim sweep`, `lcsim compare`) prints it
-    as its one-line error with exit status 2, as it does for a bad file.
-    """
+from ..errors import SweepError  # noqa: E402  (re-exported)
 
 
 class SweepWarning(UserWarning):

@@ -2,6 +2,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .assumptions import Assumptions
+from .errors import ExperimentError, LcsimError, OutputError, SweepError, UsageError
 from .model import LearningCommunity
 from .parameters import SCHEMA, ParameterError
 from .simulation import SimulationResult, simulate
@@ -12,5 +14,5 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["SCHEMA", "LearningCommunity", "ParameterError", "SimulationResult", "__version__", "load_results",
+__all__ = ["SCHEMA", "Assumptions", "ExperimentError", "LcsimError", "OutputError", "SweepError", "UsageError", "LearningCommunity", "ParameterError", "SimulationResult", "__version__", "load_results",
            "simulate", "sweep"]

@@ -12,11 +12,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-EXIT_STRATEGIES = ("stay", "phase_out", "phase_down", "phase_over")
+from .errors import ParameterError  # noqa: F401  (re-exported: the schema's error)
+from .strategies import EXIT_STRATEGIES, GRADUAL
+
 SECTORS = ("cso", "business", "academia", "government")
 
 
-from .errors import ParameterError  # noqa: E402  (re-exported: the schema's error)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def check_consistency(p: dict[str, Any]) -> None:
     if p["exit_month"] > p["months"]:
         raise ParameterError(
             f"parameter 'exit_month': {p['exit_month']} is not allowed; expected at most months ({p['months']})")
-    if p["exit_strategy"] in ("phase_down", "phase_over") and p["transition_months"] > p["exit_month"]:
+    if p["exit_strategy"] in GRADUAL and p["transition_months"] > p["exit_month"]:
         raise ParameterError(
             f"parameter 'transition_months': {p['transition_months']} is not allowed; expected at most "
             f"exit_month ({p['exit_month']}) for {p['exit_strategy']}")

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from .assumptions import Assumptions
 from .model.model import LearningCommunity
 from .model.outcomes import summarize
 
@@ -21,6 +22,7 @@ class SimulationResult:
     seed: int | None = None
     scenario: str = "default"
     model: LearningCommunity | None = field(default=None, repr=False)
+    assumptions: Assumptions = field(default_factory=Assumptions, repr=False)
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
@@ -32,15 +34,18 @@ class SimulationResult:
         return self.summary["survived"]
 
 
-def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: bool = False, **params) -> SimulationResult:
+def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: bool = False,
+             assumptions=None, **params) -> SimulationResult:
     """Run one learning community to its horizon.
 
     `seed` makes the run reproducible (the model's generator is seeded through
     `numpy.random.SeedSequence`); `scenario` names a preset (`lcsim scenarios`) and `params`
-    override it. Raises `lcsim.ParameterError` for unknown names or values out of range.
+    override it. `assumptions` (a dict or `lcsim.Assumptions`; or `assumptions.NAME=value` keywords)
+    overrides the model's documented constants. Raises `lcsim.ParameterError` for unknown names or
+    values out of range.
     """
-    model = LearningCommunity(rng=seed, scenario=scenario, collect=False, **params)
+    model = LearningCommunity(rng=seed, scenario=scenario, collect=False, assumptions=assumptions, **params)
     for _ in range(model.p["months"]):
         model.step()
     return SimulationResult(dict(model.p), model.records, summarize(model), seed, scenario,
-                            model if keep_model else None)
+                            model if keep_model else None, model.assumptions)

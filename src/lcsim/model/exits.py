@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..strategies import GRADUAL, STRATEGIES
+
 
 @dataclass(frozen=True)
 class ExitPlan:
@@ -18,7 +20,7 @@ class ExitPlan:
     @property
     def start(self) -> int:
         """First month of the taper or handover."""
-        if self.strategy in ("phase_down", "phase_over"):
+        if self.strategy in GRADUAL:
             return self.exit_month - self.transition_months
         return self.exit_month
 
@@ -32,7 +34,7 @@ class ExitPlan:
 
     def intensity(self, month: int) -> float:
         """How much of the convener's effort the community gets this month, 0-1."""
-        if self.strategy == "stay":
+        if not STRATEGIES[self.strategy].leaves:
             return 1.0
         if month >= self.exit_month:
             return 0.0
@@ -50,10 +52,10 @@ class ExitPlan:
         intensity scales its leader development and mentoring down too. An abrupt exit hands
         nothing over.
         """
-        if self.strategy not in ("phase_down", "phase_over"):
+        if self.strategy not in GRADUAL:
             return 0.0
         return self._progress(month)
 
     def gone(self, month: int) -> bool:
         """The convener has left (the digital channel, where there is one, opens from here)."""
-        return self.strategy != "stay" and month >= self.exit_month
+        return STRATEGIES[self.strategy].leaves and month >= self.exit_month

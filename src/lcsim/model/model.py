@@ -7,6 +7,7 @@ import math
 import numpy as np
 from mesa import DataCollector, Model
 
+from ..assumptions import PREFIX, Assumptions
 from ..parameters import check_params
 from .agents import Convener, Member, introductions
 from .exits import ExitPlan
@@ -35,9 +36,14 @@ class LearningCommunity(Model):
     one `step()` is one month. Works under `mesa.batch_run`.
     """
 
-    def __init__(self, rng=None, scenario: str | None = None, *, collect: bool = True, **params) -> None:
+    def __init__(self, rng=None, scenario: str | None = None, *, collect: bool = True,
+                 assumptions: Assumptions | dict | None = None, **params) -> None:
         super().__init__(rng=rng)
         from ..scenarios import scenario_params  # late import: scenarios read the schema too
+
+        # `assumptions.NAME=value` keyword arguments (what sweeps and `--set` pass) join `assumptions`.
+        dotted = {k: params.pop(k) for k in [k for k in params if k.startswith(PREFIX)]}
+        self.assumptions = Assumptions.of(assumptions, **{k[len(PREFIX):]: v for k, v in dotted.items()})
 
         if scenario is not None and not isinstance(scenario, str):
             scenario = None  # Mesa's own Scenario object (SolaraViz's Reset passes one): not a preset name

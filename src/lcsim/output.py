@@ -24,12 +24,12 @@ def usable_folder(path: str | os.PathLike, what: str = "output folder", create: 
     for root in _PSEUDO:
         if resolved == Path(root) or str(resolved).startswith(root + os.sep):
             raise OutputError(f"{what} '{folder}': is under {root}, a system folder; choose another folder")
-    for parent in [resolved, *resolved.parents]:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputError(f"{what} '{folder}': '{parent}' is a file, not a folder; choose another folder")
-            break
     try:
+        for parent in [resolved, *resolved.parents]:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise OutputError(f"{what} '{folder}': '{parent}' is a file, not a folder; choose another folder")
+                break
         if create:
             resolved.mkdir(parents=True, exist_ok=True)
             # Can we actually write here (read-only mounts, permissions)? Probe with a temporary file.

@@ -13,10 +13,6 @@ from mesa import Agent
 from ..parameters import SECTORS
 from .exits import ExitPlan
 
-CONVENER_SUBSIDY = 0.5  # share of attendance cost the convener covers at full intensity (assumption)
-RESOURCE_RATE = 0.03  # monthly capacity support per member at full intensity and resource_sharing 1 (assumption)
-MENTORING_RATE = 0.1  # extra monthly capacity support to leaders at full handover (assumption)
-DEVELOPMENT_BOOST = 4.0  # leader emergence is up to 1 + this times likelier at full handover (assumption)
 
 
 class Member(Agent):
@@ -81,9 +77,9 @@ class Convener(Agent):
         self.plan = plan
         self.control = control
         self.resource_sharing = resource_sharing
-        rng = model.rng
+        rng, self.a = model.rng, model.assumptions
         # The programme's own priorities: what the agenda drifts to when the convener sets it.
-        self.priorities = rng.dirichlet(np.full(model.members.interests.shape[1], 0.5))
+        self.priorities = rng.dirichlet(np.full(model.members.interests.shape[1], self.a.priority_concentration))
         self.intensity = plan.intensity(0)
         self.handover = plan.handover(0)
 
@@ -115,7 +111,7 @@ class Convener(Agent):
 
     def attendance_subsidy(self) -> float:
         """Share of members' attendance cost it covers at its own meetings (venue, travel)."""
-        return CONVENER_SUBSIDY * self.intensity
+        return self.a.convener_subsidy * self.intensity
 
     # -- agenda -------------------------------------------------------------------------------
     def agenda(self, members_agenda: np.ndarray) -> np.ndarray:
@@ -126,11 +122,11 @@ class Convener(Agent):
     # -- resources and leader development -------------------------------------------------------
     def resources(self) -> float:
         """Capacity support it gives each active member this month."""
-        return RESOURCE_RATE * self.resource_sharing * self.intensity
+        return self.a.resource_rate * self.resource_sharing * self.intensity
 
     def mentoring(self) -> float:
         """Extra capacity support to local leaders while handing over (phase_over)."""
-        return MENTORING_RATE * self.resource_sharing * self.handover * self.intensity
+        return self.a.mentoring_rate * self.resource_sharing * self.handover * self.intensity
 
     def crowding_out(self) -> float:
         """How much its presence keeps members from stepping up (tight control crowds leaders out)."""
@@ -138,7 +134,7 @@ class Convener(Agent):
 
     def leader_development(self) -> float:
         """Multiplier on leader emergence: handing over means actively developing leaders."""
-        return 1.0 + DEVELOPMENT_BOOST * self.handover * self.intensity
+        return 1.0 + self.a.development_boost * self.handover * self.intensity
 
 
 def introductions(attendees: np.ndarray, sectors: np.ndarray, rate: float, rng) -> tuple[np.ndarray, np.ndarray]:

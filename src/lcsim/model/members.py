@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..assumptions import Assumptions
 from ..parameters import SECTORS
 
-N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (DESIGN.md s.2)
-N_TOPICS = 4  # the community's possible agenda topics (assumption)
+N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
-# academia in evidence, government in policy access (assumption after DESIGN.md s.2).
+# academia in evidence, government in policy access (structural: one asset kind per sector).
 _PROFILES = np.eye(len(SECTORS), N_ASSETS)
-
-ENGAGEMENT_RATE = 0.4  # how far engagement moves per unit of value above or below aspiration, at each reassessment (assumption)
-ASPIRATION_ADAPTATION = 0.15  # share of the gap to received value that aspirations close at each reassessment (assumption; half-life about four meetings)
-LEARNING_RATE = 0.05  # capacity gained from a fully relevant meeting (assumption)
-CAPACITY_EROSION = 0.01  # monthly loss of capacity through staff turnover (assumption)
-READY_ENGAGEMENT = 0.4  # engagement a member needs before it can step up as a leader (assumption)
-LEADER_QUITS_BELOW = 0.25  # a leader whose engagement falls below this steps down (assumption)
-STEP_DOWN_ENGAGEMENT = 0.7  # a leader who steps down keeps this share of its engagement (assumption)
-LEAVES_BELOW = 0.1  # engagement below which a member may leave (assumption)
-LEAVE_CHANCE = 0.3  # monthly chance that such a member leaves (assumption)
+# Every other constant of these rules is in `lcsim.Assumptions` (self.a below).
 
 
 def over(monthly, months: int):
@@ -33,10 +24,11 @@ def over(monthly, months: int):
 
 
 class MemberTable:
-    def __init__(self) -> None:
+    def __init__(self, assumptions: Assumptions | None = None) -> None:
+        self.a = assumptions if assumptions is not None else Assumptions()
         self.sector = np.empty(0, np.int64)
         self.assets = np.empty((0, N_ASSETS))
-        self.interests = np.empty((0, N_TOPICS))
+        self.interests = np.empty((0, self.a.topics))
         self.engagement = np.empty(0)
         self.aspiration = np.empty(0)
         self.capacity = np.empty(0)
@@ -55,17 +47,18 @@ class MemberTable:
         others = (1.0 - p["cso_share"]) / 3.0
         mix = np.cumsum([p["cso_share"], others, others, others])
         sector = np.minimum(np.searchsorted(mix, rng.random(n) * mix[-1], side="right"), len(SECTORS) - 1)
-        d = p["complementarity"]
+        a, d = self.a, p["complementarity"]
         # Complementary differences: each sector leans to its own asset kind, by `complementarity`.
         leaning = (1.0 - d) / N_ASSETS + d * _PROFILES[sector]
-        assets = 0.8 * leaning + 0.2 * rng.dirichlet(np.full(N_ASSETS, 2.0), size=n)
-        interests = rng.dirichlet(np.full(N_TOPICS, 0.5), size=n)
-        mean_e = p["initial_engagement"]
-        # Beta(a, 4) with mean `initial_engagement`.
-        engagement = rng.beta(4.0 * mean_e / (1.0 - mean_e), 4.0, size=n) if mean_e < 1 else np.ones(n)
-        capacity = rng.beta(2.0, 4.0, size=n)
+        w = a.asset_profile_weight
+        assets = w * leaning + (1.0 - w) * rng.dirichlet(np.full(N_ASSETS, a.asset_noise_concentration), size=n)
+        interests = rng.dirichlet(np.full(a.topics, a.interest_concentration), size=n)
+        mean_e, b = p["initial_engagement"], a.engagement_shape_b
+        # Beta(., b) with mean `initial_engagement`.
+        engagement = rng.beta(b * mean_e / (1.0 - mean_e), b, size=n) if mean_e < 1 else np.ones(n)
+        capacity = rng.beta(a.capacity_shape_a, a.capacity_shape_b, size=n)
         # Heavy-tailed: a few members carry most of the initiative (van Mierlo 2014).
-        propensity = rng.beta(0.4, 3.0, size=n)
+        propensity = rng.beta(a.propensity_shape_a, a.propensity_shape_b, size=n)
 
         start = len(self)
         self.sector = np.concatenate([self.sector, sector])
@@ -89,7 +82,7 @@ class MemberTable:
         """What the members, weighted by engagement, want to talk about."""
         w = self.engagement * self.active
         total = w.sum()
-        return (w @ self.interests) / total if total > 0 else np.full(N_TOPICS, 1.0 / N_TOPICS)
+        return (w @ self.interests) / total if total > 0 else np.full(self.a.topics, 1.0 / self.a.topics)
 
     def fit(self, agenda: np.ndarray) -> np.ndarray:
         """How well the agenda serves each member (cosine similarity, 0-1)."""
@@ -109,22 +102,22 @@ class MemberTable:
         community spoiled by a generous convener feels its abrupt exit as a loss, while a
         gradual exit lets expectations follow.
         """
-        self.engagement = np.clip(self.engagement + ENGAGEMENT_RATE * (value - self.aspiration), 0.0, 1.0)
-        self.aspiration += ASPIRATION_ADAPTATION * (value - self.aspiration)
+        self.engagement = np.clip(self.engagement + self.a.engagement_rate * (value - self.aspiration), 0.0, 1.0)
+        self.aspiration += self.a.aspiration_adaptation * (value - self.aspiration)
 
     def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
         """Members learn at relevant meetings and from the convener's resources; capacity erodes."""
-        gain = LEARNING_RATE * attended * fit + support
+        gain = self.a.learning_rate * attended * fit + support
         c = self.capacity
-        self.capacity = np.clip(c + gain * (1.0 - c) - CAPACITY_EROSION * c, 0.0, 1.0) * self.active
+        self.capacity = np.clip(c + gain * (1.0 - c) - self.a.capacity_erosion * c, 0.0, 1.0) * self.active
 
     def emerge_leaders(self, rate: float, centrality: np.ndarray, months: int, rng) -> np.ndarray:
         """Some ready members step up: the likelier, the higher their propensity, capacity and centrality.
 
         `rate` is monthly; `months` have passed since members last took stock.
         """
-        ready = np.flatnonzero(self.active & ~self.leader & (self.engagement >= READY_ENGAGEMENT))
-        hazard = rate * self.propensity[ready] * self.capacity[ready] * (0.5 + 0.5 * centrality[ready])
+        ready = np.flatnonzero(self.active & ~self.leader & (self.engagement >= self.a.ready_engagement))
+        hazard = rate * self.propensity[ready] * self.capacity[ready] * (1.0 - self.a.centrality_weight + self.a.centrality_weight * centrality[ready])
         new = ready[rng.random(len(ready)) < over(hazard, months)]
         self.leader[new] = True
         return new
@@ -135,15 +128,15 @@ class MemberTable:
         leaders = np.flatnonzero(self.leader)
         if len(leaders) == 0:
             return
-        hazard = over(np.where(leaders == hosted, min(1.0, 3.0 * rate), rate), months)
-        out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < LEADER_QUITS_BELOW)]
+        hazard = over(np.where(leaders == hosted, min(1.0, self.a.hosting_burnout * rate), rate), months)
+        out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < self.a.leader_quits_below)]
         self.leader[out] = False
-        self.engagement[out] *= STEP_DOWN_ENGAGEMENT
+        self.engagement[out] *= self.a.step_down_engagement
 
     def leave(self, months: int, rng) -> np.ndarray:
         """Members whose engagement has faded may leave; return the rows of those who did."""
-        fading = np.flatnonzero(self.active & (self.engagement < LEAVES_BELOW))
-        gone = fading[rng.random(len(fading)) < over(LEAVE_CHANCE, months)]
+        fading = np.flatnonzero(self.active & (self.engagement < self.a.leaves_below))
+        gone = fading[rng.random(len(fading)) < over(self.a.leave_chance, months)]
         self.active[gone] = False
         self.leader[gone] = False
         return gone

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from mesa import DataCollector, Model
@@ -15,18 +16,31 @@ from .members import MemberTable, over
 from .outcomes import REPORTED, month_record
 from .ties import Ties
 
-DIGITAL_COST = 0.25  # share of the attendance cost an online meeting costs (assumption)
-DIGITAL_TURNOUT = 0.5  # share of would-be attendees who take part online (van Mierlo 2014: most lurk; size is an assumption)
-LOCAL_SUBSIDY = 0.5  # share of attendance cost a host at full capacity covers, as the convener does (assumption)
-HOSTING_LEARNING = 0.1  # capacity a leader gains by hosting a meeting (assumption)
-OUTREACH = 0.1  # value of the convener's own follow-up with members at full intensity (Cottica et al., DESIGN.md s.8; size is an assumption)
-DIGITAL_UPKEEP = 0.5  # share of tie decay that keeping in touch online prevents while the channel is open (assumption)
-DIGITAL_TIES = 0.5  # ties and value grow half as much online (assumption: the case's channel was a fallback)
-INITIAL_ACQUAINTANCE = 0.2  # strength of the few ties members bring (case: "limited experience collaborating"; size is an assumption)
-ENCOUNTERS = 1  # chance encounters per attendee per meeting (assumption)
-CONVERSATIONS = 4  # acquaintances an attendee catches up with at one meeting (assumption)
-REPLICATION_CAPACITY = 0.6  # capacity and engagement a leader needs to start a new community (assumption)
-REPLICATION_DEGREE = 5  # ties a leader needs to start a new community (assumption)
+
+
+@dataclass(frozen=True)
+class Host:
+    """Who hosts a meeting: the convener, a local leader (its row), or the digital channel."""
+
+    kind: str  # "convener", "leader" or "digital"
+    row: int = -1  # the leader's row, for kind "leader"
+
+    @property
+    def local(self) -> bool:
+        return self.kind == "leader"
+
+
+CONVENER = Host("convener")
+DIGITAL = Host("digital")
+
+
+def pick_within(starts: np.ndarray, counts: np.ndarray, rng) -> np.ndarray:
+    """One uniform pick inside each group [starts, starts + counts) of a flat array: the index of it.
+
+    The idiom behind choosing a same-sector partner (groups: sectors) and a friend of a friend
+    (groups: each member's neighbours). Groups must be non-empty.
+    """
+    return starts + (rng.random(len(starts)) * counts).astype(np.int64)
 
 
 class LearningCommunity(Model):
@@ -52,10 +66,11 @@ class LearningCommunity(Model):
         self.p = p = check_params(params, base)
         self.scenario_name = scenario or "default"
         self.month = 0
-        self.quorum = max(3, math.ceil(p["quorum"] * p["n_members"]))
+        a = self.assumptions
+        self.quorum = max(a.quorum_floor, math.ceil(p["quorum"] * p["n_members"]))
 
-        self.members = MemberTable()
-        self.ties = Ties()
+        self.members = MemberTable(a)
+        self.ties = Ties(a)
         rows = self.members.add(p["n_members"], p, self.rng, month=0)
         self.member_agents: dict[int, Member] = {int(r): Member(self, int(r)) for r in rows}
         self._seed_acquaintances(rows)
@@ -69,7 +84,7 @@ class LearningCommunity(Model):
         self.meetings = {"convener": 0, "leader": 0, "digital": 0}
         self.replications = 0
         self.leaders_ever: set[int] = set()
-        self.last_host: str | int | None = None  # who hosted the latest meeting: "convener", "digital" or a leader's row
+        self.last_host: Host | None = None  # who hosted the latest meeting
         self.last_attendees = np.empty(0, np.int64)  # rows of the members who came to it
         self.records: list[dict] = []
         # `records` is the source of truth; the DataCollector mirrors it for Mesa's tools (batch_run,
@@ -81,7 +96,7 @@ class LearningCommunity(Model):
     # -- the monthly step ---------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
-        rng, p, members = self.rng, self.p, self.members
+        p, members, a = self.p, self.members, self.assumptions
         self.convener.act(self.month)
 
         # The community's life happens at its meetings: when one is due (held or missed), members
@@ -102,7 +117,7 @@ class LearningCommunity(Model):
 
         if due:
             members.update_engagement(self._value(host, attended, fit, cost))
-        self.ties.decay(p["tie_decay"] * (1.0 - DIGITAL_UPKEEP * self._channel_open()))
+        self.ties.decay(p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open()))
         members.grow_capacity(attended, fit, self.convener.resources() + self.convener.mentoring() * members.leader)
 
         if due or not self.alive:  # members notice a faded tie when they next take stock
@@ -126,14 +141,14 @@ class LearningCommunity(Model):
         """What each member got this time: access to complementary partners through its ties, a
         meeting that fits its interests, the convener's follow-up; less the cost of attending."""
         members, ties = self.members, self.ties
-        venue = DIGITAL_TIES if host == "digital" else 1.0
+        venue = self.assumptions.digital_ties if host == DIGITAL else 1.0
         tie_value = 1.0 - np.exp(-ties.per_member(len(members), ties.strength * ties.value))
         value = self.p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
-        return value + OUTREACH * self.convener.intensity
+        return value + self.assumptions.outreach * self.convener.intensity
 
     # -- meetings -----------------------------------------------------------------------------
-    def _choose_host(self) -> str | int | None:
-        """Who hosts the meeting that is due: "convener", a leader's row, "digital", or None."""
+    def _choose_host(self) -> Host | None:
+        """Who hosts the meeting that is due, if anyone."""
         convener, rng = self.convener, self.rng
         # A present convener leaves some meetings to local leaders (more as it tapers or hands over)
         # and hosts the rest itself, including any that no leader takes up: a safety net while
@@ -143,7 +158,7 @@ class LearningCommunity(Model):
                 leader = self._volunteer()
                 if leader is not None:
                     return leader
-            return "convener"
+            return CONVENER
         leader = self._volunteer()
         if leader is not None:
             return leader
@@ -152,7 +167,7 @@ class LearningCommunity(Model):
             # When no one hosts a due meeting, the channel carries one if members care enough to
             # show up online. It fills the gap without postponing the next physical meeting.
             if active.any() and rng.random() < self.members.engagement[active].mean():
-                return "digital"
+                return DIGITAL
         return None
 
     def _channel_open(self) -> bool:
@@ -160,101 +175,109 @@ class LearningCommunity(Model):
         did after CSA ended) and lasts while the community does."""
         return self.p["digital_channel"] and self.alive and self.convener.plan.gone(self.month)
 
-    def _volunteer(self) -> int | None:
+    def _volunteer(self) -> Host | None:
         ready = self.members.host_readiness()
         volunteers = np.flatnonzero(self.rng.random(len(ready)) < ready)
-        return int(self.rng.choice(volunteers)) if len(volunteers) else None
+        return Host("leader", int(self.rng.choice(volunteers))) if len(volunteers) else None
 
-    def _hold_meeting(self, host) -> tuple[np.ndarray, np.ndarray, float]:
-        members, p, rng = self.members, self.p, self.rng
-        if host != "digital":
+    def _hold_meeting(self, host: Host) -> tuple[np.ndarray, np.ndarray, float]:
+        members, p, rng, a = self.members, self.p, self.rng, self.assumptions
+        if host != DIGITAL:
             self.last_meeting = self.month
         members_agenda = members.agenda()
-        if host == "convener":
+        if host == CONVENER:
             cost = p["attendance_cost"] * (1.0 - self.convener.attendance_subsidy())
             agenda = self.convener.agenda(members_agenda)
-        elif host == "digital":
-            cost = p["attendance_cost"] * DIGITAL_COST
+        elif host == DIGITAL:
+            cost = p["attendance_cost"] * a.digital_cost
             agenda = members_agenda
         else:  # a local leader covers costs as far as its capacity allows, and leans the agenda to its interests
-            cost = p["attendance_cost"] * (1.0 - LOCAL_SUBSIDY * members.capacity[host])
-            agenda = 0.5 * members.interests[host] + 0.5 * members_agenda
-        self.meetings["convener" if host == "convener" else "digital" if host == "digital" else "leader"] += 1
+            cost = p["attendance_cost"] * (1.0 - a.local_subsidy * members.capacity[host.row])
+            lean = a.local_agenda_lean
+            agenda = lean * members.interests[host.row] + (1.0 - lean) * members_agenda
+        self.meetings[host.kind] += 1
         attended = members.attend(cost, rng)
-        if host == "digital":  # most members of an online channel read along without taking part
-            attended &= rng.random(len(attended)) < DIGITAL_TURNOUT
-        if not isinstance(host, str):
-            attended[host] = True
+        if host == DIGITAL:  # most members of an online channel read along without taking part
+            attended &= rng.random(len(attended)) < a.digital_turnout
+        if host.local:
+            attended[host.row] = True
             # Hosting is learning by doing: the host's capacity grows (assumption).
-            members.capacity[host] += HOSTING_LEARNING * (1.0 - members.capacity[host])
+            members.capacity[host.row] += a.hosting_learning * (1.0 - members.capacity[host.row])
         fit = members.fit(agenda)
-        self._interact(attended, fit, DIGITAL_TIES if host == "digital" else 1.0, self._broker_rate(host))
+        self._interact(attended, fit, a.digital_ties if host == DIGITAL else 1.0, self._broker_rate(host))
         return attended, fit, cost
 
-    def _broker_rate(self, host) -> float:
+    def _broker_rate(self, host: Host) -> float:
         """Introductions per attendee: the convener brokers at its meetings, scaled by its intensity;
         a local leader brokers as far as its capacity allows (what a handover builds up)."""
-        if host == "convener":
+        if host == CONVENER:
             return self.p["brokering"] * self.convener.intensity
-        if host == "digital":
+        if host == DIGITAL:
             return 0.0
-        return self.p["brokering"] * self.members.capacity[host]
+        return self.p["brokering"] * self.members.capacity[host.row]
 
+    # -- encounters at a meeting ----------------------------------------------------------------
     def _interact(self, attended, fit, venue, broker_rate) -> None:
-        """Attendees renew ties with those they know, meet strangers and friends of friends, and are introduced."""
-        members, ties, p, rng = self.members, self.ties, self.p, self.rng
+        """Attendees renew ties with those they know, then meet strangers, friends of friends, and
+        people the host introduces; every new or renewed contact gains by its value."""
+        members, ties, p, a = self.members, self.ties, self.p, self.assumptions
         people = np.flatnonzero(attended)
         if len(people) < 2:
             return
 
         def gain(i, j, value):
             # A contact is worth more between complementary members on a fitting agenda.
-            return p["tie_gain"] * venue * (0.5 * value + 0.25 * (fit[i] + fit[j]))
+            return p["tie_gain"] * venue * (a.known_tie_weight * value + a.fit_weight * (fit[i] + fit[j]))
 
-        # Renew known ties, but a member only has so many conversations at one meeting: with more
-        # acquaintances present, each is renewed less often (Jin, Girvan & Newman 2001's cap on ties).
+        self._renew_known_ties(attended, gain)
+        pairs = [self._chance_encounters(people), self._friends_of_friends(people, attended)]
+        if broker_rate > 0:
+            pairs.append(introductions(people, members.sector, broker_rate, self.rng))
+        i = np.concatenate([pair[0] for pair in pairs])
+        j = np.concatenate([pair[1] for pair in pairs])
+        ties.interact(i, j, gain(i, j, members.complementarity(i, j)), members.complementarity)
+
+    def _renew_known_ties(self, attended, gain) -> None:
+        """Catch up with acquaintances present, but a member only has so many conversations at one
+        meeting: with more acquaintances there, each is renewed less often (Jin, Girvan & Newman 2001)."""
+        ties, n, conversations = self.ties, len(self.members), self.assumptions.conversations
         known = ties.among(attended)
-        present = ties.degree_within(known, len(members))
+        present = ties.degree_within(known, n)
         a, b = ties.a[known], ties.b[known]
-        chance = np.minimum(1.0, CONVERSATIONS / np.maximum(present[a], 1)) + np.minimum(1.0, CONVERSATIONS / np.maximum(present[b], 1))
-        known = known[rng.random(len(known)) < chance / 2.0]
+        chance = (np.minimum(1.0, conversations / np.maximum(present[a], 1))
+                  + np.minimum(1.0, conversations / np.maximum(present[b], 1)))
+        known = known[self.rng.random(len(known)) < chance / 2.0]
         ties.strength[known] += gain(ties.a[known], ties.b[known], ties.value[known]) * (1 - ties.strength[known])
         ties.touched[known] = True
 
-        pairs_i, pairs_j = [], []
-        # Chance encounters, biased to one's own sector (homophily).
-        i = np.repeat(people, ENCOUNTERS)
+    def _chance_encounters(self, people) -> tuple[np.ndarray, np.ndarray]:
+        """Each attendee meets someone at random, from its own sector with chance `homophily`."""
+        members, rng = self.members, self.rng
+        i = np.repeat(people, self.assumptions.encounters)
         j = people[rng.integers(0, len(people), len(i))]
-        same = rng.random(len(i)) < p["homophily"]
+        same = rng.random(len(i)) < self.p["homophily"]
         if same.any():
             sector = members.sector[people]
-            order = np.argsort(sector, kind="stable")
-            by_sector = people[order]
+            by_sector = people[np.argsort(sector, kind="stable")]
             counts = np.bincount(sector, minlength=4)
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
             s = members.sector[i[same]]
-            j[same] = by_sector[starts[s] + (rng.random(len(s)) * counts[s]).astype(np.int64)]
-        pairs_i.append(i)
-        pairs_j.append(j)
-        # Friends of friends (triadic closure).
-        if len(ties) and p["triadic_closure"] > 0:
-            offsets, nbrs = ties.neighbours(len(members))
-            seekers = people[rng.random(len(people)) < p["triadic_closure"]]
-            deg = offsets[seekers + 1] - offsets[seekers]
-            seekers, deg = seekers[deg > 0], deg[deg > 0]
-            friend = nbrs[offsets[seekers] + (rng.random(len(seekers)) * deg).astype(np.int64)]
-            fdeg = offsets[friend + 1] - offsets[friend]
-            fof = nbrs[offsets[friend] + (rng.random(len(friend)) * fdeg).astype(np.int64)]
-            keep = attended[fof] & (fof != seekers)
-            pairs_i.append(seekers[keep])
-            pairs_j.append(fof[keep])
-        # Brokered introductions across sectors.
-        if broker_rate > 0:
-            bi, bj = introductions(people, members.sector, broker_rate, rng)
-            pairs_i.append(bi)
-            pairs_j.append(bj)
-        i, j = np.concatenate(pairs_i), np.concatenate(pairs_j)
-        ties.interact(i, j, gain(i, j, members.complementarity(i, j)), members.complementarity)
+            j[same] = by_sector[pick_within(starts[s], counts[s], rng)]
+        return i, j
+
+    def _friends_of_friends(self, people, attended) -> tuple[np.ndarray, np.ndarray]:
+        """Some attendees meet a friend of a friend who is present (triadic closure)."""
+        ties, rng = self.ties, self.rng
+        if not len(ties) or self.p["triadic_closure"] <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        offsets, nbrs = ties.neighbours(len(self.members))
+        seekers = people[rng.random(len(people)) < self.p["triadic_closure"]]
+        deg = offsets[seekers + 1] - offsets[seekers]
+        seekers, deg = seekers[deg > 0], deg[deg > 0]
+        friend = nbrs[pick_within(offsets[seekers], deg, rng)]
+        fof = nbrs[pick_within(offsets[friend], offsets[friend + 1] - offsets[friend], rng)]
+        keep = attended[fof] & (fof != seekers)
+        return seekers[keep], fof[keep]
 
     # -- leaders, turnover, replication -------------------------------------------------------
     def _leadership(self, host, months: int) -> None:
@@ -264,7 +287,7 @@ class LearningCommunity(Model):
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
         new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.rng)
         self.leaders_ever.update(int(r) for r in new)
-        members.burn_out(p["burnout"], host if isinstance(host, int) else -1, months, self.rng)
+        members.burn_out(p["burnout"], host.row if host is not None and host.local else -1, months, self.rng)
 
     def _turnover_out(self, months: int) -> int:
         gone = self.members.leave(months, self.rng)
@@ -289,15 +312,17 @@ class LearningCommunity(Model):
         rows = members.add(count, self.p, rng, month=self.month)
         for r in rows:
             self.member_agents[int(r)] = Member(self, int(r))
-        self.ties.add_new(rows, recruiters, np.full(count, INITIAL_ACQUAINTANCE), members.complementarity(rows, recruiters))
+        self.ties.add_new(rows, recruiters, np.full(count, self.assumptions.initial_acquaintance),
+                          members.complementarity(rows, recruiters))
         return count
 
     def _replicate(self, months: int) -> None:
-        m = self.members
-        strong = m.leader & ~m.replicated & (m.capacity >= REPLICATION_CAPACITY) & (m.engagement >= REPLICATION_CAPACITY)
+        m, a = self.members, self.assumptions
+        ready = a.replication_capacity
+        strong = m.leader & ~m.replicated & (m.capacity >= ready) & (m.engagement >= ready)
         if not strong.any():
             return
-        strong &= self.ties.degree(len(m)) >= REPLICATION_DEGREE
+        strong &= self.ties.degree(len(m)) >= a.replication_degree
         hits = strong & (self.rng.random(len(m)) < over(self.p["replication"], months))
         m.replicated |= hits
         self.replications += int(hits.sum())
@@ -305,7 +330,8 @@ class LearningCommunity(Model):
     def _check_alive(self) -> None:
         """A community that has had no quorate meeting for two meeting intervals has dissolved, for good:
         its members disperse (their ties to one another fade on their own)."""
-        if self.dissolved_month is None and self.month - self.last_quorate > 2 * self.p["meeting_interval"]:
+        if self.dissolved_month is None and self.month - self.last_quorate > (
+                self.assumptions.dissolution_intervals * self.p["meeting_interval"]):
             self.dissolved_month = self.month
             members = self.members
             self._remove_agents(np.flatnonzero(members.active))
@@ -319,7 +345,7 @@ class LearningCommunity(Model):
         j = rows[self.rng.integers(0, n, n)]
         same = self.members.sector[i] == self.members.sector[j]
         i, j = i[same], j[same]
-        self.ties.interact(i, j, np.full(len(i), INITIAL_ACQUAINTANCE), self.members.complementarity)
+        self.ties.interact(i, j, np.full(len(i), self.assumptions.initial_acquaintance), self.members.complementarity)
         self.ties.touched[:] = False
 
     # -- the trainer's button ------------------------------------------------------------------

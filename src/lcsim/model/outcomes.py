@@ -28,12 +28,7 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
     cross, largest = ties.structure(m.sector, m.active)
     e = len(ties)
     held = sum(model.meetings.values())
-    if host is None:
-        host_name = "none"
-    elif isinstance(host, str):
-        host_name = host
-    else:
-        host_name = "leader"
+    host_name = "none" if host is None else host.kind
     return {
         "month": model.month,
         "alive": model.alive,

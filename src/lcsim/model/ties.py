@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-FORGET_BELOW = 0.05  # a tie weaker than this is forgotten: a contact no one would call on (assumption)
+from ..assumptions import Assumptions
+
 _KEY = np.int64(1) << 32
 
 
 class Ties:
-    def __init__(self) -> None:
+    def __init__(self, assumptions: Assumptions | None = None) -> None:
+        self.assumptions = assumptions if assumptions is not None else Assumptions()
         self.a = np.empty(0, np.int64)  # lower member index of each tie
         self.b = np.empty(0, np.int64)  # higher member index
         self.strength = np.empty(0)  # tie_strength in [0, 1]
@@ -84,18 +86,19 @@ class Ties:
 
     def decay(self, rate: float) -> None:
         """Ties with no contact this month weaken; weak ties weaken faster (Burt 2000)."""
+        weak = self.assumptions.weak_tie_decay
         if self.touched.any():
             idle = ~self.touched
             s = self.strength[idle]
-            self.strength[idle] = s * (1.0 - rate * (1.0 - s / 2.0))
+            self.strength[idle] = s * (1.0 - rate * (1.0 - weak * s))
             self.touched[:] = False
         else:  # a month without a meeting: every tie is idle
             s = self.strength
-            s *= 1.0 - rate * (1.0 - s / 2.0)
+            s *= 1.0 - rate * (1.0 - weak * s)
 
     def forget(self) -> None:
-        """Drop ties that have faded below FORGET_BELOW."""
-        self._keep(self.strength >= FORGET_BELOW)
+        """Drop ties that have faded below `forget_below`: contacts no one would call on."""
+        self._keep(self.strength >= self.assumptions.forget_below)
 
     def drop_members(self, gone: np.ndarray) -> None:
         """Remove every tie of members in the boolean mask `gone`."""

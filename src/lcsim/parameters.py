@@ -126,6 +126,10 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
     P("n_members", "int", 150, "organisations in the community at month 0", "organisations",
       "assumption (the case: 46 CSOs plus allies over three LCs; its successor about 80 CSOs)",
       low=5, high=5000, sweep=(40, 400), group="programme"),
+    P("max_members", "int", 5000, "most organisations a community may hold: recruiting stops there, and the run records "
+      "that it reached the cap (a bound on runaway growth)", "organisations",
+      "assumption (a bound, not a finding: no learning community in the sources approaches it)",
+      low=5, high=20000, sweep=(5000, 5000), group="programme"),
     P("months", "int", 72, "simulated horizon", "months",
       "assumption (three years of convening and three after, as in the case)",
       low=2, high=600, sweep=(48, 120), group="programme"),

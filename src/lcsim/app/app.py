@@ -122,13 +122,13 @@ def Page():
 @solara.component
 def StepBack(model, strategy, on_step_back):
     update_counter.get()
-    plan = model.convener.plan
-    gone = plan.strategy != "stay" and model.month >= plan.exit_month
+    convener = model.convener
+    gone = convener.gone
     solara.Select("exit strategy when stepping back", value=strategy, values=list(STEP_BACK_STRATEGIES))
     solara.Button("Convener steps back now", color="error", block=True, on_click=on_step_back,
                   disabled=gone or not model.running, classes=["lcsim-step-back"])
     if gone:
-        Caption(f"The convener left at month {plan.exit_month}.")
+        Caption(f"The convener left at month {convener.exit_month}.")
 
 
 @solara.component

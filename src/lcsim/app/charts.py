@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis.trajectories import HOST_COLOURS
-from ..model.exits import ExitPlan
+from ..strategies import GRADUAL
 from .canvas import LiveFigure
 
 EXIT_COLOUR = "#c44e52"
@@ -81,10 +81,10 @@ class Charts:
 def _markers(axes, model) -> list:
     """Now, the exit month, the month the trainer stepped back and the dissolution, in every panel."""
     horizon = model.p["months"]
-    plan = model.convener.plan
-    exit_month = plan.exit_month if plan.strategy != "stay" and plan.exit_month <= horizon else None
-    original = ExitPlan(model.p["exit_strategy"], model.p["exit_month"], model.p["transition_months"])
-    stepped_back = plan != original
+    convener = model.convener
+    plan = convener.plan
+    exit_month = convener.exit_month if convener.exit_month is not None and convener.exit_month <= horizon else None
+    stepped_back = convener.stepped_back_at is not None
     drawn = []
     for ax in axes:
         drawn.append(ax.axvline(model.month, color="#bbbbbb", linewidth=0.8, zorder=0))
@@ -138,7 +138,7 @@ def _convener(ax, model, months, intensity, handover) -> list:
     drawn = ax.plot(months, intensity, color="#111111", linewidth=1.5)
     drawn += ax.plot(ahead, [plan.intensity(m) for m in ahead], color="#111111", linewidth=1.2, linestyle=":")
     drawn.append(ax.scatter([model.month], [model.convener.intensity], s=14, color="#111111", zorder=3))
-    if handover.any() or plan.strategy == "phase_over":
+    if handover.any() or plan.strategy in GRADUAL:
         drawn += ax.plot(months, handover, color=HOST_COLOURS["leader"], linewidth=1.2)
     return drawn
 

@@ -124,7 +124,7 @@ def status_line(model: LearningCommunity) -> str:
     """E.g. "Month 7 of 72 · convener intensity 1.00 (phase_out, exit month 36) · 143 active members · ..."."""
     r, convener, p = model.records[-1], model.convener, model.p
     plan = convener.plan
-    exit_text = "stays" if plan.strategy == "stay" else f"{plan.strategy}, exit month {plan.exit_month}"
+    exit_text = "stays" if convener.exit_month is None else f"{plan.strategy}, exit month {convener.exit_month}"
     if model.dissolved_month is not None:
         fate = f"dissolved at month {model.dissolved_month}"
     elif model.month >= p["months"]:

@@ -175,8 +175,8 @@ class NetworkPicture:
         drawn.append(ax.scatter(pos[leaders, 0], pos[leaders, 1], s=sizes[leaders] + 60, facecolors="none",
                                 edgecolors="black", linewidths=1.6, zorder=4))
         host = getattr(model, "last_host", None)
-        if isinstance(host, (int, np.integer)) and host < n and members.active[host]:
-            drawn.append(ax.scatter(*pos[host], s=sizes[host] + 170, marker="*", facecolors="none",
+        if host is not None and host.local and host.row < n and members.active[host.row]:
+            drawn.append(ax.scatter(*pos[host.row], s=sizes[host.row] + 170, marker="*", facecolors="none",
                                     edgecolors="black", linewidths=1.0, zorder=4))
         if convener.present:
             drawn.append(ax.scatter(*CONVENER_AT, s=260, marker="D", c="#111111", edgecolors="white",

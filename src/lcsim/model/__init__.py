@@ -2,6 +2,6 @@
 
 from .agents import Convener, Member
 from .exits import ExitPlan
-from .model import LearningCommunity
+from .model import CommunityScenario, Host, LearningCommunity
 
-__all__ = ["Convener", "ExitPlan", "LearningCommunity", "Member"]
+__all__ = ["CommunityScenario", "Host", "Convener", "ExitPlan", "LearningCommunity", "Member"]

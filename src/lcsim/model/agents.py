@@ -11,6 +11,7 @@ import numpy as np
 from mesa import Agent
 
 from ..parameters import SECTORS
+from ..strategies import GRADUAL, STRATEGIES
 from .exits import ExitPlan
 
 
@@ -75,6 +76,8 @@ class Convener(Agent):
     def __init__(self, model, plan: ExitPlan, control: float, resource_sharing: float) -> None:
         super().__init__(model)
         self.plan = plan
+        self.original_plan = plan  # the plan the run started with (the trainer's button may change it)
+        self.stepped_back_at: int | None = None  # month the trainer's "steps back now" was pressed
         self.control = control
         self.resource_sharing = resource_sharing
         rng, self.a = model.rng, model.assumptions
@@ -99,9 +102,19 @@ class Convener(Agent):
     def step_back(self, strategy: str, month: int) -> None:
         """Switch to `strategy` from `month` on (the trainer's "convener steps back now")."""
         transition = self.plan.transition_months
-        exit_month = month if strategy in ("phase_out", "stay") else month + transition
+        exit_month = month + transition if strategy in GRADUAL else month
         self.plan = ExitPlan(strategy, exit_month, transition)
+        self.stepped_back_at = month
         self.act(month)
+
+    @property
+    def exit_month(self) -> int | None:
+        """The month the convener is (or was) fully gone under its current plan; None if it stays."""
+        return self.plan.exit_month if STRATEGIES[self.plan.strategy].leaves else None
+
+    @property
+    def gone(self) -> bool:
+        return self.plan.gone(self.model.month)
 
     # -- hosting ------------------------------------------------------------------------------
     def offers_hosting(self, rng) -> bool:

@@ -43,6 +43,26 @@ def pick_within(starts: np.ndarray, counts: np.ndarray, rng) -> np.ndarray:
     return starts + (rng.random(len(starts)) * counts).astype(np.int64)
 
 
+def _scenario_class():
+    """`CommunityScenario`: Mesa's Scenario with one typed field per schema parameter (its default),
+    plus `preset` (a named lcsim scenario the fields start from) and `assumptions`."""
+    from mesa.experimental.scenarios import Scenario
+
+    from ..parameters import SCHEMA
+
+    kinds = {"int": int, "float": float, "bool": bool, "choice": str}
+    namespace = {"__annotations__": {}, "__doc__": _scenario_class.__doc__, "__module__": __name__}
+    for name, entry in SCHEMA.items():
+        namespace["__annotations__"][name] = kinds[entry.kind]
+        namespace[name] = entry.default
+    namespace["__annotations__"].update(preset=str, assumptions=dict)
+    namespace.update(preset="default", assumptions={})
+    return type("CommunityScenario", (Scenario,), namespace)
+
+
+CommunityScenario = _scenario_class()
+
+
 class LearningCommunity(Model):
     """A multi-sector learning community, convened until the convener steps back.
 
@@ -52,15 +72,30 @@ class LearningCommunity(Model):
 
     def __init__(self, rng=None, scenario: str | None = None, *, collect: bool = True,
                  assumptions: Assumptions | dict | None = None, **params) -> None:
-        super().__init__(rng=rng)
         from ..scenarios import scenario_params  # late import: scenarios read the schema too
+
+        mesa_scenario = None
+        if isinstance(scenario, CommunityScenario):
+            # Mesa's way: a Scenario object that carries lcsim's parameters. Its values are the
+            # schema's defaults unless set, so it starts from its preset and applies what differs.
+            from ..parameters import SCHEMA
+
+            mesa_scenario = scenario
+            given = {k: v for k, v in scenario if k in SCHEMA and v != SCHEMA[k].default}
+            params = {**given, **params}
+            if scenario.assumptions:
+                assumptions = {**Assumptions.of(scenario.assumptions).as_dict(), **Assumptions.of(assumptions).changed()}
+            rng = scenario.rng if rng is None else rng
+            scenario = scenario.preset
+        elif scenario is not None and not isinstance(scenario, str):
+            scenario = None  # a plain Mesa Scenario (SolaraViz's Reset passes one): no lcsim values
+        super().__init__(rng=rng)
+        if mesa_scenario is not None:
+            self.scenario = mesa_scenario
 
         # `assumptions.NAME=value` keyword arguments (what sweeps and `--set` pass) join `assumptions`.
         dotted = {k: params.pop(k) for k in [k for k in params if k.startswith(PREFIX)]}
         self.assumptions = Assumptions.of(assumptions, **{k[len(PREFIX):]: v for k, v in dotted.items()})
-
-        if scenario is not None and not isinstance(scenario, str):
-            scenario = None  # Mesa's own Scenario object (SolaraViz's Reset passes one): not a preset name
 
         base = scenario_params(scenario) if scenario else None
         self.p = p = check_params(params, base)
@@ -83,6 +118,7 @@ class LearningCommunity(Model):
         self.dissolved_month: int | None = None
         self.meetings = {"convener": 0, "leader": 0, "digital": 0}
         self.replications = 0
+        self.reached_max_members = False
         self.leaders_ever: set[int] = set()
         self.last_host: Host | None = None  # who hosted the latest meeting
         self.last_attendees = np.empty(0, np.int64)  # rows of the members who came to it
@@ -305,6 +341,9 @@ class LearningCommunity(Model):
         members, rng = self.members, self.rng
         pull = members.engagement * members.active
         count = rng.poisson(self.p["join_rate"] * months * pull.sum())
+        room = self.p["max_members"] - int(np.count_nonzero(members.active))
+        if count >= room:  # the size cap: recruit up to it, and record that the run reached it
+            count, self.reached_max_members = max(room, 0), True
         if count == 0:
             return 0
         cumulative = np.cumsum(pull)

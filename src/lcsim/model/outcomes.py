@@ -75,6 +75,7 @@ def summarize(model) -> dict:
         "meetings_after_exit": sum(r["meeting"] for r in records if r["month"] > exit_month),
         "leaders_ever": len(model.leaders_ever),
         "peak_members": max(r["active_members"] for r in records),
+        "reached_max_members": bool(model.reached_max_members),
     }
     last = records[-1]
     summary.update({name: last[name] for name in FINAL})

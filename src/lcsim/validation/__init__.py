@@ -1,0 +1,20 @@
+"""Pattern-oriented validation and calibration of the model (docs/validation.md, docs/calibration.md).
+
+    from lcsim.validation import validate, regenerate, PATTERNS
+    verdicts = validate(["P1"])            # run P1's experiments afresh; a list of Verdict
+    verdicts[0].passed, verdicts[0].value, verdicts[0].interval, verdicts[0].criterion
+    regenerate(workers=2)                  # every pattern; rewrites docs/validation.md and its figures
+
+Each pattern (`Pattern`: claim, source, experiment files, criterion, all stated before measuring)
+runs its experiments (`experiments/validation-*.toml`) through `lcsim.sweep`; its verdict
+(`Verdict`) holds the measured value, its 95% interval and pass or fail. `lcsim validate` and
+`lcsim calibrate` are the command-line faces; `lcsim.validation.calibration` holds calibration.
+"""
+
+from .document import Validation, provenance, regenerate, render, write_document
+from .patterns import L1, L2, P1, P2, P3, P4, PATTERNS, Pattern, Verdict, validate
+from .runs import Context
+from .statistics import Paired, bootstrap_mean, paired
+
+__all__ = ["L1", "L2", "P1", "P2", "P3", "P4", "PATTERNS", "Context", "Paired", "Pattern", "Validation", "Verdict",
+           "bootstrap_mean", "paired", "provenance", "regenerate", "render", "validate", "write_document"]

@@ -1,0 +1,144 @@
+"""docs/validation.md: the verdicts, their measured lines and figures, as one page."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .patterns import Verdict
+from .statistics import ALPHA
+
+MODEL_PATHS = ("src/lcsim/model", "src/lcsim/parameters.py", "src/lcsim/assumptions.py", "src/lcsim/scenarios")
+
+
+def provenance(root: Path) -> str:
+    """The commit measured (and whether the model had uncommitted changes), and when."""
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", *MODEL_PATHS)
+    state = " with uncommitted model changes" if dirty else ""
+    return f"commit `{commit}`{state}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def render(verdicts: list[Verdict], seconds: float, workers: int, measured_on: str) -> str:
+    head = f"""# Validation: the patterns the model should reproduce
+
+Pattern-oriented validation (Grimm et al. 2005): the model is credible when it reproduces, across
+many seeds, the patterns the case and the practice literature report, without parameters set for
+each pattern. Every number below was measured by `lcsim validate` ({measured_on};
+{seconds / 60:.1f} minutes on {workers} worker processes) from the experiment files named with
+each pattern; rerun it to refresh this page and its figures. Each experiment can also be run on its
+own with `lcsim sweep FILE`.
+
+How to read it: arms are paired on seeds (replicate r starts from the same community in every arm),
+and comparisons count the runs where only one arm survived (a one-sided sign test, p < {ALPHA}). Intervals
+are 95%: Wilson for a proportion, percentile bootstrap over seeds (or communities) for means and
+differences. A verdict applies the criterion stated with the pattern, fixed before measuring. The same
+checks run as tests: a fast version of each in the default suite (`pytest`, few seeds, wider
+thresholds) and this full version with `pytest -m validation` (tests/test_validation.py).
+
+| pattern | measured | 95% interval | over | verdict |
+|---|---|---|---|---|
+"""
+    rows = []
+    for v in verdicts:
+        for label, value, low, high, part in v.rows():
+            verdict = v.verdict_text
+            if part and v.parts:
+                verdict = f"{'PASS' if v.parts[part] else 'FAIL'} for {part} (pattern: {v.status})"
+            rows.append(f"| {v.key}: {v.title} | {label}: {value:.2f} | [{low:.2f}, {high:.2f}] | {v.n} | "
+                        f"**{verdict}** |")
+    body = []
+    for v in verdicts:
+        files = ", ".join(f"[`experiments/{e}.toml`](../experiments/{e}.toml)" for e in v.experiments)
+        commands = "\n".join(f"lcsim sweep experiments/{e}.toml" for e in v.experiments)
+        measured = "\n".join(f"- {line}" for line in v.lines)
+        note = f"\n\n**Why it fails.** {v.note}" if not v.passed and v.note else ""
+        body.append(f"""## {v.key}: {v.title}
+
+**Pattern.** {v.claim}
+
+**Source.** {v.source}
+
+**Experiment.** {files}. Command:
+
+```bash
+{commands}
+lcsim validate --only {v.key}
+```
+
+**Criterion.** {v.criterion}
+
+**Measured** ({v.n}):
+
+{measured}
+
+**Verdict: {v.verdict_text}.**{note}
+
+![{v.key}](img/{v.figure})
+""")
+    return head + "\n".join(rows) + "\n\n" + "\n".join(body)
+
+
+def write_document(path: Path, verdicts: list[Verdict], seconds: float, workers: int, measured_on: str) -> Path:
+    from ..experiments.store import atomic_write
+
+    text = render(verdicts, seconds, workers, measured_on)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path
+
+
+@dataclass
+class Validation:
+    """What `regenerate` did: the verdicts, how long they took, and what it wrote."""
+
+    verdicts: list[Verdict]
+    seconds: float
+    img: Path  # where the figures went
+    doc: Path | None  # the document written, or None when it was left alone
+    note: str = ""  # why the document was left alone
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts)
+
+
+def regenerate(only=None, *, workers: int = 2, out: Path | None = None, doc: Path | None = None,
+               replicates: int | None = None, write_doc: bool = True, progress: bool = False) -> Validation:
+    """Measure the patterns (all by default) and, after a full run, rewrite `doc` and its figures.
+
+    The document and its figures (`<doc folder>/img/`) are rewritten only from every pattern at
+    the files' own replicates; otherwise (`only` some, `replicates` set, or `write_doc` False) the
+    figures go to `<out>/img/` and the document is left alone.
+    """
+    import time
+
+    from . import runs as _runs
+    from .figures import theme
+    from .patterns import PATTERNS, validate
+
+    doc = Path(doc) if doc is not None else _runs.DOC
+    out = Path(out) if out is not None else _runs.ROOT / _runs.DEFAULT_OUT
+    only = list(only) if only else list(PATTERNS)
+    full = set(only) == set(PATTERNS) and not replicates and write_doc
+    img = doc.parent / "img" if full else out / "img"
+    ctx = _runs.Context(workers=workers, out=out, img=img, replicates=replicates, progress=progress)
+    theme()
+    started, measured_on = time.perf_counter(), provenance(_runs.ROOT)
+    verdicts = validate(only, ctx)
+    seconds = time.perf_counter() - started
+    if full:
+        return Validation(verdicts, seconds, img, write_document(doc, verdicts, seconds, workers, measured_on))
+    why = ("only some patterns ran" if set(only) != set(PATTERNS) else
+           "replicates were overridden" if replicates else "asked not to")
+    return Validation(verdicts, seconds, img, None,
+                      f"{doc} left alone ({why}); it is rewritten from full runs of every pattern only")

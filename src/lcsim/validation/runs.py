@@ -1,0 +1,92 @@
+"""Running a validation experiment: its file, fresh through the sweep engine, and its arms.
+
+Every run goes through `lcsim.sweep` into `<out>/<experiment>/`, which is cleared first: results
+always come from the model as it is now, never from an older sweep. Arms are paired on seeds
+(`common_seeds = true`): replicate r starts from the same community in every arm.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+
+SOURCE_ROOT = Path(__file__).resolve().parents[3]  # the source tree (src/lcsim/validation/ -> the repository)
+DEFAULT_OUT = Path("out") / "validation"
+
+
+def find_root() -> Path:
+    """The lcsim source tree: the one this package was loaded from, else the current folder."""
+    for root in (SOURCE_ROOT, Path.cwd()):
+        if (root / "experiments").is_dir():
+            return root
+    return Path.cwd()
+
+
+ROOT = find_root()
+EXPERIMENTS = ROOT / "experiments"
+DOC = ROOT / "docs" / "validation.md"
+
+
+@dataclass
+class Context:
+    """Where and how a validation runs: worker processes, the sweeps' folder, the figures' folder."""
+
+    workers: int = 2
+    out: Path = field(default_factory=lambda: ROOT / DEFAULT_OUT)
+    img: Path = field(default_factory=lambda: ROOT / "docs" / "img")
+    replicates: int | None = None  # override every file's replicates (quick looks only)
+    experiments: Path = field(default_factory=lambda: EXPERIMENTS)
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        self.out, self.img, self.experiments = Path(self.out), Path(self.img), Path(self.experiments)
+
+
+def experiment(name: str, ctx: Context) -> dict:
+    """The experiment file `name` (under ctx.experiments) as a checked dict, replicates overridden if asked."""
+    from ..experiments.experiment import load_experiment
+
+    path = ctx.experiments / f"{name}.toml"
+    if not path.is_file():
+        raise UsageError(f"validation experiment '{path}' not found; run from the lcsim source tree "
+                         "(its experiments/ folder holds the validation files)")
+    data = load_experiment(path).to_dict()
+    if ctx.replicates:
+        data["replicates"] = ctx.replicates
+    load_experiment(data)  # check the override too
+    return data
+
+
+def run(name: str, ctx: Context, monthly: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run one validation experiment afresh through `lcsim.sweep`; return its runs (and monthly table)."""
+    import lcsim
+
+    exp = experiment(name, ctx)
+    folder = ctx.out / name
+    shutil.rmtree(folder, ignore_errors=True)
+    runs = lcsim.sweep(exp, folder, workers=ctx.workers, monthly=monthly, progress=ctx.progress)
+    failed = runs["error"].notna().sum()
+    if failed:
+        raise RuntimeError(f"{name}: {failed} runs failed, e.g. {runs['error'].dropna().iloc[0]}")
+    return runs, (lcsim.load_results(folder, monthly=True) if monthly else None)
+
+
+def arm(runs: pd.DataFrame, outcome: str = "survived", **where) -> pd.Series:
+    """One arm's outcome per replicate: the runs whose columns equal `where`, indexed by replicate."""
+    mask = np.ones(len(runs), bool)
+    for name, value in where.items():
+        mask &= (runs[name] == value).to_numpy()
+    return runs.loc[mask].set_index("replicate")[outcome].astype(float)
+
+
+def alive_after_exit(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Share of runs still alive t months after the exit, t = 0..horizon."""
+    m, c = runs["months_alive_after_exit"].to_numpy(), runs["censored"].astype(bool).to_numpy()
+    return pd.DataFrame({"months after exit": np.arange(horizon + 1),
+                         "share alive": [((m > t) | c).mean() for t in range(horizon + 1)]})

@@ -1,5 +1,5 @@
-"""Fill the generated tables of docs/model.md from the code: the parameter schema and the named
-constants of src/lcsim/model/. `--check` exits 1 if the document is out of date (used by the tests).
+"""Fill the generated tables of docs/model.md from the code: the parameter schema and the
+assumptions table (`lcsim.Assumptions`). `--check` exits 1 if the document is out of date (used by the tests).
 
     python scripts/model_doc.py          # rewrite the tables
     python scripts/model_doc.py --check  # fail if they differ from the code
@@ -13,7 +13,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"
-CONSTANT = re.compile(r"^([A-Z][A-Z_]+) = ([^#]+?)\s+#\s*(.+)$")
 
 
 def parameter_rows() -> str:
@@ -23,16 +22,11 @@ def parameter_rows() -> str:
 
 
 def constant_rows() -> str:
-    rows = []
-    for path in sorted((ROOT / "src" / "lcsim" / "model").glob("*.py")):
-        for line in path.read_text().splitlines():
-            match = CONSTANT.match(line)
-            if match:
-                name, value, comment = match.groups()
-                # Convention: "# meaning (source)"; the source may be the word assumption.
-                said = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", comment)
-                meaning, source = (said.group(1), said.group(2)) if said else (comment, "not stated")
-                rows.append(f"| `{name}` | {value.strip()} | `{path.name}` | {meaning} | {source} |")
+    from lcsim.assumptions import TABLE
+
+    rows = ["| assumption | value | range | unit | rule | meaning | source |", "|---|---|---|---|---|---|---|"]
+    for name, a in TABLE.items():
+        rows.append(f"| `{name}` | {a.default:g} | {a.range_text} | {a.unit} | {a.group} | {a.meaning} | {a.source} |")
     return "\n".join(rows)
 
 

@@ -68,21 +68,24 @@ class Member(Agent):
 class Convener(Agent):
     """The implementing organisation that convenes the community and, one day, leaves.
 
-    Each of its functions scales with `intensity` (the exit schedule). `control` is its style:
-    the share of hosting and agenda it keeps for itself. Handing over (phase_over) lowers the
-    control it exercises and turns its effort to developing leaders.
+    Each of its functions scales with `intensity` (the exit schedule) and comes out of one monthly
+    budget of effort (`convener_effort`: members it can fully serve), so it serves a large community
+    more thinly than a small one. `control` is its style: the share of hosting and agenda it keeps.
+    What control buys: meetings it hosts (subsidised, brokered, certain to happen) and an agenda that
+    serves every sector alike, not only the majority. What it costs: leaders crowded out and less
+    practice in hosting. Handing over lowers the control it exercises and turns effort to leaders.
     """
 
-    def __init__(self, model, plan: ExitPlan, control: float, resource_sharing: float) -> None:
+    def __init__(self, model, plan: ExitPlan, control: float, resource_sharing: float, effort: int) -> None:
         super().__init__(model)
         self.plan = plan
         self.original_plan = plan  # the plan the run started with (the trainer's button may change it)
         self.stepped_back_at: int | None = None  # month the trainer's "steps back now" was pressed
         self.control = control
         self.resource_sharing = resource_sharing
-        rng, self.a = model.rng, model.assumptions
-        # The programme's own priorities: what the agenda drifts to when the convener sets it.
-        self.priorities = rng.dirichlet(np.full(model.members.interests.shape[1], self.a.priority_concentration))
+        self.a = model.assumptions
+        self.effort = effort
+        self.coverage = 1.0  # share of members it can fully serve this month, after hosting (0-1)
         self.intensity = plan.intensity(0)
         self.handover = plan.handover(0)
 
@@ -98,6 +101,16 @@ class Convener(Agent):
     def act(self, month: int) -> None:
         self.intensity = self.plan.intensity(month)
         self.handover = self.plan.handover(month)
+
+    def budget(self, active_members: int, hosts: bool) -> None:
+        """Split this month's effort: hosting a meeting takes its share first, the rest covers members."""
+        available = self.effort * (1.0 - self.a.hosting_effort * hosts)
+        self.coverage = min(1.0, available / max(active_members, 1))
+
+    @property
+    def reach(self) -> float:
+        """How much of its full attention each member gets this month: intensity x coverage."""
+        return self.intensity * self.coverage
 
     def step_back(self, strategy: str, month: int) -> None:
         """Switch to `strategy` from `month` on (the trainer's "convener steps back now")."""
@@ -127,19 +140,21 @@ class Convener(Agent):
         return self.a.convener_subsidy * self.intensity
 
     # -- agenda -------------------------------------------------------------------------------
-    def agenda(self, members_agenda: np.ndarray) -> np.ndarray:
-        """The meeting's topics: its own priorities, in proportion to its control, else the members'."""
+    def agenda(self, members_agenda: np.ndarray, sector_agenda: np.ndarray) -> np.ndarray:
+        """The meeting's topics: in proportion to its control, an agenda serving every sector alike
+        (the programme's purpose: a multi-sector community); else the members', which the majority
+        sector dominates."""
         k = self.control_exercised
-        return k * self.priorities + (1.0 - k) * members_agenda
+        return k * sector_agenda + (1.0 - k) * members_agenda
 
     # -- resources and leader development -------------------------------------------------------
     def resources(self) -> float:
         """Capacity support it gives each active member this month."""
-        return self.a.resource_rate * self.resource_sharing * self.intensity
+        return self.a.resource_rate * self.resource_sharing * self.reach
 
     def mentoring(self) -> float:
         """Extra capacity support to local leaders while handing over (phase_over)."""
-        return self.a.mentoring_rate * self.resource_sharing * self.handover * self.intensity
+        return self.a.mentoring_rate * self.resource_sharing * self.handover * self.reach
 
     def crowding_out(self) -> float:
         """How much its presence keeps members from stepping up (tight control crowds leaders out)."""

@@ -18,9 +18,31 @@ _PROFILES = np.eye(len(SECTORS), N_ASSETS)
 # Every other constant of these rules is in `lcsim.Assumptions` (self.a below).
 
 
+_EPS = 1e-9
+
+
 def over(monthly, months: int):
     """Chance that a monthly event with probability `monthly` happens at least once in `months`."""
     return 1.0 - (1.0 - monthly) ** months
+
+
+def _volunteers_dilemma(candidates: np.ndarray, odds: np.ndarray, rng) -> int | None:
+    """One round of the asymmetric volunteer's dilemma among `candidates` (cost/benefit `odds` < 1).
+
+    Mixed equilibrium: P(nobody) = (prod K)^(1/(N-1)), q_i = 1 - P(nobody)/K_i (Diekmann 1985, 1993).
+    Where that has no interior solution (a member's K below P(nobody)), the cheapest member hosts: it
+    is worth doing whatever the others do (Olson's privileged member). One candidate hosts if K < 1.
+    """
+    n = len(candidates)
+    if n == 0:
+        return None
+    if n == 1:
+        return int(candidates[0])
+    nobody = float(np.exp(np.log(odds).sum() / (n - 1)))
+    if nobody > odds.min():
+        return int(candidates[np.argmin(odds)])
+    volunteers = candidates[rng.random(n) < 1.0 - nobody / odds]
+    return int(volunteers[rng.integers(len(volunteers))]) if len(volunteers) else None
 
 
 class MemberTable:
@@ -52,7 +74,12 @@ class MemberTable:
         leaning = (1.0 - d) / N_ASSETS + d * _PROFILES[sector]
         w = a.asset_profile_weight
         assets = w * leaning + (1.0 - w) * rng.dirichlet(np.full(N_ASSETS, a.asset_noise_concentration), size=n)
-        interests = rng.dirichlet(np.full(a.topics, a.interest_concentration), size=n)
+        # Each sector leans to its own concerns (topic k for sector k), so an agenda set by the majority
+        # serves the minority sectors less (assumption after the case: topics had to generate value
+        # for participants from their differences).
+        own = np.eye(len(SECTORS), a.topics)[sector] if a.topics >= len(SECTORS) else np.eye(a.topics)[sector % a.topics]
+        lean = a.sector_interest_lean
+        interests = lean * own + (1.0 - lean) * rng.dirichlet(np.full(a.topics, a.interest_concentration), size=n)
         mean_e, b = p["initial_engagement"], a.engagement_shape_b
         # Beta(., b) with mean `initial_engagement`.
         engagement = rng.beta(b * mean_e / (1.0 - mean_e), b, size=n) if mean_e < 1 else np.ones(n)
@@ -95,15 +122,29 @@ class MemberTable:
         p = self.engagement * (1.0 - cost) * self.active
         return rng.random(len(self)) < p
 
-    def update_engagement(self, value: np.ndarray) -> None:
-        """Engagement rises when value beats the member's aspiration and falls when it does not.
+    def update_engagement(self, value: np.ndarray, months: int) -> None:
+        """Engagement follows value against aspiration, as a logistic process in time.
 
-        Aspirations adapt to the value members get used to (aspiration-level adaptation): a
-        community spoiled by a generous convener feels its abrupt exit as a loss, while a
+        `value` is what each member got per month over the `months` since it last took stock. The
+        log-odds of engagement move by `engagement_rate` x (value - aspiration) per month, so
+        engagement stays inside (0, 1) with no clip, and one stock-take after three months moves it
+        exactly as far as three monthly ones with the same value would: how often stock is taken
+        does not matter, only what members got and for how long.
+
+        Aspirations adapt to the value members get used to (aspiration-level adaptation, compounded
+        monthly): a community spoiled by a generous convener feels its abrupt exit as a loss, while a
         gradual exit lets expectations follow.
         """
-        self.engagement = np.clip(self.engagement + self.a.engagement_rate * (value - self.aspiration), 0.0, 1.0)
-        self.aspiration += self.a.aspiration_adaptation * (value - self.aspiration)
+        a = self.a
+        keep = 1.0 - a.aspiration_adaptation
+        # Month k of the interval sees the gap (value - aspiration) x keep**k, as aspiration closes in;
+        # summed over the interval's months, the gap counts this many times (exactly `months` if
+        # aspirations do not adapt), so one update of n months equals n monthly ones.
+        weight = months if keep == 1.0 else (1.0 - keep ** months) / a.aspiration_adaptation
+        e = np.clip(self.engagement, _EPS, 1.0 - _EPS)  # numerical guard for exact 0 or 1, not a bound
+        logit = np.log(e / (1.0 - e)) + a.engagement_rate * weight * (value - self.aspiration)
+        self.engagement = 1.0 / (1.0 + np.exp(-logit))
+        self.aspiration = value + (self.aspiration - value) * keep ** months
 
     def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
         """Members learn at relevant meetings and from the convener's resources; capacity erodes."""
@@ -141,6 +182,46 @@ class MemberTable:
         self.leader[gone] = False
         return gone
 
-    def host_readiness(self) -> np.ndarray:
-        """Chance per month that each leader hosts a meeting that is due."""
-        return self.leader * self.capacity * self.engagement
+    def hosting_odds(self, active_count: int, benefit: float) -> np.ndarray:
+        """Each member's cost-to-benefit ratio K of hosting a meeting that is due (K >= 1: it won't).
+
+        Hosting costs effort, more for a member of little capacity and more the larger the meeting to
+        coordinate (Provan & Kenis 2008: shared governance suits small networks); a leader finds it
+        easier (the role, the know-how). The benefit is the meeting happening: what a meeting is
+        worth (`member_benefit`) to a member as engaged as it is.
+        """
+        a = self.a
+        cost = a.hosting_cost * (1.0 + active_count / a.coordination_scale) / np.maximum(self.capacity, 1e-3)
+        cost = np.where(self.leader, cost * a.leader_hosting_ease, cost)
+        odds = cost / np.maximum(benefit * self.engagement, 1e-9)
+        return np.where(self.active, odds, np.inf)
+
+    def volunteer(self, active_count: int, benefit: float, rng) -> int | None:
+        """Who, if anyone, steps up to host: a volunteer's dilemma (Diekmann 1985), core first.
+
+        The core (emergent leaders) faces the dilemma first; if none of them steps up, the other
+        members do (Wenger et al. 2002: a core group carries a community of practice; Provan &
+        Kenis 2008: larger networks lean on a lead organisation). Within each group, members for whom
+        hosting is worth its cost (K < 1) play the mixed equilibrium of the asymmetric volunteer's
+        dilemma: nobody volunteers with chance P0 = (prod K)^(1 / (N - 1)) and member i with chance
+        1 - P0 / K_i. A larger group brings more candidates, and each leaves it more to the others
+        (free-riding, Olson 1965): both size effects come from the same equilibrium.
+        """
+        odds = self.hosting_odds(active_count, benefit)
+        for group in (self.leader, ~self.leader):
+            candidates = np.flatnonzero(group & (odds < 1.0))
+            host = _volunteers_dilemma(candidates, odds[candidates], rng)
+            if host is not None:
+                return host
+        return None
+
+    def sector_agenda(self) -> np.ndarray:
+        """The agenda that serves every sector present alike: the mean of each sector's own agenda."""
+        w = self.engagement * self.active
+        per_sector = np.zeros((len(SECTORS), self.interests.shape[1]))
+        np.add.at(per_sector, self.sector, w[:, None] * self.interests)
+        weight = np.bincount(self.sector, w, minlength=len(SECTORS))
+        present = weight > 0
+        if not present.any():
+            return np.full(self.interests.shape[1], 1.0 / self.interests.shape[1])
+        return (per_sector[present] / weight[present, None]).mean(axis=0)

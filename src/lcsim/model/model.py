@@ -34,6 +34,26 @@ CONVENER = Host("convener")
 DIGITAL = Host("digital")
 
 
+STREAMS = ("joining", "hosting", "attendance", "encounters", "leaders", "leaving", "recruitment", "replication",
+           "digital")
+
+
+class Streams:
+    """One random generator per mechanism, each spawned from the run's seed.
+
+    Arms on common seeds then share their history until their rules diverge, and a parameter that
+    touches one rule changes only what follows from that rule: e.g. `replication` draws only from
+    its own stream, so changing it leaves every other draw where it was.
+    """
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        root = rng.bit_generator.seed_seq  # the SeedSequence Mesa built from the run's seed
+        kind = type(rng.bit_generator)
+        for k, name in enumerate(STREAMS):
+            child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 1000 + k))
+            setattr(self, name, np.random.Generator(kind(child)))
+
+
 def pick_within(starts: np.ndarray, counts: np.ndarray, rng) -> np.ndarray:
     """One uniform pick inside each group [starts, starts + counts) of a flat array: the index of it.
 
@@ -104,13 +124,14 @@ class LearningCommunity(Model):
         a = self.assumptions
         self.quorum = max(a.quorum_floor, math.ceil(p["quorum"] * p["n_members"]))
 
+        self.streams = Streams(self.rng)
         self.members = MemberTable(a)
         self.ties = Ties(a)
-        rows = self.members.add(p["n_members"], p, self.rng, month=0)
+        rows = self.members.add(p["n_members"], p, self.streams.joining, month=0)
         self.member_agents: dict[int, Member] = {int(r): Member(self, int(r)) for r in rows}
         self._seed_acquaintances(rows)
         plan = ExitPlan(p["exit_strategy"], p["exit_month"], p["transition_months"])
-        self.convener = Convener(self, plan, p["control"], p["resource_sharing"])
+        self.convener = Convener(self, plan, p["control"], p["resource_sharing"], p["convener_effort"])
 
         self.last_meeting = 0  # month of the last meeting held (month 0: the launch)
         self.last_quorate = 0
@@ -132,14 +153,17 @@ class LearningCommunity(Model):
     # -- the monthly step ---------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
-        p, members, a = self.p, self.members, self.assumptions
-        self.convener.act(self.month)
+        p, members, a, convener = self.p, self.members, self.assumptions, self.convener
+        convener.act(self.month)
 
         # The community's life happens at its meetings: when one is due (held or missed), members
-        # take stock, step up or down, leave, bring in newcomers and replicate. Monthly chances are
-        # compounded over the months since the last such moment; ties and capacity change monthly.
+        # take stock, step up or down, leave, bring in newcomers and replicate. Every change there is
+        # compounded over the months since members last took stock, so taking stock more often (a
+        # monthly rhythm, or every month after a missed meeting) changes nothing by itself; ties and
+        # capacity change monthly.
         due = self.dissolved_month is None and self.month - self.last_meeting >= p["meeting_interval"]
         host = self._choose_host() if due else None
+        convener.budget(int(np.count_nonzero(members.active)), host == CONVENER)
         attended = np.zeros(len(members), bool)
         fit = np.zeros(len(members))
         cost = 0.0
@@ -150,17 +174,17 @@ class LearningCommunity(Model):
             quorate = attended.sum() >= self.quorum
             if quorate:
                 self.last_quorate = self.month
+            self.ties.refresh_embeddedness(len(members))  # ties changed: recount common contacts
 
-        if due:
-            members.update_engagement(self._value(host, attended, fit, cost))
-        self.ties.decay(p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open()))
-        members.grow_capacity(attended, fit, self.convener.resources() + self.convener.mentoring() * members.leader)
-
-        if due or not self.alive:  # members notice a faded tie when they next take stock
-            self.ties.forget()
         joined = left = 0
         if due:
             elapsed, self.last_stock_take = self.month - self.last_stock_take, self.month
+            members.update_engagement(self._value(host, attended, fit, cost, elapsed), elapsed)
+        self.ties.decay(p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open()))
+        members.grow_capacity(attended, fit, convener.resources() + convener.mentoring() * members.leader)
+
+        if due:  # members notice a faded tie when they next take stock
+            self.ties.forget()
             self._leadership(host, elapsed)
             left = self._turnover_out(elapsed)
         self._check_alive()
@@ -173,36 +197,38 @@ class LearningCommunity(Model):
         if self.month >= p["months"]:
             self.running = False
 
-    def _value(self, host, attended, fit, cost) -> np.ndarray:
-        """What each member got this time: access to complementary partners through its ties, a
-        meeting that fits its interests, the convener's follow-up; less the cost of attending."""
-        members, ties = self.members, self.ties
-        venue = self.assumptions.digital_ties if host == DIGITAL else 1.0
+    def _value(self, host, attended, fit, cost, months: int) -> np.ndarray:
+        """What each member got per month over the `months` since it last took stock: access to
+        complementary partners through its ties and the convener's follow-up (every month), and a
+        meeting that fits its interests less the cost of attending (once, if it came)."""
+        members, ties, a = self.members, self.ties, self.assumptions
+        venue = a.digital_ties if host == DIGITAL else 1.0
+        benefit = self.p["member_benefit"]
         tie_value = 1.0 - np.exp(-ties.per_member(len(members), ties.strength * ties.value))
-        value = self.p["member_benefit"] * (attended * fit * venue + tie_value) - attended * cost
-        return value + self.assumptions.outreach * self.convener.intensity
+        meeting = attended * (benefit * fit * venue - cost)
+        return benefit * tie_value + a.outreach * self.convener.reach + meeting / months
 
     # -- meetings -----------------------------------------------------------------------------
     def _choose_host(self) -> Host | None:
         """Who hosts the meeting that is due, if anyone."""
-        convener, rng = self.convener, self.rng
-        # A present convener leaves some meetings to local leaders (more as it tapers or hands over)
-        # and hosts the rest itself, including any that no leader takes up: a safety net while
-        # leaders practise (Rogers & Coates 2015). Once it is gone, leaders host or no one does.
+        convener, rng = self.convener, self.streams.hosting
+        # A present convener leaves some meetings to members (more as it tapers or hands over) and
+        # hosts the rest itself, including any that no member takes up: a safety net while members
+        # practise (Rogers & Coates 2015). Once it is gone, a member hosts or no one does.
         if convener.present:
-            if self.members.leader.any() and convener.offers_hosting(rng):
-                leader = self._volunteer()
-                if leader is not None:
-                    return leader
+            if convener.offers_hosting(rng):
+                member = self._volunteer()
+                if member is not None:
+                    return member
             return CONVENER
-        leader = self._volunteer()
-        if leader is not None:
-            return leader
+        member = self._volunteer()
+        if member is not None:
+            return member
         if self._channel_open():
             active = self.members.active
             # When no one hosts a due meeting, the channel carries one if members care enough to
             # show up online. It fills the gap without postponing the next physical meeting.
-            if active.any() and rng.random() < self.members.engagement[active].mean():
+            if active.any() and self.streams.digital.random() < self.members.engagement[active].mean():
                 return DIGITAL
         return None
 
@@ -212,18 +238,19 @@ class LearningCommunity(Model):
         return self.p["digital_channel"] and self.alive and self.convener.plan.gone(self.month)
 
     def _volunteer(self) -> Host | None:
-        ready = self.members.host_readiness()
-        volunteers = np.flatnonzero(self.rng.random(len(ready)) < ready)
-        return Host("leader", int(self.rng.choice(volunteers))) if len(volunteers) else None
+        """Hosting as collective action: any member may step up, leaders more readily (members.volunteer)."""
+        row = self.members.volunteer(int(np.count_nonzero(self.members.active)), self.p["member_benefit"],
+                                     self.streams.hosting)
+        return Host("leader", row) if row is not None else None
 
     def _hold_meeting(self, host: Host) -> tuple[np.ndarray, np.ndarray, float]:
-        members, p, rng, a = self.members, self.p, self.rng, self.assumptions
+        members, p, a = self.members, self.p, self.assumptions
         if host != DIGITAL:
             self.last_meeting = self.month
         members_agenda = members.agenda()
         if host == CONVENER:
             cost = p["attendance_cost"] * (1.0 - self.convener.attendance_subsidy())
-            agenda = self.convener.agenda(members_agenda)
+            agenda = self.convener.agenda(members_agenda, members.sector_agenda())
         elif host == DIGITAL:
             cost = p["attendance_cost"] * a.digital_cost
             agenda = members_agenda
@@ -232,9 +259,9 @@ class LearningCommunity(Model):
             lean = a.local_agenda_lean
             agenda = lean * members.interests[host.row] + (1.0 - lean) * members_agenda
         self.meetings[host.kind] += 1
-        attended = members.attend(cost, rng)
+        attended = members.attend(cost, self.streams.attendance)
         if host == DIGITAL:  # most members of an online channel read along without taking part
-            attended &= rng.random(len(attended)) < a.digital_turnout
+            attended &= self.streams.digital.random(len(attended)) < a.digital_turnout
         if host.local:
             attended[host.row] = True
             # Hosting is learning by doing: the host's capacity grows (assumption).
@@ -247,7 +274,7 @@ class LearningCommunity(Model):
         """Introductions per attendee: the convener brokers at its meetings, scaled by its intensity;
         a local leader brokers as far as its capacity allows (what a handover builds up)."""
         if host == CONVENER:
-            return self.p["brokering"] * self.convener.intensity
+            return self.p["brokering"] * self.convener.reach
         if host == DIGITAL:
             return 0.0
         return self.p["brokering"] * self.members.capacity[host.row]
@@ -268,7 +295,7 @@ class LearningCommunity(Model):
         self._renew_known_ties(attended, gain)
         pairs = [self._chance_encounters(people), self._friends_of_friends(people, attended)]
         if broker_rate > 0:
-            pairs.append(introductions(people, members.sector, broker_rate, self.rng))
+            pairs.append(introductions(people, members.sector, broker_rate, self.streams.encounters))
         i = np.concatenate([pair[0] for pair in pairs])
         j = np.concatenate([pair[1] for pair in pairs])
         ties.interact(i, j, gain(i, j, members.complementarity(i, j)), members.complementarity)
@@ -282,13 +309,13 @@ class LearningCommunity(Model):
         a, b = ties.a[known], ties.b[known]
         chance = (np.minimum(1.0, conversations / np.maximum(present[a], 1))
                   + np.minimum(1.0, conversations / np.maximum(present[b], 1)))
-        known = known[self.rng.random(len(known)) < chance / 2.0]
+        known = known[self.streams.encounters.random(len(known)) < chance / 2.0]
         ties.strength[known] += gain(ties.a[known], ties.b[known], ties.value[known]) * (1 - ties.strength[known])
         ties.touched[known] = True
 
     def _chance_encounters(self, people) -> tuple[np.ndarray, np.ndarray]:
         """Each attendee meets someone at random, from its own sector with chance `homophily`."""
-        members, rng = self.members, self.rng
+        members, rng = self.members, self.streams.encounters
         i = np.repeat(people, self.assumptions.encounters)
         j = people[rng.integers(0, len(people), len(i))]
         same = rng.random(len(i)) < self.p["homophily"]
@@ -303,7 +330,7 @@ class LearningCommunity(Model):
 
     def _friends_of_friends(self, people, attended) -> tuple[np.ndarray, np.ndarray]:
         """Some attendees meet a friend of a friend who is present (triadic closure)."""
-        ties, rng = self.ties, self.rng
+        ties, rng = self.ties, self.streams.encounters
         if not len(ties) or self.p["triadic_closure"] <= 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         offsets, nbrs = ties.neighbours(len(self.members))
@@ -321,12 +348,12 @@ class LearningCommunity(Model):
         strength = self.ties.per_member(len(members))
         centrality = strength / strength.max() if strength.max() > 0 else strength
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
-        new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.rng)
+        new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.streams.leaders)
         self.leaders_ever.update(int(r) for r in new)
-        members.burn_out(p["burnout"], host.row if host is not None and host.local else -1, months, self.rng)
+        members.burn_out(p["burnout"], host.row if host is not None and host.local else -1, months, self.streams.leaders)
 
     def _turnover_out(self, months: int) -> int:
-        gone = self.members.leave(months, self.rng)
+        gone = self.members.leave(months, self.streams.leaving)
         if len(gone):
             self.ties.drop_members(~self.members.active)
             self._remove_agents(gone)
@@ -338,7 +365,7 @@ class LearningCommunity(Model):
 
     def _turnover_in(self, months: int) -> int:
         """Engaged members bring in organisations they know, while the community is alive."""
-        members, rng = self.members, self.rng
+        members, rng = self.members, self.streams.recruitment
         pull = members.engagement * members.active
         count = rng.poisson(self.p["join_rate"] * months * pull.sum())
         room = self.p["max_members"] - int(np.count_nonzero(members.active))
@@ -362,13 +389,14 @@ class LearningCommunity(Model):
         if not strong.any():
             return
         strong &= self.ties.degree(len(m)) >= a.replication_degree
-        hits = strong & (self.rng.random(len(m)) < over(self.p["replication"], months))
+        hits = strong & (self.streams.replication.random(len(m)) < over(self.p["replication"], months))
         m.replicated |= hits
         self.replications += int(hits.sum())
 
     def _check_alive(self) -> None:
-        """A community that has had no quorate meeting for two meeting intervals has dissolved, for good:
-        its members disperse (their ties to one another fade on their own)."""
+        """A community that has had no quorate meeting for `dissolution_intervals` meeting intervals has
+        dissolved, for good: its members disperse, and it keeps no members, leaders, ties or hosts
+        (whatever ties the organisations keep elsewhere are no longer this community's)."""
         if self.dissolved_month is None and self.month - self.last_quorate > (
                 self.assumptions.dissolution_intervals * self.p["meeting_interval"]):
             self.dissolved_month = self.month
@@ -376,16 +404,19 @@ class LearningCommunity(Model):
             self._remove_agents(np.flatnonzero(members.active))
             members.active[:] = False
             members.leader[:] = False
+            self.ties.clear()
+            self.last_host, self.last_attendees = None, np.empty(0, np.int64)
 
     def _seed_acquaintances(self, rows) -> None:
         """Members start with a few ties, mostly within their own sector (limited collaboration so far)."""
         n = len(rows)
-        i = rows[self.rng.integers(0, n, n)]
-        j = rows[self.rng.integers(0, n, n)]
+        i = rows[self.streams.joining.integers(0, n, n)]
+        j = rows[self.streams.joining.integers(0, n, n)]
         same = self.members.sector[i] == self.members.sector[j]
         i, j = i[same], j[same]
         self.ties.interact(i, j, np.full(len(i), self.assumptions.initial_acquaintance), self.members.complementarity)
         self.ties.touched[:] = False
+        self.ties.refresh_embeddedness(len(self.members))
 
     # -- the trainer's button ------------------------------------------------------------------
     def step_back(self, strategy: str = "phase_out") -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+NAN = float("nan")
+
 # Columns of the monthly table that are numbers (reported through Mesa's DataCollector too).
 REPORTED = (
-    "alive", "convener_intensity", "handover", "meeting", "quorate", "attendance", "active_members",
+    "alive", "convener_intensity", "convener_reach", "handover", "meeting", "quorate", "attendance", "active_members",
     "joined", "left", "ties", "density", "cross_sector_share", "ei_index", "largest_component_share",
     "leaders", "mean_engagement", "mean_capacity", "replications", "local_hosting_share",
 )
@@ -33,6 +35,7 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
         "month": model.month,
         "alive": model.alive,
         "convener_intensity": model.convener.intensity,
+        "convener_reach": model.convener.reach,
         "handover": model.convener.handover,
         "meeting": host is not None,
         "host": host_name,
@@ -42,11 +45,12 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
         "joined": joined,
         "left": left,
         "ties": e,
-        "density": 2.0 * e / (n * (n - 1)) if n > 1 else 0.0,
-        "cross_sector_share": cross / e if e else 0.0,
+        # A community with no members has no network: its tie measures are undefined (NaN), not 0.
+        "density": (2.0 * e / (n * (n - 1)) if n > 1 else 0.0) if n else NAN,
+        "cross_sector_share": (cross / e if e else 0.0) if n else NAN,
         # Krackhardt's E-I index: +1 all ties across sectors, -1 all within.
-        "ei_index": (2 * cross - e) / e if e else 0.0,
-        "largest_component_share": largest / n if n else 0.0,
+        "ei_index": ((2 * cross - e) / e if e else 0.0) if n else NAN,
+        "largest_component_share": largest / n if n else NAN,
         "leaders": int(np.count_nonzero(m.leader)),
         "mean_engagement": float(m.engagement @ m.active) / n if n else 0.0,
         "mean_capacity": float(m.capacity @ m.active) / n if n else 0.0,
@@ -75,6 +79,8 @@ def summarize(model) -> dict:
         "meetings_after_exit": sum(r["meeting"] for r in records if r["month"] > exit_month),
         "leaders_ever": len(model.leaders_ever),
         "peak_members": max(r["active_members"] for r in records),
+        # What the plan cost: months of the convener's full effort (intensity summed over months).
+        "convener_months": float(sum(r["convener_intensity"] for r in records[1:])),
         "reached_max_members": bool(model.reached_max_members),
     }
     last = records[-1]

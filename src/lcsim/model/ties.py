@@ -11,6 +11,7 @@ import numpy as np
 from ..assumptions import Assumptions
 
 _KEY = np.int64(1) << 32
+DENSE_UP_TO = 1500  # members with ties up to which common contacts are counted with a dense product
 
 
 class Ties:
@@ -21,6 +22,7 @@ class Ties:
         self.strength = np.empty(0)  # tie_strength in [0, 1]
         self.value = np.empty(0)  # complementarity of the pair's assets, fixed at formation
         self.touched = np.empty(0, bool)  # had contact this month
+        self.common = np.empty(0)  # common contacts of the pair (embeddedness), as of the last meeting
         self._sorted = True  # kept in key order for look-ups; appends defer the sort to the next look-up
         self.version = 0  # bumped whenever the set of ties changes (cache key for network measures)
         self._structure: tuple | None = None
@@ -73,28 +75,74 @@ class Ties:
         self.strength = np.concatenate([self.strength, strength])
         self.value = np.concatenate([self.value, value])
         self.touched = np.concatenate([self.touched, np.ones(len(i), bool)])
+        self.common = np.concatenate([self.common, np.zeros(len(i))])  # known at the next meeting
         self._sorted = False
         self.version += 1
 
     def _take(self, index) -> None:
         self.a, self.b = self.a[index], self.b[index]
         self.strength, self.value, self.touched = self.strength[index], self.value[index], self.touched[index]
+        self.common = self.common[index]
 
     def among(self, present: np.ndarray) -> np.ndarray:
         """Indices of ties whose two members are both in the boolean mask `present`."""
         return np.flatnonzero(present[self.a] & present[self.b])
 
     def decay(self, rate: float) -> None:
-        """Ties with no contact this month weaken; weak ties weaken faster (Burt 2000)."""
-        weak = self.assumptions.weak_tie_decay
+        """Ties with no contact this month weaken: weak ties faster (Burt 2000), bridges faster than
+        ties embedded among common contacts (Burt 2002; Jin, Girvan & Newman 2001)."""
+        a = self.assumptions
         if self.touched.any():
             idle = ~self.touched
             s = self.strength[idle]
-            self.strength[idle] = s * (1.0 - rate * (1.0 - weak * s))
+            per_tie = rate / (1.0 + a.embeddedness_protection * self.common[idle])
+            self.strength[idle] = s * (1.0 - per_tie * (1.0 - a.weak_tie_decay * s))
             self.touched[:] = False
         else:  # a month without a meeting: every tie is idle
             s = self.strength
-            s *= 1.0 - rate * (1.0 - weak * s)
+            s *= 1.0 - rate / (1.0 + a.embeddedness_protection * self.common) * (1.0 - a.weak_tie_decay * s)
+
+    def refresh_embeddedness(self, n: int) -> None:
+        """Count each pair's common contacts (computed at meetings, where ties change; cached between).
+
+        The count is (A @ A) at the ties' positions, over the members that have ties only: a dense
+        float32 product for communities of up to DENSE_UP_TO such members (a millisecond), a sparse
+        one, O(sum of squared degrees), above.
+        """
+        if len(self) == 0:
+            self.common = np.empty(0)
+            return
+        nodes, compact = np.unique(np.concatenate([self.a, self.b]), return_inverse=True)
+        a, b = compact[: len(self)], compact[len(self):]
+        m = len(nodes)
+        if m <= DENSE_UP_TO:
+            adjacency = np.zeros((m, m), np.float32)
+            adjacency[a, b] = 1.0
+            adjacency[b, a] = 1.0
+            self.common = (adjacency[a] * adjacency[b]).sum(axis=1, dtype=np.float64)
+            return
+        from scipy import sparse
+
+        rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+        adjacency = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(m, m))
+        common = adjacency.multiply(adjacency @ adjacency).tocsr()
+        self.common = np.asarray(common[a, b], dtype=float).ravel()
+
+    def idle_survival(self, rate: float, months: int) -> tuple[float, float]:
+        """Shares of today's bridges (no common contact) and embedded ties (at least one) that would
+        still be there after `months` with no contact at all (no meetings, no brokering)."""
+        s, common = self.strength.copy(), self.common
+        a = self.assumptions
+        for _ in range(months):
+            s *= 1.0 - rate / (1.0 + a.embeddedness_protection * common) * (1.0 - a.weak_tie_decay * s)
+        alive = s >= a.forget_below
+        bridge = common == 0
+        share = lambda mask: float(alive[mask].mean()) if mask.any() else float("nan")  # noqa: E731
+        return share(bridge), share(~bridge)
+
+    def clear(self) -> None:
+        """Drop every tie (a dissolved community keeps none)."""
+        self._keep(np.zeros(len(self), bool))
 
     def forget(self) -> None:
         """Drop ties that have faded below `forget_below`: contacts no one would call on."""

@@ -191,7 +191,7 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
       "per member-month", "assumption (growth through members' ties)", low=0.0, high=0.2, sweep=(0.0, 0.03),
       group="leaders"),
     P("replication", "float", 0.02, "monthly chance that a strong leader starts a new community", "per month",
-      "case (Appleseed replicated the LC model); DESIGN.md s.8 (savings-group replication as an upper reference)",
+      "case (Appleseed replicated the LC model); docs/sources.md (savings-group replication as an upper reference)",
       low=0.0, high=1.0, sweep=(0.0, 0.05), group="leaders"),
 ]}
 del P

@@ -25,8 +25,8 @@ from .figures import bar_axes, bars, error_bars, save
 from .runs import Context, alive_after_exit, arm, experiment, run
 from .statistics import ALPHA, Paired, bootstrap_mean, fmt_ci, fmt_p, paired, wilson
 
-SURVIVAL_REFERENCE = 0.89  # savings groups' four-year survival (DESIGN.md s.8): an upper reference
-REPLICATION_REFERENCE = 2.0  # about two spontaneous groups per project group (DESIGN.md s.8): upper reference
+SURVIVAL_REFERENCE = 0.89  # savings groups' four-year survival (docs/sources.md): an upper reference
+REPLICATION_REFERENCE = 2.0  # about two spontaneous groups per project group (docs/sources.md): upper reference
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ P1 = Pattern(
     "(`mexico-csa`) mostly keeps meeting after the convener leaves, and some runs replicate the model.",
     "The case (Storck & Huerta; `../shared/seed/learning-communities-blog.txt`): \"When CSA concluded, "
     "the LCs continued to meet ... partners internalized and replicated the LC model\". "
-    "Upper references (DESIGN.md s.8): savings groups' 89% four-year survival and about two "
+    "Upper references (docs/sources.md): savings groups' 89% four-year survival and about two "
     "spontaneous groups per project group.",
     ("validation-p1-case",),
     "survival's 95% lower bound above 0.5 (\"mostly\"); the share of runs with at least one "
@@ -165,7 +165,7 @@ P2 = Pattern(
     "Local leaders emerge, but which members lead varies: the same community, run again, grows "
     "different leaders, and leaders are not simply the members most inclined to lead.",
     "The case: \"new local leaders emerged in unpredictable ways\". Leaders come from the "
-    "heavy tail of participation (van Mierlo 2014, DESIGN.md s.8).",
+    "heavy tail of participation (van Mierlo 2014; docs/sources.md).",
     ("validation-p2-leaders",),
     "unpredictable: in the same community, two runs share on average less than half their leaders "
     "(mean Jaccard overlap, upper bound < 0.5), and the most frequent first leader leads first in "

@@ -16,23 +16,35 @@ import pandas as pd
 from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 
+from ..errors import LcsimError
+from ..model.outcomes import OUTCOMES
 from .survival import completed
 
 METHODS = ("morris", "sobol")
-OUTPUTS = {  # outputs analysed by default: run-table column -> what its point mean means
-    "survived": "survival probability",
-    "months_alive_after_exit": "mean months alive after exit",
-}
+# Outputs analysed by default: run-table column -> what its point mean means (words from `OUTCOMES`).
+OUTPUTS = {name: OUTCOMES[name].mean_words for name in ("survived", "months_alive_after_exit")}
 SEED = 20260101  # SALib's bootstrap for the confidence intervals: fixed, so the tables reproduce
 
 
-class SensitivityError(ValueError):
+class SensitivityError(LcsimError, ValueError):
     """The sweep cannot be analysed for sensitivity (wrong design, missing points)."""
 
+
+# The one place analysis asks what kind of design a sweep had (until designs are classes that say so).
 
 def design_of(manifest: dict) -> str:
     """The sweep's design name ("grid", "lhs", "sobol", "morris") as the manifest records it."""
     return str(manifest.get("design") or manifest.get("experiment", {}).get("design", ""))
+
+
+def has_indices(manifest: dict) -> bool:
+    """Did the sweep sample for SALib (morris, sobol), so it has sensitivity indices?"""
+    return design_of(manifest) in METHODS
+
+
+def is_balanced(manifest: dict) -> bool:
+    """Is every combination of varied values run equally often (a grid), so margins per value are fair?"""
+    return design_of(manifest) == "grid"
 
 
 def problem_of(manifest: dict) -> dict:
@@ -96,7 +108,7 @@ def sensitivity(runs: pd.DataFrame, manifest: dict, outputs=None) -> pd.DataFram
     indices: nothing in it to apportion.
     """
     method = design_of(manifest)
-    if method not in METHODS:
+    if not has_indices(manifest):
         raise SensitivityError(f"design '{method}' has no sensitivity analysis; expected one of {', '.join(METHODS)}")
     problem = problem_of(manifest)
     settings = sampler_settings(manifest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..parameters import EXIT_STRATEGIES
+from ..strategies import STRATEGIES, rank
 from .compare import percent_interval
 from .survival import completed, survival_probability
 from .tipping import MAX_GRID_VALUES
@@ -38,9 +38,9 @@ def survival_by_setting(runs: pd.DataFrame, parameters: list[str], within: str |
 
 
 def _in_order(column: pd.Series) -> pd.Series:
-    """Sort key: strategies in the schema's order, everything else as it is."""
-    if column.isin(EXIT_STRATEGIES).all():
-        return column.map({s: i for i, s in enumerate(EXIT_STRATEGIES)})
+    """Sort key: strategies in the canonical order, everything else as it is."""
+    if column.isin(list(STRATEGIES)).all():
+        return column.map(rank)
     return column
 
 

@@ -98,3 +98,16 @@ def test_the_model_takes_mesa_s_own_scenario_object_and_records_its_latest_meeti
         model.step()
     assert model.last_host.kind == "convener"  # the first meeting is due at month 3
     assert len(model.last_attendees) == model.records[-1]["attendance"]
+
+
+def test_run_refuses_an_output_folder_under_a_file_in_one_line_and_writes_nothing(tmp_path, capsys):
+    from lcsim.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    assert main(["run", "--months", "12", "--set", "exit_month=6", "--out", str(afile / "run")]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("lcsim run: error: output folder") and "is a file" in err and "\n" not in err
+    assert captured.out == ""  # refused before the run, not after it
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"] and afile.read_text() == "keep me\n"

@@ -292,6 +292,9 @@ class Comparison:
         digital = {"both": "with and without the digital channel", "on": "with the digital channel",
                    "off": "without the digital channel", None: "digital channel " + (
                        "on" if p["digital_channel"] else "off")}[self.digital]
+        assumed = {k: v for k, v in self.overrides.items() if str(k).startswith("assumptions.")}
+        if assumed:
+            digital += "; " + ", ".join(f"{k}={_value_text(v)}" for k, v in assumed.items())
         text = (f"scenario {self.scenario}: {p['n_members']} members, convener gone at month {p['exit_month']} "
                 f"of {p['months']}, control {p['control']:g}, {digital}; "
                 f"{self.replicates} communities per strategy ({len(self.runs)} runs")

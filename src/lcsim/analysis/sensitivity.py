@@ -17,10 +17,11 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 
 from ..errors import LcsimError
+from ..experiments.design import DESIGN_CLASSES
 from ..model.outcomes import OUTCOMES
 from .survival import completed
 
-METHODS = ("morris", "sobol")
+METHODS = tuple(sorted(kind for kind, design in DESIGN_CLASSES.items() if design.allows_sensitivity))
 # Outputs analysed by default: run-table column -> what its point mean means (words from `OUTCOMES`).
 OUTPUTS = {name: OUTCOMES[name].mean_words for name in ("survived", "months_alive_after_exit")}
 SEED = 20260101  # SALib's bootstrap for the confidence intervals: fixed, so the tables reproduce
@@ -30,7 +31,7 @@ class SensitivityError(LcsimError, ValueError):
     """The sweep cannot be analysed for sensitivity (wrong design, missing points)."""
 
 
-# The one place analysis asks what kind of design a sweep had (until designs are classes that say so).
+# What analysis asks of a sweep's design, answered by the design classes (lcsim.experiments.design).
 
 def design_of(manifest: dict) -> str:
     """The sweep's design name ("grid", "lhs", "sobol", "morris") as the manifest records it."""
@@ -38,13 +39,15 @@ def design_of(manifest: dict) -> str:
 
 
 def has_indices(manifest: dict) -> bool:
-    """Did the sweep sample for SALib (morris, sobol), so it has sensitivity indices?"""
-    return design_of(manifest) in METHODS
+    """Can SALib analyse the sweep's points (a morris or sobol design), so it has sensitivity indices?"""
+    design = DESIGN_CLASSES.get(design_of(manifest))
+    return bool(design and design.allows_sensitivity)
 
 
 def is_balanced(manifest: dict) -> bool:
-    """Is every combination of varied values run equally often (a grid), so margins per value are fair?"""
-    return design_of(manifest) == "grid"
+    """Does every level of a varied parameter meet every other's levels (a grid), so margins per value are fair?"""
+    design = DESIGN_CLASSES.get(design_of(manifest))
+    return bool(design and design.balanced_margins)
 
 
 def problem_of(manifest: dict) -> dict:

@@ -9,6 +9,7 @@ model is still being calibrated.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,8 @@ def test_median_not_reached_when_most_communities_outlive_the_horizon():
 def test_alive_after_a_common_follow_up_counts_later_dissolutions_as_alive():
     runs = pd.DataFrame({"months": 84, "exit_month": [12, 12, 12, 48, 48],
                          "survived": [True, False, False, True, False],
-                         "months_alive_after_exit": [72, 40, 36, 36, 10], "censored": [True, False, False, True, False]})
+                         "months_alive_after_exit": [72, 40, 36, 36, 10],
+                         "censored": [True, False, False, True, False]})
     assert survival.common_follow_up(runs) == (36.0, 72.0)
     # dissolved 40 months after exit: alive at 36; dissolved at 36 exactly: not alive at 36
     assert survival.alive_after(runs, 36).tolist() == [True, True, False, True, False]
@@ -275,7 +277,7 @@ def ishigami(u, a=7.0, b=0.1):
     return np.sin(x[0]) + a * np.sin(x[1]) ** 2 + b * x[2] ** 4 * np.sin(x[0])
 
 
-def known_sweep(tmp_path, monkeypatch, design: dict, function, noise=0.0) -> "Path":
+def known_sweep(tmp_path, monkeypatch, design: dict, function, noise=0.0) -> Path:
     import lcsim
     import lcsim.experiments.worker as worker
 
@@ -416,7 +418,8 @@ def test_analyze_writes_heatmaps_tipping_points_and_a_summary_for_a_grid_sweep(t
 
     experiment = {"name": "tiny-timing", "design": "grid", "replicates": 3, "root_seed": 5,
                   "fixed": {"n_members": 30, "months": 36, "transition_months": 3},
-                  "vary": {"exit_month": [6, 12, 18], "control": [0.2, 0.8], "exit_strategy": ["phase_out", "phase_over"]}}
+                  "vary": {"exit_month": [6, 12, 18], "control": [0.2, 0.8],
+                           "exit_strategy": ["phase_out", "phase_over"]}}
     folder = tmp_path / "timing"
     lcsim.sweep(experiment, folder, workers=2, progress=False)
     printed = analyze(folder, capsys)

@@ -65,7 +65,8 @@ def test_members_are_mesa_agents_with_the_documented_state():
 def test_batch_run_runs_the_model():
     from mesa import batch_run
 
-    rows = batch_run(lcsim.LearningCommunity, parameters={"n_members": 40, "control": [0.2, 0.8], "months": 24, "exit_month": 12},
+    rows = batch_run(lcsim.LearningCommunity,
+                     parameters={"n_members": 40, "control": [0.2, 0.8], "months": 24, "exit_month": 12},
                      rng=[1, 2], max_steps=24, number_processes=1, display_progress=False)
     df = pd.DataFrame(rows)
     assert len(df) == 2 * 2  # 2 controls x 2 seeds, last month of each

@@ -6,6 +6,15 @@ Newcombe's interval (`confint_proportions_2indep`), the Kaplan-Meier median of m
 after exit with its interval, the log-rank test of the strategy's survival curve against
 `phase_out`, and the other outcomes at the horizon as means with 95% t intervals
 (statsmodels `DescrStatsW.tconfint_mean`).
+
+`compare(...)` (exported as `lcsim.compare`) runs the comparison through the sweep engine and
+returns a `Comparison`, which holds everything `lcsim compare` and `lcsim report` print and write:
+
+    c = lcsim.compare("fragile", replicates=100, digital="both", overrides={"control": 0.3})
+    c.table; c.reading(); c.figures["survival_curves.png"]; c.write("out/fragile"); c.to_html()
+
+Labels, bounds and formats of outcomes come from `lcsim.model.outcomes.OUTCOMES`; strategies'
+words and order from `lcsim.strategies`.
 """
 
 from __future__ import annotations
@@ -25,10 +34,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import DescrStatsW
 
 from ..errors import ParameterError, UsageError
-from ..parameters import SCHEMA
-from ..strategies import EXIT_STRATEGIES
 from ..model.outcomes import OUTCOMES
-from ..strategies import WORDS, rank
+from ..parameters import SCHEMA
+from ..strategies import EXIT_STRATEGIES, WORDS, rank
 from .survival import ALPHA, completed, logrank, median_survival, survival_probability
 
 REFERENCE = "phase_out"  # abrupt exit: the strategy every other one is tested against
@@ -256,7 +264,7 @@ DIGITAL = {"off": [False], "on": [True], "both": [False, True]}  # `digital=` ->
 FIGURES = ("survival.png", "survival_curves.png", "outcomes.png")
 
 
-@dataclass
+@dataclass(eq=False)  # it holds DataFrames: compared by identity
 class Comparison:
     """Every exit strategy on one scenario, side by side: what `lcsim.compare` returns.
 
@@ -269,7 +277,7 @@ class Comparison:
     with `report=True`); `to_html()` is the self-contained report.
     """
 
-    table: pd.DataFrame
+    table: pd.DataFrame = field(repr=False)
     runs: pd.DataFrame = field(repr=False)
     completed: pd.DataFrame = field(repr=False)
     failed: int
@@ -365,7 +373,7 @@ class Comparison:
         atomic_write(folder / "comparison.csv", lambda path: table.to_csv(path, index=False, float_format="%.6g"))
         written.append("comparison.csv")
         for name, fig in self.figures.items():
-            atomic_write(folder / name, lambda path: fig.savefig(path, dpi=110, format="png"))
+            atomic_write(folder / name, lambda path, fig=fig: fig.savefig(path, dpi=110, format="png"))
             written.append(name)
         return written
 

@@ -32,7 +32,7 @@ FACETS = 4  # at most this many levels (panels per row), and this many rows less
 SUMMARY = "summary.md"
 
 
-@dataclass
+@dataclass(eq=False)  # it holds DataFrames: compared by identity
 class Analysis:
     """A sweep's analysis: what `lcsim.analyze` returns.
 
@@ -77,10 +77,11 @@ class Analysis:
         for name in self._order:
             if name in self.tables:
                 table = self.tables[name]
-                atomic_write(folder / name, lambda path: table.to_csv(path, index=False, float_format="%.6g"))
+                atomic_write(folder / name,
+                             lambda path, table=table: table.to_csv(path, index=False, float_format="%.6g"))
             else:
                 fig = self.figures[name]
-                atomic_write(folder / name, lambda path: fig.savefig(path, dpi=110, format="png"))
+                atomic_write(folder / name, lambda path, fig=fig: fig.savefig(path, dpi=110, format="png"))
             written.append(name)
         text = self.summary
         atomic_write(folder / SUMMARY, lambda path: Path(path).write_text(text, encoding="utf-8"))
@@ -131,6 +132,7 @@ def load_sweep(folder: Path):
 
 def analysis_of(runs: pd.DataFrame, manifest: dict, folder: Path | None = None) -> Analysis:
     """Every table and figure of one sweep's run table and manifest, and the summary that says them."""
+    from ..model.outcomes import OUTCOMES
     from . import figures
     from .sensitivity import SensitivityError, has_indices, is_balanced, ranking, sensitivity
     from .summary import summary_markdown, survival_by_point, survival_by_setting
@@ -142,7 +144,7 @@ def analysis_of(runs: pd.DataFrame, manifest: dict, folder: Path | None = None) 
         raise UsageError(f"every run of the sweep failed (first error: {runs['error'].dropna().iloc[0]})")
     varied = [v for v in varied_of(manifest, runs) if v in done.columns]
     tables, made, order = {}, {}, []
-    outcome, outcome_note = "alive at the horizon", ""
+    outcome, outcome_note = OUTCOMES["survived"].label, ""  # "alive at the horizon"
     shortest, longest = common_follow_up(done)
     if longest > shortest:
         # Horizons lie at different distances from the exit (e.g. months fixed, exit_month varied):

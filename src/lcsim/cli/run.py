@@ -39,9 +39,8 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
-    from ..simulation import simulate
-
     from ..output import usable_folder
+    from ..simulation import simulate
 
     params = resolved_params(args, months=args.months, exit_strategy=args.exit_strategy)
     assumed = assumptions_of(args)
@@ -55,11 +54,12 @@ def cmd_run(args) -> int:
 
 def summary_text(result, scenario: str) -> str:
     s, p = result.summary, result.params
-    fate = ("still meeting at month %d" % p["months"]) if s["survived"] else (
-        "dissolved at month %d" % s["dissolved_month"])
+    fate = f"still meeting at month {p['months']:d}" if s["survived"] else (
+        f"dissolved at month {s['dissolved_month']:d}")
     lines = [
         f"scenario {scenario}, seed {result.seed}: {p['n_members']} members, {p['exit_strategy']} "
-        f"at month {p['exit_month']}, control {p['control']:g}, digital channel {'on' if p['digital_channel'] else 'off'}",
+        f"at month {p['exit_month']}, control {p['control']:g}, "
+        f"digital channel {'on' if p['digital_channel'] else 'off'}",
         f"  survived:            {'yes' if s['survived'] else 'no'} ({fate}; "
         f"{s['months_alive_after_exit']} months alive after exit{', censored' if s['censored'] else ''})",
         f"  active members:      {s['active_members']} (peak {s['peak_members']})",
@@ -87,8 +87,9 @@ def write_run(result, out: Path, scenario: str) -> None:
         summary["assumptions"] = changed
     atomic_write(out / "monthly.csv", lambda path: result.monthly.to_csv(path, index=False))
     atomic_write(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
-    fig = trajectory_figure(result.monthly, result.params["exit_month"],
-                            f"{scenario}: {result.params['exit_strategy']} at month {result.params['exit_month']}, seed {result.seed}")
+    p = result.params
+    fig = trajectory_figure(result.monthly, p["exit_month"],
+                            f"{scenario}: {p['exit_strategy']} at month {p['exit_month']}, seed {result.seed}")
     atomic_write(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
 
 
@@ -105,7 +106,8 @@ def params_table(markdown: bool = False) -> str:
 
 def assumptions_table(markdown: bool = False) -> str:
     """The assumptions, by rule group: name, value, range, unit, rule, meaning, source."""
-    rows = [(a.name, _show(a.default), a.range_text, a.unit, a.group, a.meaning, a.source) for a in ASSUMPTIONS.values()]
+    rows = [(a.name, _show(a.default), a.range_text, a.unit, a.group, a.meaning, a.source)
+            for a in ASSUMPTIONS.values()]
     table = _table(("name", "value", "range", "unit", "rule", "meaning", "source"), rows, markdown)
     if markdown:
         return table

@@ -56,7 +56,8 @@ class Parameter:
         """Return `value` converted to this parameter's type, or raise ParameterError."""
         def refuse(why: str = "") -> ParameterError:
             extra = f" ({why})" if why else ""
-            said = shown if shown is not None else repr(value)
+            said = " ".join((shown if shown is not None else repr(value)).split())  # one line, however odd
+            said = said if len(said) <= 60 else said[:40] + "..." + said[-12:]
             return ParameterError(f"parameter '{self.name}': {said} is not allowed{extra}; expected {self.allowed}")
 
         if getattr(value, "shape", ()) != ():  # a numpy array (or the like): one value is expected

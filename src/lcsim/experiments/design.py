@@ -47,6 +47,7 @@ def show(value: Any) -> str:
         text = json.dumps(value)
     except (TypeError, ValueError, OverflowError):
         text = repr(value)
+    text = " ".join(text.split())  # one line, whatever the value
     return text if len(text) <= 60 else text[:40] + "..." + text[-12:]
 
 

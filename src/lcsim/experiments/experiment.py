@@ -108,6 +108,9 @@ def parse_settings(assignments) -> dict[str, Any]:
         if not isinstance(text, str):
             raise ParameterError(f"--set {show(text)}: expected name=value, e.g. --set control=0.3")
         name = text.partition("=")[0].strip()
+        if not name.isprintable() or len(name) > 60:
+            raise ParameterError(f"--set {show(text)}: {show(name)} is not a parameter name; expected name=value, "
+                                 "e.g. --set control=0.3 (see `lcsim params`)")
         if "=" in text and name.startswith(PREFIX):
             key, value = parse_assumption(name, text.partition("=")[2])
             out[PREFIX + key] = value
@@ -127,7 +130,8 @@ def load_experiment(source, overrides: dict[str, Any] | None = None) -> Experime
         exp = source
     elif isinstance(source, dict):
         name = source.get("name", "?")
-        exp = from_dict(source, f"experiment '{name if isinstance(name, str) else '?'}'")
+        shown = name if isinstance(name, str) and name.isprintable() and len(name) <= 60 else show(name)
+        exp = from_dict(source, f"experiment '{shown}'")
     elif isinstance(source, (str, Path)):
         exp = from_dict(read_toml(Path(source)), str(source))
     else:

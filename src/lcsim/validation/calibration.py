@@ -79,8 +79,9 @@ class Factor:
 
 # -- what to vary ------------------------------------------------------------------------------
 def parameter_levels(p) -> tuple:
+    """The two ends of a number's sweep range (none when the range is one value), or a choice's other values."""
     if p.kind in ("int", "float"):
-        return tuple(p.sweep)
+        return tuple(p.sweep) if p.sweep[0] != p.sweep[1] else ()
     return tuple(x for x in p.sweep if x != p.default)
 
 
@@ -111,19 +112,6 @@ def arm_experiment(name: str, n_seeds: int, setting: str | None, vary: dict | No
             "fixed": dict(SETTINGS.get(setting, {})), "vary": dict(vary or {})}
 
 
-def sweeps_take_assumptions() -> bool:
-    """Whether experiment files accept `assumptions.NAME` keys (the sweep path for assumptions)."""
-    from ..experiments.experiment import load_experiment
-    from ..errors import ParameterError
-
-    name = next(iter(TABLE))
-    try:
-        load_experiment(arm_experiment("probe", 1, None, {PREFIX + name: [TABLE[name].default]}))
-    except ParameterError:
-        return False
-    return True
-
-
 def _sweep_arms(exp: dict, labels: list[str], folder: Path, workers: int) -> pd.DataFrame:
     """Run one arm experiment through `lcsim.sweep`; its runs labelled by point (labels[point])."""
     import lcsim
@@ -137,45 +125,21 @@ def _sweep_arms(exp: dict, labels: list[str], folder: Path, workers: int) -> pd.
     return runs[["arm", "replicate", *OUTCOMES]]
 
 
-def _simulated_arm(args) -> dict:
-    """One run of an assumption arm through `lcsim.simulate` (until sweeps take `assumptions.NAME`)."""
-    from ..simulation import simulate
-
-    label, setting, name, value, replicate, seed = args
-    s = simulate(seed=seed, **setting, assumptions={name: value}).summary
-    return {"arm": label, "replicate": replicate, **{k: s[k] for k in OUTCOMES}}
-
-
-def _simulate_arms(factor: Factor, n_seeds: int, workers: int) -> pd.DataFrame:
-    from ..experiments.design import run_seed
-    from ..experiments.runner import open_pool
-
-    setting = SETTINGS.get(factor.setting, {})
-    tasks = [(factor.arm(v), setting, factor.name, v, r, run_seed(ROOT_SEED, 0, r, common=True))
-             for v in factor.levels for r in range(n_seeds)]
-    with open_pool(workers, None) as pool:
-        rows = ([_simulated_arm(t) for t in tasks] if pool.in_process
-                else list(pool.executor.map(_simulated_arm, tasks, chunksize=20)))
-    return pd.DataFrame(rows)
-
-
 def oat(n_seeds: int = SEEDS, workers: int = 2, out: Path | None = None, factors_: list[Factor] | None = None,
         progress=None) -> pd.DataFrame:
     """Every OAT arm (the baselines, then each factor's levels): one row per run, `arm` naming it."""
     out = Path(out) if out is not None else _runs.ROOT / DEFAULT_OUT
     chosen = factors() if factors_ is None else factors_
-    by_sweep = sweeps_take_assumptions()
     parts = [_sweep_arms(arm_experiment("calibration-baseline", n_seeds, None), ["baseline"],
                          out / "oat" / "baseline", workers)]
     for key in SETTINGS:
         parts.append(_sweep_arms(arm_experiment(f"calibration-baseline-{key}", n_seeds, key), [f"baseline:{key}"],
                                  out / "oat" / f"baseline-{key}", workers))
     for i, f in enumerate(chosen):
+        if not f.levels:
+            continue
         if progress:
             progress(f"{i + 1}/{len(chosen)} {f.key}")
-        if f.kind == "assumption" and not by_sweep:
-            parts.append(_simulate_arms(f, n_seeds, workers))
-            continue
         exp = arm_experiment(f"calibration-{f.key}", n_seeds, f.setting, {f.key: list(f.levels)})
         parts.append(_sweep_arms(exp, [f.arm(v) for v in f.levels], out / "oat" / f.key, workers))
     return pd.concat(parts, ignore_index=True)
@@ -230,6 +194,11 @@ def effects(runs: pd.DataFrame, factors_: list[Factor] | None = None) -> pd.Data
 
     for f in chosen:
         p = f.entry
+        if not f.levels:  # e.g. max_members, a bound whose sweep range is its default alone
+            rows.append({"kind": f.kind, "name": f.name, "value": p.default, "low": np.nan, "high": np.nan,
+                         "effect": np.nan, "shape": "", "strength": "not varied: its sweep range is one value",
+                         "source": p.source, "meaning": p.meaning, "setting": "", "rule": "", "plausible": ""})
+            continue
         if f.kind == "param" and p.kind not in ("int", "float"):  # each other value against the default
             by_arm[f.arm(p.default)] = by_arm["baseline"]
             for value in f.levels:
@@ -317,7 +286,7 @@ def sensitivity_text(r) -> str:
 
 
 def render(table: pd.DataFrame, indices: pd.DataFrame | None, n_seeds: int, n_morris: int, seconds: float,
-           workers: int, measured_on: str, by_sweep: bool = True) -> str:
+           workers: int, measured_on: str) -> str:
     mu = {}
     if indices is not None:
         part = indices[indices["output"] == "survived"].copy()
@@ -326,9 +295,6 @@ def render(table: pd.DataFrame, indices: pd.DataFrame | None, n_seeds: int, n_mo
     params = table[table["kind"] == "param"]
     assumed = table[table["kind"] == "assumption"]
     base = params.loc[params["name"] == "n_members", "survival_default"].iloc[0]
-    how = ("as `assumptions.NAME` in each arm's experiment, through `lcsim.sweep` like the parameters" if by_sweep
-           else "through `lcsim.simulate(assumptions=...)` on the sweep engine's worker pool (experiment files did "
-                "not yet take `assumptions.NAME`)")
     lines = [f"""# Calibration: every parameter and assumption, its source, and how much survival depends on it
 
 Numbers in the model are few and mostly *assumptions*: the case gives the setting (sectors, about
@@ -348,7 +314,8 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
   at half and one and a half times its documented value (whole numbers rounded), clipped to its
   plausible range in the table. The half-to-one-and-a-half range is narrower than most plausible
   ranges (shares, for instance, may lie anywhere in 0..1): it measures how much the results lean on
-  the value chosen, not what the whole range can do. Assumptions were varied {how}.
+  the value chosen, not what the whole range can do. Assumptions were varied as `assumptions.NAME`
+  in each arm's experiment, through `lcsim.sweep`, exactly as the parameters.
   All else at the default; {n_seeds} common seeds per arm (one root seed, `common_seeds = true`),
   so arms are compared run by run. **Effect** = survival at the high end minus
   survival at the low end, with a 95% paired bootstrap interval. **Elasticity** = (effect / baseline
@@ -379,6 +346,9 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
 |---|---|---|---|---|---|---|---|---|
 """]
     for _, r in params.iterrows():
+        if np.isnan(r["effect"]):
+            lines.append(f"| `{r['name']}` | {fmt_value(r['value'])} | {r['source']} | | | | | | {r['strength']} |\n")
+            continue
         m = mu.get(r["name"])
         mtext = f"{m['mu_star']:.2f} ({int(m['rank'])})" if m is not None and not np.isnan(m["mu_star"]) else ""
         where = f" ({r['setting']})" if r["setting"] else ""
@@ -458,7 +428,6 @@ def calibrate(*, seeds: int = SEEDS, workers: int = 2, out: Path | None = None, 
     doc = Path(doc) if doc is not None else DOC
     theme(0.8)
     started, measured_on = time.perf_counter(), provenance(_runs.ROOT)
-    by_sweep = sweeps_take_assumptions()
     runs = oat(seeds, workers, out, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     runs.to_parquet(out / "oat.parquet")
@@ -472,7 +441,7 @@ def calibrate(*, seeds: int = SEEDS, workers: int = 2, out: Path | None = None, 
     figures(table, indices, img)
     written = None
     if write_doc:
-        text = render(table, indices, seeds, n_morris, seconds, workers, measured_on, by_sweep)
+        text = render(table, indices, seeds, n_morris, seconds, workers, measured_on)
         doc.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(doc, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         written = doc

@@ -17,16 +17,15 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from paired_runs import assert_survives_more, outcome, sign_test
 from scipy.stats import wilcoxon
 from statsmodels.stats.proportion import proportion_confint
 
 from lcsim.assumptions import TABLE
 from lcsim.errors import UsageError
 from lcsim.parameters import SCHEMA
-from lcsim.validation import PATTERNS, Context, Verdict, paired, validate
-from lcsim.validation import calibration, patterns
+from lcsim.validation import PATTERNS, Context, Verdict, calibration, paired, patterns, validate
 from lcsim.validation.leaders import run_leaders
-from paired_runs import assert_survives_more, outcome, sign_test
 
 
 # -- P1: the case's community mostly survives and sometimes replicates --------------------------
@@ -79,12 +78,14 @@ def test_p4_fast_alike_members_form_fewer_cross_sector_ties_and_fewer_communitie
     share = {c: outcome("cross_sector_share", seeds, month="exit", complementarity=c) for c in (0.2, 0.7)}
     assert share[0.7].mean() > share[0.2].mean()
     assert wilcoxon(share[0.7], share[0.2], alternative="greater").pvalue < 0.01
-    assert_survives_more(outcome("survived", seeds, complementarity=0.7), outcome("survived", seeds, complementarity=0.2))
+    assert_survives_more(outcome("survived", seeds, complementarity=0.7),
+                         outcome("survived", seeds, complementarity=0.2))
 
 
 # -- L1: gradual or handover exits beat an abrupt one (Rogers & Coates 2015) ------------------------
 def test_l1_fast_a_handover_beats_an_abrupt_exit():
-    assert_survives_more(outcome("survived", exit_strategy="phase_over"), outcome("survived", exit_strategy="phase_out"))
+    assert_survives_more(outcome("survived", exit_strategy="phase_over"),
+                         outcome("survived", exit_strategy="phase_out"))
 
 
 def test_l1_fast_a_taper_hands_over_and_does_no_worse_than_an_abrupt_exit():

@@ -18,7 +18,8 @@ def register(sub) -> None:
                      help="folder for the calibration sweeps and tables (default out/calibration; cleared per arm)")
     cmd.add_argument("--doc", metavar="FILE", default=None,
                      help="the document to regenerate (default docs/calibration.md; figures go to its img/ folder)")
-    cmd.add_argument("--seeds", type=int, default=100, metavar="N", help="common seeds per one-at-a-time arm (default 100)")
+    cmd.add_argument("--seeds", type=int, default=100, metavar="N",
+                     help="common seeds per one-at-a-time arm (default 100)")
     cmd.add_argument("--no-morris", action="store_true", help="skip the Morris screening")
     cmd.add_argument("--no-doc", action="store_true", help="leave the document and its figures alone")
     cmd.set_defaults(handler=cmd_calibrate)

@@ -211,6 +211,7 @@ def effects(runs: pd.DataFrame, factors_: list[Factor] | None = None) -> pd.Data
 def morris(workers: int = 2, out: Path | None = None, experiments: Path | None = None) -> tuple[pd.DataFrame, int]:
     """The Morris screening sweep and its SALib indices; (indices, runs)."""
     import lcsim
+
     from ..analysis.sensitivity import sensitivity
 
     out = Path(out) if out is not None else _runs.ROOT / DEFAULT_OUT
@@ -253,7 +254,8 @@ def figures(table: pd.DataFrame, indices: pd.DataFrame | None, img: Path) -> Non
         fig, ax = plt.subplots(figsize=(6.5, 4.5))
         ax.scatter(part["mu_star"], part["sigma"])
         for _, r in part.iterrows():
-            ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 2), textcoords="offset points")
+            ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 2),
+                        textcoords="offset points")
         ax.set(xlabel="mu* (mean absolute elementary effect on survival)", ylabel="sigma (interactions, non-linearity)",
                title="Morris screening of survival (default scenario, phase_out)")
         fig.tight_layout()
@@ -283,6 +285,16 @@ def fmt(x, digits=2) -> str:
 def sensitivity_text(r) -> str:
     extra = r.get("shape", "")
     return r["strength"] + (f"; {extra}" if isinstance(extra, str) and extra else "")
+
+
+def _header(*columns: str) -> str:
+    return "| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|"
+
+
+PARAMETER_HEADER = _header("parameter", "value", "source", "OAT range", "survival low / default / high",
+                           "effect high - low [95%]", "elasticity", "Morris mu* (rank)", "sensitivity")
+ASSUMPTION_HEADER = _header("assumption", "rule", "value", "meaning", "source", "plausible range", "OAT range",
+                            "survival low / default / high", "effect high - low [95%]", "elasticity", "sensitivity")
 
 
 def render(table: pd.DataFrame, indices: pd.DataFrame | None, n_seeds: int, n_morris: int, seconds: float,
@@ -329,7 +341,7 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
   column): `transition_months`, `mentoring_rate` and `development_boost` under `phase_over`, the
   `digital_*` assumptions with the digital channel. `months` is the horizon: a longer one measures
   survival later, so its effect is not a behaviour of the community (no elasticity given).
-- *Morris screening* ([`experiments/validation-sensitivity-morris.toml`](../experiments/validation-sensitivity-morris.toml),
+- *Morris screening* ([`experiments/{MORRIS}.toml`](../experiments/{MORRIS}.toml),
   {n_morris} runs, `lcsim sweep` then SALib through `lcsim.analysis.sensitivity`, also `lcsim analyze`):
   all numeric parameters varied together over their sweep ranges. **mu\\*** is the mean absolute effect
   on survival of a move across a quarter-range grid step, averaged over the others' values; a large
@@ -342,8 +354,7 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
 
 ## Parameters (the schema, `src/lcsim/parameters.py`)
 
-| parameter | value | source | OAT range | survival low / default / high | effect high - low [95%] | elasticity | Morris mu* (rank) | sensitivity |
-|---|---|---|---|---|---|---|---|---|
+{PARAMETER_HEADER}
 """]
     for _, r in params.iterrows():
         if np.isnan(r["effect"]):
@@ -353,7 +364,8 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
         mtext = f"{m['mu_star']:.2f} ({int(m['rank'])})" if m is not None and not np.isnan(m["mu_star"]) else ""
         where = f" ({r['setting']})" if r["setting"] else ""
         sep = " -> " if not isinstance(r["value"], (int, float)) or isinstance(r["value"], bool) else ".."
-        lines.append(f"| `{r['name']}` | {fmt_value(r['value'])} | {r['source']} | {fmt_value(r['low'])}{sep}{fmt_value(r['high'])}{where} | "
+        lines.append(f"| `{r['name']}` | {fmt_value(r['value'])} | {r['source']} | "
+                     f"{fmt_value(r['low'])}{sep}{fmt_value(r['high'])}{where} | "
                      f"{fmt(r['survival_low'])} / {fmt(r['survival_default'])} / {fmt(r['survival_high'])} | "
                      f"{r['effect']:+.2f} [{r['effect_low']:+.2f}, {r['effect_high']:+.2f}] | {fmt(r['elasticity'])} | "
                      f"{mtext} | {sensitivity_text(r)} |\n")
@@ -363,13 +375,12 @@ worker processes). Baseline: the default scenario, survival {base:.2f} over {n_s
 Every constant of the rules, as `lcsim params --assumptions` lists it, varied as
 `assumptions.NAME` (in an experiment file, `--set`, or `simulate(assumptions=...)`).
 
-| assumption | rule | value | meaning | source | plausible range | OAT range | survival low / default / high | effect high - low [95%] | elasticity | sensitivity |
-|---|---|---|---|---|---|---|---|---|---|---|
-""")
+""" + ASSUMPTION_HEADER + "\n")
     for _, r in assumed.iterrows():
         where = f" ({r['setting']})" if r["setting"] else ""
         lines.append(f"| `{r['name']}` | {r['rule']} | {fmt_value(r['value'])} | {r['meaning']} | {r['source']} | "
-                     f"{r['plausible']} | {fmt_value(r['low'])}..{fmt_value(r['high'])}{where} | {fmt(r['survival_low'])} / "
+                     f"{r['plausible']} | {fmt_value(r['low'])}..{fmt_value(r['high'])}{where} | "
+                     f"{fmt(r['survival_low'])} / "
                      f"{fmt(r['survival_default'])} / {fmt(r['survival_high'])} | "
                      f"{r['effect']:+.2f} [{r['effect_low']:+.2f}, {r['effect_high']:+.2f}] | "
                      f"{fmt(r['elasticity'])} | {sensitivity_text(r)} |\n")

@@ -40,7 +40,7 @@ IN_FLIGHT = 2  # chunks queued per worker, so no worker waits for the client
 CONNECT_TIMEOUT = "10s"  # to reach a Dask scheduler
 TIME_LIMIT = 1800.0  # seconds per run by default: the costliest shipped design point takes far less (docs/sweeps.md)
 STRIKES = 2  # a run that kills its worker this many times (alone) is recorded as failed
-SCHEDULER = re.compile(r"((tcp|tls|inproc|ucx|ws|wss)://)?[^\s:/]+(:\d{1,5})?/?")
+SCHEDULER = re.compile(r"((tcp|tls|ucx|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[^\s:/\[\]]+):\d{1,5}/?|inproc://\S+")
 
 
 def default_out(exp: Experiment) -> Path:

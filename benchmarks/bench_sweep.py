@@ -9,10 +9,15 @@
    then a small one (20 members, 12 months) where per-run overhead matters most. On 1 worker both
    run in this process, so runs per CPU-second of this process are printed too: unlike the wall
    clock, they do not depend on what else the machine is doing.
-2. The client's peak memory at 1,000 and 10,000 runs of the small scenario (2 workers), each in a
-   fresh process: tracemalloc's peak of Python allocations during the sweep (while streaming, and
-   including the final table `sweep` returns), and the process's peak resident set size
-   (`resource.getrusage(RUSAGE_SELF).ru_maxrss`: the whole client, imports included).
+2. The client's and the workers' peak memory at 1,000 and 10,000 runs of the small scenario (2 workers),
+   each in a fresh process: tracemalloc's peak of Python allocations during the sweep (while streaming,
+   and including the final table `sweep` returns), the client's peak resident set size
+   (`resource.getrusage(RUSAGE_SELF).ru_maxrss`: the whole client, imports included), and the largest
+   peak resident set size of any worker process (VmHWM in /proc, Linux only).
+3. Runaway runs: the most expensive design point of every shipped experiment (experiments/*.toml; the
+   few points with the most member-months, each timed once), against the sweep's per-run time limit.
+
+    .venv/bin/python benchmarks/bench_sweep.py --runaway   # only part 3
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SMALL = {"n_members": 20, "months": 12, "exit_month": 6, "transition_months": 3}
@@ -112,6 +118,17 @@ def memory_child(runs: int) -> None:
         return real_load(path, **kw)
 
     runner.load_results = load_and_note
+    workers_peak = {"kib": 0}
+    stop = threading.Event()
+
+    def watch_workers() -> None:  # the workers are the fork server's children: every descendant of this process
+        while not stop.is_set():
+            workers_peak["kib"] = max(workers_peak["kib"], max((peak_rss_kib(pid) for pid in descendants()),
+                                                               default=0))
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=watch_workers, daemon=True)
+    watcher.start()
     exp = experiment(f"memory-{runs}", SMALL, runs // 2, controls=[0.25, 0.75], strategies=["phase_out"])
     with tempfile.TemporaryDirectory() as out:
         tracemalloc.start()
@@ -120,14 +137,93 @@ def memory_child(runs: int) -> None:
         elapsed = time.perf_counter() - start
         total_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+    stop.set()
+    watcher.join()
     print(json.dumps({"runs": len(table), "seconds": elapsed, "streaming_peak": streaming["peak"],
                       "total_peak": total_peak, "table_bytes": int(table.memory_usage(deep=True).sum()),
-                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "worker_peak_kib": workers_peak["kib"]}))
+
+
+def descendants(root: int | None = None) -> list[int]:
+    """Process ids below `root` (this process), from /proc (empty where there is no /proc)."""
+    root = root or os.getpid()
+    parents = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    found, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, parent in parents.items() if parent == pid]
+        found += kids
+        frontier += kids
+    return found
+
+
+def peak_rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def runaway(top: int = 4) -> dict:
+    """Time the costliest design points of the shipped experiments (by member-months, growth included)."""
+    from pathlib import Path
+
+    import lcsim
+    from lcsim.experiments import TIME_LIMIT, build_design, load_experiment
+
+    folder = Path(__file__).resolve().parents[1] / "experiments"
+    candidates = []
+    for f in sorted(folder.glob("*.toml")):
+        exp = load_experiment(f)
+        design = build_design(exp)
+        base = exp.base_params
+        for point, values in enumerate(design.point_values()):
+            p = {**base, **values}
+            growth = min(p["max_members"], p["n_members"] * (1 + p["join_rate"]) ** p["months"])
+            candidates.append(((p["months"] * p["n_members"], p["months"] * growth), f.stem, point, p, exp.scenario))
+    chosen, seen = [], set()
+    for key in (0, 1):  # the largest communities over the longest horizons, and the fastest growing ones
+        for c in sorted(candidates, key=lambda c: c[0][key], reverse=True):
+            sig = json.dumps(c[3], sort_keys=True, default=str)
+            if sig not in seen:
+                seen.add(sig)
+                chosen.append(c)
+                if len([x for x in chosen if x[0] is c[0] or True]) >= top * (key + 1):
+                    break
+    print(f"\nrunaway: {len(chosen)} of the costliest of {len(candidates):,} shipped design points "
+          f"(by member-months, and by member-months with growth), each timed once; per-run time limit "
+          f"{TIME_LIMIT:g} s", flush=True)
+    worst = {"seconds": 0.0}
+    for cost, name, point, p, scenario in chosen:
+        start = time.perf_counter()
+        result = lcsim.simulate(seed=1, scenario=scenario, **p)
+        seconds = time.perf_counter() - start
+        print(f"  {name} point {point}: n_members={p['n_members']}, months={p['months']}, "
+              f"join_rate={p['join_rate']:g}: {seconds:.1f} s, peak {result.summary['peak_members']} members",
+              flush=True)
+        if seconds > worst["seconds"]:
+            worst = {"seconds": seconds, "experiment": name, "point": point}
+    print(f"  costliest: {worst.get('experiment')} point {worst.get('point')} in {worst['seconds']:.1f} s "
+          f"({worst['seconds'] / TIME_LIMIT:.1%} of the time limit)")
+    return worst
 
 
 def memory(sizes: list[int]) -> list[dict]:
     print("\nclient memory, small scenario, 2 workers (each size in a fresh process)", flush=True)
-    print(f"  {'runs':>7}{'seconds':>9}{'streaming peak':>16}{'with table':>12}{'table':>9}{'peak RSS':>10}")
+    print(f"  {'runs':>7}{'seconds':>9}{'streaming peak':>16}{'with table':>12}{'table':>9}{'peak RSS':>10}"
+          f"{'worker RSS':>12}")
     found = []
     for runs in sizes:
         out = subprocess.run([sys.executable, __file__, "--memory-child", str(runs)], capture_output=True,
@@ -136,7 +232,8 @@ def memory(sizes: list[int]) -> list[dict]:
         found.append(m)
         mib = 1024 * 1024
         print(f"  {m['runs']:>7}{m['seconds']:>8.1f}s{m['streaming_peak'] / mib:>13.1f} MiB"
-              f"{m['total_peak'] / mib:>8.1f} MiB{m['table_bytes'] / mib:>5.1f} MiB{m['maxrss_kib'] / 1024:>6.0f} MiB",
+              f"{m['total_peak'] / mib:>8.1f} MiB{m['table_bytes'] / mib:>5.1f} MiB{m['maxrss_kib'] / 1024:>6.0f} MiB"
+              f"{m['worker_peak_kib'] / 1024:>8.0f} MiB",
               flush=True)
     return found
 
@@ -146,9 +243,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test of the script)")
     parser.add_argument("--repeats", type=int, default=2, help="best of this many timings (default: 2)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help="only the memory figures (part 2)")
+    parser.add_argument("--runaway", action="store_true", help="only the costliest shipped design points (part 3)")
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(args.memory_child)
+    if args.runaway:
+        runaway()
+        return None
+    if args.memory:
+        memory([200, 2_000] if args.quick else [1_000, 10_000])
+        return None
 
     import lcsim
 
@@ -166,6 +271,7 @@ def main() -> None:
           f"here ({10_000 / one / 60:.0f} min on 1)")
     grew = (found[-1]["streaming_peak"] - found[0]["streaming_peak"]) / 2**20
     print(f"client memory while streaming: {grew:+.1f} MiB from {found[0]['runs']:,} to {found[-1]['runs']:,} runs")
+    runaway()
 
 
 if __name__ == "__main__":

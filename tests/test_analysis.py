@@ -9,6 +9,7 @@ model is still being calibrated.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,8 @@ def test_median_not_reached_when_most_communities_outlive_the_horizon():
 def test_alive_after_a_common_follow_up_counts_later_dissolutions_as_alive():
     runs = pd.DataFrame({"months": 84, "exit_month": [12, 12, 12, 48, 48],
                          "survived": [True, False, False, True, False],
-                         "months_alive_after_exit": [72, 40, 36, 36, 10], "censored": [True, False, False, True, False]})
+                         "months_alive_after_exit": [72, 40, 36, 36, 10],
+                         "censored": [True, False, False, True, False]})
     assert survival.common_follow_up(runs) == (36.0, 72.0)
     # dissolved 40 months after exit: alive at 36; dissolved at 36 exactly: not alive at 36
     assert survival.alive_after(runs, 36).tolist() == [True, True, False, True, False]
@@ -275,7 +277,7 @@ def ishigami(u, a=7.0, b=0.1):
     return np.sin(x[0]) + a * np.sin(x[1]) ** 2 + b * x[2] ** 4 * np.sin(x[0])
 
 
-def known_sweep(tmp_path, monkeypatch, design: dict, function, noise=0.0) -> "Path":
+def known_sweep(tmp_path, monkeypatch, design: dict, function, noise=0.0) -> Path:
     import lcsim
     import lcsim.experiments.worker as worker
 
@@ -332,6 +334,9 @@ def test_a_sweep_with_missing_design_points_is_refused_for_sensitivity():
         sensitivity(runs, manifest)
     with pytest.raises(SensitivityError, match="no sensitivity analysis"):
         sensitivity(runs, {**manifest, "design": "grid"})
+    import lcsim
+
+    assert issubclass(SensitivityError, lcsim.LcsimError)  # so the CLI prints it as one line
 
 
 # --- end to end on the real model: compare, report, analyze -----------------------------------------
@@ -365,7 +370,24 @@ def test_compare_prints_the_table_and_writes_csv_and_figures_and_resumes(tmp_pat
         assert (out / name).read_bytes()[:8] == PNG
     # The same command again resumes the same sweep instead of running it twice.
     assert main(["compare", *SMALL, "--out", str(out)]) == 0
-    assert "0 runs ran, 24 resumed" in capsys.readouterr().err
+    again = capsys.readouterr()
+    assert "0 runs ran, 24 resumed" in again.err
+    # The library call with the same settings is the same comparison: it resumes the CLI's runs and
+    # gives what the CLI printed and wrote.
+    import lcsim
+
+    comparison = lcsim.compare(replicates=6, overrides={"n_members": 30, "months": 30, "exit_month": 15,
+                                                        "transition_months": 6}, workers=2, out=out, progress=False)
+    assert isinstance(comparison, lcsim.Comparison)
+    assert [p.name for p in (out / "runs").iterdir()] == [comparison.runs_dir.name]
+    assert comparison.text() in again.out and comparison.reading()[0] in again.out
+    assert comparison.horizon == 15 and comparison.failed == 0 and len(comparison.runs) == 24
+    pd.testing.assert_frame_equal(comparison.table[table.columns].round(6), table.round(6), check_dtype=False)
+    assert comparison.command("compare") == ("lcsim compare --scenario default --replicates 6 --set n_members=30 "
+                                             "--set months=30 --set exit_month=15 --set transition_months=6")
+    elsewhere = tmp_path / "notebook"
+    assert comparison.write(elsewhere) == ["comparison.csv", "survival.png", "survival_curves.png", "outcomes.png"]
+    assert (elsewhere / "comparison.csv").read_bytes() == (out / "comparison.csv").read_bytes()
 
 
 def test_report_is_one_self_contained_html_file(tmp_path, capsys):
@@ -396,7 +418,8 @@ def test_analyze_writes_heatmaps_tipping_points_and_a_summary_for_a_grid_sweep(t
 
     experiment = {"name": "tiny-timing", "design": "grid", "replicates": 3, "root_seed": 5,
                   "fixed": {"n_members": 30, "months": 36, "transition_months": 3},
-                  "vary": {"exit_month": [6, 12, 18], "control": [0.2, 0.8], "exit_strategy": ["phase_out", "phase_over"]}}
+                  "vary": {"exit_month": [6, 12, 18], "control": [0.2, 0.8],
+                           "exit_strategy": ["phase_out", "phase_over"]}}
     folder = tmp_path / "timing"
     lcsim.sweep(experiment, folder, workers=2, progress=False)
     printed = analyze(folder, capsys)
@@ -417,6 +440,16 @@ def test_analyze_writes_heatmaps_tipping_points_and_a_summary_for_a_grid_sweep(t
     # exit_month varies while months is fixed: survival is counted at the follow-up every run had
     assert "Runs were followed for 18 to 30 months" in printed and "alive 18 months after the exit" in printed
     assert lcsim.load_results(folder).shape[0] == 36  # analysis files never disturb the results
+    # The library gives the same analysis without writing anything until asked.
+    analysis = lcsim.analyze(folder)
+    assert isinstance(analysis, lcsim.Analysis) and analysis.written == []
+    assert analysis.summary == (folder / "analysis" / "summary.md").read_text(encoding="utf-8")
+    assert set(analysis.files) == written and set(analysis.tables) | set(analysis.figures) == written - {"summary.md"}
+    assert {p.name for p in (folder / "analysis").iterdir()} == written
+    pd.testing.assert_frame_equal(analysis.tables["survival_by_point.csv"].reset_index(drop=True).round(6),
+                                  points.round(6), check_dtype=False)
+    assert analysis.write(tmp_path / "again") == analysis.files
+    assert (tmp_path / "again" / "summary.md").read_text(encoding="utf-8") == analysis.summary
 
 
 def test_analyze_refuses_a_folder_that_is_not_a_sweep_in_one_line(tmp_path, capsys):
@@ -447,3 +480,109 @@ def test_tipping_point_along_a_geometric_grid_is_found_on_the_log_scale():
     assert row["crossing_lo"] <= 100.0 <= row["crossing_hi"]
     assert abs(math.log(row["crossing"] / 100.0)) < 0.15
     assert row["crossing_lo"] < row["crossing"] < row["crossing_hi"]
+
+
+# --- the tables everything reads: outcomes and strategies --------------------------------------------
+
+def test_the_outcomes_table_describes_every_summary_key():
+    import lcsim
+    from lcsim.model.outcomes import KINDS, OUTCOMES
+
+    summary = lcsim.simulate(seed=1, n_members=20, months=12, exit_month=6).summary
+    assert set(summary) <= set(OUTCOMES), set(summary) - set(OUTCOMES)
+    for name, outcome in OUTCOMES.items():
+        assert outcome.name == name and outcome.label and outcome.kind in KINDS, name
+        low, high = outcome.bounds
+        assert low < high, name
+        if outcome.kind in ("share", "bool"):
+            assert outcome.bounds == (0.0, 1.0), name
+        assert not outcome.percent or outcome.kind in ("share", "bool"), name
+        value = summary.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert low <= value <= high, (name, value)
+    assert OUTCOMES["reached_max_members"].kind == "bool"
+    assert OUTCOMES["survived"].mean_words == "survival probability"
+
+
+def test_tables_and_figures_take_labels_from_the_outcomes_table_and_strategies_from_theirs(monkeypatch):
+    from lcsim import strategies
+    from lcsim.analysis import compare as comparing
+    from lcsim.model import outcomes
+
+    table = pd.DataFrame({"exit_strategy": ["phase_over", "phase_out"], "survived": [True, False],
+                          "months_alive_after_exit": [10, 4], "censored": [True, False],
+                          "active_members": [10, 0], "leaders": [1, 0], "cross_sector_share": [0.4, 0.0],
+                          "local_hosting_share": [0.5, 0.0], "replications": [0, 0]})
+    monkeypatch.setitem(outcomes.OUTCOMES, "leaders", outcomes.Outcome("leaders", "local champions", "count"))
+    monkeypatch.setitem(strategies.WORDS, "phase_over", "a relay (phase_over)")
+    result = comparison_table(pd.concat([table] * 3, ignore_index=True))
+    assert list(result["exit_strategy"]) == ["phase_out", "phase_over"]  # the canonical order
+    assert "local champions" in format_table(result)
+    assert any("A relay (phase_over)" in s or "a relay (phase_over)" in s for s in plain_reading(result))
+    assert comparing.WORDS is strategies.WORDS
+
+
+def test_no_analysis_or_cli_module_keeps_its_own_strategy_words_colours_or_order():
+    from pathlib import Path
+
+    import lcsim
+    from lcsim.strategies import STRATEGIES
+
+    root = Path(lcsim.__file__).parent
+    for path in [*(root / "analysis").glob("*.py"), *(root / "cli").glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for strategy in STRATEGIES.values():
+            assert strategy.colour not in text.lower() and strategy.words not in text, (path.name, strategy.name)
+            assert strategy.definition not in " ".join(text.split()), (path.name, strategy.name)
+        assert "enumerate(EXIT_STRATEGIES)" not in text, path.name
+
+
+# --- the library's own checks, and output folders refused before anything runs ---------------------
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"strategies": ["phase-out"]}, ["'exit_strategy'", "'phase-out'", "did you mean 'phase_out'"]),
+    ({"replicates": 0}, ["replicates", "at least 1"]),
+    ({"digital": "maybe"}, ["digital", "'maybe'", "off, on, both"]),
+    ({"overrides": {"contrl": 0.3}}, ["unknown parameter 'contrl'"]),
+    ({"overrides": {"assumptions.engagement_rate": 3.0}}, ["assumption 'engagement_rate'", "[0, 1]"]),
+    ({"scenario": "nowhere"}, ["scenario 'nowhere' is unknown"]),
+])
+def test_compare_checks_its_arguments_before_any_run(tmp_path, kwargs, words):
+    import lcsim
+
+    with pytest.raises(lcsim.ParameterError) as err:
+        lcsim.compare(out=tmp_path / "x", progress=False, **kwargs)
+    for word in words:
+        assert word in str(err.value)
+    assert not (tmp_path / "x").exists()
+
+
+def tiny_sweep(folder):
+    import lcsim
+
+    experiment = {"name": "tiny", "design": "grid", "replicates": 1, "root_seed": 3,
+                  "fixed": {"n_members": 20, "months": 12, "exit_month": 6}, "vary": {"control": [0.2, 0.8]}}
+    lcsim.sweep(experiment, folder, workers=1, progress=False)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["compare", "report", "analyze"])
+def test_an_output_folder_under_a_file_is_refused_in_one_line_and_nothing_is_written(tmp_path, capsys, command):
+    from lcsim.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    if command == "analyze":
+        folder = tiny_sweep(tmp_path / "sweep")
+        before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+        argv = ["analyze", str(folder), "--out", str(afile / "analysis")]
+    else:
+        argv = [command, *SMALL, "--out", str(afile / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"lcsim {command}: error: output folder") and "is a file" in err and "\n" not in err
+    assert afile.read_text() == "keep me\n"
+    after = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) if command == "analyze" else \
+        sorted(p.name for p in tmp_path.iterdir())
+    assert after == before

@@ -1,8 +1,11 @@
 """The trainer's app: its model factory, controls, layout and figures, and the real page in Chromium.
 
-The browser test starts `lcsim app` and drives the page with Playwright and Debian's Chromium,
+The browser test (marked `browser`, so not in the default selection: `pytest -m browser`, which
+`.ci/run` runs) starts `lcsim app` and drives the page with Playwright and Debian's Chromium,
 blocking every request that leaves this machine, so it also proves the page works offline.
-It saves the screenshots used in docs/trainer-guide.md.
+It saves its screenshots in its temporary folder; with LCSIM_REFRESH_SCREENSHOTS=1 it writes them
+to docs/img/ instead, for docs/trainer-guide.md and the README. How fast the page answers is
+measured by benchmarks/bench_app.py, not asserted here.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -29,7 +31,8 @@ from lcsim.parameters import DEFAULTS, SCHEMA, Parameter
 from lcsim.scenarios import describe, scenario_params
 
 ROOT = Path(__file__).resolve().parents[1]
-IMAGES = ROOT / "docs" / "img"
+DOC_IMAGES = ROOT / "docs" / "img"
+REFRESH = "LCSIM_REFRESH_SCREENSHOTS"  # set to 1 to rewrite the screenshots in docs/img/
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -251,12 +254,21 @@ def _play_until(page, month: int) -> None:
     time.sleep(1.0)  # let the last redraw land
 
 
-def test_page_runs_offline_in_chromium(server):
+@pytest.fixture
+def images(tmp_path) -> Path:
+    """Where the screenshots go: the test's own folder, or docs/img/ when asked to refresh them."""
+    if os.environ.get(REFRESH, "") not in ("", "0"):
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        return DOC_IMAGES
+    return tmp_path
+
+
+@pytest.mark.browser
+def test_page_runs_offline_in_chromium(server, images):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("the app's browser test needs the `playwright` Python package: pip install -e '.[test]'")
-    IMAGES.mkdir(parents=True, exist_ok=True)
     left_machine: list[str] = []
 
     def local_only(route):
@@ -286,21 +298,16 @@ def test_page_runs_offline_in_chromium(server):
             assert all(name in shown for name in SCHEMA), "a schema parameter has no control"
             assert SCHEMA["control"].meaning in shown
 
-            # Stepping advances the month counter; each step's redraw is timed.
+            # Stepping advances the month counter and redraws the charts (benchmarks/bench_app.py times it).
             step = page.get_by_role("button", name="Step", exact=True)
-            waits = []
             for month in range(1, 6):
                 before = page.evaluate(SRC, ".lcsim-charts")
-                started = time.perf_counter()
                 step.click()
                 _until(page, "text('.lcsim-month') === 'Month ' + arg[0] && src('.lcsim-charts') !== arg[1]",
-                       [month, before], timeout=10)
-                waits.append(time.perf_counter() - started)
-            print(f"step to redraw in the browser: median {statistics.median(waits):.2f} s, max {max(waits):.2f} s")
-            assert statistics.median(waits) < 2.0
+                       [month, before], timeout=30)
 
             _play_until(page, 18)
-            page.screenshot(path=IMAGES / "app-convened.png")
+            page.screenshot(path=images / "app-convened.png")
 
             # The button: the convener leaves now, in the text and in the charts.
             present = _intensity(page)
@@ -308,12 +315,12 @@ def test_page_runs_offline_in_chromium(server):
             before = page.evaluate(SRC, ".lcsim-charts")
             page.get_by_role("button", name="Convener steps back now").click()
             _until(page, "src('.lcsim-charts') !== arg && /convener intensity 0\\.00/.test(text('.lcsim-status'))",
-                   before, timeout=10)
+                   before, timeout=30)
             assert _intensity(page) < present
             assert page.get_by_role("button", name="Convener steps back now").is_disabled()
             _play_until(page, _month(page) + 12)
             assert _intensity(page) == 0.0
-            page.screenshot(path=IMAGES / "app.png")
+            page.screenshot(path=images / "app.png")
 
             # Reset starts the same community again; a preset starts a new one at once.
             page.get_by_role("button", name="Reset", exact=True).click()
@@ -325,10 +332,10 @@ def test_page_runs_offline_in_chromium(server):
             page.get_by_role("slider", name="pause between months (ms)").focus()
             page.keyboard.press("Home")  # the shortest pause: this part only makes a picture for the guide
             _play_until(page, describe("mexico-csa")["params"].get("exit_month", 36) + 6)
-            page.screenshot(path=IMAGES / "app-handover.png")
+            page.screenshot(path=images / "app-handover.png")
         finally:
             browser.close()
     assert left_machine == [], f"the page tried to reach the internet: {left_machine[:3]}"
     from PIL import Image
 
-    assert Image.open(IMAGES / "app.png").size == (1280, 800)
+    assert Image.open(images / "app.png").size == (1280, 800)

@@ -267,7 +267,7 @@ def test_files_read_as_they_are_in_pandas_polars_and_duckdb(tmp_path):
     except ImportError:
         duckdb = None
     if duckdb is not None:
-        count = duckdb.sql(f"select count(*) from read_parquet('{tmp_path / 'p' / 'runs'}/*.parquet')").fetchone()[0]
+        count = duckdb.sql(f"select count(*) from read_parquet('{tmp_path / 'p' / 'runs'}/*.parquet')").fetchall()[0][0]
         assert count == len(runs)
 
 

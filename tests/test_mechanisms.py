@@ -2,42 +2,19 @@
 
 Arms are paired on seeds: the same seed draws the same initial community, so differences come
 from the mechanism, and paired tests (Wilcoxon, sign test on discordant pairs) have the power
-to see them with few runs.
+to see them with few runs. Runs come from tests/paired_runs.py, shared with tests/test_validation.py.
 """
 
 import numpy as np
-import pytest
-from scipy.stats import binomtest, wilcoxon
 
 import lcsim
-
-SEEDS = range(60)
-
-
-def outcomes(key, seeds=SEEDS, month=None, **params):
-    values = []
-    for seed in seeds:
-        r = lcsim.simulate(seed=seed, **params)
-        values.append(r.summary[key] if month is None else r.monthly.loc[month, key])
-    return np.array(values, dtype=float)
-
-
-def assert_paired_increase(low, high, alpha=0.01):
-    assert high.mean() > low.mean()
-    assert wilcoxon(high, low, alternative="greater").pvalue < alpha
-
-
-def assert_survives_more(better, worse, alpha=0.05):
-    """Sign test on discordant pairs: runs where only one arm survived."""
-    wins, losses = int(((better == 1) & (worse == 0)).sum()), int(((better == 0) & (worse == 1)).sum())
-    assert wins > losses
-    assert binomtest(wins, wins + losses, alternative="greater").pvalue < alpha
+from paired_runs import assert_paired_increase, assert_survives_more, outcome
 
 
 def test_brokering_raises_the_cross_sector_share_of_ties():
     # Measured at the exit month, while every community is still convened.
-    none = outcomes("cross_sector_share", seeds=range(30), month=36, brokering=0.0)
-    some = outcomes("cross_sector_share", seeds=range(30), month=36, brokering=1.0)
+    none = outcome("cross_sector_share", seeds=range(30), month=36, brokering=0.0)
+    some = outcome("cross_sector_share", seeds=range(30), month=36, brokering=1.0)
     assert_paired_increase(none, some)
     assert some.mean() - none.mean() > 0.1
 
@@ -56,22 +33,22 @@ def test_without_meetings_ties_decay_and_the_community_dies():
 
 
 def test_tighter_control_yields_fewer_local_leaders():
-    loose = outcomes("leaders_ever", seeds=range(30), control=0.1)
-    tight = outcomes("leaders_ever", seeds=range(30), control=0.9)
+    loose = outcome("leaders_ever", seeds=range(30), control=0.1)
+    tight = outcome("leaders_ever", seeds=range(30), control=0.9)
     assert_paired_increase(tight, loose)
 
 
 def test_a_convener_who_stays_keeps_more_communities_alive_than_an_abrupt_exit():
-    assert_survives_more(outcomes("survived", exit_strategy="stay"), outcomes("survived", exit_strategy="phase_out"))
+    assert_survives_more(outcome("survived", exit_strategy="stay"), outcome("survived", exit_strategy="phase_out"))
 
 
 def test_a_digital_channel_helps_survival_after_an_abrupt_exit():
-    without = outcomes("months_alive_after_exit", digital_channel=False)
-    with_channel = outcomes("months_alive_after_exit", digital_channel=True)
+    without = outcome("months_alive_after_exit", digital_channel=False)
+    with_channel = outcome("months_alive_after_exit", digital_channel=True)
     assert_paired_increase(without, with_channel, alpha=0.05)
 
 
 def test_handing_over_grows_more_local_leaders_than_an_abrupt_exit():
-    abrupt = outcomes("leaders_ever", seeds=range(30), exit_strategy="phase_out")
-    handover = outcomes("leaders_ever", seeds=range(30), exit_strategy="phase_over")
+    abrupt = outcome("leaders_ever", seeds=range(30), exit_strategy="phase_out")
+    handover = outcome("leaders_ever", seeds=range(30), exit_strategy="phase_over")
     assert_paired_increase(abrupt, handover)

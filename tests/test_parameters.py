@@ -61,3 +61,53 @@ def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(tmp_path):
         assert len(lines) == 1 and "Traceback" not in proc.stderr
         assert not out.exists()
     assert "mexico-csa" in proc.stderr  # the unknown scenario lists the names
+
+
+def test_set_takes_assumptions_by_their_dotted_name_and_checks_them():
+    from lcsim.cli.options import parse_set
+
+    assert parse_set("assumptions.engagement_rate=0.2") == ("assumptions.engagement_rate", 0.2)
+    assert parse_set("assumptions.quorum_floor=4") == ("assumptions.quorum_floor", 4)
+    assert parse_set("control=0.3") == ("control", 0.3)
+    with pytest.raises(lcsim.ParameterError, match="unknown assumption 'engagment_rate'; did you mean "
+                                                   "'assumptions.engagement_rate'"):
+        parse_set("assumptions.engagment_rate=0.2")
+    with pytest.raises(lcsim.ParameterError, match=r"assumption 'engagement_rate': 2 is not allowed.*\[0, 1\]"):
+        parse_set("assumptions.engagement_rate=2")
+
+
+def test_run_with_an_assumption_set_is_the_simulation_with_that_assumption(tmp_path, capsys):
+    import json
+
+    from lcsim.cli import main
+
+    out = tmp_path / "run"
+    argv = ["run", "--seed", "3", "--months", "30", "--set", "exit_month=12", "--out", str(out)]
+    assert main([*argv, "--set", "assumptions.engagement_rate=0.05"]) == 0
+    assert "assumptions set:     engagement_rate=0.05" in capsys.readouterr().out
+    written = json.loads((out / "summary.json").read_text())
+    assert written["assumptions"] == {"engagement_rate": 0.05}
+    expected = lcsim.simulate(seed=3, months=30, exit_month=12, assumptions={"engagement_rate": 0.05}).summary
+    default = lcsim.simulate(seed=3, months=30, exit_month=12).summary
+    assert written["summary"] == json.loads(json.dumps(expected))
+    assert expected != default  # the assumption reached the model
+
+
+def test_params_lists_the_assumptions_with_value_range_unit_rule_and_source(capsys):
+    from lcsim.assumptions import TABLE
+    from lcsim.cli import main
+
+    assert main(["params", "--assumptions"]) == 0
+    text = capsys.readouterr().out
+    assert "--set assumptions.NAME=VALUE" in text
+    lines = text.splitlines()
+    for a in TABLE.values():
+        row = next(line for line in lines if line.split()[:1] == [a.name])
+        assert str(a.default) in row and a.range_text in row and a.group in row and a.meaning in row
+        assert f"source: {a.source}" in lines[lines.index(row) + 1]
+    assert main(["params", "--assumptions", "--markdown"]) == 0
+    markdown = capsys.readouterr().out.splitlines()
+    assert markdown[0] == "| name | value | range | unit | rule | meaning | source |"
+    assert len(markdown) == 2 + len(TABLE)
+    assert main(["params"]) == 0
+    assert "engagement_rate" not in capsys.readouterr().out  # the parameters' list is unchanged

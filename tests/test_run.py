@@ -65,7 +65,8 @@ def test_members_are_mesa_agents_with_the_documented_state():
 def test_batch_run_runs_the_model():
     from mesa import batch_run
 
-    rows = batch_run(lcsim.LearningCommunity, parameters={"n_members": 40, "control": [0.2, 0.8], "months": 24, "exit_month": 12},
+    rows = batch_run(lcsim.LearningCommunity,
+                     parameters={"n_members": 40, "control": [0.2, 0.8], "months": 24, "exit_month": 12},
                      rng=[1, 2], max_steps=24, number_processes=1, display_progress=False)
     df = pd.DataFrame(rows)
     assert len(df) == 2 * 2  # 2 controls x 2 seeds, last month of each
@@ -98,3 +99,16 @@ def test_the_model_takes_mesa_s_own_scenario_object_and_records_its_latest_meeti
         model.step()
     assert model.last_host.kind == "convener"  # the first meeting is due at month 3
     assert len(model.last_attendees) == model.records[-1]["attendance"]
+
+
+def test_run_refuses_an_output_folder_under_a_file_in_one_line_and_writes_nothing(tmp_path, capsys):
+    from lcsim.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    assert main(["run", "--months", "12", "--set", "exit_month=6", "--out", str(afile / "run")]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("lcsim run: error: output folder") and "is a file" in err and "\n" not in err
+    assert captured.out == ""  # refused before the run, not after it
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"] and afile.read_text() == "keep me\n"

@@ -1,64 +1,31 @@
-"""Pattern-oriented validation (docs/validation.md): the patterns of the case and the practice
-literature, each as a fast test (few seeds, run by default) and a full one (the validation
-experiments, hundreds of seeds: `pytest -m validation`).
+"""Pattern-oriented validation (docs/validation.md, `lcsim.validation`): the patterns of the case
+and the practice literature, each as a fast test (few seeds, run by default) and a full one (the
+validation experiments, hundreds of seeds: `pytest -m validation`, through the package's patterns).
 
-Fast tests pair arms on seeds: seed s draws the same initial community in every arm, so the arms
-differ only by the mechanism, and a sign test on the runs where only one arm survived has the
-power to see it with few runs. Their thresholds are wider than the full criteria: they guard the
-direction of each pattern; the full tests and scripts/validate.py carry the measured claims.
-Mechanism checks (brokering, control, stay, the channel after an abrupt exit, handover growing
-leaders) live in tests/test_mechanisms.py and are not repeated here.
+Fast tests pair arms on seeds (tests/paired_runs.py, shared with tests/test_mechanisms.py): seed s
+draws the same initial community in every arm, so the arms differ only by the mechanism, and a sign
+test on the runs where only one arm survived has the power to see it with few runs. Their thresholds
+are wider than the full criteria: they guard the direction of each pattern; the full tests and
+`lcsim validate` carry the measured claims. Mechanism checks (brokering, control, stay, the channel
+after an abrupt exit, handover growing leaders) live in tests/test_mechanisms.py.
 """
 
 from __future__ import annotations
 
-import importlib
 import itertools
-import sys
-from functools import cache
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from scipy.stats import binomtest, wilcoxon
+from paired_runs import assert_survives_more, outcome, sign_test
+from scipy.stats import wilcoxon
 from statsmodels.stats.proportion import proportion_confint
 
-import lcsim
-from lcsim import LearningCommunity
-
-ROOT = Path(__file__).resolve().parents[1]
-SEEDS = range(60)  # paired seeds for the default-scenario arms
-
-
-@cache
-def _run(seed: int, scenario: str, items: tuple) -> dict:
-    result = lcsim.simulate(seed=seed, scenario=scenario, **dict(items))
-    exit_month = result.params["exit_month"]
-    return {**result.summary, "cross_share_at_exit": result.monthly.loc[exit_month, "cross_sector_share"]}
-
-
-def outcome_at(key: str, month: int, seeds=SEEDS, scenario: str = "default", **params) -> np.ndarray:
-    """`key` of each seed's monthly table at `month`."""
-    return np.array([lcsim.simulate(seed=s, scenario=scenario, **params).monthly.loc[month, key] for s in seeds],
-                    dtype=float)
-
-
-def outcome(key: str, seeds=SEEDS, scenario: str = "default", **params) -> np.ndarray:
-    """`key` of each seed's run summary (runs are cached: arms shared by several tests run once)."""
-    items = tuple(sorted(params.items()))
-    return np.array([_run(s, scenario, items)[key] for s in seeds], dtype=float)
-
-
-def sign_test(better: np.ndarray, worse: np.ndarray) -> tuple[int, int, float]:
-    """Discordant pairs (only `better` survived, only `worse` survived) and the one-sided p-value."""
-    wins, losses = int(((better == 1) & (worse == 0)).sum()), int(((better == 0) & (worse == 1)).sum())
-    p = binomtest(wins, wins + losses, alternative="greater").pvalue if wins + losses else 1.0
-    return wins, losses, p
-
-
-def assert_survives_more(better, worse, alpha=0.05):
-    wins, losses, p = sign_test(better, worse)
-    assert wins > losses and p < alpha, f"discordant pairs {wins} for, {losses} against, p = {p:.3g}"
+from lcsim.assumptions import TABLE
+from lcsim.errors import UsageError
+from lcsim.parameters import SCHEMA
+from lcsim.validation import PATTERNS, Context, Verdict, calibration, paired, patterns, validate
+from lcsim.validation.leaders import run_leaders
 
 
 # -- P1: the case's community mostly survives and sometimes replicates --------------------------
@@ -70,14 +37,14 @@ def test_p1_fast_the_case_community_mostly_survives_and_some_runs_replicate():
     assert high > 0.5, f"survival {survived.mean():.2f}: not even consistent with 'mostly'"
     replications = outcome("replications", seeds, scenario="mexico-csa")
     assert (replications > 0).any()  # some runs replicate ...
-    assert replications.mean() < 2.0  # ... below the savings-group upper reference (DESIGN.md s.8)
+    assert replications.mean() < 2.0  # ... below the savings-group upper reference (docs/sources.md)
 
 
 # -- P2: leaders emerge, but unpredictably --------------------------------------------------------
 def leaders_in(seed: int, dynamics: int) -> tuple[set, int | None, np.ndarray]:
-    """Community `seed` run under dynamics seed `dynamics` (scripts/validate.py's P2 run): the initial
-    members who ever led, the first one to lead, and the members' leadership propensity."""
-    run = _validate_module()._p2_run(({}, seed, dynamics))
+    """Community `seed` run under dynamics seed `dynamics` (pattern P2's run): the initial members
+    who ever led, the first one to lead, and the members' leadership propensity."""
+    run = run_leaders(({}, seed, dynamics))
     return set(run["leaders"]), run["first"], run["propensity"]
 
 
@@ -108,27 +75,29 @@ def test_p3_fast_the_digital_channel_raises_survival_in_the_case_scenario():
 def test_p4_fast_alike_members_form_fewer_cross_sector_ties_and_fewer_communities_survive():
     seeds = range(30)
     # The cross-sector share at the exit month, while every community is still convened.
-    share = {c: outcome("cross_share_at_exit", seeds, complementarity=c) for c in (0.2, 0.7)}
+    share = {c: outcome("cross_sector_share", seeds, month="exit", complementarity=c) for c in (0.2, 0.7)}
     assert share[0.7].mean() > share[0.2].mean()
     assert wilcoxon(share[0.7], share[0.2], alternative="greater").pvalue < 0.01
-    assert_survives_more(outcome("survived", seeds, complementarity=0.7), outcome("survived", seeds, complementarity=0.2))
+    assert_survives_more(outcome("survived", seeds, complementarity=0.7),
+                         outcome("survived", seeds, complementarity=0.2))
 
 
 # -- L1: gradual or handover exits beat an abrupt one (Rogers & Coates 2015) ------------------------
 def test_l1_fast_a_handover_beats_an_abrupt_exit():
-    assert_survives_more(outcome("survived", exit_strategy="phase_over"), outcome("survived", exit_strategy="phase_out"))
+    assert_survives_more(outcome("survived", exit_strategy="phase_over"),
+                         outcome("survived", exit_strategy="phase_out"))
 
 
 def test_l1_fast_a_taper_hands_over_and_does_no_worse_than_an_abrupt_exit():
-    # The taper's survival gain is modest (+0.08 at 400 pairs, docs/validation.md): too small for a
+    # The taper's survival gain is modest (+0.10 at 400 pairs, docs/validation.md): too small for a
     # fast sample to show, so the full test carries that claim. What a fast sample can see is the
     # mechanism, more local leaders when the convener leaves, and survival not reversed.
-    leaders = dict(seeds=range(100), month=36)
-    down = outcome_at("leaders", exit_strategy="phase_down", **leaders)
-    out = outcome_at("leaders", exit_strategy="phase_out", **leaders)
+    seeds = range(100)
+    down = outcome("leaders", seeds, month=36, exit_strategy="phase_down")
+    out = outcome("leaders", seeds, month=36, exit_strategy="phase_out")
     assert down.mean() > out.mean() and wilcoxon(down, out, alternative="greater").pvalue < 0.01
-    wins, losses, _ = sign_test(outcome("survived", seeds=range(100), exit_strategy="phase_down"),
-                                outcome("survived", seeds=range(100), exit_strategy="phase_out"))
+    wins, losses, _ = sign_test(outcome("survived", seeds, exit_strategy="phase_down"),
+                                outcome("survived", seeds, exit_strategy="phase_out"))
     assert wins >= losses
 
 
@@ -141,76 +110,129 @@ def test_l2_fast_removing_resources_lowers_survival():
     assert_survives_more(outcome("survived"), outcome("survived", resource_sharing=0.0))
 
 
-# -- full versions: the validation experiments, as scripts/validate.py runs them -------------------
-def _validate_module():
-    scripts = str(ROOT / "scripts")
-    if scripts not in sys.path:  # on the path, so worker processes can import it too
-        sys.path.insert(0, scripts)
-    return importlib.import_module("validate")
+# -- verdicts: each criterion can fail ---------------------------------------------------------------
+def _l2_table(no_benefit: float, no_resources: float, n: int = 200) -> pd.DataFrame:
+    """A synthetic L2 run table: the default arm survives in 70% of seeds; each arm's own rate given."""
+    rng = np.random.default_rng(5)
+    u = rng.random(n)  # shared per seed, so arms are paired like common seeds
+    rates = {(1.0, 0.5): 0.7, (0.0, 0.5): no_benefit, (1.0, 0.0): no_resources, (0.5, 0.5): 0.7, (1.0, 0.25): 0.7}
+    return pd.DataFrame([{"member_benefit": b, "resource_sharing": r, "replicate": i, "survived": bool(u[i] < rate)}
+                         for (b, r), rate in rates.items() for i in range(n)])
 
 
+def test_a_verdict_passes_only_when_its_criterion_is_met():
+    met = patterns.assess_l2(_l2_table(no_benefit=0.2, no_resources=0.3))
+    assert isinstance(met, Verdict) and met.passed and met.status == "PASS"
+    # Resources removed and survival unchanged: L2's criterion is not met, so the verdict fails.
+    failed = patterns.assess_l2(_l2_table(no_benefit=0.2, no_resources=0.7))
+    assert not failed.passed and failed.status == "FAIL"
+    assert failed.key == "L2" and failed.criterion == PATTERNS["L2"].criterion and failed.claim == PATTERNS["L2"].claim
+    assert failed.value == pytest.approx(0.0) and failed.low <= failed.value <= failed.high
+    assert failed.knockout is None  # a place for the knocked-out measure, not measured yet
+
+
+def test_the_p1_verdict_fails_when_most_runs_die():
+    def table(survival):
+        n = 200
+        return pd.DataFrame({"survived": np.arange(n) < survival * n, "replications": np.arange(n) % 2,
+                             "months": 72, "exit_month": 36, "months_alive_after_exit": 30, "leaders_ever": 5})
+
+    assert patterns.assess_p1(table(0.8)).passed
+    v = patterns.assess_p1(table(0.45))
+    assert not v.passed and v.value == pytest.approx(0.45) and v.interval[0] < 0.5 < v.interval[1]
+
+
+def test_a_paired_comparison_holds_only_in_its_direction():
+    better = pd.Series([1, 1, 1, 1, 1, 1, 1, 1, 0, 0] * 5, dtype=float)
+    worse = pd.Series([0, 0, 0, 0, 0, 0, 1, 1, 0, 0] * 5, dtype=float)
+    assert paired("", better, worse).holds
+    assert not paired("", worse, better).holds
+    assert not paired("", better, better).holds
+
+
+def test_an_unknown_pattern_is_refused_in_one_line():
+    with pytest.raises(UsageError, match="unknown pattern 'P9'"):
+        validate(["P9"])
+
+
+def test_the_command_refuses_an_unknown_pattern(capsys):
+    from lcsim.cli import main
+
+    assert main(["validate", "--only", "P9"]) == 2
+    assert "unknown pattern 'P9'" in capsys.readouterr().err
+
+
+# -- calibration: every parameter and assumption, varied as data --------------------------------------
+def test_calibration_varies_every_parameter_and_assumption_within_its_range():
+    found = {(f.kind, f.name): f for f in calibration.factors()}
+    assert {n for k, n in found if k == "param"} == set(SCHEMA)
+    assert {n for k, n in found if k == "assumption"} == set(TABLE)
+    for name, a in TABLE.items():
+        low, high = found[("assumption", name)].levels
+        assert a.low <= low < high <= a.high, name
+        assert low < a.default < high or a.default in (a.low, a.high), name
+
+
+def test_calibration_runs_its_arms_through_the_sweep_engine(tmp_path):
+    chosen = [f for f in calibration.factors() if f.name in ("brokering", "engagement_rate", "digital_turnout")]
+    runs = calibration.oat(n_seeds=4, workers=1, out=tmp_path, factors_=chosen)
+    assert (tmp_path / "oat" / "baseline" / "manifest.json").is_file()
+    assert (tmp_path / "oat" / "brokering" / "manifest.json").is_file()
+    table = calibration.effects(runs, chosen)
+    assert set(table["name"]) == {"brokering", "engagement_rate", "digital_turnout"}
+    assert table.set_index("name").loc["digital_turnout", "setting"] == "digital"
+    assert table["survival_default"].between(0, 1).all() and table["effect"].between(-1, 1).all()
+
+
+# -- full versions: the validation experiments, as `lcsim validate` runs them ------------------------
 @pytest.fixture(scope="module")
-def full(tmp_path_factory):
-    validate = _validate_module()
-    import matplotlib
-
-    matplotlib.use("Agg")
+def ctx(tmp_path_factory):
     root = tmp_path_factory.mktemp("validation")
-    return validate, validate.Context(workers=2, out=root / "out", img=root / "img")
+    return Context(workers=2, out=root / "out", img=root / "img")
 
 
 @pytest.fixture(scope="module")
-def l1_full(full):
-    validate, ctx = full
-    return validate.l1(ctx)
-
-
-def _explain(v) -> str:
-    return f"{v.key} {v.status}: " + "; ".join(v.lines)
+def l1_full(ctx):
+    return patterns.l1(ctx)
 
 
 @pytest.mark.validation
-def test_p1_full(full):
-    validate, ctx = full
-    v = validate.p1(ctx)
-    assert v.passed, _explain(v)
+def test_p1_full(ctx):
+    v = patterns.p1(ctx)
+    assert v.passed, v.explain()
 
 
 @pytest.mark.validation
-def test_p2_full(full):
-    validate, ctx = full
-    v = validate.p2(ctx)
-    assert v.passed, _explain(v)
+def test_p2_full(ctx):
+    v = patterns.p2(ctx)
+    assert v.passed, v.explain()
 
 
 @pytest.mark.validation
-def test_p3_full(full, l1_full):
-    validate, ctx = full
-    v = validate.p3(ctx, l1_full[1])
-    assert v.passed, _explain(v)
+def test_p3_full(ctx, l1_full):
+    v = patterns.p3(ctx, l1_full[1])
+    assert v.passed, v.explain()
 
 
 @pytest.mark.validation
-def test_p4_full(full):
-    validate, ctx = full
-    v = validate.p4(ctx)
-    assert v.passed, _explain(v)
+def test_p4_full(ctx):
+    v = patterns.p4(ctx)
+    assert v.passed, v.explain()
 
 
 @pytest.mark.validation
 def test_l1_full_handover(l1_full):
     v = l1_full[0]
-    assert v.parts["phase_over"], _explain(v)
+    assert v.parts["phase_over"], v.explain()
 
 
 @pytest.mark.validation
 def test_l1_full_taper(l1_full):
     v = l1_full[0]
-    assert v.parts["phase_down"], _explain(v)
+    assert v.parts["phase_down"], v.explain()
 
 
 @pytest.mark.validation
-def test_l2_full(full):
-    validate, ctx = full
-    v = validate.l2(ctx)
-    assert v.passed, _explain(v)
+def test_l2_full(ctx):
+    v = patterns.l2(ctx)
+    assert v.passed, v.explain()

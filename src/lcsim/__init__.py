@@ -16,3 +16,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = ["SCHEMA", "Assumptions", "ExperimentError", "LcsimError", "OutputError", "SweepError", "UsageError", "LearningCommunity", "ParameterError", "SimulationResult", "__version__", "load_results",
            "simulate", "sweep"]
+__all__ += ["Analysis", "Comparison", "analyze", "compare"]
+
+# The workflows load statsmodels, SALib and matplotlib: imported on first use, so `import lcsim` stays light.
+_WORKFLOWS = {"compare": "analysis.compare", "Comparison": "analysis.compare",
+              "analyze": "analysis.workflow", "Analysis": "analysis.workflow"}
+
+
+def __getattr__(name: str):
+    if name in _WORKFLOWS:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_WORKFLOWS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -56,9 +56,12 @@ class Parameter:
         """Return `value` converted to this parameter's type, or raise ParameterError."""
         def refuse(why: str = "") -> ParameterError:
             extra = f" ({why})" if why else ""
-            said = shown if shown is not None else repr(value)
+            said = " ".join((shown if shown is not None else repr(value)).split())  # one line, however odd
+            said = said if len(said) <= 60 else said[:40] + "..." + said[-12:]
             return ParameterError(f"parameter '{self.name}': {said} is not allowed{extra}; expected {self.allowed}")
 
+        if getattr(value, "shape", ()) != ():  # a numpy array (or the like): one value is expected
+            raise refuse("an array, not one value")
         if self.kind == "bool":
             if isinstance(value, (bool,)) or (hasattr(value, "dtype") and value.dtype == bool):
                 return bool(value)
@@ -70,6 +73,11 @@ class Parameter:
             raise refuse(hint)
         if isinstance(value, bool) or not isinstance(value, (int, float)) and not _is_numpy_number(value):
             raise refuse("wrong type")
+        if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
+            number = int(value)  # exact: a huge integer is out of range, not an overflow
+            if not (self.low <= number <= self.high):
+                raise refuse("out of range")
+            return number if self.kind == "int" else float(number)
         number = float(value)
         if math.isnan(number) or math.isinf(number):
             raise refuse()
@@ -97,9 +105,9 @@ class Parameter:
             value = float(raw)
         except ValueError:
             value = raw
-        if isinstance(value, float) and self.kind == "int" and value == int(value):
+        if isinstance(value, float) and self.kind == "int" and math.isfinite(value) and value == int(value):
             value = int(value)
-        return self.check(value, shown=raw)
+        return self.check(value, shown=raw if raw.isprintable() and len(raw) <= 40 else repr(raw[:40]))
 
 
 def _fmt(x) -> str:
@@ -195,7 +203,7 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
       "per member-month", "assumption (growth through members' ties)", low=0.0, high=0.2, sweep=(0.0, 0.03),
       group="leaders"),
     P("replication", "float", 0.02, "monthly chance that a strong leader starts a new community", "per month",
-      "case (Appleseed replicated the LC model); DESIGN.md s.8 (savings-group replication as an upper reference)",
+      "case (Appleseed replicated the LC model); docs/sources.md (savings-group replication as an upper reference)",
       low=0.0, high=1.0, sweep=(0.0, 0.05), group="leaders"),
 ]}
 del P
@@ -225,6 +233,10 @@ def check_params(params: dict[str, Any], base: dict[str, Any] | None = None) -> 
 
 def check_consistency(p: dict[str, Any]) -> None:
     """Rules that tie parameters together."""
+    if "max_members" in p and p["n_members"] > p["max_members"]:
+        raise ParameterError(
+            f"parameter 'n_members': {p['n_members']} is not allowed; expected at most max_members "
+            f"({p['max_members']}), the cap on how large a community may grow")
     if p["exit_month"] > p["months"]:
         raise ParameterError(
             f"parameter 'exit_month': {p['exit_month']} is not allowed; expected at most months ({p['months']})")

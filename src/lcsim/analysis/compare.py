@@ -6,38 +6,43 @@ Newcombe's interval (`confint_proportions_2indep`), the Kaplan-Meier median of m
 after exit with its interval, the log-rank test of the strategy's survival curve against
 `phase_out`, and the other outcomes at the horizon as means with 95% t intervals
 (statsmodels `DescrStatsW.tconfint_mean`).
+
+`compare(...)` (exported as `lcsim.compare`) runs the comparison through the sweep engine and
+returns a `Comparison`, which holds everything `lcsim compare` and `lcsim report` print and write:
+
+    c = lcsim.compare("fragile", replicates=100, digital="both", overrides={"control": 0.3})
+    c.table; c.reading(); c.figures["survival_curves.png"]; c.write("out/fragile"); c.to_html()
+
+Labels, bounds and formats of outcomes come from `lcsim.model.outcomes.OUTCOMES`; strategies'
+words and order from `lcsim.strategies`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import shlex
+from dataclasses import dataclass, field
+from functools import cached_property
+from html import escape as html_escape
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import DescrStatsW
 
-from ..parameters import EXIT_STRATEGIES
+from ..errors import ParameterError, UsageError
+from ..model.outcomes import OUTCOMES
+from ..parameters import SCHEMA
+from ..strategies import EXIT_STRATEGIES, WORDS, rank
 from .survival import ALPHA, completed, logrank, median_survival, survival_probability
 
 REFERENCE = "phase_out"  # abrupt exit: the strategy every other one is tested against
 
-# Outcomes at the horizon shown as means with intervals: summary key -> label.
-OUTCOMES = {
-    "active_members": "members",
-    "leaders": "leaders",
-    "cross_sector_share": "cross-sector ties",
-    "local_hosting_share": "local hosting",
-    "replications": "replications",
-}
-SHARES = {"cross_sector_share", "local_hosting_share"}  # printed as percentages
-
-STRATEGY_WORDS = {
-    "stay": "the convener stays (stay)",
-    "phase_out": "abrupt exit (phase_out)",
-    "phase_down": "tapering off (phase_down)",
-    "phase_over": "handing over (phase_over)",
-}
+# Outcomes at the horizon shown as means with intervals (labels, bounds and format: `OUTCOMES`).
+COMPARED = ("active_members", "leaders", "cross_sector_share", "local_hosting_share", "replications")
 
 
 def groups_of(runs: pd.DataFrame) -> list[str]:
@@ -64,13 +69,12 @@ def comparison_table(runs: pd.DataFrame, by: list[str] | None = None, reference:
         row = dict(zip(by, key))
         row.update(median_survival(arm))
         row.update(_versus(runs, by, key, reference))
-        for column in OUTCOMES:
-            mean, lo, hi = mean_interval(arm[column], (0.0, 1.0) if column in SHARES else (0.0, math.inf))
+        for column in COMPARED:
+            mean, lo, hi = mean_interval(arm[column], OUTCOMES[column].bounds)
             row.update({column: mean, f"{column}_lo": lo, f"{column}_hi": hi})
         rows.append(row)
     table = table.merge(pd.DataFrame(rows), on=by)
-    order = {s: i for i, s in enumerate(EXIT_STRATEGIES)}
-    table = table.sort_values(by, key=lambda col: col.map(order) if col.name == "exit_strategy" else col)
+    table = table.sort_values(by, key=lambda col: col.map(rank) if col.name == "exit_strategy" else col)
     return table.reset_index(drop=True)
 
 
@@ -159,7 +163,7 @@ def mean_text(row, column: str) -> str:
     mean, lo, hi = row[column], row[f"{column}_lo"], row[f"{column}_hi"]
     if _missing(mean):
         return "-"
-    if column in SHARES:
+    if OUTCOMES[column].percent:
         return f"{mean:.0%} ({lo * 100:.0f}-{hi:.0%})"
     digits = 0 if abs(mean) >= 10 else 1
     return f"{mean:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
@@ -179,8 +183,8 @@ def readable(table: pd.DataFrame, reference: str = REFERENCE, part: str = "all")
         cells["median months alive after exit"] = [median_text(r) for r in rows]
         cells["log-rank p"] = [p_text(r["logrank_p"]) for r in rows]
     if part in ("outcomes", "all"):
-        for column, label in OUTCOMES.items():
-            cells[label] = [mean_text(r, column) for r in rows]
+        for column in COMPARED:
+            cells[OUTCOMES[column].label] = [mean_text(r, column) for r in rows]
     return pd.DataFrame(cells)
 
 
@@ -214,7 +218,7 @@ def plain_reading(table: pd.DataFrame, horizon_after_exit: float | None = None,
         part = table if setting is None else table[table["digital_channel"] == setting]
         part = part.sort_values("survival", ascending=False)
         exits, stay = part[part["exit_strategy"] != "stay"], part[part["exit_strategy"] == "stay"]
-        said = [f"{STRATEGY_WORDS.get(r.exit_strategy, r.exit_strategy)} "
+        said = [f"{WORDS.get(r.exit_strategy, r.exit_strategy)} "
                 f"{'keeps about ' if k == 0 else 'about '}{percent_interval(r.survival, r.survival_lo, r.survival_hi)}"
                 for k, r in enumerate(exits.itertuples())]
         prefix = "" if setting is None else ("With a digital channel, " if setting else "Without a digital channel, ")
@@ -230,7 +234,7 @@ def plain_reading(table: pd.DataFrame, horizon_after_exit: float | None = None,
             clear = r.difference_lo > 0 or r.difference_hi < 0
             verdict = ("a clear difference" if clear else
                        "the interval includes no difference, so these runs cannot tell them apart")
-            sentences.append(f"{_capital(STRATEGY_WORDS.get(r.exit_strategy, r.exit_strategy))} against abrupt "
+            sentences.append(f"{_capital(WORDS.get(r.exit_strategy, r.exit_strategy))} against abrupt "
                              f"exit: {r.difference * 100:+.0f} percentage points ({r.difference_lo * 100:+.0f} to "
                              f"{r.difference_hi * 100:+.0f}), {verdict}.")
     return sentences
@@ -251,3 +255,238 @@ def _missing(value) -> bool:
         return value is None or bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+# --- the workflow: run the comparison, and everything `lcsim compare` and `lcsim report` show ---------
+
+ROOT_SEED = 20261128  # the default root seed of a comparison: every run's seed derives from it
+DIGITAL = {"off": [False], "on": [True], "both": [False, True]}  # `digital=` -> values of digital_channel
+FIGURES = ("survival.png", "survival_curves.png", "outcomes.png")
+
+
+@dataclass(eq=False)  # it holds DataFrames: compared by identity
+class Comparison:
+    """Every exit strategy on one scenario, side by side: what `lcsim.compare` returns.
+
+    `table` has one row per arm (`comparison_table`); `runs` is the sweep's run table and
+    `completed` its finished runs; `params` the parameters every arm shared (what varies is
+    exit_strategy, and digital_channel when both settings ran); `experiment` the sweep it ran,
+    stored in `runs_dir`; `horizon` the months from the exit to the end. `figures` (name -> matplotlib
+    figure) are built on first use. `heading()`, `format_table()` and `reading()` are what
+    `lcsim compare` prints; `write(out)` writes comparison.csv and the figures (and report.html
+    with `report=True`); `to_html()` is the self-contained report.
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    runs: pd.DataFrame = field(repr=False)
+    completed: pd.DataFrame = field(repr=False)
+    failed: int
+    params: dict = field(repr=False)
+    experiment: dict = field(repr=False)
+    by: list[str]
+    horizon: int
+    runs_dir: Path
+    scenario: str = "default"
+    replicates: int = 200
+    strategies: tuple[str, ...] = EXIT_STRATEGIES
+    digital: str | None = None
+    seed: int = ROOT_SEED
+    overrides: dict = field(default_factory=dict, repr=False)
+    out: Path | None = None
+
+    def heading(self) -> str:
+        """One line: the scenario, what every run shared, and how many runs there were."""
+        p = self.params
+        digital = {"both": "with and without the digital channel", "on": "with the digital channel",
+                   "off": "without the digital channel", None: "digital channel " + (
+                       "on" if p["digital_channel"] else "off")}[self.digital]
+        assumed = {k: v for k, v in self.overrides.items() if str(k).startswith("assumptions.")}
+        if assumed:
+            digital += "; " + ", ".join(f"{k}={_value_text(v)}" for k, v in assumed.items())
+        text = (f"scenario {self.scenario}: {p['n_members']} members, convener gone at month {p['exit_month']} "
+                f"of {p['months']}, control {p['control']:g}, {digital}; "
+                f"{self.replicates} communities per strategy ({len(self.runs)} runs")
+        if self.failed:
+            text += f", {self.failed} failed and left out"
+        return text + ")"
+
+    def format_table(self) -> str:
+        """The two fixed-width tables `lcsim compare` prints: survival, then outcomes at the horizon."""
+        return format_table(self.table)
+
+    def reading(self) -> list[str]:
+        """Plain-language sentences a designer can quote, best strategy first."""
+        return plain_reading(self.table, self.horizon)
+
+    def text(self) -> str:
+        """Everything `lcsim compare` prints before it writes: heading, tables, reading."""
+        return "\n\n".join([self.heading(), self.format_table(), "\n".join(self.reading())])
+
+    @cached_property
+    def figures(self) -> dict:
+        """survival.png, survival_curves.png, outcomes.png: name -> matplotlib figure (built on first use)."""
+        from . import figures
+
+        name = self.scenario
+        built = {
+            "survival.png": figures.survival_bars(self.table, f"{name}: communities alive at the horizon"),
+            "survival_curves.png": figures.survival_curves(
+                self.completed, self.by, f"{name}: survival after the convener's exit (Kaplan-Meier, 95% bands)"),
+            "outcomes.png": figures.outcome_distributions(self.completed, self.by,
+                                                          f"{name}: outcomes at the horizon by strategy"),
+        }
+        return figures.detached(built)
+
+    def command(self, name: str = "report") -> str:
+        """The `lcsim` command that reproduces these numbers (the output folder aside)."""
+        return command_line(name, self.scenario, self.replicates, self.strategies, self.digital, self.seed,
+                            self.overrides)
+
+    def to_html(self, command: str | None = None, date: str | None = None) -> str:
+        """The self-contained HTML report (figures inline, no network): what `lcsim report` writes."""
+        from .. import __version__
+        from ..scenarios import describe
+        from .report import CAPTIONS, build_report
+
+        meta = {"version": __version__, "replicates": self.replicates, "root_seed": self.seed,
+                "runs": len(self.runs), "failed": self.failed, "common_seeds": True,
+                "command": command if command is not None else self.command("report")}
+        if date:
+            meta["date"] = date
+        return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
+                            figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
+                            overrides=self.overrides, meta=meta)
+
+    def write(self, out: str | Path | None = None, report: bool = False) -> list[str]:
+        """Write comparison.csv and the figures (PNG) into `out` (default: where the runs are kept), and
+        report.html first with `report=True`; each file appears whole or not at all. Returns the names."""
+        from ..experiments.store import atomic_write
+        from ..output import usable_folder
+
+        folder = usable_folder(out if out is not None else (self.out or self.runs_dir))
+        written = []
+        if report:
+            html = self.to_html()
+            atomic_write(folder / "report.html", lambda path: Path(path).write_text(html, encoding="utf-8"))
+            written.append("report.html")
+        table = self.table
+        atomic_write(folder / "comparison.csv", lambda path: table.to_csv(path, index=False, float_format="%.6g"))
+        written.append("comparison.csv")
+        for name, fig in self.figures.items():
+            atomic_write(folder / name, lambda path, fig=fig: fig.savefig(path, dpi=110, format="png"))
+            written.append(name)
+        return written
+
+    def _repr_html_(self) -> str:  # a notebook shows the comparison as its table
+        return f"<p>{html_escape(self.heading())}</p>" + readable(self.table).to_html(index=False)
+
+
+def compare(scenario: str = "default", strategies=None, replicates: int = 200, digital: str | bool | None = None,
+            overrides: dict | None = None, out: str | Path | None = None, workers: int | None = None,
+            seed: int = ROOT_SEED, progress: bool = True) -> Comparison:
+    """Compare exit strategies on a scenario: run (or resume) the sweep, and return its `Comparison`.
+
+    The runs go through the sweep engine as a grid over `exit_strategy` (and `digital_channel`:
+    "off", "on" or "both" side by side; None keeps the scenario's setting) with common seeds:
+    replicate k of every strategy starts from the same random state, so the strategies meet the
+    same luck. `strategies`: names (default: all four); `overrides`: parameter values (and
+    `"assumptions.NAME"` values) every run shares. The runs are kept in `out`/runs/<key>, one
+    folder per distinct comparison (default `out`: out/compare-SCENARIO), so the same call again
+    resumes instead of rerunning. Nothing is written besides the runs: call `.write()`.
+
+    Everything is checked before any run: an unknown scenario, parameter or strategy raises
+    `ParameterError`; an unusable `out` raises `OutputError`.
+    """
+    import lcsim
+
+    from ..output import usable_folder
+
+    fixed = dict(overrides or {})
+    digital = _digital(digital)
+    params = _checked_params(scenario, fixed)
+    for name in ("exit_strategy",) + (("digital_channel",) if digital else ()):
+        if name in fixed:
+            option = "--strategies" if name == "exit_strategy" else "--digital"
+            raise UsageError(f"--set {name}: compare varies {name} itself; use {option} instead")
+    strategies = _strategies(strategies)
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise ParameterError(f"replicates: {replicates!r} is not allowed; expected a whole number of at least 1")
+    if digital in ("on", "off"):  # what every run had, for the heading and the report
+        params["digital_channel"] = digital == "on"
+    vary = {"exit_strategy": list(strategies)}
+    if digital:
+        vary["digital_channel"] = DIGITAL[digital]
+    experiment = {
+        "name": f"compare-{scenario}",
+        "description": f"lcsim compare: exit strategies {', '.join(strategies)} on scenario {scenario}",
+        "scenario": scenario, "fixed": fixed, "vary": vary, "design": "grid",
+        "replicates": replicates, "root_seed": seed, "common_seeds": True,
+    }
+    folder = usable_folder(out if out is not None else f"out/compare-{scenario}")
+    # One runs folder per distinct comparison, so changing replicates or overrides never collides
+    # with (or silently reuses) an earlier sweep, and the same call again resumes it.
+    key = hashlib.sha256(json.dumps(experiment, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    runs_dir = folder / "runs" / key
+    runs = lcsim.sweep(experiment, runs_dir, workers=workers, progress=progress)
+    done = completed(runs)
+    if done.empty:
+        raise UsageError(f"every run failed (first error: {runs['error'].dropna().iloc[0]}); see {runs_dir}")
+    by = groups_of(done) if digital == "both" else ["exit_strategy"]
+    return Comparison(table=comparison_table(done, by=by), runs=runs, completed=done, failed=len(runs) - len(done),
+                      params=params, experiment=experiment, by=by, horizon=params["months"] - params["exit_month"],
+                      runs_dir=runs_dir, scenario=scenario, replicates=replicates, strategies=tuple(strategies),
+                      digital=digital, seed=seed, overrides=fixed, out=folder)
+
+
+def command_line(command: str, scenario: str, replicates: int, strategies, digital: str | None, seed: int,
+                 overrides: dict) -> str:
+    """The `lcsim compare` / `lcsim report` command line that gives these numbers (the output folder aside)."""
+    words = ["lcsim", command, "--scenario", scenario, "--replicates", str(replicates)]
+    if list(strategies) != list(EXIT_STRATEGIES):
+        words += ["--strategies", *strategies]
+    if digital:
+        words += ["--digital", digital]
+    if seed != ROOT_SEED:
+        words += ["--seed", str(seed)]
+    for name, value in overrides.items():
+        words += ["--set", f"{name}={_value_text(value)}"]
+    return shlex.join(words)
+
+
+def _value_text(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _digital(digital) -> str | None:
+    if digital is None or digital in DIGITAL:
+        return digital
+    if isinstance(digital, bool):
+        return "on" if digital else "off"
+    raise ParameterError(f"digital: {digital!r} is not allowed; expected one of {', '.join(DIGITAL)}, or None "
+                         "(as the scenario sets it)")
+
+
+def _strategies(strategies) -> list[str]:
+    if strategies is None:
+        return list(EXIT_STRATEGIES)
+    if isinstance(strategies, str):
+        strategies = [strategies]
+    names = [SCHEMA["exit_strategy"].check(s) for s in strategies]
+    if not names:
+        raise ParameterError("strategies: an empty list is not allowed; expected at least one of "
+                             + ", ".join(EXIT_STRATEGIES))
+    return list(dict.fromkeys(names))
+
+
+def _checked_params(scenario: str, overrides: dict) -> dict:
+    """The scenario's parameters with `overrides`, every value checked (assumptions too); raises ParameterError."""
+    from ..assumptions import PREFIX, Assumptions
+    from ..parameters import check_params
+    from ..scenarios import describe, scenario_params
+
+    describe(scenario)  # an unknown scenario fails here, with the list of names
+    Assumptions.of({k: v for k, v in overrides.items() if str(k).startswith(PREFIX)})
+    return check_params({k: v for k, v in overrides.items() if not str(k).startswith(PREFIX)},
+                        scenario_params(scenario))

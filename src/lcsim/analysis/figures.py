@@ -17,15 +17,14 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..parameters import EXIT_STRATEGIES
-from .compare import OUTCOMES, arm_label
-from .sensitivity import OUTPUTS as OUTPUT_WORDS
+from ..model.outcomes import OUTCOMES
+from ..strategies import COLOURS, STRATEGIES, order, rank
+from .compare import COMPARED, arm_label
 from .survival import completed, survival_curve
 from .tipping import MAX_GRID_VALUES, binned_survival, fitted_curve, scale_of
 
-_SAFE = sns.color_palette("colorblind")  # distinguishable with the common colour-vision deficiencies
-STRATEGY_COLOURS = {"stay": _SAFE[0], "phase_out": _SAFE[3], "phase_down": _SAFE[4], "phase_over": _SAFE[2]}
-DISTRIBUTIONS = {"months_alive_after_exit": "months alive after exit", **OUTCOMES}
+DISTRIBUTIONS = ("months_alive_after_exit", *COMPARED)  # the panels of `outcome_distributions`
+OTHER = "#333333"  # an arm that is not a known strategy
 MAX_HEATMAP_PARAMETERS = 6  # pairs among at most this many parameters (15 panels)
 
 
@@ -33,18 +32,25 @@ def _theme() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
 
 
+def detached(figures: dict) -> dict:
+    """The figures, closed in pyplot: they still save and display, but pyplot no longer holds them open
+    (a notebook does not show each as it is built, and many of them raise no too-many-figures warning)."""
+    for fig in figures.values():
+        plt.close(fig)
+    return figures
+
+
 def _arms(runs: pd.DataFrame, by: list[str]):
     """(label, colour, dashed, rows) for each arm, in strategy order, digital channel off first."""
-    order = {s: i for i, s in enumerate(EXIT_STRATEGIES)}
     keys = runs[by].drop_duplicates()
-    keys = keys.sort_values(by, key=lambda c: c.map(order) if c.name == "exit_strategy" else c)
+    keys = keys.sort_values(by, key=lambda c: c.map(rank) if c.name == "exit_strategy" else c)
     for key in keys.itertuples(index=False):
         row = dict(zip(by, key))
         mask = np.ones(len(runs), dtype=bool)
         for column, value in row.items():
             mask &= (runs[column] == value).to_numpy()
         dashed = bool(row.get("digital_channel", False)) and "digital_channel" in by
-        yield arm_label(row), STRATEGY_COLOURS.get(row["exit_strategy"], "#333333"), dashed, runs[mask]
+        yield arm_label(row), COLOURS.get(row["exit_strategy"], OTHER), dashed, runs[mask]
 
 
 def survival_curves(runs: pd.DataFrame, by: list[str], title: str = ""):
@@ -73,7 +79,7 @@ def survival_bars(table: pd.DataFrame, title: str = ""):
     """Survival probability per arm with its 95% Wilson interval (from `compare.comparison_table`)."""
     _theme()
     labels = [arm_label(r) for _, r in table.iterrows()]
-    colours = [STRATEGY_COLOURS.get(s, "#333333") for s in table["exit_strategy"]]
+    colours = [COLOURS.get(s, OTHER) for s in table["exit_strategy"]]
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(table) + 1.6))
     y = np.arange(len(table))[::-1]
     err = _bars(table["survival"], table["survival_lo"], table["survival_hi"])
@@ -98,20 +104,20 @@ def outcome_distributions(runs: pd.DataFrame, by: list[str], title: str = ""):
     """Box plots of each outcome by strategy (digital channel as hue when both settings were run)."""
     _theme()
     runs = completed(runs).copy()
-    order = [s for s in EXIT_STRATEGIES if s in set(runs["exit_strategy"])]
+    shown = order(runs["exit_strategy"])
     hue = "digital channel" if "digital_channel" in by else None
     if hue:
         runs[hue] = runs["digital_channel"].map({True: "on", False: "off"})
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
-    for ax, (column, label) in zip(axes.flat, DISTRIBUTIONS.items()):
+    for ax, column in zip(axes.flat, DISTRIBUTIONS):
         kwargs = {"hue": hue, "hue_order": ["off", "on"]} if hue else {
-            "hue": "exit_strategy", "palette": STRATEGY_COLOURS, "legend": False}
+            "hue": "exit_strategy", "palette": COLOURS, "legend": False}
         with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
             warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
-            sns.boxplot(data=runs, x="exit_strategy", y=column, order=order, ax=ax, showmeans=True, fliersize=2,
+            sns.boxplot(data=runs, x="exit_strategy", y=column, order=shown, ax=ax, showmeans=True, fliersize=2,
                         meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "#222222"},
                         **kwargs)
-        ax.set_title(label)
+        ax.set_title(OUTCOMES[column].label)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(axis="x", labelsize=9)
@@ -169,8 +175,8 @@ def survival_heatmaps(runs: pd.DataFrame, pairs: list[tuple[str, str]], bins: in
 
 def _ordered(column: pd.Series) -> list:
     values = column.dropna().unique().tolist()
-    if set(values) <= set(EXIT_STRATEGIES):
-        return [s for s in EXIT_STRATEGIES if s in values]
+    if set(values) <= set(STRATEGIES):
+        return order(values)
     return sorted(values)
 
 
@@ -201,10 +207,9 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
     log = scale_of(runs[parameter]) == "log"
     groups = [((), runs)] if not strata else list(runs.groupby(strata, sort=True))
     palette = sns.color_palette("colorblind", max(len(groups), 1))
-    if strata == ["exit_strategy"]:  # each strategy in its own colour, in the schema's order
-        order = {s: i for i, s in enumerate(EXIT_STRATEGIES)}
-        groups.sort(key=lambda g: order.get(g[0][0] if isinstance(g[0], tuple) else g[0], len(order)))
-        palette = [STRATEGY_COLOURS.get(g[0][0] if isinstance(g[0], tuple) else g[0], "#333333") for g in groups]
+    if strata == ["exit_strategy"]:  # each strategy in its own colour, in the canonical order
+        groups.sort(key=lambda g: rank(g[0][0] if isinstance(g[0], tuple) else g[0]))
+        palette = [COLOURS.get(g[0][0] if isinstance(g[0], tuple) else g[0], OTHER) for g in groups]
     for colour, (key, part) in zip(palette, groups):
         key = key if isinstance(key, tuple) else (key,)
         name = ", ".join(f"{s}={_short(k)}" for s, k in zip(strata, key)) or "all runs"
@@ -235,14 +240,14 @@ def tipping_curves(runs: pd.DataFrame, parameter: str, strata: list[str], title:
 def sensitivity_bars(table: pd.DataFrame, title: str = "", labels: dict | None = None):
     """SALib indices per parameter, one panel per output: Sobol S1 and ST, or Morris mu* and sigma.
 
-    `labels` names each output in words (default: `sensitivity.OUTPUTS`).
+    `labels` names each output in words (default: the mean over runs in words, from `OUTCOMES`).
     """
     _theme()
     outputs = list(dict.fromkeys(table["output"]))
     fig, axes = plt.subplots(1, len(outputs), figsize=(6.2 * len(outputs), 0.42 * table["parameter"].nunique() + 2),
                              squeeze=False)
     sobol = "ST" in table.columns
-    names = {**OUTPUT_WORDS, **(labels or {})}
+    names = {**{name: o.mean_words for name, o in OUTCOMES.items()}, **(labels or {})}
     for ax, output in zip(axes.flat, outputs):
         part = table[table["output"] == output]
         key = "ST" if sobol else "mu_star"

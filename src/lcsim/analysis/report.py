@@ -16,6 +16,7 @@ import io
 import pandas as pd
 
 from ..parameters import DEFAULTS, SCHEMA
+from ..strategies import DEFINITIONS, order
 from .compare import REFERENCE, plain_reading, readable
 
 QUESTION = ("A convener is about to step back from a multi-sector learning community. Which exit strategy "
@@ -43,12 +44,12 @@ ASSUMPTIONS = [
     "Many values are assumptions rather than measurements (`lcsim params` gives each value's source). The "
     "model compares strategies under the same assumptions; it does not forecast one real community.",
 ]
-EXIT_DEFINITIONS = {
-    "stay": "the convener never leaves (the control arm: what the community does with its convener)",
-    "phase_out": "the convener leaves abruptly at the exit month",
-    "phase_down": "the convener tapers its effort to zero over the transition months before the exit, handing "
-                  "over as it goes",
-    "phase_over": "the convener develops local leaders and hands hosting and agenda to them before the exit",
+CAPTIONS = {  # each figure of the comparison (`Comparison.figures`) and what it shows
+    "survival.png": "Share of communities alive at the horizon, with 95% Wilson intervals.",
+    "survival_curves.png": "Kaplan-Meier survival after the convener's exit, with pointwise 95% bands; "
+                           "communities alive at the horizon are censored.",
+    "outcomes.png": "Outcomes at the horizon across the simulated communities (box: middle half; line: "
+                    "median; diamond: mean; points: unusual communities).",
 }
 STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1050px;margin:2em auto;padding:0 1em;
@@ -126,8 +127,7 @@ def _comparison_html(table: pd.DataFrame, reference: str) -> str:
 
 
 def _strategies_html(table: pd.DataFrame) -> str:
-    shown = [s for s in EXIT_DEFINITIONS if s in set(table["exit_strategy"])]
-    items = "".join(f"<li><b>{_e(s)}</b>: {_e(EXIT_DEFINITIONS[s])}</li>" for s in shown)
+    items = "".join(f"<li><b>{_e(s)}</b>: {_e(DEFINITIONS[s])}</li>" for s in order(table["exit_strategy"]))
     extra = ""
     if "digital_channel" in table.columns and table["digital_channel"].nunique() > 1:
         extra = "<li><b>+ digital</b>: the same strategy with a cheap online venue once the convener has left</li>"

@@ -16,23 +16,38 @@ import pandas as pd
 from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 
+from ..errors import LcsimError
+from ..experiments.design import DESIGN_CLASSES
+from ..model.outcomes import OUTCOMES
 from .survival import completed
 
-METHODS = ("morris", "sobol")
-OUTPUTS = {  # outputs analysed by default: run-table column -> what its point mean means
-    "survived": "survival probability",
-    "months_alive_after_exit": "mean months alive after exit",
-}
+METHODS = tuple(sorted(kind for kind, design in DESIGN_CLASSES.items() if design.allows_sensitivity))
+# Outputs analysed by default: run-table column -> what its point mean means (words from `OUTCOMES`).
+OUTPUTS = {name: OUTCOMES[name].mean_words for name in ("survived", "months_alive_after_exit")}
 SEED = 20260101  # SALib's bootstrap for the confidence intervals: fixed, so the tables reproduce
 
 
-class SensitivityError(ValueError):
+class SensitivityError(LcsimError, ValueError):
     """The sweep cannot be analysed for sensitivity (wrong design, missing points)."""
 
+
+# What analysis asks of a sweep's design, answered by the design classes (lcsim.experiments.design).
 
 def design_of(manifest: dict) -> str:
     """The sweep's design name ("grid", "lhs", "sobol", "morris") as the manifest records it."""
     return str(manifest.get("design") or manifest.get("experiment", {}).get("design", ""))
+
+
+def has_indices(manifest: dict) -> bool:
+    """Can SALib analyse the sweep's points (a morris or sobol design), so it has sensitivity indices?"""
+    design = DESIGN_CLASSES.get(design_of(manifest))
+    return bool(design and design.allows_sensitivity)
+
+
+def is_balanced(manifest: dict) -> bool:
+    """Does every level of a varied parameter meet every other's levels (a grid), so margins per value are fair?"""
+    design = DESIGN_CLASSES.get(design_of(manifest))
+    return bool(design and design.balanced_margins)
 
 
 def problem_of(manifest: dict) -> dict:
@@ -96,7 +111,7 @@ def sensitivity(runs: pd.DataFrame, manifest: dict, outputs=None) -> pd.DataFram
     indices: nothing in it to apportion.
     """
     method = design_of(manifest)
-    if method not in METHODS:
+    if not has_indices(manifest):
         raise SensitivityError(f"design '{method}' has no sensitivity analysis; expected one of {', '.join(METHODS)}")
     problem = problem_of(manifest)
     settings = sampler_settings(manifest)

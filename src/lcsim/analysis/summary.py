@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..parameters import EXIT_STRATEGIES
+from ..model.outcomes import OUTCOMES
+from ..strategies import STRATEGIES, rank
 from .compare import percent_interval
 from .survival import completed, survival_probability
 from .tipping import MAX_GRID_VALUES
@@ -38,9 +39,9 @@ def survival_by_setting(runs: pd.DataFrame, parameters: list[str], within: str |
 
 
 def _in_order(column: pd.Series) -> pd.Series:
-    """Sort key: strategies in the schema's order, everything else as it is."""
-    if column.isin(EXIT_STRATEGIES).all():
-        return column.map({s: i for i, s in enumerate(EXIT_STRATEGIES)})
+    """Sort key: strategies in the canonical order, everything else as it is."""
+    if column.isin(list(STRATEGIES)).all():
+        return column.map(rank)
     return column
 
 
@@ -53,7 +54,7 @@ def survival_by_point(runs: pd.DataFrame, varied: list[str]) -> pd.DataFrame:
 
 def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, settings: pd.DataFrame,
                      tipping: pd.DataFrame, indices: pd.DataFrame | None, files: list[str], note: str = "",
-                     points: pd.DataFrame | None = None, outcome: str = "alive at the horizon",
+                     points: pd.DataFrame | None = None, outcome: str = OUTCOMES["survived"].label,
                      outcome_note: str = "", within: pd.DataFrame | None = None) -> str:
     """The summary: what was run, overall survival, survival by setting, tipping points, sensitivity, figures."""
     experiment = manifest.get("experiment", {})
@@ -69,7 +70,7 @@ def summary_markdown(manifest: dict, runs: pd.DataFrame, varied: list[str], *, s
         f"{experiment.get('replicates', manifest.get('replicates', '?'))} replicates = {len(runs)} runs"
         + (f" ({failed} failed and left out)" if failed else ""),
         f"- scenario: {experiment.get('scenario', 'default')}; fixed: {_fixed(experiment.get('fixed', {}))}",
-        f"- varied: " + "; ".join(f"{v} {_range(experiment.get('vary', {}).get(v), done[v])}" for v in varied),
+        "- varied: " + "; ".join(f"{v} {_range(experiment.get('vary', {}).get(v), done[v])}" for v in varied),
         f"- root seed {experiment.get('root_seed', manifest.get('root_seed', '?'))}, "
         f"lcsim {manifest.get('lcsim_version', manifest.get('version', '?'))}",
         "",

@@ -9,8 +9,8 @@ import socket
 import subprocess
 import sys
 
-from . import UsageError
-from .options import add_model_options, overrides
+from ..errors import UsageError
+from .options import add_model_options, overrides, split
 
 ORDER = 60
 APP_MODULE = "lcsim.app.app"
@@ -32,7 +32,10 @@ def cmd_app(args) -> int:
     from ..scenarios import describe, scenario_params
 
     describe(args.scenario)  # an unknown scenario fails here, with the list of names
-    given = overrides(args)
+    given, assumed = split(overrides(args))
+    if assumed:  # the live page builds its communities from parameters only
+        raise UsageError(f"--set assumptions.{next(iter(assumed))}: the app takes parameters only; "
+                         "use lcsim run, compare or sweep to change an assumption")
     check_params(given, scenario_params(args.scenario))  # fail now, in the terminal, not in the page
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: expected a port number 0-65535")

@@ -1,10 +1,17 @@
-"""Options shared by every command that runs the model: --scenario and --set name=value."""
+"""Options shared by every command that runs the model: --scenario and --set name=value.
+
+`--set NAME=VALUE` sets a parameter (`lcsim params`); `--set assumptions.NAME=VALUE` one of the
+model's assumptions (`lcsim params --assumptions`). Both are checked before anything runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+from ..assumptions import PREFIX
+from ..assumptions import parse_assignment as parse_assumption
 from ..parameters import parse_assignment
 from ..scenarios import describe, scenario_params
 
@@ -14,21 +21,48 @@ def add_model_options(parser: argparse.ArgumentParser, scenario: bool = True) ->
         parser.add_argument("--scenario", default="default", metavar="NAME",
                             help="a named scenario (see `lcsim scenarios`); default: %(default)s")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a parameter (repeatable), e.g. --set control=0.3; see `lcsim params`")
+                        help="set a parameter (repeatable), e.g. --set control=0.3, or an assumption, e.g. "
+                             f"--set {PREFIX}engagement_rate=0.2; see `lcsim params` (--assumptions)")
+
+
+def parse_set(text: str) -> tuple[str, Any]:
+    """One `--set`: (name, value) for a parameter, ("assumptions.NAME", value) for an assumption; checked."""
+    name, sep, raw = text.partition("=")
+    key = name.strip().replace("-", "_")
+    if sep and key.startswith(PREFIX):
+        found, value = parse_assumption(key, raw)
+        return PREFIX + found, value
+    return parse_assignment(text)
 
 
 def overrides(args: argparse.Namespace) -> dict:
-    """The --set values, parsed and checked against the schema (raises ParameterError)."""
-    return dict(parse_assignment(text) for text in args.assignments)
+    """The --set values, parsed and checked (raises ParameterError); assumptions keep their dotted name,
+    as sweeps and `simulate(**{"assumptions.NAME": value})` take them."""
+    return dict(parse_set(text) for text in args.assignments)
+
+
+def split(values: dict) -> tuple[dict, dict]:
+    """(parameters, assumptions): the dotted `assumptions.NAME` keys apart, without their prefix."""
+    params = {k: v for k, v in values.items() if not k.startswith(PREFIX)}
+    assumed = {k[len(PREFIX):]: v for k, v in values.items() if k.startswith(PREFIX)}
+    return params, assumed
 
 
 def resolved_params(args: argparse.Namespace, **explicit) -> dict:
-    """The scenario's parameters, then --set, then explicit options (e.g. --months); all checked."""
+    """The scenario's parameters, then --set, then explicit options (e.g. --months); all checked.
+
+    Assumptions set with --set are checked by `parse_set` but are not parameters: see `assumptions_of`.
+    """
     from ..parameters import check_params
 
     describe(args.scenario)  # an unknown scenario fails here, with the list of names
-    given = {**overrides(args), **{k: v for k, v in explicit.items() if v is not None}}
+    given = {**split(overrides(args))[0], **{k: v for k, v in explicit.items() if v is not None}}
     return check_params(given, scenario_params(args.scenario))
+
+
+def assumptions_of(args: argparse.Namespace) -> dict:
+    """The assumptions set with --set assumptions.NAME=VALUE: name (no prefix) -> checked value."""
+    return split(overrides(args))[1]
 
 
 def output_dir(path: str | None, default: str) -> Path:

@@ -1,4 +1,8 @@
-"""`lcsim run`, `lcsim params`, `lcsim scenarios`: one community, and what can be set."""
+"""`lcsim run`, `lcsim params`, `lcsim scenarios`: one community, and what can be set.
+
+`lcsim params` lists the parameters (`lcsim.SCHEMA`); `lcsim params --assumptions` the model's
+assumptions (`lcsim.assumptions.TABLE`), set with `--set assumptions.NAME=VALUE`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import json
 import textwrap
 from pathlib import Path
 
+from ..assumptions import PREFIX
+from ..assumptions import TABLE as ASSUMPTIONS
 from ..parameters import SCHEMA
 from ..scenarios import describe, names
-from .options import add_model_options, output_dir, resolved_params
+from .options import add_model_options, assumptions_of, output_dir, resolved_params
 
 ORDER = 10
 
@@ -24,6 +30,8 @@ def register(sub) -> None:
 
     params = sub.add_parser("params", help="list the model's parameters: default, range, unit, meaning, source")
     params.add_argument("--markdown", action="store_true", help="print a Markdown table (as in docs/model.md)")
+    params.add_argument("--assumptions", action="store_true",
+                        help=f"list the model's assumptions instead (set them with --set {PREFIX}NAME=VALUE)")
     params.set_defaults(handler=cmd_params)
 
     scen = sub.add_parser("scenarios", help="list the named scenarios and what they set")
@@ -31,11 +39,13 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
+    from ..output import usable_folder
     from ..simulation import simulate
 
     params = resolved_params(args, months=args.months, exit_strategy=args.exit_strategy)
-    out = output_dir(args.out, f"out/run-{args.scenario}-seed{args.seed}")
-    result = simulate(seed=args.seed, **params)
+    assumed = assumptions_of(args)
+    out = usable_folder(output_dir(args.out, f"out/run-{args.scenario}-seed{args.seed}"))
+    result = simulate(seed=args.seed, assumptions=assumed, **params)
     print(summary_text(result, args.scenario))
     write_run(result, out, args.scenario)
     print(f"\nwrote {out}/monthly.csv, summary.json, trajectories.png")
@@ -44,11 +54,12 @@ def cmd_run(args) -> int:
 
 def summary_text(result, scenario: str) -> str:
     s, p = result.summary, result.params
-    fate = ("still meeting at month %d" % p["months"]) if s["survived"] else (
-        "dissolved at month %d" % s["dissolved_month"])
+    fate = f"still meeting at month {p['months']:d}" if s["survived"] else (
+        f"dissolved at month {s['dissolved_month']:d}")
     lines = [
         f"scenario {scenario}, seed {result.seed}: {p['n_members']} members, {p['exit_strategy']} "
-        f"at month {p['exit_month']}, control {p['control']:g}, digital channel {'on' if p['digital_channel'] else 'off'}",
+        f"at month {p['exit_month']}, control {p['control']:g}, "
+        f"digital channel {'on' if p['digital_channel'] else 'off'}",
         f"  survived:            {'yes' if s['survived'] else 'no'} ({fate}; "
         f"{s['months_alive_after_exit']} months alive after exit{', censored' if s['censored'] else ''})",
         f"  active members:      {s['active_members']} (peak {s['peak_members']})",
@@ -58,6 +69,9 @@ def summary_text(result, scenario: str) -> str:
         f"  ties:                {s['ties']} ({s['cross_sector_share']:.0%} cross-sector, density {s['density']:.3f})",
         f"  replications:        {s['replications']}",
     ]
+    changed = result.assumptions.changed()
+    if changed:
+        lines.append("  assumptions set:     " + ", ".join(f"{k}={_show(v)}" for k, v in changed.items()))
     return "\n".join(lines)
 
 
@@ -68,32 +82,52 @@ def write_run(result, out: Path, scenario: str) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     summary = {"scenario": scenario, "seed": result.seed, "summary": result.summary, "params": result.params}
+    changed = result.assumptions.changed()
+    if changed:  # the assumptions set with --set, so the file says how the run was made
+        summary["assumptions"] = changed
     atomic_write(out / "monthly.csv", lambda path: result.monthly.to_csv(path, index=False))
     atomic_write(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
-    fig = trajectory_figure(result.monthly, result.params["exit_month"],
-                            f"{scenario}: {result.params['exit_strategy']} at month {result.params['exit_month']}, seed {result.seed}")
+    p = result.params
+    fig = trajectory_figure(result.monthly, p["exit_month"],
+                            f"{scenario}: {p['exit_strategy']} at month {p['exit_month']}, seed {result.seed}")
     atomic_write(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
 
 
 def cmd_params(args) -> int:
-    print(params_table(markdown=args.markdown))
+    print(assumptions_table(markdown=args.markdown) if args.assumptions else params_table(markdown=args.markdown))
     return 0
 
 
 def params_table(markdown: bool = False) -> str:
+    """The parameters: name, default, range, unit, meaning, source."""
     rows = [(p.name, _show(p.default), p.range_text, p.unit, p.meaning, p.source) for p in SCHEMA.values()]
-    head = ("name", "default", "range", "unit", "meaning", "source")
+    return _table(("name", "default", "range", "unit", "meaning", "source"), rows, markdown)
+
+
+def assumptions_table(markdown: bool = False) -> str:
+    """The assumptions, by rule group: name, value, range, unit, rule, meaning, source."""
+    rows = [(a.name, _show(a.default), a.range_text, a.unit, a.group, a.meaning, a.source)
+            for a in ASSUMPTIONS.values()]
+    table = _table(("name", "value", "range", "unit", "rule", "meaning", "source"), rows, markdown)
+    if markdown:
+        return table
+    return f"set one with --set {PREFIX}NAME=VALUE (e.g. --set {PREFIX}engagement_rate=0.2)\n\n{table}"
+
+
+def _table(head: tuple, rows: list[tuple], markdown: bool) -> str:
+    """Markdown, or fixed-width columns then the meaning, with the source on a line of its own."""
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(f"`{r[0]}`" if k == 0 else r[k] for k in range(len(r))) + " |" for r in rows]
         return "\n".join(lines)
-    widths = [max(len(str(r[k])) for r in rows + [head]) for k in range(4)]
+    fixed = len(head) - 2  # every column but meaning and source
+    widths = [max(len(str(r[k])) for r in rows + [head]) for k in range(fixed)]
     out = []
     for r in [head] + rows:
-        fixed = "  ".join(str(r[k]).ljust(widths[k]) for k in range(4))
-        out.append(f"{fixed}  {r[4]}")
+        cells = "  ".join(str(r[k]).ljust(widths[k]) for k in range(fixed))
+        out.append(f"{cells}  {r[fixed]}")
         if r is not head:
-            out.append(" " * (sum(widths) + 8) + f"  source: {r[5]}")
+            out.append(" " * (sum(widths) + 2 * fixed) + f"  source: {r[fixed + 1]}")
     return "\n".join(out)
 
 

@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..parameters import SCHEMA, ParameterError, close_match, check_params
+from ..assumptions import PREFIX, TABLE as ASSUMPTIONS
+from ..parameters import SCHEMA, ParameterError, close_match, parse_assignment
 from ..scenarios import names as scenario_names
 from ..scenarios import scenario_params
+from .design import DESIGN_CLASSES, DESIGNS, MAX_RUNS, OPTIONS, SWEEP, build_design, design_class, entry, show  # noqa: F401
 
-DESIGNS = ("grid", "lhs", "sobol", "morris")
 REQUIRED = ("name", "design", "vary", "replicates", "root_seed")
 FIELDS = ("name", "description", "scenario", "fixed", "vary", "design", "samples", "replicates", "root_seed",
           "num_levels", "calc_second_order", "common_seeds")
 MAX_REPLICATES = 100_000
-MAX_RUNS = 10_000_000  # a design beyond this is almost surely a typo; split it into several experiments
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-SWEEP = "sweep"  # `vary.x = "sweep"`: the schema's own sweep range (or choices) for x
 
 
 from ..errors import ExperimentError  # noqa: E402  (re-exported)
@@ -35,7 +33,8 @@ from ..errors import ExperimentError  # noqa: E402  (re-exported)
 
 @dataclass(frozen=True)
 class Experiment:
-    """A checked experiment. `vary` maps a parameter to a list of values (grid) or a (low, high) range."""
+    """A checked experiment. `vary` maps a parameter (or `assumptions.NAME`) to a list of values (grid)
+    or a (low, high) range (lhs, sobol, morris)."""
 
     name: str
     design: str
@@ -56,20 +55,27 @@ class Experiment:
         return list(self.vary)
 
     @property
+    def kind(self):
+        """The design's class (`lcsim.experiments.design.GridDesign`, ...): its checks, points and analyses."""
+        return design_class(self.design)
+
+    @property
     def base_params(self) -> dict[str, Any]:
-        """The full parameter set every run starts from: the scenario's values, then [fixed]."""
-        return check_params(self.fixed, scenario_params(self.scenario))
+        """What every run starts from: the scenario's values, then [fixed] (assumptions as `assumptions.NAME`).
+
+        The rules between parameters are checked on each design point, not here (build_design)."""
+        base = dict(scenario_params(self.scenario))
+        base.update(self.fixed)
+        return base
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The assumptions this experiment fixes or varies (`assumptions.NAME`): each gets a column."""
+        return [k for k in [*self.fixed, *self.vary] if k.startswith(PREFIX)]
 
     @property
     def points(self) -> int:
-        d = len(self.vary)
-        if self.design == "grid":
-            return math.prod(len(values) for values in self.vary.values())
-        if self.design == "lhs":
-            return self.samples
-        if self.design == "sobol":
-            return self.samples * ((2 * d + 2) if self.calc_second_order else (d + 2))
-        return self.samples * (d + 1)  # morris: trajectories of d + 1 points
+        return self.kind.points(self)
 
     @property
     def runs(self) -> int:
@@ -93,15 +99,39 @@ class Experiment:
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
 
 
+def parse_settings(assignments) -> dict[str, Any]:
+    """`--set NAME=VALUE` strings (parameters, or `assumptions.NAME=VALUE`) as checked values."""
+    from ..assumptions import parse_assignment as parse_assumption
+
+    out: dict[str, Any] = {}
+    for text in assignments:
+        if not isinstance(text, str):
+            raise ParameterError(f"--set {show(text)}: expected name=value, e.g. --set control=0.3")
+        name = text.partition("=")[0].strip()
+        if not name.isprintable() or len(name) > 60:
+            raise ParameterError(f"--set {show(text)}: {show(name)} is not a parameter name; expected name=value, "
+                                 "e.g. --set control=0.3 (see `lcsim params`)")
+        if "=" in text and name.startswith(PREFIX):
+            key, value = parse_assumption(name, text.partition("=")[2])
+            out[PREFIX + key] = value
+        else:
+            key, value = parse_assignment(text)
+            out[key] = value
+    return out
+
+
 def load_experiment(source, overrides: dict[str, Any] | None = None) -> Experiment:
-    """An `Experiment` from a TOML path, a dict of the same shape, or an `Experiment`.
+    """An `Experiment` from a TOML path, a dict of the same shape, or an `Experiment`; checked whole,
+    every design point included (the rules between parameters hold at each one).
 
     `overrides` (e.g. the CLI's `--set`) are added to [fixed]; they may not name a varied parameter.
     """
     if isinstance(source, Experiment):
         exp = source
     elif isinstance(source, dict):
-        exp = from_dict(source, f"experiment '{source.get('name', '?')}'")
+        name = source.get("name", "?")
+        shown = name if isinstance(name, str) and name.isprintable() and len(name) <= 60 else show(name)
+        exp = from_dict(source, f"experiment '{shown}'")
     elif isinstance(source, (str, Path)):
         exp = from_dict(read_toml(Path(source)), str(source))
     else:
@@ -114,6 +144,7 @@ def load_experiment(source, overrides: dict[str, Any] | None = None) -> Experime
             raise ExperimentError(f"{where}: --set {clash[0]}: the experiment varies '{clash[0]}'; "
                                   "expected a parameter that is not under [vary]")
         exp = from_dict({**exp.to_dict(), "fixed": {**exp.fixed, **overrides}}, where)
+    build_design(exp)  # every point against the rules between parameters (cached for the sweep)
     return exp
 
 
@@ -122,17 +153,22 @@ def read_toml(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExperimentError(f"{path}: no such experiment file; expected a TOML file (see experiments/)") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:
         raise ExperimentError(f"{path}: cannot read it ({err}); expected a UTF-8 TOML file") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ExperimentError(f"{path}: TOML syntax error: {err}; expected valid TOML (see docs/sweeps.md)") from None
+    except (ValueError, RecursionError, MemoryError) as err:  # e.g. an integer too long to convert
+        raise ExperimentError(f"{path}: cannot read it ({type(err).__name__}: {str(err)[:80]}); "
+                              "expected a TOML experiment file (see docs/sweeps.md)") from None
 
 
 def from_dict(data: dict, where: str) -> Experiment:
     """Check every field of an experiment; raise ExperimentError at the first problem."""
-    def refuse(key: str, value: Any, allowed: str, why: str = "") -> ExperimentError:
+    def refuse(key: str, value: Any, allowed: str, why: str = "", missing: bool = False) -> ExperimentError:
+        if missing:
+            return ExperimentError(f"{where}: field '{key}' is missing; expected {allowed}")
         extra = f" ({why})" if why else ""
         return ExperimentError(f"{where}: field '{key}': {show(value)} is not allowed{extra}; expected {allowed}")
 
@@ -140,12 +176,13 @@ def from_dict(data: dict, where: str) -> Experiment:
         raise ExperimentError(f"{where}: {show(data)} is not allowed; expected a table of fields")
     for key in data:
         if key not in FIELDS:
-            match = close_match(key, FIELDS)
+            shown = key if isinstance(key, str) else show(key)
+            match = close_match(key, FIELDS) if isinstance(key, str) else None
             hint = f"; did you mean '{match}'?" if match else ""
-            raise ExperimentError(f"{where}: field '{key}' is unknown{hint} (allowed: {', '.join(FIELDS)})")
+            raise ExperimentError(f"{where}: field '{shown}' is unknown{hint} (allowed: {', '.join(FIELDS)})")
     for key in REQUIRED:
         if key not in data:
-            raise ExperimentError(f"{where}: field '{key}' is missing; expected {_ALLOWED[key]}")
+            raise refuse(key, None, _ALLOWED[key], missing=True)
 
     name = data["name"]
     if not isinstance(name, str) or not NAME.fullmatch(name):
@@ -154,41 +191,43 @@ def from_dict(data: dict, where: str) -> Experiment:
     if not isinstance(description, str):
         raise refuse("description", description, "a string")
     scenario = data.get("scenario", "default")
-    if scenario not in scenario_names():
+    if not isinstance(scenario, str) or scenario not in scenario_names():
         match = close_match(scenario, scenario_names()) if isinstance(scenario, str) else None
         raise refuse("scenario", scenario, "one of " + ", ".join(scenario_names()),
                      f"did you mean '{match}'?" if match else "unknown scenario")
     design = data["design"]
-    if design not in DESIGNS:
+    if not isinstance(design, str) or design not in DESIGNS:
         raise refuse("design", design, "one of " + ", ".join(DESIGNS))
+    kind = design_class(design)
     replicates = _integer(data["replicates"], "replicates", 1, MAX_REPLICATES, refuse)
     root_seed = _integer(data["root_seed"], "root_seed", 0, 2**63 - 1, refuse)
     common = data.get("common_seeds", False)
     if not isinstance(common, bool):
         raise refuse("common_seeds", common, "true or false")
 
-    fixed_in = data.get("fixed", {})
-    if not isinstance(fixed_in, dict):
-        raise refuse("fixed", fixed_in, "a table of parameter = value")
+    fixed_in = _flatten(data.get("fixed", {}), "fixed", refuse, "a table of parameter = value")
     fixed = {name_: _value(name_, v, f"fixed.{name_}", where) for name_, v in fixed_in.items()}
-    vary_in = data["vary"]
-    if not isinstance(vary_in, dict):
-        raise refuse("vary", vary_in, "a table of parameter = [values] (grid) or [low, high] (lhs, sobol, morris)")
+    vary_in = _flatten(data["vary"], "vary", refuse, _ALLOWED["vary"])
     both = sorted(set(fixed) & set(vary_in))
     if both:
         raise refuse(f"vary.{both[0]}", vary_in[both[0]], "a parameter that is not also under [fixed]")
-    vary = {name_: _varied(name_, v, design, where, refuse) for name_, v in vary_in.items()}
-    if design != "grid" and not vary:
-        raise refuse("vary", vary_in, f"at least one parameter range for design {design}")
 
-    samples, num_levels, second = _design_options(data, design, vary, where, refuse)
+    def value(name_, v, key):
+        return _value(name_, v, key, where)
+
+    vary = {}
+    for name_, spec in vary_in.items():
+        _known(name_, f"vary.{name_}", where)
+        vary[name_] = kind.check_vary(name_, spec, value, refuse)
+    kind.check_design(vary, {}, refuse)
+    for option in OPTIONS:
+        if option not in kind.options and data.get(option) is not None and option != "samples":
+            raise refuse(option, data[option], f"{option} only with design "
+                         + " or ".join(k for k, d in DESIGN_CLASSES.items() if option in d.options))
+    options = kind.check_options(data, vary, refuse)
     exp = Experiment(name=name, design=design, vary=vary, replicates=replicates, root_seed=root_seed,
-                     description=description.strip(), scenario=scenario, fixed=fixed, samples=samples,
-                     num_levels=num_levels, calc_second_order=second, common_seeds=common, source=where)
-    try:
-        exp.base_params  # rules between fixed values (e.g. exit_month <= months)
-    except ParameterError as err:
-        raise ExperimentError(f"{where}: field 'fixed': {err}") from None
+                     description=description.strip(), scenario=scenario, fixed=fixed, source=where,
+                     common_seeds=common, **options)
     if exp.runs > MAX_RUNS:
         raise refuse("replicates", replicates, f"a design of at most {MAX_RUNS:,} runs",
                      f"{exp.points:,} points x {replicates} replicates = {exp.runs:,} runs")
@@ -201,43 +240,46 @@ _ALLOWED = {
     "vary": "a table of parameter = [values] (grid) or [low, high] (lhs, sobol, morris)",
     "replicates": f"an integer in [1, {MAX_REPLICATES}] (runs per design point, each with its own seed)",
     "root_seed": "an integer >= 0 (every run's seed derives from it)",
-    "samples": "an integer >= 1 (lhs: points; sobol: base samples N, a power of 2; morris: trajectories)",
 }
 
 
-def _design_options(data, design, vary, where, refuse):
-    """samples, num_levels and calc_second_order, each only where its design uses it."""
-    samples = data.get("samples")
-    if design == "grid":
-        if samples is not None:
-            raise refuse("samples", samples, "no samples for design grid (its size is the product of the [vary] lists)")
-    elif samples is None:
-        raise ExperimentError(f"{where}: field 'samples' is missing; expected {_ALLOWED['samples']}")
-    else:
-        low = 2 if design == "morris" else 1
-        samples = _integer(samples, "samples", low, MAX_RUNS, refuse)
-        if design == "sobol" and samples & (samples - 1):
-            raise refuse("samples", samples, "a power of 2 for design sobol (e.g. 64, 128, 256)",
-                         "Sobol' sequences are balanced only at powers of 2")
-    num_levels = data.get("num_levels")
-    if num_levels is not None and design != "morris":
-        raise refuse("num_levels", num_levels, "num_levels only with design morris")
-    if design == "morris":
-        num_levels = 4 if num_levels is None else num_levels
-        if isinstance(num_levels, bool) or not isinstance(num_levels, int) or num_levels < 2 or num_levels % 2:
-            raise refuse("num_levels", num_levels, "an even integer >= 2 (Morris grid levels; 4 is usual)")
-        for name, (low, high) in vary.items():
-            if SCHEMA[name].kind == "int" and high - low < num_levels - 1:
-                raise refuse(f"vary.{name}", [low, high], f"an integer range at least num_levels - 1 "
-                             f"({num_levels - 1}) wide, so every Morris level is a different integer")
-    second = data.get("calc_second_order")
-    if second is not None and design != "sobol":
-        raise refuse("calc_second_order", second, "calc_second_order only with design sobol")
-    if design == "sobol":
-        second = False if second is None else second
-        if not isinstance(second, bool):
-            raise refuse("calc_second_order", second, "true or false")
-    return samples, num_levels, second
+def _flatten(table: Any, key: str, refuse, allowed: str) -> dict[str, Any]:
+    """[fixed] or [vary] with assumptions as `assumptions.NAME` keys, whether the file quoted the dotted
+    key (`"assumptions.x" = 1`) or TOML made it a nested table (`assumptions.x = 1`)."""
+    if not isinstance(table, dict):
+        raise refuse(key, table, allowed)
+    out: dict[str, Any] = {}
+    for name, value in table.items():
+        if not isinstance(name, str):
+            raise refuse(key, name, "parameter names as strings")
+        if name == PREFIX[:-1] and isinstance(value, dict):
+            for sub, v in value.items():
+                if not isinstance(sub, str):
+                    raise refuse(f"{key}.{PREFIX[:-1]}", sub, "assumption names as strings")
+                dotted = PREFIX + sub
+                if dotted in out:
+                    raise refuse(f"{key}.{dotted}", v, "each assumption once")
+                out[dotted] = v
+        else:
+            if name in out:
+                raise refuse(f"{key}.{name}", value, "each parameter once")
+            out[name] = value
+    return out
+
+
+def _known(name: str, key: str, where: str) -> None:
+    if name.startswith(PREFIX):
+        bare = name[len(PREFIX):]
+        if bare not in ASSUMPTIONS:
+            match = close_match(bare, ASSUMPTIONS)
+            hint = f"; did you mean '{PREFIX}{match}'?" if match else ""
+            raise ExperimentError(f"{where}: field '{key}': unknown assumption '{bare}'{hint} "
+                                  "(see `lcsim params --assumptions`)")
+        return
+    if name not in SCHEMA:
+        match = close_match(name, SCHEMA)
+        hint = f"; did you mean '{match}'?" if match else ""
+        raise ExperimentError(f"{where}: field '{key}': unknown parameter '{name}'{hint} (see `lcsim params`)")
 
 
 def _integer(value, key, low, high, refuse) -> int:
@@ -247,50 +289,10 @@ def _integer(value, key, low, high, refuse) -> int:
 
 
 def _value(name: str, value: Any, key: str, where: str) -> Any:
-    """One parameter value checked by the schema, with the error re-worded to name the field."""
-    if name not in SCHEMA:
-        match = close_match(name, SCHEMA)
-        hint = f"; did you mean '{match}'?" if match else ""
-        raise ExperimentError(f"{where}: field '{key}': unknown parameter '{name}'{hint} (see `lcsim params`)")
+    """One parameter (or assumption) value checked by its entry, with the error re-worded to name the field."""
+    _known(name, key, where)
+    p = entry(name)
     try:
-        return SCHEMA[name].check(value, shown=show(value))
+        return p.check(value, shown=show(value))
     except ParameterError as err:
-        raise ExperimentError(f"{where}: field '{key}': " + str(err).removeprefix(f"parameter '{name}': ")) from None
-
-
-def _varied(name: str, spec: Any, design: str, where: str, refuse) -> list | tuple:
-    key = f"vary.{name}"
-    if name not in SCHEMA:
-        _value(name, None, key, where)  # raises the unknown-parameter error
-    p = SCHEMA[name]
-    numeric = p.kind in ("int", "float")
-    if spec == SWEEP:
-        if design == "grid" and numeric:
-            raise refuse(key, spec, f'a list of values for design grid ("sweep" gives {name} a range, '
-                         f"which only lhs, sobol and morris sample), e.g. [{p.sweep[0]:g}, {p.sweep[1]:g}]")
-        spec = list(p.sweep)
-    if design == "grid":
-        if not isinstance(spec, list) or not spec:
-            raise refuse(key, spec, f"a non-empty list of values for design grid, each {p.allowed}"
-                         + ("" if numeric else ', or "sweep" for all of them'))
-        values = [_value(name, v, f"{key}[{i}]", where) for i, v in enumerate(spec)]
-        if len(set(values)) < len(values):
-            raise refuse(key, spec, "a list without repeated values")
-        return values
-    if not numeric:
-        raise refuse(key, spec, f"a numeric parameter for design {design}; vary {p.kind} "
-                     f"parameters with design grid, or set them under [fixed]")
-    if not isinstance(spec, list) or len(spec) != 2:
-        raise refuse(key, spec, f'a range [low, high] within [{p.low:g}, {p.high:g}] for design {design}, or "sweep"')
-    low, high = (_value(name, v, f"{key}[{i}]", where) for i, v in enumerate(spec))
-    if not low < high:
-        raise refuse(key, spec, f"a range [low, high] with low < high, within [{p.low:g}, {p.high:g}]")
-    return (low, high)
-
-
-def show(value: Any) -> str:
-    """A value as it would be written in TOML (true, "text", [1, 2])."""
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
+        raise ExperimentError(f"{where}: field '{key}': " + str(err).removeprefix(f"parameter '{p.name}': ")) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .patterns import Verdict
@@ -24,7 +24,7 @@ def provenance(root: Path) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", *MODEL_PATHS)
     state = " with uncommitted model changes" if dirty else ""
-    return f"commit `{commit}`{state}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"commit `{commit}`{state}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def render(verdicts: list[Verdict], seconds: float, workers: int, measured_on: str) -> str:

@@ -25,8 +25,8 @@ from .figures import bar_axes, bars, error_bars, save
 from .runs import Context, alive_after_exit, arm, experiment, run
 from .statistics import ALPHA, Paired, bootstrap_mean, fmt_ci, fmt_p, paired, wilson
 
-SURVIVAL_REFERENCE = 0.89  # savings groups' four-year survival (DESIGN.md s.8): an upper reference
-REPLICATION_REFERENCE = 2.0  # about two spontaneous groups per project group (DESIGN.md s.8): upper reference
+SURVIVAL_REFERENCE = 0.89  # savings groups' four-year survival (docs/sources.md): an upper reference
+REPLICATION_REFERENCE = 2.0  # about two spontaneous groups per project group (docs/sources.md): upper reference
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ P1 = Pattern(
     "(`mexico-csa`) mostly keeps meeting after the convener leaves, and some runs replicate the model.",
     "The case (Storck & Huerta; `../shared/seed/learning-communities-blog.txt`): \"When CSA concluded, "
     "the LCs continued to meet ... partners internalized and replicated the LC model\". "
-    "Upper references (DESIGN.md s.8): savings groups' 89% four-year survival and about two "
+    "Upper references (docs/sources.md): savings groups' 89% four-year survival and about two "
     "spontaneous groups per project group.",
     ("validation-p1-case",),
     "survival's 95% lower bound above 0.5 (\"mostly\"); the share of runs with at least one "
@@ -165,7 +165,7 @@ P2 = Pattern(
     "Local leaders emerge, but which members lead varies: the same community, run again, grows "
     "different leaders, and leaders are not simply the members most inclined to lead.",
     "The case: \"new local leaders emerged in unpredictable ways\". Leaders come from the "
-    "heavy tail of participation (van Mierlo 2014, DESIGN.md s.8).",
+    "heavy tail of participation (van Mierlo 2014; docs/sources.md).",
     ("validation-p2-leaders",),
     "unpredictable: in the same community, two runs share on average less than half their leaders "
     "(mean Jaccard overlap, upper bound < 0.5), and the most frequent first leader leads first in "
@@ -211,7 +211,8 @@ def figure_p2(per: pd.DataFrame, rows: list[dict], img, dynamics: int = leaders.
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     long = per.melt(value_vars=["jaccard_chance", "jaccard", "modal_first", "top_decile"], var_name="measure")
     long["measure"] = long["measure"].map({"jaccard_chance": "overlap if\nrandom", "jaccard": "overlap\n(Jaccard)",
-                                           "modal_first": "same first\nleader", "top_decile": "leaders from\ntop decile"})
+                                           "modal_first": "same first\nleader",
+                                           "top_decile": "leaders from\ntop decile"})
     sns.stripplot(long, x="measure", y="value", ax=axes[0], alpha=0.5, size=3)
     sns.pointplot(long, x="measure", y="value", ax=axes[0], color="black", linestyle="none", errorbar=("ci", 95))
     axes[0].axhline(1.0, color="grey", ls=":", lw=1)
@@ -281,8 +282,8 @@ def figure_p3(runs: pd.DataFrame, l1_runs: pd.DataFrame, img) -> None:
              for d in (False, True)]
     for strategy in STRATEGIES:
         for d in (False, True):
-            table.append((f"default\n{strategy}", "with channel" if d else "without",
-                          l1_runs.loc[(l1_runs.exit_strategy == strategy) & (l1_runs.digital_channel == d), "survived"]))
+            chosen = (l1_runs.exit_strategy == strategy) & (l1_runs.digital_channel == d)
+            table.append((f"default\n{strategy}", "with channel" if d else "without", l1_runs.loc[chosen, "survived"]))
     bars(img, P3.figure, table, "survival at month 72 with and without the digital channel (95% Wilson)")
 
 
@@ -353,7 +354,8 @@ def figure_p4(runs: pd.DataFrame, img) -> None:
                 title="survival (95% Wilson)")
     sns.pointplot(runs, x="complementarity", y="cross_share_at_exit", ax=axes[1], native_scale=True,
                   errorbar=("ci", 95), color="C1")
-    axes[1].set(ylim=(0, None), xlabel="complementarity (0: all alike)", ylabel=f"cross-sector share at month {exit_month}",
+    axes[1].set(ylim=(0, None), xlabel="complementarity (0: all alike)",
+                ylabel=f"cross-sector share at month {exit_month}",
                 title="cross-sector ties at exit (mean, 95% CI)")
     save(fig, img, P4.figure)
 

@@ -1,0 +1,136 @@
+"""Property-based tests (hypothesis): whatever a user passes to `simulate`, to `--set` or in an experiment
+file, the only exception is the package's own one-line error, and it names the field.
+
+Each target runs 2,000 examples. They fuzz the checking layers; a run starts only where a value is refused
+(refused before any month is simulated), so the file stays fast.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lcsim
+from lcsim.assumptions import PREFIX
+from lcsim.assumptions import TABLE as ASSUMPTIONS
+from lcsim.errors import LcsimError
+from lcsim.experiments import load_experiment, parse_settings
+from lcsim.parameters import SCHEMA, check_params
+
+SETTINGS = settings(max_examples=2000, deadline=None, database=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+NAMES = sorted(SCHEMA) + [PREFIX + n for n in sorted(ASSUMPTIONS)]
+
+ODD = st.sampled_from([10**400, -10**400, 2**63, -2**63 - 1, float("nan"), float("inf"), -float("inf"), 1e308,
+                       -0.0, 5e-324, "", "nan", "1e400", "\n", "0x10", " 3 ", None, [], {}, [1, 2], (1,), b"1",
+                       1j, np.nan, np.inf, np.float64("nan"), np.int64(2**62), np.uint64(2**64 - 1),
+                       np.array(3), np.array(0.5), np.array([1, 2]), np.array([True]), np.zeros((2, 2)),
+                       np.bool_(True), np.float32(0.5), np.int8(-3), "phase_out", "stay", True, False])
+SCALARS = st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.text(max_size=12),
+                    st.none(), ODD)
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=5), SCALARS, max_size=2))
+
+
+def assert_one_line(err: BaseException, *names: str) -> None:
+    text = str(err)
+    assert isinstance(err, LcsimError), repr(err)
+    assert "\n" not in text and len(text) < 600, text
+    assert any(name in text for name in names), (names, text)
+
+
+# -- simulate's keywords --------------------------------------------------------------------------
+@SETTINGS
+@given(name=st.sampled_from(NAMES), value=VALUES)
+def test_any_keyword_value_is_accepted_or_refused_with_the_packages_error(name, value):
+    bare = name.removeprefix(PREFIX)
+    tiny = {"months": 2, "n_members": 5, "exit_month": 1}
+    try:
+        if name.startswith(PREFIX):
+            lcsim.Assumptions.of({bare: value})
+        else:
+            check_params({**tiny, name: value})
+        return  # a valid value: the model would run with it
+    except Exception as err:  # noqa: BLE001 - the property: nothing but the package's error
+        assert_one_line(err, bare)
+    with pytest.raises(LcsimError) as info:  # simulate refuses it the same way, before any month runs
+        lcsim.simulate(seed=1, **{**tiny, name: value})
+    assert_one_line(info.value, bare, *tiny)
+
+
+# -- --set strings ----------------------------------------------------------------------------------
+SET_TEXT = st.one_of(
+    st.builds(lambda n, v: f"{n}={v}", st.sampled_from(NAMES + ["contrl", "assumptions.nope", "", "="]),
+              st.one_of(st.text(max_size=15), st.sampled_from(["nan", "inf", "-inf", "1e400", "9" * 400, "1_0",
+                                                                "0x1f", "True", "yes", "phase_down", "1e-400",
+                                                                " 5 ", "5.0", "-0", "\x00", "１"]),
+                        st.floats().map(repr), st.integers().map(str))),
+    st.text(max_size=20))
+GOOD = {"name": "fuzz", "design": "grid", "replicates": 1, "root_seed": 1,
+        "fixed": {"n_members": 10, "months": 12, "exit_month": 6}, "vary": {"control": [0.2, 0.8]}}
+
+
+@SETTINGS
+@given(text=SET_TEXT)
+def test_any_set_string_is_parsed_or_refused_with_the_packages_error(text):
+    name = text.partition("=")[0].strip().replace("-", "_")
+    try:
+        settings_ = parse_settings([text])
+    except Exception as err:  # noqa: BLE001
+        assert_one_line(err, f"'{name.removeprefix(PREFIX)}'", "--set")
+        return
+    try:
+        load_experiment(GOOD, settings_)
+    except Exception as err:  # noqa: BLE001
+        assert_one_line(err, *[k.removeprefix(PREFIX) for k in settings_], "field '")
+
+
+# -- experiment documents ------------------------------------------------------------------------------
+FIELD_VALUES = {
+    "name": st.one_of(st.just("fuzz"), st.text(max_size=8), VALUES),
+    "design": st.one_of(st.sampled_from(["grid", "lhs", "sobol", "morris", "Grid", ""]), VALUES),
+    "replicates": st.one_of(st.integers(-3, 5), VALUES),
+    "root_seed": st.one_of(st.integers(-3, 2**64), VALUES),
+    "samples": st.one_of(st.sampled_from([1, 2, 3, 4, 8, 16, 0, -1, 10**400]), VALUES),
+    "num_levels": st.one_of(st.sampled_from([2, 3, 4, 6, 0, 10**400]), VALUES),
+    "calc_second_order": st.one_of(st.booleans(), VALUES),
+    "common_seeds": st.one_of(st.booleans(), VALUES),
+    "scenario": st.one_of(st.just("default"), VALUES),
+    "description": st.one_of(st.text(max_size=5), VALUES),
+}
+PARAM_NAMES = st.sampled_from(NAMES + ["assumptions", "contrl", "assumptions.nope"])
+NESTED = st.dictionaries(st.sampled_from(sorted(ASSUMPTIONS) + ["nope"]), VALUES, max_size=2)
+FIXED = st.one_of(st.dictionaries(PARAM_NAMES, st.one_of(VALUES, NESTED), max_size=4), VALUES)
+RANGES = st.one_of(st.lists(st.one_of(st.integers(0, 60), st.floats(0, 1), SCALARS), min_size=0, max_size=4),
+                   st.just("sweep"), VALUES, NESTED)
+VARY = st.one_of(st.dictionaries(PARAM_NAMES, RANGES, max_size=3), VALUES)
+
+
+@st.composite
+def documents(draw):
+    doc = dict(GOOD, fixed=dict(GOOD["fixed"]))
+    for key, values in FIELD_VALUES.items():
+        action = draw(st.sampled_from(["keep", "keep", "set", "drop"]))
+        if action == "set":
+            doc[key] = draw(values)
+        elif action == "drop":
+            doc.pop(key, None)
+    if draw(st.booleans()):
+        doc["fixed"] = draw(FIXED)
+    if draw(st.booleans()):
+        doc["vary"] = draw(VARY)
+    if draw(st.integers(0, 9)) == 0:
+        doc[draw(st.text(max_size=6))] = draw(VALUES)
+    return doc
+
+
+@SETTINGS
+@given(doc=documents())
+def test_any_experiment_document_is_accepted_or_refused_naming_the_field(doc):
+    try:
+        exp = load_experiment(doc)
+    except Exception as err:  # noqa: BLE001
+        assert_one_line(err, "field '")
+        return
+    assert exp.runs >= 1 and math.isfinite(exp.runs)

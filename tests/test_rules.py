@@ -46,13 +46,20 @@ class AlwaysBelow:
 
 
 # -- members ----------------------------------------------------------------------------------------
-def test_engagement_moves_by_the_rate_times_the_gap_and_aspiration_follows():
-    a = Assumptions.of(engagement_rate=0.4, aspiration_adaptation=0.25)
-    m = table([0.5, 0.5, 0.95, 0.02], aspiration=[0.5, 0.5, 0.5, 0.5], assumptions=a)
-    m.update_engagement(np.array([1.0, 0.0, 2.0, -1.0]))
-    # 0.5 + 0.4 * 0.5 = 0.7; 0.5 - 0.4 * 0.5 = 0.3; the last two are clipped to [0, 1].
-    np.testing.assert_allclose(m.engagement, [0.7, 0.3, 1.0, 0.0])
-    np.testing.assert_allclose(m.aspiration, [0.625, 0.375, 0.875, 0.125])
+def test_engagement_moves_its_log_odds_by_the_rate_times_the_gap_and_aspiration_follows():
+    a = Assumptions.of(engagement_rate=0.5, aspiration_adaptation=0.0)
+    m = table([0.5, 0.5, 0.8, 0.02], aspiration=[0.5, 0.5, 0.5, 0.5], assumptions=a)
+    m.update_engagement(np.array([1.5, -0.5, 0.5, 2.5]), months=2)
+    # log-odds 0 + 0.5 x 2 x (+1) = 1; 0 - 1 = -1; unchanged at a zero gap; logit(0.02) + 2
+    expected = 1 / (1 + np.exp(-np.array([1.0, -1.0, np.log(4.0), np.log(0.02 / 0.98) + 2.0])))
+    np.testing.assert_allclose(m.engagement, expected)
+    np.testing.assert_allclose(m.aspiration, [0.5, 0.5, 0.5, 0.5])  # no adaptation
+    b = Assumptions.of(engagement_rate=0.5, aspiration_adaptation=0.25)
+    m = table([0.5], aspiration=[0.5], assumptions=b)
+    m.update_engagement(np.array([1.0]), months=2)
+    # the gap 0.5 counts (1 - 0.75**2) / 0.25 = 1.75 months as aspiration closes in; aspiration 1 - 0.5 x 0.75**2
+    np.testing.assert_allclose(m.engagement, 1 / (1 + np.exp(-0.5 * 1.75 * 0.5)))
+    np.testing.assert_allclose(m.aspiration, 1 - 0.5 * 0.75 ** 2)
 
 
 def test_capacity_grows_with_learning_and_support_and_erodes():

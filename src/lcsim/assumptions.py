@@ -97,7 +97,7 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "assumption", 2, 50, "meetings"),
     _a("dissolution_intervals", "float", 2.0, "meeting intervals without a quorate meeting after which a community has dissolved",
        "intervals", "assumption", 1.0, 12.0, "meetings"),
-    _a("hosting_cost", "float", 0.25, "cost of hosting a meeting, in value, for a member of full capacity (more for less capacity)",
+    _a("hosting_cost", "float", 0.3, "cost of hosting a meeting, in value, for a member of full capacity (more for less capacity)",
        "value", "assumption (Diekmann 1985: volunteering has a private cost)", 0.01, 1.0, "hosting"),
     _a("leader_hosting_ease", "float", 0.5, "a leader's cost of hosting relative to a member's (the role, the know-how)",
        "x", "assumption", 0.1, 1.0, "hosting"),

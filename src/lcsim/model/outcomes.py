@@ -130,6 +130,7 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
     Outcome("leaders_ever", "leaders ever", "count"),
     Outcome("peak_members", "peak members", "count"),
     Outcome("reached_max_members", "reached the size cap", "bool", _UNIT, percent=True),
+    Outcome("convener_months", "convener-months of effort", "months"),
     Outcome("active_members", "members", "count"),
     Outcome("ties", "ties", "count"),
     Outcome("density", "tie density", "share", _UNIT),

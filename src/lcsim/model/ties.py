@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
+from .kernels import common_contacts
 
 _KEY = np.int64(1) << 32
-DENSE_UP_TO = 1500  # members with ties up to which common contacts are counted with a dense product
 
 
 class Ties:
@@ -105,28 +105,14 @@ class Ties:
     def refresh_embeddedness(self, n: int) -> None:
         """Count each pair's common contacts (computed at meetings, where ties change; cached between).
 
-        The count is (A @ A) at the ties' positions, over the members that have ties only: a dense
-        float32 product for communities of up to DENSE_UP_TO such members (a millisecond), a sparse
-        one, O(sum of squared degrees), above.
+        A merge of the two members' sorted contact lists per tie (compiled: `kernels.common_contacts`),
+        O(ties x contacts), with no n x n matrix.
         """
         if len(self) == 0:
             self.common = np.empty(0)
             return
-        nodes, compact = np.unique(np.concatenate([self.a, self.b]), return_inverse=True)
-        a, b = compact[: len(self)], compact[len(self):]
-        m = len(nodes)
-        if m <= DENSE_UP_TO:
-            adjacency = np.zeros((m, m), np.float32)
-            adjacency[a, b] = 1.0
-            adjacency[b, a] = 1.0
-            self.common = (adjacency[a] * adjacency[b]).sum(axis=1, dtype=np.float64)
-            return
-        from scipy import sparse
-
-        rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
-        adjacency = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(m, m))
-        common = adjacency.multiply(adjacency @ adjacency).tocsr()
-        self.common = np.asarray(common[a, b], dtype=float).ravel()
+        offsets, nbrs = self.neighbours(n, sorted_lists=True)
+        self.common = common_contacts(offsets, nbrs, self.a, self.b)
 
     def idle_survival(self, rate: float, months: int) -> tuple[float, float]:
         """Shares of today's bridges (no common contact) and embedded ties (at least one) that would
@@ -169,11 +155,11 @@ class Ties:
         """Each member's number of ties among the ties `index`."""
         return np.bincount(self.a[index], minlength=n) + np.bincount(self.b[index], minlength=n)
 
-    def neighbours(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Adjacency in CSR form: (offsets, neighbour indices)."""
+    def neighbours(self, n: int, sorted_lists: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Adjacency in CSR form: (offsets, neighbour indices); each member's list in row order if asked."""
         src = np.concatenate([self.a, self.b])
         dst = np.concatenate([self.b, self.a])
-        order = np.argsort(src, kind="stable")
+        order = np.argsort(src * _KEY + dst) if sorted_lists else np.argsort(src, kind="stable")
         offsets = np.zeros(n + 1, np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
         return offsets, dst[order]

@@ -256,19 +256,12 @@ def test_files_read_as_they_are_in_pandas_polars_and_duckdb(tmp_path):
     direct = pd.read_parquet(tmp_path / "p" / "runs").sort_values(["point", "replicate"]).reset_index(drop=True)
     assert len(direct) == len(runs) and set(direct.columns) == set(runs.columns)
     assert len(pd.read_parquet(tmp_path / "p" / "monthly")) == len(runs) * (TINY["months"] + 1)
-    try:
-        import polars as pl
-    except ImportError:
-        pl = None
-    if pl is not None:
-        assert pl.read_parquet(str(tmp_path / "p" / "runs" / "*.parquet")).height == len(runs)
-    try:
-        import duckdb
-    except ImportError:
-        duckdb = None
-    if duckdb is not None:
-        count = duckdb.sql(f"select count(*) from read_parquet('{tmp_path / 'p' / 'runs'}/*.parquet')").fetchall()[0][0]
-        assert count == len(runs)
+    import duckdb  # both are in the test extra: a missing one fails here rather than skipping silently
+    import polars as pl
+
+    assert pl.read_parquet(str(tmp_path / "p" / "runs" / "*.parquet")).height == len(runs)
+    count = duckdb.sql(f"select count(*) from read_parquet('{tmp_path / 'p' / 'runs'}/*.parquet')").fetchall()[0][0]
+    assert count == len(runs)
 
 
 def test_parts_that_disagree_on_a_column_type_are_harmonized(tmp_path):

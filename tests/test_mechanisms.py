@@ -6,9 +6,9 @@ to see them with few runs. Runs come from tests/paired_runs.py, shared with test
 """
 
 import numpy as np
+from paired_runs import assert_paired_increase, assert_survives_more, outcome
 
 import lcsim
-from paired_runs import assert_paired_increase, assert_survives_more, outcome
 
 
 def test_brokering_raises_the_cross_sector_share_of_ties():

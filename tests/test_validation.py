@@ -131,6 +131,16 @@ def test_a_verdict_passes_only_when_its_criterion_is_met():
     assert failed.knockout is None  # a place for the knocked-out measure, not measured yet
 
 
+def test_the_document_shows_a_failed_verdict_and_why():
+    from lcsim.validation import render
+
+    failed = patterns.assess_l2(_l2_table(no_benefit=0.2, no_resources=0.7))
+    text = render([failed], seconds=60, workers=2, measured_on="commit `test`")
+    assert "| L2: Both benefit to members and resources are needed | survival loss without resources: 0.00" in text
+    assert "**FAIL** |" in text and "**Verdict: FAIL.**" in text
+    assert f"**Why it fails.** {PATTERNS['L2'].note}" in text and "lcsim validate --only L2" in text
+
+
 def test_the_p1_verdict_fails_when_most_runs_die():
     def table(survival):
         n = 200

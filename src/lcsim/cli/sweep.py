@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import warnings
 
-from . import UsageError
+from ..errors import UsageError
 
 ORDER = 20
 

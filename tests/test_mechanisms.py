@@ -39,7 +39,11 @@ def test_tighter_control_yields_fewer_local_leaders():
 
 
 def test_a_convener_who_stays_keeps_more_communities_alive_than_an_abrupt_exit():
-    assert_survives_more(outcome("survived", exit_strategy="stay"), outcome("survived", exit_strategy="phase_out"))
+    # Most default communities now outlive an abrupt exit (about 0.93): 120 pairs give the discordant
+    # pairs a sign test needs.
+    seeds = range(120)
+    assert_survives_more(outcome("survived", seeds, exit_strategy="stay"),
+                         outcome("survived", seeds, exit_strategy="phase_out"))
 
 
 def test_a_digital_channel_helps_survival_after_an_abrupt_exit():

@@ -72,8 +72,8 @@ def test_set_takes_assumptions_by_their_dotted_name_and_checks_them():
     with pytest.raises(lcsim.ParameterError, match="unknown assumption 'engagment_rate'; did you mean "
                                                    "'assumptions.engagement_rate'"):
         parse_set("assumptions.engagment_rate=0.2")
-    with pytest.raises(lcsim.ParameterError, match=r"assumption 'engagement_rate': 2 is not allowed.*\[0, 1\]"):
-        parse_set("assumptions.engagement_rate=2")
+    with pytest.raises(lcsim.ParameterError, match=r"assumption 'engagement_rate': 2.5 is not allowed.*\[0.1, 2\]"):
+        parse_set("assumptions.engagement_rate=2.5")
 
 
 def test_run_with_an_assumption_set_is_the_simulation_with_that_assumption(tmp_path, capsys):
@@ -83,11 +83,11 @@ def test_run_with_an_assumption_set_is_the_simulation_with_that_assumption(tmp_p
 
     out = tmp_path / "run"
     argv = ["run", "--seed", "3", "--months", "30", "--set", "exit_month=12", "--out", str(out)]
-    assert main([*argv, "--set", "assumptions.engagement_rate=0.05"]) == 0
-    assert "assumptions set:     engagement_rate=0.05" in capsys.readouterr().out
+    assert main([*argv, "--set", "assumptions.engagement_rate=0.15"]) == 0
+    assert "assumptions set:     engagement_rate=0.15" in capsys.readouterr().out
     written = json.loads((out / "summary.json").read_text())
-    assert written["assumptions"] == {"engagement_rate": 0.05}
-    expected = lcsim.simulate(seed=3, months=30, exit_month=12, assumptions={"engagement_rate": 0.05}).summary
+    assert written["assumptions"] == {"engagement_rate": 0.15}
+    expected = lcsim.simulate(seed=3, months=30, exit_month=12, assumptions={"engagement_rate": 0.15}).summary
     default = lcsim.simulate(seed=3, months=30, exit_month=12).summary
     assert written["summary"] == json.loads(json.dumps(expected))
     assert expected != default  # the assumption reached the model

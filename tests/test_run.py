@@ -44,7 +44,7 @@ def test_result_shape():
 
 def test_scenarios_apply_and_set_overrides():
     r = lcsim.simulate(seed=0, scenario="mexico-csa", months=48)
-    assert r.params["n_members"] == 60 and r.params["exit_strategy"] == "phase_over" and r.params["months"] == 48
+    assert r.params["n_members"] == 20 and r.params["exit_strategy"] == "phase_over" and r.params["months"] == 48
     with pytest.raises(lcsim.ParameterError, match="unknown.*default"):
         lcsim.simulate(seed=0, scenario="nowhere")
 

@@ -460,7 +460,7 @@ months = 24
 exit_month = 12
 "assumptions.leave_chance" = 0.9
 [vary]
-assumptions.engagement_rate = [0.0, 1.0]
+assumptions.engagement_rate = [0.2, 1.5]
 """
 
 
@@ -477,7 +477,7 @@ def test_an_experiment_file_varies_and_fixes_assumptions_and_the_runs_show_them(
     assert not [c for c in runs.columns if c.startswith("assumptions.") and c not in
                 ("assumptions.engagement_rate", "assumptions.leave_chance")]
     assert (runs["assumptions.leave_chance"] == 0.9).all()
-    low, high = (runs[runs["assumptions.engagement_rate"] == v] for v in (0.0, 1.0))
+    low, high = (runs[runs["assumptions.engagement_rate"] == v] for v in (0.2, 1.5))
     outcome = ["active_members", "meetings", "ties", "months_alive_after_exit"]
     assert not low[outcome].reset_index(drop=True).equals(high[outcome].reset_index(drop=True))
     # the same run, alone, from its row
@@ -488,7 +488,8 @@ def test_an_experiment_file_varies_and_fixes_assumptions_and_the_runs_show_them(
     assert again.summary["meetings"] == row["meetings"]
     sampled = dict(load_experiment(path).to_dict(), design="lhs", samples=3,
                    vary={"assumptions.engagement_rate": "sweep"})
-    assert load_experiment(sampled).vary["assumptions.engagement_rate"] == (0.0, 1.0)
+    entry = lcsim.assumptions.TABLE["engagement_rate"]
+    assert load_experiment(sampled).vary["assumptions.engagement_rate"] == (entry.low, entry.high)
 
 
 def _write(path, text):

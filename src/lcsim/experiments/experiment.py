@@ -176,7 +176,7 @@ def from_dict(data: dict, where: str) -> Experiment:
         raise ExperimentError(f"{where}: {show(data)} is not allowed; expected a table of fields")
     for key in data:
         if key not in FIELDS:
-            shown = key if isinstance(key, str) else show(key)
+            shown = key if isinstance(key, str) and key.isprintable() and len(key) <= 60 else show(key).strip('"')
             match = close_match(key, FIELDS) if isinstance(key, str) else None
             hint = f"; did you mean '{match}'?" if match else ""
             raise ExperimentError(f"{where}: field '{shown}' is unknown{hint} (allowed: {', '.join(FIELDS)})")

@@ -46,8 +46,9 @@ class Streams:
     its own stream, so changing it leaves every other draw where it was.
     """
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        root = rng.bit_generator.seed_seq  # the SeedSequence Mesa built from the run's seed
+    def __init__(self, rng: np.random.Generator, root: np.random.SeedSequence | None = None) -> None:
+        root = root if root is not None else rng.bit_generator.seed_seq  # what Mesa built from the seed
+        self.root = root
         kind = type(rng.bit_generator)
         for k, name in enumerate(STREAMS):
             child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 1000 + k))
@@ -417,6 +418,13 @@ class LearningCommunity(Model):
         self.ties.interact(i, j, np.full(len(i), self.assumptions.initial_acquaintance), self.members.complementarity)
         self.ties.touched[:] = False
         self.ties.refresh_embeddedness(len(self.members))
+
+    def reset_rng(self, rng=None) -> None:
+        """New dynamics for the same community (Mesa's reset_rng): every mechanism's stream restarts
+        from `rng` (or, with None, from the run's own seed), the members and ties stay as they are."""
+        root = self.streams.root
+        super().reset_rng(rng)
+        self.streams = Streams(self.rng, None if rng is not None else root)
 
     # -- the trainer's button ------------------------------------------------------------------
     def step_back(self, strategy: str = "phase_out") -> None:

@@ -24,6 +24,44 @@ def _common_contacts_py(offsets, nbrs, a, b):
     return out
 
 
+def _adjacency_py(a, b, n):
+    """CSR adjacency of the undirected edge list (a, b): (offsets, neighbours), each member's list in
+    the order its ties appear in the list (NumPy twin of `adjacency`)."""
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    order = np.argsort(src, kind="stable")
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
+    return offsets, dst[order]
+
+
+def _embeddedness_py(a, b, n):
+    """Common contacts of each tie (a[e], b[e]) of a simple undirected graph on n members (NumPy twin)."""
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    order = np.argsort(src * (np.int64(1) << 32) + dst)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
+    return _common_contacts_py(offsets, dst[order], a, b)
+
+
+def _largest_component_py(a, b, members, n):
+    """Size of the largest connected group among `members` (NumPy twin of `largest_component`):
+    min-label propagation with pointer jumping."""
+    if len(members) == 0:
+        return 0
+    labels = np.arange(n)
+    while True:
+        low = np.minimum(labels[a], labels[b])
+        new = labels.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, labels):
+            return int(np.bincount(labels[members]).max())
+        labels = new
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -45,5 +83,89 @@ if njit is not None:
                     j += 1
             out[e] = count
         return out
+
+    @njit(cache=True, nogil=True)
+    def _csr(a, b, n):  # pragma: no cover - compiled
+        """Counting sort of the edge list by member, stable: (offsets, neighbours, tie of each entry)."""
+        m = len(a)
+        offsets = np.zeros(n + 1, np.int64)
+        for e in range(m):
+            offsets[a[e] + 1] += 1
+            offsets[b[e] + 1] += 1
+        for u in range(n):
+            offsets[u + 1] += offsets[u]
+        fill = offsets[:-1].copy()
+        nbrs = np.empty(2 * m, np.int64)
+        edge = np.empty(2 * m, np.int64)
+        for e in range(m):  # entries in the order of [a, b]: first every tie's a side, then its b side
+            u = a[e]
+            nbrs[fill[u]] = b[e]
+            edge[fill[u]] = e
+            fill[u] += 1
+        for e in range(m):
+            u = b[e]
+            nbrs[fill[u]] = a[e]
+            edge[fill[u]] = e
+            fill[u] += 1
+        return offsets, nbrs, edge
+
+    @njit(cache=True, nogil=True)
+    def adjacency(a, b, n):  # pragma: no cover - compiled
+        """CSR adjacency of the undirected edge list (a, b): (offsets, neighbours), each member's list
+        in the order its ties appear in [a, b] (what a stable sort by member gives)."""
+        offsets, nbrs, _ = _csr(a, b, n)
+        return offsets, nbrs
+
+    @njit(cache=True, nogil=True)
+    def embeddedness(a, b, n):  # pragma: no cover - compiled
+        """Common contacts of each tie (a[e], b[e]) of a simple undirected graph on n members.
+
+        For each member u, mark its contacts, then count the marked contacts of each contact v > u:
+        O(ties x contacts), branch-free, no sorting.
+        """
+        offsets, nbrs, edge = _csr(a, b, n)
+        out = np.zeros(len(a))
+        mark = np.full(n, -1, np.int64)
+        for u in range(n):
+            start, end = offsets[u], offsets[u + 1]
+            for k in range(start, end):
+                mark[nbrs[k]] = u
+            for k in range(start, end):
+                v = nbrs[k]
+                if v > u:
+                    count = 0
+                    for w in range(offsets[v], offsets[v + 1]):
+                        count += mark[nbrs[w]] == u
+                    out[edge[k]] = count
+        return out
+
+    @njit(cache=True, nogil=True)
+    def _find(parent, x):  # pragma: no cover - compiled
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    @njit(cache=True, nogil=True)
+    def largest_component(a, b, members, n):  # pragma: no cover - compiled
+        """Size of the largest connected group among `members` (union-find over the ties)."""
+        if len(members) == 0:
+            return 0
+        parent = np.arange(n)
+        for e in range(len(a)):
+            x, y = _find(parent, a[e]), _find(parent, b[e])
+            if x != y:
+                parent[max(x, y)] = min(x, y)
+        size = np.zeros(n, np.int64)
+        best = 0
+        for k in range(len(members)):
+            r = _find(parent, members[k])
+            size[r] += 1
+            if size[r] > best:
+                best = size[r]
+        return best
 else:  # pragma: no cover
     common_contacts = _common_contacts_py
+    adjacency = _adjacency_py
+    embeddedness = _embeddedness_py
+    largest_component = _largest_component_py

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from .kernels import common_contacts
+from .kernels import adjacency, embeddedness, largest_component
 
 _KEY = np.int64(1) << 32
 
@@ -105,14 +105,13 @@ class Ties:
     def refresh_embeddedness(self, n: int) -> None:
         """Count each pair's common contacts (computed at meetings, where ties change; cached between).
 
-        A merge of the two members' sorted contact lists per tie (compiled: `kernels.common_contacts`),
-        O(ties x contacts), with no n x n matrix.
+        Each member marks its contacts and counts the marked contacts of each of theirs (compiled:
+        `kernels.embeddedness`), O(ties x contacts), with no n x n matrix.
         """
         if len(self) == 0:
             self.common = np.empty(0)
             return
-        offsets, nbrs = self.neighbours(n, sorted_lists=True)
-        self.common = common_contacts(offsets, nbrs, self.a, self.b)
+        self.common = embeddedness(self.a, self.b, n)
 
     def idle_survival(self, rate: float, months: int) -> tuple[float, float]:
         """Shares of today's bridges (no common contact) and embedded ties (at least one) that would
@@ -156,7 +155,10 @@ class Ties:
         return np.bincount(self.a[index], minlength=n) + np.bincount(self.b[index], minlength=n)
 
     def neighbours(self, n: int, sorted_lists: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Adjacency in CSR form: (offsets, neighbour indices); each member's list in row order if asked."""
+        """Adjacency in CSR form: (offsets, neighbour indices); each member's list in row order if asked,
+        else in the order of its ties in the list."""
+        if not sorted_lists:
+            return adjacency(self.a, self.b, n)
         src = np.concatenate([self.a, self.b])
         dst = np.concatenate([self.b, self.a])
         order = np.argsort(src * _KEY + dst) if sorted_lists else np.argsort(src, kind="stable")
@@ -180,18 +182,7 @@ class Ties:
     def largest_component(self, members: np.ndarray, n: int) -> int:
         """Size of the largest connected group among `members` (row indices; `n` rows in all).
 
-        Min-label propagation with pointer jumping: a handful of O(ties) passes, far cheaper per
-        month than building a sparse graph.
+        Union-find over the ties (compiled: `kernels.largest_component`), far cheaper per month than
+        building a sparse graph.
         """
-        if len(members) == 0:
-            return 0
-        labels = np.arange(n)
-        while True:
-            low = np.minimum(labels[self.a], labels[self.b])
-            new = labels.copy()
-            np.minimum.at(new, self.a, low)
-            np.minimum.at(new, self.b, low)
-            new = new[new]
-            if np.array_equal(new, labels):
-                return int(np.bincount(labels[members]).max())
-            labels = new
+        return int(largest_component(self.a, self.b, np.asarray(members, np.int64), n))

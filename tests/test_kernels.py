@@ -1,0 +1,29 @@
+"""The compiled kernels give exactly what their NumPy twins give (lcsim.model.kernels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lcsim.model import kernels
+
+
+def _graph(seed: int, n: int, m: int):
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, n, m), rng.integers(0, n, m)
+    keys = np.unique(np.minimum(i, j)[i != j] * n + np.maximum(i, j)[i != j])
+    a, b = keys // n, keys % n
+    order = rng.permutation(len(a))  # ties need not be sorted
+    return a[order].astype(np.int64), b[order].astype(np.int64)
+
+
+@pytest.mark.parametrize("seed,n,m", [(0, 1, 0), (1, 5, 3), (2, 40, 120), (3, 300, 2000), (4, 60, 1500)])
+def test_compiled_kernels_match_their_numpy_twins(seed, n, m):
+    a, b = _graph(seed, n, m)
+    offsets, nbrs = kernels.adjacency(a, b, n)
+    want_offsets, want_nbrs = kernels._adjacency_py(a, b, n)
+    np.testing.assert_array_equal(offsets, want_offsets)
+    np.testing.assert_array_equal(nbrs, want_nbrs)
+    np.testing.assert_array_equal(kernels.embeddedness(a, b, n), kernels._embeddedness_py(a, b, n))
+    members = np.flatnonzero(np.random.default_rng(seed).random(n) < 0.7)
+    assert kernels.largest_component(a, b, members, n) == kernels._largest_component_py(a, b, members, n)

@@ -27,3 +27,22 @@ def test_compiled_kernels_match_their_numpy_twins(seed, n, m):
     np.testing.assert_array_equal(kernels.embeddedness(a, b, n), kernels._embeddedness_py(a, b, n))
     members = np.flatnonzero(np.random.default_rng(seed).random(n) < 0.7)
     assert kernels.largest_component(a, b, members, n) == kernels._largest_component_py(a, b, members, n)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merging_contacts_matches_its_numpy_twin(seed):
+    rng = np.random.default_rng(seed)
+    ta, tb = _graph(seed, 50, 300)
+    order = np.lexsort((tb, ta))
+    ta, tb = ta[order], tb[order]
+    i, j = rng.integers(0, 50, 400), rng.integers(0, 50, 400)
+    gain = rng.random(400).round(1)  # repeated gains, as pairs met twice can have
+    strength0 = rng.random(len(ta))
+    results = []
+    for merge in (kernels.merge_contacts, kernels._merge_contacts_py):
+        strength, touched = strength0.copy(), np.zeros(len(ta), bool)
+        new = merge(ta, tb, strength, touched, i, j, gain)
+        results.append((strength, touched, *new))
+    assert not np.array_equal(results[0][0], strength0)
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)

@@ -62,6 +62,30 @@ def _largest_component_py(a, b, members, n):
         labels = new
 
 
+def _merge_contacts_py(ta, tb, strength, touched, i, j, gain):
+    """Pairs (i, j) meet (NumPy twin of `merge_contacts`): known ties (ta, tb, sorted by pair)
+    strengthen in place by gain x (1 - strength) and are marked touched; returns the new pairs
+    (a, b, gain), in pair order, each pair once with its largest gain."""
+    key = np.int64(1) << 32
+    keep = i != j
+    i, j, gain = i[keep], j[keep], gain[keep]
+    keys = np.minimum(i, j) * key + np.maximum(i, j)
+    order = np.lexsort((-gain, keys))
+    keys, gain = keys[order], gain[order]
+    first = np.ones(len(keys), bool)
+    first[1:] = keys[1:] != keys[:-1]
+    keys, gain = keys[first], gain[first]
+    existing = ta * key + tb
+    pos = np.searchsorted(existing, keys)
+    found = pos < len(existing)
+    found[found] = existing[pos[found]] == keys[found]
+    hit = pos[found]
+    strength[hit] += gain[found] * (1.0 - strength[hit])
+    touched[hit] = True
+    new_keys = keys[~found]
+    return new_keys // key, new_keys % key, gain[~found]
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -83,6 +107,53 @@ if njit is not None:
                     j += 1
             out[e] = count
         return out
+
+    @njit(cache=True, nogil=True)
+    def merge_contacts(ta, tb, strength, touched, i, j, gain):  # pragma: no cover - compiled
+        """Pairs (i, j) meet: known ties (ta, tb, sorted by pair) strengthen in place by
+        gain x (1 - strength) and are marked touched; returns the new pairs (a, b, gain), in pair
+        order, each pair once with its largest gain. Pairs of a member with itself are dropped."""
+        m = len(i)
+        keys = np.empty(m, np.int64)
+        gains = np.empty(m)
+        k = 0
+        for e in range(m):
+            x, y = i[e], j[e]
+            if x != y:
+                keys[k] = (min(x, y) << 32) + max(x, y)
+                gains[k] = gain[e]
+                k += 1
+        keys, gains = keys[:k], gains[:k]
+        order = np.argsort(keys)
+        na = np.empty(k, np.int64)
+        nb = np.empty(k, np.int64)
+        ng = np.empty(k)
+        n_new = 0
+        n_ties = len(ta)
+        q = 0
+        while q < k:
+            key = keys[order[q]]
+            g = gains[order[q]]
+            q += 1
+            while q < k and keys[order[q]] == key:
+                if gains[order[q]] > g:
+                    g = gains[order[q]]
+                q += 1
+            a, b = key >> 32, key & 0xFFFFFFFF
+            lo, hi = 0, n_ties  # first tie not below (a, b)
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if ta[mid] < a or (ta[mid] == a and tb[mid] < b):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < n_ties and ta[lo] == a and tb[lo] == b:
+                strength[lo] += g * (1.0 - strength[lo])
+                touched[lo] = True
+            else:
+                na[n_new], nb[n_new], ng[n_new] = a, b, g
+                n_new += 1
+        return na[:n_new], nb[:n_new], ng[:n_new]
 
     @njit(cache=True, nogil=True)
     def _csr(a, b, n):  # pragma: no cover - compiled
@@ -169,3 +240,4 @@ else:  # pragma: no cover
     adjacency = _adjacency_py
     embeddedness = _embeddedness_py
     largest_component = _largest_component_py
+    merge_contacts = _merge_contacts_py

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from .kernels import adjacency, embeddedness, largest_component
+from .kernels import adjacency, embeddedness, largest_component, merge_contacts
 
 _KEY = np.int64(1) << 32
 
@@ -40,32 +40,14 @@ class Ties:
         `gain` is per pair; duplicates of a pair keep the largest gain. `value_of(a, b)` gives the
         complementarity of new pairs.
         """
-        keep = i != j
-        i, j, gain = i[keep], j[keep], gain[keep]
-        if len(i) == 0:
+        if not (i != j).any():  # no pair of two members (nothing to do, and no re-sort)
             return
         if not self._sorted:
             self._take(np.argsort(self.keys, kind="stable"))
             self._sorted = True
-        a, b = np.minimum(i, j), np.maximum(i, j)
-        keys = a * _KEY + b
-        order = np.lexsort((-gain, keys))  # per key, largest gain first
-        keys, gain = keys[order], gain[order]
-        first = np.ones(len(keys), bool)
-        first[1:] = keys[1:] != keys[:-1]
-        keys, gain = keys[first], gain[first]
-
-        existing = self.keys
-        pos = np.searchsorted(existing, keys)
-        found = pos < len(existing)
-        found[found] = existing[pos[found]] == keys[found]
-        hit = pos[found]
-        self.strength[hit] += gain[found] * (1.0 - self.strength[hit])
-        self.touched[hit] = True
-
-        new_keys, new_gain = keys[~found], gain[~found]
-        if len(new_keys):
-            na, nb = new_keys // _KEY, new_keys % _KEY
+        na, nb, new_gain = merge_contacts(self.a, self.b, self.strength, self.touched, np.asarray(i, np.int64),
+                                          np.asarray(j, np.int64), np.asarray(gain, np.float64))
+        if len(na):
             self.add_new(na, nb, np.clip(new_gain, 0.0, 1.0), value_of(na, nb))
 
     def add_new(self, i, j, strength, value) -> None:

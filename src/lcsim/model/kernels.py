@@ -86,6 +86,23 @@ def _merge_contacts_py(ta, tb, strength, touched, i, j, gain):
     return new_keys // key, new_keys % key, gain[~found]
 
 
+def _decay_py(strength, touched, common, rate, protection, weak):
+    """Idle ties (not touched) weaken in place; every tie is untouched afterwards (NumPy twin of `decay`)."""
+    idle = ~touched
+    s = strength[idle]
+    per_tie = rate / (1.0 + protection * common[idle])
+    strength[idle] = s * (1.0 - per_tie * (1.0 - weak * s))
+    touched[:] = False
+
+
+def _grow_py(capacity, attended, fit, support, learning, erosion, active):
+    """Capacity after a month's learning and erosion, clipped to [0, 1], 0 for inactive members
+    (NumPy twin of `grow`); `support` is per member."""
+    gain = learning * attended * fit + support
+    c = capacity
+    return np.clip(c + gain * (1.0 - c) - erosion * c, 0.0, 1.0) * active
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -154,6 +171,30 @@ if njit is not None:
                 na[n_new], nb[n_new], ng[n_new] = a, b, g
                 n_new += 1
         return na[:n_new], nb[:n_new], ng[:n_new]
+
+    @njit(cache=True, nogil=True)
+    def decay(strength, touched, common, rate, protection, weak):  # pragma: no cover - compiled
+        """Idle ties (not touched) weaken in place; every tie is untouched afterwards."""
+        for e in range(len(strength)):
+            if touched[e]:
+                touched[e] = False
+            else:
+                s = strength[e]
+                per_tie = rate / (1.0 + protection * common[e])
+                strength[e] = s * (1.0 - per_tie * (1.0 - weak * s))
+
+    @njit(cache=True, nogil=True)
+    def grow(capacity, attended, fit, support, learning, erosion, active):  # pragma: no cover - compiled
+        """Capacity after a month's learning and erosion, clipped to [0, 1], 0 for inactive members;
+        `support` is per member."""
+        out = np.empty(len(capacity))
+        for k in range(len(capacity)):
+            c = capacity[k]
+            gain = learning * attended[k] * fit[k] + support[k]
+            x = c + gain * (1.0 - c) - erosion * c
+            x = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+            out[k] = x * active[k]
+        return out
 
     @njit(cache=True, nogil=True)
     def _csr(a, b, n):  # pragma: no cover - compiled
@@ -241,3 +282,5 @@ else:  # pragma: no cover
     embeddedness = _embeddedness_py
     largest_component = _largest_component_py
     merge_contacts = _merge_contacts_py
+    decay = _decay_py
+    grow = _grow_py

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
+from .kernels import grow
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -66,20 +67,19 @@ class MemberTable:
     # -- who they are ------------------------------------------------------------------------
     def add(self, n: int, p: dict, rng, month: int) -> np.ndarray:
         """Draw `n` new organisations; return their row indices."""
-        others = (1.0 - p["cso_share"]) / 3.0
-        mix = np.cumsum([p["cso_share"], others, others, others])
-        sector = np.minimum(np.searchsorted(mix, rng.random(n) * mix[-1], side="right"), len(SECTORS) - 1)
         a, d = self.a, p["complementarity"]
+        mix, own_by_sector, asset_alpha, interest_alpha = self._constants(p["cso_share"])
+        sector = np.minimum(np.searchsorted(mix, rng.random(n) * mix[-1], side="right"), len(SECTORS) - 1)
         # Complementary differences: each sector leans to its own asset kind, by `complementarity`.
         leaning = (1.0 - d) / N_ASSETS + d * _PROFILES[sector]
         w = a.asset_profile_weight
-        assets = w * leaning + (1.0 - w) * rng.dirichlet(np.full(N_ASSETS, a.asset_noise_concentration), size=n)
+        assets = w * leaning + (1.0 - w) * rng.dirichlet(asset_alpha, size=n)
         # Each sector leans to its own concerns (topic k for sector k), so an agenda set by the majority
         # serves the minority sectors less (assumption after the case: topics had to generate value
         # for participants from their differences).
-        own = np.eye(len(SECTORS), a.topics)[sector] if a.topics >= len(SECTORS) else np.eye(a.topics)[sector % a.topics]
+        own = own_by_sector[sector]
         lean = a.sector_interest_lean
-        interests = lean * own + (1.0 - lean) * rng.dirichlet(np.full(a.topics, a.interest_concentration), size=n)
+        interests = lean * own + (1.0 - lean) * rng.dirichlet(interest_alpha, size=n)
         mean_e, b = p["initial_engagement"], a.engagement_shape_b
         # Beta(., b) with mean `initial_engagement`.
         engagement = rng.beta(b * mean_e / (1.0 - mean_e), b, size=n) if mean_e < 1 else np.ones(n)
@@ -100,6 +100,19 @@ class MemberTable:
         self.joined = np.concatenate([self.joined, np.full(n, month)])
         self.replicated = np.concatenate([self.replicated, np.zeros(n, bool)])
         return np.arange(start, start + n)
+
+    def _constants(self, cso_share: float) -> tuple:
+        """What every draw of newcomers reuses: the cumulative sector mix, each sector's own topics and
+        the Dirichlet concentrations (built once per share of CSOs)."""
+        cached = getattr(self, "_drawing", None)
+        if cached is None or cached[0] != cso_share:
+            a = self.a
+            others = (1.0 - cso_share) / 3.0
+            mix = np.cumsum([cso_share, others, others, others])
+            own = np.eye(len(SECTORS), a.topics) if a.topics >= len(SECTORS) else np.eye(a.topics)[np.arange(len(SECTORS)) % a.topics]
+            cached = self._drawing = (cso_share, mix, own, np.full(N_ASSETS, a.asset_noise_concentration),
+                                      np.full(a.topics, a.interest_concentration))
+        return cached[1:]
 
     def complementarity(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """How much two members' assets differ, 0-1: the value of what each lacks and the other has."""
@@ -148,9 +161,13 @@ class MemberTable:
 
     def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
         """Members learn at relevant meetings and from the convener's resources; capacity erodes."""
-        gain = self.a.learning_rate * attended * fit + support
-        c = self.capacity
-        self.capacity = np.clip(c + gain * (1.0 - c) - self.a.capacity_erosion * c, 0.0, 1.0) * self.active
+        # gain = learning_rate * attended * fit + support; capacity += gain * (1 - capacity) - erosion * capacity,
+        # clipped to [0, 1] (compiled: `kernels.grow`)
+        support = np.asarray(support, np.float64)
+        if support.ndim == 0:
+            support = np.full(len(self), float(support))
+        self.capacity = grow(self.capacity, attended, np.asarray(fit, np.float64), support, self.a.learning_rate,
+                             self.a.capacity_erosion, self.active)
 
     def emerge_leaders(self, rate: float, centrality: np.ndarray, months: int, rng) -> np.ndarray:
         """Some ready members step up: the likelier, the higher their propensity, capacity and centrality.

@@ -163,8 +163,9 @@ class LearningCommunity(Model):
         # monthly rhythm, or every month after a missed meeting) changes nothing by itself; ties and
         # capacity change monthly.
         due = self.dissolved_month is None and self.month - self.last_meeting >= p["meeting_interval"]
-        host = self._choose_host() if due else None
-        convener.budget(int(np.count_nonzero(members.active)), host == CONVENER)
+        n_active = int(np.count_nonzero(members.active))
+        host = self._choose_host(n_active) if due else None
+        convener.budget(n_active, host == CONVENER)
         attended = np.zeros(len(members), bool)
         fit = np.zeros(len(members))
         cost = 0.0
@@ -210,7 +211,7 @@ class LearningCommunity(Model):
         return benefit * tie_value + a.outreach * self.convener.reach + meeting / months
 
     # -- meetings -----------------------------------------------------------------------------
-    def _choose_host(self) -> Host | None:
+    def _choose_host(self, active_count: int | None = None) -> Host | None:
         """Who hosts the meeting that is due, if anyone."""
         convener, rng = self.convener, self.streams.hosting
         # A present convener leaves some meetings to members (more as it tapers or hands over) and
@@ -218,11 +219,11 @@ class LearningCommunity(Model):
         # practise (Rogers & Coates 2015). Once it is gone, a member hosts or no one does.
         if convener.present:
             if convener.offers_hosting(rng):
-                member = self._volunteer()
+                member = self._volunteer(active_count)
                 if member is not None:
                     return member
             return CONVENER
-        member = self._volunteer()
+        member = self._volunteer(active_count)
         if member is not None:
             return member
         if self._channel_open():
@@ -238,10 +239,11 @@ class LearningCommunity(Model):
         did after CSA ended) and lasts while the community does."""
         return self.p["digital_channel"] and self.alive and self.convener.plan.gone(self.month)
 
-    def _volunteer(self) -> Host | None:
+    def _volunteer(self, active_count: int | None = None) -> Host | None:
         """Hosting as collective action: any member may step up, leaders more readily (members.volunteer)."""
-        row = self.members.volunteer(int(np.count_nonzero(self.members.active)), self.p["member_benefit"],
-                                     self.streams.hosting)
+        if active_count is None:
+            active_count = int(np.count_nonzero(self.members.active))
+        row = self.members.volunteer(active_count, self.p["member_benefit"], self.streams.hosting)
         return Host("leader", row) if row is not None else None
 
     def _hold_meeting(self, host: Host) -> tuple[np.ndarray, np.ndarray, float]:

@@ -26,21 +26,30 @@ FINAL = (
 
 def month_record(model, host, attended, quorate, joined, left) -> dict:
     m, ties = model.members, model.ties
-    n = int(np.count_nonzero(m.active))
-    cross, largest = ties.structure(m.sector, m.active)
+    # Who is active, who leads and how engaged members are change only when members take stock (or
+    # the community dissolves): those statistics are computed then and reused in the months between.
+    key = (model.last_stock_take, model.dissolved_month, len(m), model.month == 0)
+    cached = getattr(model, "_member_stats", None)
+    if cached is None or cached[0] != key:
+        n = int(np.count_nonzero(m.active))
+        engagement = float(m.engagement @ m.active) / n if n else 0.0
+        cached = model._member_stats = (key, n, int(np.count_nonzero(m.leader)), engagement)
+    _, n, leaders, mean_engagement = cached
+    cross, largest = ties.structure(m.sector, m.active, n)
     e = len(ties)
-    held = sum(model.meetings.values())
-    host_name = "none" if host is None else host.kind
+    meetings = model.meetings
+    held = meetings["convener"] + meetings["leader"] + meetings["digital"]
+    convener = model.convener
     return {
         "month": model.month,
-        "alive": model.alive,
-        "convener_intensity": model.convener.intensity,
-        "convener_reach": model.convener.reach,
-        "handover": model.convener.handover,
+        "alive": model.dissolved_month is None,
+        "convener_intensity": convener.intensity,
+        "convener_reach": convener.reach,
+        "handover": convener.handover,
         "meeting": host is not None,
-        "host": host_name,
+        "host": "none" if host is None else host.kind,
         "quorate": bool(quorate),
-        "attendance": int(attended.sum()),
+        "attendance": int(np.count_nonzero(attended)),
         "active_members": n,
         "joined": joined,
         "left": left,
@@ -51,11 +60,11 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
         # Krackhardt's E-I index: +1 all ties across sectors, -1 all within.
         "ei_index": ((2 * cross - e) / e if e else 0.0) if n else NAN,
         "largest_component_share": largest / n if n else NAN,
-        "leaders": int(np.count_nonzero(m.leader)),
-        "mean_engagement": float(m.engagement @ m.active) / n if n else 0.0,
+        "leaders": leaders,
+        "mean_engagement": mean_engagement,
         "mean_capacity": float(m.capacity @ m.active) / n if n else 0.0,
         "replications": model.replications,
-        "local_hosting_share": (model.meetings["leader"] + model.meetings["digital"]) / held if held else 0.0,
+        "local_hosting_share": (meetings["leader"] + meetings["digital"]) / held if held else 0.0,
     }
 
 

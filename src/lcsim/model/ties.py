@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
+from .kernels import decay as kernel_decay
 from .kernels import adjacency, embeddedness, largest_component, merge_contacts
 
 _KEY = np.int64(1) << 32
@@ -74,15 +75,8 @@ class Ties:
         """Ties with no contact this month weaken: weak ties faster (Burt 2000), bridges faster than
         ties embedded among common contacts (Burt 2002; Jin, Girvan & Newman 2001)."""
         a = self.assumptions
-        if self.touched.any():
-            idle = ~self.touched
-            s = self.strength[idle]
-            per_tie = rate / (1.0 + a.embeddedness_protection * self.common[idle])
-            self.strength[idle] = s * (1.0 - per_tie * (1.0 - a.weak_tie_decay * s))
-            self.touched[:] = False
-        else:  # a month without a meeting: every tie is idle
-            s = self.strength
-            s *= 1.0 - rate / (1.0 + a.embeddedness_protection * self.common) * (1.0 - a.weak_tie_decay * s)
+        kernel_decay(self.strength, self.touched, self.common, float(rate), a.embeddedness_protection,
+                     a.weak_tie_decay)
 
     def refresh_embeddedness(self, n: int) -> None:
         """Count each pair's common contacts (computed at meetings, where ties change; cached between).
@@ -148,13 +142,14 @@ class Ties:
         np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
         return offsets, dst[order]
 
-    def structure(self, sector: np.ndarray, active: np.ndarray) -> tuple[int, int]:
+    def structure(self, sector: np.ndarray, active: np.ndarray, n_active: int | None = None) -> tuple[int, int]:
         """(ties across sectors, size of the largest connected group of active members).
 
         Cached until the set of ties or of active members changes: between meetings only tie
         strengths change, so most months cost nothing here.
         """
-        n_active = int(np.count_nonzero(active))
+        if n_active is None:
+            n_active = int(np.count_nonzero(active))
         key = (self.version, n_active, len(active))
         if self._structure is None or self._structure[0] != key:
             cross = int(np.count_nonzero(sector[self.a] != sector[self.b]))

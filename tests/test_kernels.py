@@ -46,3 +46,20 @@ def test_merging_contacts_matches_its_numpy_twin(seed):
     assert not np.array_equal(results[0][0], strength0)
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_decay_and_capacity_growth_match_their_numpy_twins(seed):
+    rng = np.random.default_rng(seed)
+    strength, common = rng.random(200), rng.integers(0, 5, 200).astype(float)
+    touched = rng.random(200) < 0.3
+    got_s, got_t, want_s, want_t = strength.copy(), touched.copy(), strength.copy(), touched.copy()
+    kernels.decay(got_s, got_t, common, 0.05, 0.5, 0.4)
+    kernels._decay_py(want_s, want_t, common, 0.05, 0.5, 0.4)
+    np.testing.assert_array_equal(got_s, want_s)
+    np.testing.assert_array_equal(got_t, want_t)
+
+    capacity, fit, support = rng.random(100), rng.random(100), rng.random(100) * 0.1
+    attended, active = rng.random(100) < 0.5, rng.random(100) < 0.9
+    np.testing.assert_array_equal(kernels.grow(capacity, attended, fit, support, 0.3, 0.02, active),
+                                  kernels._grow_py(capacity, attended, fit, support, 0.3, 0.02, active))

@@ -63,3 +63,11 @@ def test_decay_and_capacity_growth_match_their_numpy_twins(seed):
     attended, active = rng.random(100) < 0.5, rng.random(100) < 0.9
     np.testing.assert_array_equal(kernels.grow(capacity, attended, fit, support, 0.3, 0.02, active),
                                   kernels._grow_py(capacity, attended, fit, support, 0.3, 0.02, active))
+
+
+@pytest.mark.parametrize("seed,n,m", [(5, 64, 1500), (6, 130, 3000), (7, 200, 100)])
+def test_both_ways_of_counting_common_contacts_agree(seed, n, m):
+    a, b = _graph(seed, n, m)
+    want = kernels._embeddedness_py(a, b, n)
+    np.testing.assert_array_equal(kernels._embeddedness_bits(a, b, n), want)
+    np.testing.assert_array_equal(kernels._embeddedness_marks(a, b, n), want)

@@ -71,3 +71,47 @@ def test_both_ways_of_counting_common_contacts_agree(seed, n, m):
     want = kernels._embeddedness_py(a, b, n)
     np.testing.assert_array_equal(kernels._embeddedness_bits(a, b, n), want)
     np.testing.assert_array_equal(kernels._embeddedness_marks(a, b, n), want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_encounter_kernels_match_their_numpy_twins(seed):
+    rng = np.random.default_rng(seed)
+    n = 80
+    a, b = _graph(seed, n, 400)
+    present = rng.random(n) < 0.6
+    assets = rng.dirichlet(np.ones(4), n)
+    i, j = rng.integers(0, n, 50), rng.integers(0, n, 50)
+    np.testing.assert_array_equal(kernels.complementarity(assets, i, j), kernels._complementarity_py(assets, i, j))
+
+    for got, want in zip(kernels.renew_candidates(a, b, present, n, 4.0),
+                         kernels._renew_candidates_py(a, b, present, n, 4.0)):
+        np.testing.assert_array_equal(got, want)
+    known, half = kernels._renew_candidates_py(a, b, present, n, 4.0)
+    draws, value, fit = rng.random(len(known)), rng.random(len(a)), rng.random(n)
+    strength0 = rng.random(len(a))
+    results = []
+    for renew in (kernels.renew, kernels._renew_py):
+        strength, touched = strength0.copy(), np.zeros(len(a), bool)
+        renew(known, draws, half, a, b, value, fit, strength, touched, 0.4, 0.5, 0.25)
+        results.append((strength, touched))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+
+    people = np.flatnonzero(present)
+    sector = rng.integers(0, 4, n)
+    i = np.repeat(people, 2)
+    same = rng.random(len(i)) < 0.5
+    draws = rng.random(int(same.sum()))
+    j_got, j_want = people[rng.integers(0, len(people), len(i))], None
+    j_want = j_got.copy()
+    kernels.same_sector_partners(i, j_got, same, draws, people, sector)
+    kernels._same_sector_partners_py(i, j_want, same, draws, people, sector)
+    np.testing.assert_array_equal(j_got, j_want)
+
+    offsets, nbrs = kernels._adjacency_py(a, b, n)
+    seekers = kernels._with_contacts_py(offsets, people)
+    np.testing.assert_array_equal(kernels.with_contacts(offsets, people), seekers)
+    first, second = rng.random(len(seekers)), rng.random(len(seekers))
+    for got, want in zip(kernels.friends_of_friends(offsets, nbrs, seekers, first, second, present),
+                         kernels._friends_of_friends_py(offsets, nbrs, seekers, first, second, present)):
+        np.testing.assert_array_equal(got, want)

@@ -104,6 +104,57 @@ def _grow_py(capacity, attended, fit, support, learning, erosion, active):
     return np.clip(c + gain * (1.0 - c) - erosion * c, 0.0, 1.0) * active
 
 
+def _complementarity_py(assets, i, j):
+    """Half the L1 distance between the asset rows i and j (NumPy twin of `complementarity`)."""
+    return 0.5 * np.abs(assets[i] - assets[j]).sum(axis=1)
+
+
+def _renew_candidates_py(a, b, present, n, conversations):
+    """Ties among the members in the mask `present`, and half the summed chance that each side
+    catches up with the other given its acquaintances present (NumPy twin of `renew_candidates`)."""
+    known = np.flatnonzero(present[a] & present[b])
+    degree = np.bincount(a[known], minlength=n) + np.bincount(b[known], minlength=n)
+    chance = (np.minimum(1.0, conversations / np.maximum(degree[a[known]], 1))
+              + np.minimum(1.0, conversations / np.maximum(degree[b[known]], 1)))
+    return known, chance / 2.0
+
+
+def _renew_py(known, draws, half, a, b, value, fit, strength, touched, scale, known_weight, fit_weight):
+    """Renew the ties `known` whose draw falls below `half`, in place (NumPy twin of `renew`)."""
+    known = known[draws < half]
+    i, j = a[known], b[known]
+    gain = scale * (known_weight * value[known] + fit_weight * (fit[i] + fit[j]))
+    strength[known] += gain * (1 - strength[known])
+    touched[known] = True
+
+
+def _same_sector_partners_py(i, j, same, draws, people, sector):
+    """Partners from the encounter's own sector among `people`, for the encounters in the mask `same`,
+    set in `j` in place (NumPy twin of `same_sector_partners`)."""
+    own = sector[people]
+    by_sector = people[np.argsort(own, kind="stable")]
+    counts = np.bincount(own, minlength=4)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    s = sector[i[same]]
+    j[same] = by_sector[starts[s] + (draws * counts[s]).astype(np.int64)]
+
+
+def _with_contacts_py(offsets, seekers):
+    """The seekers who have at least one contact (NumPy twin of `with_contacts`)."""
+    return seekers[offsets[seekers + 1] - offsets[seekers] > 0]
+
+
+def _friends_of_friends_py(offsets, nbrs, seekers, first, second, present):
+    """Each seeker's pick of a contact (draw `first`) and of that contact's contact (draw `second`):
+    the pairs (seeker, friend of friend) where the latter is present and not the seeker (NumPy twin
+    of `friends_of_friends`)."""
+    deg = offsets[seekers + 1] - offsets[seekers]
+    friend = nbrs[offsets[seekers] + (first * deg).astype(np.int64)]
+    fof = nbrs[offsets[friend] + (second * (offsets[friend + 1] - offsets[friend])).astype(np.int64)]
+    keep = present[fof] & (fof != seekers)
+    return seekers[keep], fof[keep]
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -196,6 +247,102 @@ if njit is not None:
             x = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
             out[k] = x * active[k]
         return out
+
+    @njit(cache=True, nogil=True)
+    def complementarity(assets, i, j):  # pragma: no cover - compiled
+        """Half the L1 distance between the asset rows i and j (summed left to right, as NumPy does)."""
+        out = np.empty(len(i))
+        width = assets.shape[1]
+        for k in range(len(i)):
+            x, y = i[k], j[k]
+            total = abs(assets[x, 0] - assets[y, 0])
+            for c in range(1, width):
+                total += abs(assets[x, c] - assets[y, c])
+            out[k] = 0.5 * total
+        return out
+
+    @njit(cache=True, nogil=True)
+    def renew_candidates(a, b, present, n, conversations):  # pragma: no cover - compiled
+        """Ties among the members in the mask `present`, and half the summed chance that each side
+        catches up with the other given its acquaintances present."""
+        m = len(a)
+        known = np.empty(m, np.int64)
+        degree = np.zeros(n, np.int64)
+        k = 0
+        for e in range(m):
+            if present[a[e]] and present[b[e]]:
+                known[k] = e
+                degree[a[e]] += 1
+                degree[b[e]] += 1
+                k += 1
+        known = known[:k]
+        half = np.empty(k)
+        for q in range(k):
+            e = known[q]
+            half[q] = (min(1.0, conversations / max(degree[a[e]], 1))
+                       + min(1.0, conversations / max(degree[b[e]], 1))) / 2.0
+        return known, half
+
+    @njit(cache=True, nogil=True)
+    def renew(known, draws, half, a, b, value, fit, strength, touched, scale, known_weight,
+              fit_weight):  # pragma: no cover - compiled
+        """Renew the ties `known` whose draw falls below `half`, in place."""
+        for q in range(len(known)):
+            if draws[q] < half[q]:
+                e = known[q]
+                gain = scale * (known_weight * value[e] + fit_weight * (fit[a[e]] + fit[b[e]]))
+                strength[e] += gain * (1 - strength[e])
+                touched[e] = True
+
+    @njit(cache=True, nogil=True)
+    def same_sector_partners(i, j, same, draws, people, sector):  # pragma: no cover - compiled
+        """Partners from the encounter's own sector among `people`, for the encounters in the mask
+        `same`, set in `j` in place: people grouped by sector (in their order), one uniform pick."""
+        counts = np.zeros(4, np.int64)
+        for p in people:
+            counts[sector[p]] += 1
+        starts = np.zeros(4, np.int64)
+        for s in range(1, 4):
+            starts[s] = starts[s - 1] + counts[s - 1]
+        fill = starts.copy()
+        by_sector = np.empty(len(people), np.int64)
+        for p in people:
+            by_sector[fill[sector[p]]] = p
+            fill[sector[p]] += 1
+        q = 0
+        for k in range(len(i)):
+            if same[k]:
+                s = sector[i[k]]
+                j[k] = by_sector[starts[s] + np.int64(draws[q] * counts[s])]
+                q += 1
+
+    @njit(cache=True, nogil=True)
+    def with_contacts(offsets, seekers):  # pragma: no cover - compiled
+        """The seekers who have at least one contact."""
+        out = np.empty(len(seekers), np.int64)
+        k = 0
+        for s in seekers:
+            if offsets[s + 1] > offsets[s]:
+                out[k] = s
+                k += 1
+        return out[:k]
+
+    @njit(cache=True, nogil=True)
+    def friends_of_friends(offsets, nbrs, seekers, first, second, present):  # pragma: no cover - compiled
+        """Each seeker's pick of a contact (draw `first`) and of that contact's contact (draw `second`):
+        the pairs (seeker, friend of friend) where the latter is present and not the seeker."""
+        m = len(seekers)
+        out_i = np.empty(m, np.int64)
+        out_j = np.empty(m, np.int64)
+        k = 0
+        for q in range(m):
+            s = seekers[q]
+            friend = nbrs[offsets[s] + np.int64(first[q] * (offsets[s + 1] - offsets[s]))]
+            fof = nbrs[offsets[friend] + np.int64(second[q] * (offsets[friend + 1] - offsets[friend]))]
+            if present[fof] and fof != s:
+                out_i[k], out_j[k] = s, fof
+                k += 1
+        return out_i[:k], out_j[:k]
 
     @njit(cache=True, nogil=True)
     def _csr(a, b, n):  # pragma: no cover - compiled
@@ -319,3 +466,9 @@ else:  # pragma: no cover
     merge_contacts = _merge_contacts_py
     decay = _decay_py
     grow = _grow_py
+    complementarity = _complementarity_py
+    renew_candidates = _renew_candidates_py
+    renew = _renew_py
+    same_sector_partners = _same_sector_partners_py
+    with_contacts = _with_contacts_py
+    friends_of_friends = _friends_of_friends_py

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import grow
+from .kernels import complementarity, grow
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -116,7 +116,7 @@ class MemberTable:
 
     def complementarity(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """How much two members' assets differ, 0-1: the value of what each lacks and the other has."""
-        return 0.5 * np.abs(self.assets[i] - self.assets[j]).sum(axis=1)
+        return complementarity(self.assets, np.asarray(i, np.int64), np.asarray(j, np.int64))
 
     def agenda(self) -> np.ndarray:
         """What the members, weighted by engagement, want to talk about."""

@@ -10,6 +10,7 @@ from mesa import DataCollector, Model
 
 from ..assumptions import PREFIX, Assumptions
 from ..parameters import check_params
+from . import kernels
 from .agents import Convener, Member, introductions
 from .exits import ExitPlan
 from .members import MemberTable, over
@@ -291,30 +292,30 @@ class LearningCommunity(Model):
         if len(people) < 2:
             return
 
-        def gain(i, j, value):
-            # A contact is worth more between complementary members on a fitting agenda.
-            return p["tie_gain"] * venue * (a.known_tie_weight * value + a.fit_weight * (fit[i] + fit[j]))
-
-        self._renew_known_ties(attended, gain)
+        # A contact is worth more between complementary members on a fitting agenda.
+        scale = p["tie_gain"] * venue
+        self._renew_known_ties(attended, (scale, a.known_tie_weight, a.fit_weight, fit))
         pairs = [self._chance_encounters(people), self._friends_of_friends(people, attended)]
         if broker_rate > 0:
             pairs.append(introductions(people, members.sector, broker_rate, self.streams.encounters))
         i = np.concatenate([pair[0] for pair in pairs])
         j = np.concatenate([pair[1] for pair in pairs])
-        ties.interact(i, j, gain(i, j, members.complementarity(i, j)), members.complementarity)
+        gain = scale * (a.known_tie_weight * members.complementarity(i, j) + a.fit_weight * (fit[i] + fit[j]))
+        ties.interact(i, j, gain, members.complementarity)
 
     def _renew_known_ties(self, attended, gain) -> None:
         """Catch up with acquaintances present, but a member only has so many conversations at one
-        meeting: with more acquaintances there, each is renewed less often (Jin, Girvan & Newman 2001)."""
+        meeting: with more acquaintances there, each is renewed less often (Jin, Girvan & Newman 2001).
+
+        `gain` is (scale, known-tie weight, fit weight, fit): a renewed tie gains
+        scale x (known-tie weight x its value + fit weight x (fit of one + fit of the other)).
+        """
         ties, n, conversations = self.ties, len(self.members), self.assumptions.conversations
-        known = ties.among(attended)
-        present = ties.degree_within(known, n)
-        a, b = ties.a[known], ties.b[known]
-        chance = (np.minimum(1.0, conversations / np.maximum(present[a], 1))
-                  + np.minimum(1.0, conversations / np.maximum(present[b], 1)))
-        known = known[self.streams.encounters.random(len(known)) < chance / 2.0]
-        ties.strength[known] += gain(ties.a[known], ties.b[known], ties.value[known]) * (1 - ties.strength[known])
-        ties.touched[known] = True
+        known, half = kernels.renew_candidates(ties.a, ties.b, attended, n, float(conversations))
+        draws = self.streams.encounters.random(len(known))
+        scale, known_weight, fit_weight, fit = gain
+        kernels.renew(known, draws, half, ties.a, ties.b, ties.value, fit, ties.strength, ties.touched,
+                      scale, known_weight, fit_weight)
 
     def _chance_encounters(self, people) -> tuple[np.ndarray, np.ndarray]:
         """Each attendee meets someone at random, from its own sector with chance `homophily`."""
@@ -322,13 +323,9 @@ class LearningCommunity(Model):
         i = np.repeat(people, self.assumptions.encounters)
         j = people[rng.integers(0, len(people), len(i))]
         same = rng.random(len(i)) < self.p["homophily"]
-        if same.any():
-            sector = members.sector[people]
-            by_sector = people[np.argsort(sector, kind="stable")]
-            counts = np.bincount(sector, minlength=4)
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            s = members.sector[i[same]]
-            j[same] = by_sector[pick_within(starts[s], counts[s], rng)]
+        count = int(np.count_nonzero(same))
+        if count:
+            kernels.same_sector_partners(i, j, same, rng.random(count), people, members.sector)
         return i, j
 
     def _friends_of_friends(self, people, attended) -> tuple[np.ndarray, np.ndarray]:
@@ -337,13 +334,10 @@ class LearningCommunity(Model):
         if not len(ties) or self.p["triadic_closure"] <= 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         offsets, nbrs = ties.neighbours(len(self.members))
-        seekers = people[rng.random(len(people)) < self.p["triadic_closure"]]
-        deg = offsets[seekers + 1] - offsets[seekers]
-        seekers, deg = seekers[deg > 0], deg[deg > 0]
-        friend = nbrs[pick_within(offsets[seekers], deg, rng)]
-        fof = nbrs[pick_within(offsets[friend], offsets[friend + 1] - offsets[friend], rng)]
-        keep = attended[fof] & (fof != seekers)
-        return seekers[keep], fof[keep]
+        seekers = kernels.with_contacts(offsets, people[rng.random(len(people)) < self.p["triadic_closure"]])
+        first = rng.random(len(seekers))  # which contact
+        second = rng.random(len(seekers))  # which of its contacts
+        return kernels.friends_of_friends(offsets, nbrs, seekers, first, second, attended)
 
     # -- leaders, turnover, replication -------------------------------------------------------
     def _leadership(self, host, months: int) -> None:

@@ -12,7 +12,11 @@ and `summary` (the Markdown of summary.md), which `.write(out)` writes, each fil
 - for morris and sobol sweeps, `sensitivity.csv` and `sensitivity.png` (SALib);
 - for grids, `survival_by_setting.csv` (each value of each varied parameter), with a varied choice
   and two more parameters `survival_by_<choice>.csv` (the same within each level of the choice),
-  and `survival_by_point.csv`; and `summary.md`, which says it all in words.
+  and `survival_by_point.csv`;
+- with at least two numeric varied parameters and an outcome that varies, scenario discovery
+  (analysis/discovery.py, EMA Workbench's PRIM and CART): `discovery_box.csv`,
+  `discovery_trajectory.csv`, `discovery_rules.csv`, `discovery-tradeoff.png`, `discovery-box.png`
+  and `discovery-tree.png`; and `summary.md`, which says it all in words.
 
 `lcsim analyze DIR` is `analyze(DIR, out=DIR/analysis)` and prints the summary.
 """
@@ -209,13 +213,43 @@ def analysis_of(runs: pd.DataFrame, manifest: dict, folder: Path | None = None) 
     shown = [p for p in priority if p in numeric][:TIPPING_FIGURES] if priority else numeric
     for parameter in shown:
         figure(f"tipping-{parameter}.png", figures.tipping_curves(done, parameter, strata, label=outcome))
+    # Scenario discovery (PRIM boxes, a CART tree) where at least two numbers vary and the outcome does.
+    discovery = discovery_of(done, manifest, varied, numeric)
+    if discovery is not None:
+        for name, frame in discovery.tables.items():
+            table(name, frame)
+        for name, fig in discovery.figures.items():
+            figure(name, fig)
     text = summary_markdown(manifest, runs, varied, settings=settings, tipping=tipping, indices=indices,
                             files=order, note=note, points=points, outcome=outcome, outcome_note=outcome_note,
                             within=within)
+    if discovery is not None:
+        text = with_discovery(text, discovery)
     analysis = Analysis(folder=Path(folder) if folder is not None else Path("."), manifest=manifest, runs=runs,
                         varied=varied, tables=tables, figures=made, summary=text, indices=indices, note=note,
                         outcome=outcome, order=order)
     return analysis
+
+
+def discovery_of(done: pd.DataFrame, manifest: dict, varied: list[str], numeric: list[str]):
+    """The sweep's scenario discovery (`analysis.discovery.discover` on its completed runs, survival as counted
+    here), or None: with fewer than two numeric varied parameters, an outcome the same in every run, too few
+    runs for PRIM, or EMA Workbench not installed (`lcsim discover` then says why in one line)."""
+    if len(numeric) < 2 or done["survived"].nunique() < 2:
+        return None
+    from .discovery import discover
+
+    try:
+        return discover(done, manifest=manifest, inputs=varied)
+    except UsageError:
+        return None
+
+
+def with_discovery(text: str, discovery) -> str:
+    """summary.md with the discovery's section before its list of figures (or at its end)."""
+    section = discovery.to_markdown(level=2, figures=False)
+    head, mark, tail = text.partition("## Figures")
+    return f"{head}{section}\n{mark}{tail}" if mark else f"{text.rstrip()}\n\n{section}"
 
 
 def varied_of(manifest: dict, runs) -> list[str]:

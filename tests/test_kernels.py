@@ -115,3 +115,14 @@ def test_encounter_kernels_match_their_numpy_twins(seed):
     for got, want in zip(kernels.friends_of_friends(offsets, nbrs, seekers, first, second, present),
                          kernels._friends_of_friends_py(offsets, nbrs, seekers, first, second, present)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_sector_sums_and_tie_sorting_match_their_numpy_twins():
+    rng = np.random.default_rng(9)
+    sector, w, interests = rng.integers(0, 4, 120), rng.random(120), rng.dirichlet(np.ones(6), 120)
+    for got, want in zip(kernels.sector_sums(sector, w, interests, 4), kernels._sector_sums_py(sector, w, interests, 4)):
+        np.testing.assert_array_equal(got, want)
+    a, b = _graph(9, 60, 300)
+    arrays = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.5, rng.random(len(a)))
+    for got, want in zip(kernels.sort_ties(*arrays), kernels._sort_ties_py(*arrays)):
+        np.testing.assert_array_equal(got, want)

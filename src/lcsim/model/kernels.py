@@ -84,7 +84,7 @@ def _merge_contacts_py(ta, tb, strength, touched, i, j, gain):
     strength[hit] += gain[found] * (1.0 - strength[hit])
     touched[hit] = True
     new_keys = keys[~found]
-    return new_keys // key, new_keys % key, gain[~found]
+    return new_keys // key, new_keys % key, np.clip(gain[~found], 0.0, 1.0)
 
 
 def _decay_py(strength, touched, common, rate, protection, weak):
@@ -155,6 +155,19 @@ def _friends_of_friends_py(offsets, nbrs, seekers, first, second, present):
     return seekers[keep], fof[keep]
 
 
+def _sector_sums_py(sector, w, interests, n_sectors):
+    """Per sector: the w-weighted sum of interests, and the sum of w (NumPy twin of `sector_sums`)."""
+    per_sector = np.zeros((n_sectors, interests.shape[1]))
+    np.add.at(per_sector, sector, w[:, None] * interests)
+    return per_sector, np.bincount(sector, w, minlength=n_sectors)
+
+
+def _sort_ties_py(a, b, strength, value, touched, common):
+    """The tie arrays in pair order (NumPy twin of `sort_ties`)."""
+    order = np.argsort(a * (np.int64(1) << 32) + b, kind="stable")
+    return a[order], b[order], strength[order], value[order], touched[order], common[order]
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -181,7 +194,8 @@ if njit is not None:
     def merge_contacts(ta, tb, strength, touched, i, j, gain):  # pragma: no cover - compiled
         """Pairs (i, j) meet: known ties (ta, tb, sorted by pair) strengthen in place by
         gain x (1 - strength) and are marked touched; returns the new pairs (a, b, gain), in pair
-        order, each pair once with its largest gain. Pairs of a member with itself are dropped."""
+        order, each pair once with its largest gain clipped to [0, 1]. Pairs of a member with itself
+        are dropped."""
         m = len(i)
         keys = np.empty(m, np.int64)
         gains = np.empty(m)
@@ -220,7 +234,7 @@ if njit is not None:
                 strength[lo] += g * (1.0 - strength[lo])
                 touched[lo] = True
             else:
-                na[n_new], nb[n_new], ng[n_new] = a, b, g
+                na[n_new], nb[n_new], ng[n_new] = a, b, min(max(g, 0.0), 1.0)
                 n_new += 1
         return na[:n_new], nb[:n_new], ng[:n_new]
 
@@ -343,6 +357,25 @@ if njit is not None:
                 out_i[k], out_j[k] = s, fof
                 k += 1
         return out_i[:k], out_j[:k]
+
+    @njit(cache=True, nogil=True)
+    def sector_sums(sector, w, interests, n_sectors):  # pragma: no cover - compiled
+        """Per sector: the w-weighted sum of interests, and the sum of w (each in row order)."""
+        per_sector = np.zeros((n_sectors, interests.shape[1]))
+        weight = np.zeros(n_sectors)
+        for k in range(len(sector)):
+            s = sector[k]
+            for t in range(interests.shape[1]):
+                per_sector[s, t] += w[k] * interests[k, t]
+            weight[s] += w[k]
+        return per_sector, weight
+
+    @njit(cache=True, nogil=True)
+    def sort_ties(a, b, strength, value, touched, common):  # pragma: no cover - compiled
+        """The tie arrays in pair order (pairs are unique, so any sort gives this order)."""
+        keys = (a << 32) + b
+        order = np.argsort(keys)
+        return a[order], b[order], strength[order], value[order], touched[order], common[order]
 
     @njit(cache=True, nogil=True)
     def _csr(a, b, n):  # pragma: no cover - compiled
@@ -472,3 +505,5 @@ else:  # pragma: no cover
     same_sector_partners = _same_sector_partners_py
     with_contacts = _with_contacts_py
     friends_of_friends = _friends_of_friends_py
+    sector_sums = _sector_sums_py
+    sort_ties = _sort_ties_py

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import complementarity, grow
+from .kernels import complementarity, grow, sector_sums
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -235,9 +235,7 @@ class MemberTable:
     def sector_agenda(self) -> np.ndarray:
         """The agenda that serves every sector present alike: the mean of each sector's own agenda."""
         w = self.engagement * self.active
-        per_sector = np.zeros((len(SECTORS), self.interests.shape[1]))
-        np.add.at(per_sector, self.sector, w[:, None] * self.interests)
-        weight = np.bincount(self.sector, w, minlength=len(SECTORS))
+        per_sector, weight = sector_sums(self.sector, w, self.interests, len(SECTORS))
         present = weight > 0
         if not present.any():
             return np.full(self.interests.shape[1], 1.0 / self.interests.shape[1])

@@ -343,7 +343,8 @@ class LearningCommunity(Model):
     def _leadership(self, host, months: int) -> None:
         members, convener, p = self.members, self.convener, self.p
         strength = self.ties.per_member(len(members))
-        centrality = strength / strength.max() if strength.max() > 0 else strength
+        top = strength.max()
+        centrality = strength / top if top > 0 else strength
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
         new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.streams.leaders)
         self.leaders_ever.update(int(r) for r in new)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from .kernels import decay as kernel_decay
-from .kernels import adjacency, embeddedness, largest_component, merge_contacts
+from .kernels import adjacency, embeddedness, largest_component, merge_contacts, sort_ties
 
 _KEY = np.int64(1) << 32
 
@@ -44,12 +44,13 @@ class Ties:
         if not (i != j).any():  # no pair of two members (nothing to do, and no re-sort)
             return
         if not self._sorted:
-            self._take(np.argsort(self.keys, kind="stable"))
+            (self.a, self.b, self.strength, self.value, self.touched,
+             self.common) = sort_ties(self.a, self.b, self.strength, self.value, self.touched, self.common)
             self._sorted = True
         na, nb, new_gain = merge_contacts(self.a, self.b, self.strength, self.touched, np.asarray(i, np.int64),
                                           np.asarray(j, np.int64), np.asarray(gain, np.float64))
         if len(na):
-            self.add_new(na, nb, np.clip(new_gain, 0.0, 1.0), value_of(na, nb))
+            self.add_new(na, nb, new_gain, value_of(na, nb))
 
     def add_new(self, i, j, strength, value) -> None:
         """Add ties the caller knows do not exist yet (e.g. a newcomer's tie to its recruiter)."""

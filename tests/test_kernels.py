@@ -126,3 +126,17 @@ def test_sector_sums_and_tie_sorting_match_their_numpy_twins():
     arrays = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.5, rng.random(len(a)))
     for got, want in zip(kernels.sort_ties(*arrays), kernels._sort_ties_py(*arrays)):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("sorted_head", [0, 1, 150, 299, 300])
+def test_sorting_ties_merges_a_sorted_head_with_the_rest(sorted_head):
+    rng = np.random.default_rng(sorted_head)
+    a, b = _graph(3, 60, 400)
+    a, b = a[:300], b[:300]
+    head = np.lexsort((b[:sorted_head], a[:sorted_head]))
+    a[:sorted_head], b[:sorted_head] = a[:sorted_head][head], b[:sorted_head][head]
+    arrays = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.5, rng.random(len(a)))
+    for got, want in zip(kernels.sort_ties(*arrays), kernels._sort_ties_py(*arrays)):
+        np.testing.assert_array_equal(got, want)
+    empty = (np.empty(0, np.int64),) * 2 + (np.empty(0),) * 2 + (np.empty(0, bool), np.empty(0))
+    assert all(len(x) == 0 for x in kernels.sort_ties(*empty))

@@ -372,9 +372,34 @@ if njit is not None:
 
     @njit(cache=True, nogil=True)
     def sort_ties(a, b, strength, value, touched, common):  # pragma: no cover - compiled
-        """The tie arrays in pair order (pairs are unique, so any sort gives this order)."""
+        """The tie arrays in pair order (pairs are unique, so any sort gives this order).
+
+        Ties are kept sorted but for those appended since: the sorted run is merged with the sorted tail.
+        """
+        m = len(a)
         keys = (a << 32) + b
-        order = np.argsort(keys)
+        run = 1 if m > 0 else 0
+        while run < m and keys[run - 1] < keys[run]:
+            run += 1
+        tail = np.argsort(keys[run:], kind="mergesort") + run
+        order = np.empty(m, np.int64)
+        x, y, k = 0, 0, 0
+        while x < run and y < len(tail):
+            if keys[x] < keys[tail[y]]:
+                order[k] = x
+                x += 1
+            else:
+                order[k] = tail[y]
+                y += 1
+            k += 1
+        while x < run:
+            order[k] = x
+            x += 1
+            k += 1
+        while y < len(tail):
+            order[k] = tail[y]
+            y += 1
+            k += 1
         return a[order], b[order], strength[order], value[order], touched[order], common[order]
 
     @njit(cache=True, nogil=True)

@@ -11,6 +11,9 @@ import time
 
 import lcsim
 
+RATIO_TARGET = 3.0  # member-months per second at least this many times Mesa's Boltzmann agent-steps per second
+LARGE_MEMBERS, LARGE_TARGET = 2000, 0.5  # a 2,000-member community (72 months) within half a second of CPU
+
 
 def best_of(fn, repeat: int) -> float:
     """Median CPU time of `repeat` calls, after one warm-up call.
@@ -53,7 +56,12 @@ def main() -> None:
     print(f"default run (150 members, 72 months):  {default_time * 1000:7.1f} ms")
     print(f"member-months per second:              {rate:12,.0f}  ({work:,.0f} member-months per run)")
     print(f"Mesa Boltzmann wealth (1,000 x 100):   {boltzmann:12,.0f} agent-steps per second")
-    print(f"ratio lcsim / Boltzmann:               {rate / boltzmann:10.1f}x")
+    ratio = rate / boltzmann
+    print(f"ratio lcsim / Boltzmann:               {ratio:10.1f}x   (target >= {RATIO_TARGET:.0f}x: "
+          f"{'met' if ratio >= RATIO_TARGET else 'NOT met'})")
+    large, _ = member_months({"n_members": LARGE_MEMBERS}, seeds=range(3))
+    print(f"{LARGE_MEMBERS:,}-member run (72 months):        {large:8.3f} s    (target < {LARGE_TARGET} s: "
+          f"{'met' if large < LARGE_TARGET else 'NOT met'})")
     print("\nscaling with community size (default parameters, 72 months):")
     base = None
     for n in (150, 500, 2000):

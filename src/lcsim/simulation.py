@@ -45,7 +45,39 @@ def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: boo
     values out of range.
     """
     model = LearningCommunity(rng=seed, scenario=scenario, collect=False, assumptions=assumptions, **params)
-    for _ in range(model.p["months"]):
-        model.step()
+    run_months(model, model.p["months"])
     return SimulationResult(dict(model.p), model.records, summarize(model), seed, scenario,
                             model if keep_model else None, model.assumptions)
+
+
+def run_months(model: LearningCommunity, months: int) -> None:
+    """Step `model` `months` times, as `model.step()` would.
+
+    Mesa's `step()` goes through its event list (one event object, a heap push and pop per step).
+    While the only thing scheduled is Mesa's default step schedule, as in every lcsim run, the months
+    are run directly and the schedule is left where those steps would have left it: `model.steps`,
+    `model.time` and the next scheduled step are as after `months` calls of `model.step()`, which any
+    other case (other events scheduled, another Mesa) still uses.
+    """
+    schedule = getattr(model, "_default_schedule", None)
+    pending = getattr(schedule, "_current_event", None)
+    events = getattr(getattr(model, "_event_list", None), "_events", None)
+    direct = (
+        pending is not None and events is not None and len(events) == 1 and events[0] is pending
+        and getattr(model, "_event_generators", None) == {schedule}
+        and getattr(schedule, "_active", False) and not getattr(schedule, "_paused", True)
+        and getattr(schedule.schedule, "interval", None) == 1.0 and schedule.schedule.count is None
+        and schedule.schedule.end is None and pending.time == model.time + 1.0 and not pending.CANCELED
+        and hasattr(schedule, "_execution_count")
+    )
+    if not direct:
+        for _ in range(months):
+            model.step()
+        return
+    step = model._user_step
+    for _ in range(months):
+        model.time += 1.0
+        model.steps += 1
+        step()
+    schedule._execution_count += months
+    pending.time = model.time + 1.0  # the lone event on the heap: moving it keeps the heap ordered

@@ -99,10 +99,14 @@ DIAGNOSES = {
           "one hosts and slowing tie decay. The pattern fails as stated because its criterion is set on a scenario "
           "that no longer needs the channel; the criterion was not changed.",
     "L1": "Handing over (`phase_over`) beats an abrupt exit (+0.10); tapering off (`phase_down`) does not beat it "
-          "beyond noise (+0.02 [-0.03, +0.06]) except under a controlling convener (control 0.9: +0.13). A taper hands "
-          "over while the convener's reach shrinks: its mentoring, resources and follow-up fall with its intensity, "
-          "so the leaders it develops get less backing than under a handover at full effort, while members already "
-          "lose value before the exit. Under tight control, where leaders are crowded out, any handover helps.",
+          "beyond noise (+0.02 [-0.03, +0.06]) except under a controlling convener (control 0.9: +0.13). Two rules "
+          "produce this. A taper hands over while the convener's reach shrinks: its mentoring, resources and "
+          "follow-up fall with its intensity, so the leaders it develops get less backing than under a handover at "
+          "full effort. And gradualness itself cannot soften the loss: engagement's log-odds move by "
+          "`engagement_rate` x (value - aspiration) per month while aspiration closes `aspiration_adaptation` of the "
+          "gap, so a fall in value from V0 to V1 moves them by `engagement_rate` x (V1 - V0) / "
+          "`aspiration_adaptation` in the end whatever its path, a step or a ramp: a taper brings the loss forward, "
+          "it does not shrink it. Under tight control, where leaders are crowded out, any handover helps.",
 }
 
 

@@ -369,30 +369,7 @@ def p4(ctx: Context) -> Verdict:
 
 
 # -- L1 ------------------------------------------------------------------------------------------
-L1_NOTE = """The failure is in `phase_down` (the verdict line says which part fails). Diagnosis, from the rules:
-
-- In the model a taper scales every function of the convener down together over the transition (its attendance
-  subsidy, brokering, follow-up `OUTREACH` and capacity resources) and hands nothing over: `ExitPlan.handover` is
-  0 for every strategy but `phase_over`. What the community gets in exchange is room: a fading convener crowds
-  out fewer would-be leaders (`crowding_out = control x intensity`) and leaves more meetings to local hosts.
-  With a balanced convener (control 0.5) that room is small, so a taper is the abrupt exit with its last year
-  of convening thinned out. Where the comparisons above show a taper paying, two rules can explain it: the
-  room is larger after a controlling convener (control 0.9), and the digital channel opens when the withdrawal
-  starts, so a 12-month taper opens it a year before an abrupt exit does (`mexico-csa` has the channel).
-- The rule meant to reward gradualness, aspiration adaptation, cannot: at each reassessment engagement moves
-  by `ENGAGEMENT_RATE x (value - aspiration)` and aspiration closes `ASPIRATION_ADAPTATION` of the same gap,
-  so when value falls from V0 to V1 the summed change in engagement is
-  `ENGAGEMENT_RATE x (V1 - V0) / ASPIRATION_ADAPTATION` whatever the path, a step or a ramp (up to clipping
-  at 0 and 1 and feedback through attendance). A gradual fall brings the loss forward; it does not shrink it.
-
-A change for the model's owner to consider (not applied here; the numbers were not tuned): the practice
-literature defines phasing down as reducing activities *while using local organisations to sustain the
-programme's benefits* (Levinger & McLeod 2002; Gardner, Greenblott & Joubert 2005; the taxonomy Rogers &
-Coates 2015 use), that is, handing over at the pace of the taper with fewer resources. In the model that is
-one line: `ExitPlan.handover` returns the transition's progress for `phase_down` as for `phase_over`, so the
-convener's control, its leader development and its mentoring move to local leaders while its shrinking
-intensity scales them down. A scratch experiment with that change is summarised in the closing note of
-issue 6."""
+L1_NOTE = "The failure is in the part the verdict line names; the diagnosis below says which rule produces it."
 
 L1 = Pattern(
     "L1", "Gradual or handover exits beat an abrupt exit",

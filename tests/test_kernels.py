@@ -140,3 +140,30 @@ def test_sorting_ties_merges_a_sorted_head_with_the_rest(sorted_head):
         np.testing.assert_array_equal(got, want)
     empty = (np.empty(0, np.int64),) * 2 + (np.empty(0),) * 2 + (np.empty(0, bool), np.empty(0))
     assert all(len(x) == 0 for x in kernels.sort_ties(*empty))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tie_bookkeeping_and_introductions_match_their_numpy_twins(seed):
+    rng = np.random.default_rng(seed)
+    a, b = _graph(seed, 50, 200)
+    arrays = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.5, rng.random(len(a)))
+    mask = rng.random(len(a)) < 0.7
+    for got, want in zip(kernels.compact_ties(mask, *arrays), kernels._compact_ties_py(mask, *arrays)):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+    i, j = rng.integers(0, 50, 20), rng.integers(0, 50, 20)
+    new = (i, j, rng.random(20), rng.random(20))
+    for got, want in zip(kernels.append_ties(*arrays, *new), kernels._append_ties_py(*arrays, *new)):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+    attendees, sectors = np.flatnonzero(rng.random(50) < 0.6), rng.integers(0, 4, 50)
+    first, second = rng.integers(0, len(attendees), 40), rng.integers(0, len(attendees), 40)
+    got, want = kernels.pair_up(attendees, first, second, sectors), kernels._pair_up_py(attendees, first, second, sectors)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert got[2] == want[2]
+    third = rng.integers(0, len(attendees), want[2])
+    for g, w in zip(kernels.across_sectors(want[0], want[1], attendees, third, sectors),
+                    kernels._across_sectors_py(want[0], want[1], attendees, third, sectors)):
+        np.testing.assert_array_equal(g, w)

@@ -13,6 +13,7 @@ from mesa import Agent
 from ..parameters import SECTORS
 from ..strategies import GRADUAL, STRATEGIES
 from .exits import ExitPlan
+from .kernels import across_sectors, pair_up
 
 
 
@@ -175,9 +176,6 @@ def introductions(attendees: np.ndarray, sectors: np.ndarray, rate: float, rng) 
     count = rng.poisson(rate * n) if n > 1 else 0
     if count == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    i = attendees[rng.integers(0, n, count)]
-    j = attendees[rng.integers(0, n, count)]
-    same = sectors[i] == sectors[j]
-    j[same] = attendees[rng.integers(0, n, int(same.sum()))]
-    keep = sectors[i] != sectors[j]
-    return i[keep], j[keep]
+    first = rng.integers(0, n, count)
+    i, j, same = pair_up(attendees, first, rng.integers(0, n, count), sectors)
+    return across_sectors(i, j, attendees, rng.integers(0, n, same), sectors)

@@ -168,6 +168,37 @@ def _sort_ties_py(a, b, strength, value, touched, common):
     return a[order], b[order], strength[order], value[order], touched[order], common[order]
 
 
+def _compact_ties_py(mask, a, b, strength, value, touched, common):
+    """The tie arrays, keeping the ties in the mask (NumPy twin of `compact_ties`)."""
+    index = np.flatnonzero(mask)
+    return a[index], b[index], strength[index], value[index], touched[index], common[index]
+
+
+def _append_ties_py(a, b, strength, value, touched, common, i, j, new_strength, new_value):
+    """The tie arrays with the new ties (i, j) appended, touched, with no common contact yet (NumPy
+    twin of `append_ties`)."""
+    return (np.concatenate([a, np.minimum(i, j)]), np.concatenate([b, np.maximum(i, j)]),
+            np.concatenate([strength, new_strength]), np.concatenate([value, new_value]),
+            np.concatenate([touched, np.ones(len(i), bool)]), np.concatenate([common, np.zeros(len(i))]))
+
+
+def _pair_up_py(attendees, first, second, sectors):
+    """Pairs of attendees (draws `first`, `second`) and how many fall within one sector (NumPy twin
+    of `pair_up`)."""
+    i, j = attendees[first], attendees[second]
+    return i, j, int(np.count_nonzero(sectors[i] == sectors[j]))
+
+
+def _across_sectors_py(i, j, attendees, third, sectors):
+    """A pair within one sector tries a new partner (draws `third`); the pairs across sectors (NumPy
+    twin of `across_sectors`)."""
+    j = j.copy()
+    same = sectors[i] == sectors[j]
+    j[same] = attendees[third]
+    keep = sectors[i] != sectors[j]
+    return i[keep], j[keep]
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -403,6 +434,62 @@ if njit is not None:
         return a[order], b[order], strength[order], value[order], touched[order], common[order]
 
     @njit(cache=True, nogil=True)
+    def compact_ties(mask, a, b, strength, value, touched, common):  # pragma: no cover - compiled
+        """The tie arrays, keeping the ties in the mask, in order."""
+        k = 0
+        for e in range(len(mask)):
+            k += mask[e]
+        out = (np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k), np.empty(k), np.empty(k, np.bool_),
+               np.empty(k))
+        q = 0
+        for e in range(len(mask)):
+            if mask[e]:
+                out[0][q], out[1][q], out[2][q] = a[e], b[e], strength[e]
+                out[3][q], out[4][q], out[5][q] = value[e], touched[e], common[e]
+                q += 1
+        return out
+
+    @njit(cache=True, nogil=True)
+    def append_ties(a, b, strength, value, touched, common, i, j, new_strength,
+                    new_value):  # pragma: no cover - compiled
+        """The tie arrays with the new ties (i, j) appended, touched, with no common contact yet."""
+        m, k = len(a), len(i)
+        out = (np.empty(m + k, np.int64), np.empty(m + k, np.int64), np.empty(m + k), np.empty(m + k),
+               np.empty(m + k, np.bool_), np.empty(m + k))
+        out[0][:m], out[1][:m], out[2][:m] = a, b, strength
+        out[3][:m], out[4][:m], out[5][:m] = value, touched, common
+        for q in range(k):
+            out[0][m + q], out[1][m + q] = min(i[q], j[q]), max(i[q], j[q])
+            out[2][m + q], out[3][m + q] = new_strength[q], new_value[q]
+            out[4][m + q], out[5][m + q] = True, 0.0
+        return out
+
+    @njit(cache=True, nogil=True)
+    def pair_up(attendees, first, second, sectors):  # pragma: no cover - compiled
+        """Pairs of attendees (draws `first`, `second`) and how many fall within one sector."""
+        i, j = attendees[first], attendees[second]
+        same = 0
+        for k in range(len(i)):
+            same += sectors[i[k]] == sectors[j[k]]
+        return i, j, same
+
+    @njit(cache=True, nogil=True)
+    def across_sectors(i, j, attendees, third, sectors):  # pragma: no cover - compiled
+        """A pair within one sector tries a new partner (draws `third`); the pairs across sectors."""
+        out_i = np.empty(len(i), np.int64)
+        out_j = np.empty(len(i), np.int64)
+        q = k = 0
+        for e in range(len(i)):
+            partner = j[e]
+            if sectors[i[e]] == sectors[partner]:
+                partner = attendees[third[q]]
+                q += 1
+            if sectors[i[e]] != sectors[partner]:
+                out_i[k], out_j[k] = i[e], partner
+                k += 1
+        return out_i[:k], out_j[:k]
+
+    @njit(cache=True, nogil=True)
     def _csr(a, b, n):  # pragma: no cover - compiled
         """Counting sort of the edge list by member, stable: (offsets, neighbours, tie of each entry)."""
         m = len(a)
@@ -532,3 +619,7 @@ else:  # pragma: no cover
     friends_of_friends = _friends_of_friends_py
     sector_sums = _sector_sums_py
     sort_ties = _sort_ties_py
+    compact_ties = _compact_ties_py
+    append_ties = _append_ties_py
+    pair_up = _pair_up_py
+    across_sectors = _across_sectors_py

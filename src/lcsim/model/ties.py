@@ -11,6 +11,7 @@ import numpy as np
 from ..assumptions import Assumptions
 from .kernels import decay as kernel_decay
 from .kernels import adjacency, embeddedness, largest_component, merge_contacts, sort_ties
+from .kernels import append_ties, compact_ties
 
 _KEY = np.int64(1) << 32
 
@@ -54,12 +55,9 @@ class Ties:
 
     def add_new(self, i, j, strength, value) -> None:
         """Add ties the caller knows do not exist yet (e.g. a newcomer's tie to its recruiter)."""
-        self.a = np.concatenate([self.a, np.minimum(i, j)])
-        self.b = np.concatenate([self.b, np.maximum(i, j)])
-        self.strength = np.concatenate([self.strength, strength])
-        self.value = np.concatenate([self.value, value])
-        self.touched = np.concatenate([self.touched, np.ones(len(i), bool)])
-        self.common = np.concatenate([self.common, np.zeros(len(i))])  # known at the next meeting
+        (self.a, self.b, self.strength, self.value, self.touched, self.common) = append_ties(
+            self.a, self.b, self.strength, self.value, self.touched, self.common, np.asarray(i, np.int64),
+            np.asarray(j, np.int64), np.asarray(strength, np.float64), np.asarray(value, np.float64))
         self._sorted = False
         self.version += 1
 
@@ -116,7 +114,8 @@ class Ties:
 
     def _keep(self, mask: np.ndarray) -> None:
         if not mask.all():
-            self._take(np.flatnonzero(mask))
+            (self.a, self.b, self.strength, self.value, self.touched, self.common) = compact_ties(
+                mask, self.a, self.b, self.strength, self.value, self.touched, self.common)
             self.version += 1
 
     def per_member(self, n: int, weights: np.ndarray | None = None) -> np.ndarray:

@@ -167,3 +167,15 @@ def test_tie_bookkeeping_and_introductions_match_their_numpy_twins(seed):
     for g, w in zip(kernels.across_sectors(want[0], want[1], attendees, third, sectors),
                     kernels._across_sectors_py(want[0], want[1], attendees, third, sectors)):
         np.testing.assert_array_equal(g, w)
+
+
+def test_appending_members_matches_its_numpy_twin():
+    rng = np.random.default_rng(2)
+    old = (rng.integers(0, 4, 30), rng.random((30, 4)), rng.random((30, 6)), rng.random(30), rng.random(30),
+           rng.random(30), rng.random(30), rng.random(30) < 0.2, rng.random(30) < 0.9, rng.integers(0, 9, 30),
+           rng.random(30) < 0.1)
+    new = (rng.integers(0, 4, 5), rng.random((5, 4)), rng.random((5, 6)), rng.random(5), rng.random(5), rng.random(5),
+           0.4, 12)
+    for got, want in zip(kernels.append_members(*old, *new), kernels._append_members_py(*old, *new)):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype

@@ -199,6 +199,20 @@ def _across_sectors_py(i, j, attendees, third, sectors):
     return i[keep], j[keep]
 
 
+def _append_members_py(sector, assets, interests, engagement, aspiration, capacity, propensity, leader, active,
+                       joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
+                       new_propensity, new_aspiration, month):
+    """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
+    replicated, aspiring to `new_aspiration` (NumPy twin of `append_members`)."""
+    n = len(new_sector)
+    return (np.concatenate([sector, new_sector]), np.concatenate([assets, new_assets]),
+            np.concatenate([interests, new_interests]), np.concatenate([engagement, new_engagement]),
+            np.concatenate([aspiration, np.full(n, new_aspiration)]), np.concatenate([capacity, new_capacity]),
+            np.concatenate([propensity, new_propensity]), np.concatenate([leader, np.zeros(n, bool)]),
+            np.concatenate([active, np.ones(n, bool)]), np.concatenate([joined, np.full(n, month)]),
+            np.concatenate([replicated, np.zeros(n, bool)]))
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def common_contacts(offsets, nbrs, a, b):  # pragma: no cover - compiled
@@ -490,6 +504,39 @@ if njit is not None:
         return out_i[:k], out_j[:k]
 
     @njit(cache=True, nogil=True)
+    def _extend(old, new):  # pragma: no cover - compiled
+        out = np.empty(len(old) + len(new), old.dtype)
+        out[:len(old)] = old
+        out[len(old):] = new
+        return out
+
+    @njit(cache=True, nogil=True)
+    def _extend_rows(old, new):  # pragma: no cover - compiled
+        out = np.empty((old.shape[0] + new.shape[0], old.shape[1]), old.dtype)
+        out[:old.shape[0]] = old
+        out[old.shape[0]:] = new
+        return out
+
+    @njit(cache=True, nogil=True)
+    def _extend_with(old, n, value):  # pragma: no cover - compiled
+        out = np.empty(len(old) + n, old.dtype)
+        out[:len(old)] = old
+        out[len(old):] = value
+        return out
+
+    @njit(cache=True, nogil=True)
+    def append_members(sector, assets, interests, engagement, aspiration, capacity, propensity, leader, active,
+                       joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
+                       new_propensity, new_aspiration, month):  # pragma: no cover - compiled
+        """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
+        replicated, aspiring to `new_aspiration`."""
+        n = len(new_sector)
+        return (_extend(sector, new_sector), _extend_rows(assets, new_assets), _extend_rows(interests, new_interests),
+                _extend(engagement, new_engagement), _extend_with(aspiration, n, new_aspiration),
+                _extend(capacity, new_capacity), _extend(propensity, new_propensity), _extend_with(leader, n, False),
+                _extend_with(active, n, True), _extend_with(joined, n, month), _extend_with(replicated, n, False))
+
+    @njit(cache=True, nogil=True)
     def _csr(a, b, n):  # pragma: no cover - compiled
         """Counting sort of the edge list by member, stable: (offsets, neighbours, tie of each entry)."""
         m = len(a)
@@ -623,3 +670,4 @@ else:  # pragma: no cover
     append_ties = _append_ties_py
     pair_up = _pair_up_py
     across_sectors = _across_sectors_py
+    append_members = _append_members_py

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import complementarity, grow, sector_sums
+from .kernels import append_members, complementarity, grow, sector_sums
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -88,17 +88,11 @@ class MemberTable:
         propensity = rng.beta(a.propensity_shape_a, a.propensity_shape_b, size=n)
 
         start = len(self)
-        self.sector = np.concatenate([self.sector, sector])
-        self.assets = np.concatenate([self.assets, assets])
-        self.interests = np.concatenate([self.interests, interests])
-        self.engagement = np.concatenate([self.engagement, engagement])
-        self.aspiration = np.concatenate([self.aspiration, np.full(n, p["aspiration"])])
-        self.capacity = np.concatenate([self.capacity, capacity])
-        self.propensity = np.concatenate([self.propensity, propensity])
-        self.leader = np.concatenate([self.leader, np.zeros(n, bool)])
-        self.active = np.concatenate([self.active, np.ones(n, bool)])
-        self.joined = np.concatenate([self.joined, np.full(n, month)])
-        self.replicated = np.concatenate([self.replicated, np.zeros(n, bool)])
+        (self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
+         self.leader, self.active, self.joined, self.replicated) = append_members(
+            self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
+            self.leader, self.active, self.joined, self.replicated, np.asarray(sector, np.int64), assets, interests,
+            np.asarray(engagement, np.float64), capacity, propensity, float(p["aspiration"]), int(month))
         return np.arange(start, start + n)
 
     def _constants(self, cso_share: float) -> tuple:

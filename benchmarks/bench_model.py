@@ -30,15 +30,36 @@ def best_of(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def boltzmann_agent_steps_per_second(n: int = 1000, steps: int = 100) -> float:
+def interleaved(fns: list, repeat: int) -> list[float]:
+    """Median CPU time of each of `fns`, called in turn `repeat` times after one warm-up call each.
+
+    Taking turns exposes each to the same load from other work on the machine, so their ratio holds
+    even when that load changes during the benchmark.
+    """
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, spent in zip(fns, times):
+            start = time.process_time()
+            fn()
+            spent.append(time.process_time() - start)
+    return [statistics.median(spent) for spent in times]
+
+
+BOLTZMANN_N, BOLTZMANN_STEPS = 1000, 100
+
+
+def boltzmann_run() -> None:
     from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
 
-    def run():
-        model = BoltzmannWealth(scenario=BoltzmannScenario(n=n, width=32, height=32, rng=1))
-        for _ in range(steps):
-            model.step()
+    model = BoltzmannWealth(scenario=BoltzmannScenario(n=BOLTZMANN_N, width=32, height=32, rng=1))
+    for _ in range(BOLTZMANN_STEPS):
+        model.step()
 
-    return n * steps / best_of(run, 3)
+
+def boltzmann_agent_steps_per_second() -> float:
+    return BOLTZMANN_N * BOLTZMANN_STEPS / best_of(boltzmann_run, 3)
 
 
 def member_months(params: dict, seeds=range(10)) -> tuple[float, float]:
@@ -50,9 +71,12 @@ def member_months(params: dict, seeds=range(10)) -> tuple[float, float]:
 
 
 def main() -> None:
-    default_time, work = member_months({})
+    seeds = range(10)
+    work = sum(int(lcsim.simulate(seed=s).monthly["active_members"].sum()) for s in seeds) / len(seeds)
+    lcsim_time, boltzmann_time = interleaved([lambda: [lcsim.simulate(seed=s) for s in seeds], boltzmann_run], 5)
+    default_time = lcsim_time / len(seeds)
     rate = work / default_time
-    boltzmann = boltzmann_agent_steps_per_second()
+    boltzmann = BOLTZMANN_N * BOLTZMANN_STEPS / boltzmann_time
     print(f"default run (150 members, 72 months):  {default_time * 1000:7.1f} ms")
     print(f"member-months per second:              {rate:12,.0f}  ({work:,.0f} member-months per run)")
     print(f"Mesa Boltzmann wealth (1,000 x 100):   {boltzmann:12,.0f} agent-steps per second")

@@ -130,7 +130,7 @@ class LearningCommunity(Model):
         self.members = MemberTable(a)
         self.ties = Ties(a)
         rows = self.members.add(p["n_members"], p, self.streams.joining, month=0)
-        self.member_agents: dict[int, Member] = {int(r): Member(self, int(r)) for r in rows}
+        self.member_agents: dict[int, Member] = {r: Member(self, r) for r in rows.tolist()}
         self._seed_acquaintances(rows)
         plan = ExitPlan(p["exit_strategy"], p["exit_month"], p["transition_months"])
         self.convener = Convener(self, plan, p["control"], p["resource_sharing"], p["convener_effort"])
@@ -347,7 +347,7 @@ class LearningCommunity(Model):
         centrality = strength / top if top > 0 else strength
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
         new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.streams.leaders)
-        self.leaders_ever.update(int(r) for r in new)
+        self.leaders_ever.update(new.tolist())
         members.burn_out(p["burnout"], host.row if host is not None and host.local else -1, months, self.streams.leaders)
 
     def _turnover_out(self, months: int) -> int:
@@ -358,8 +358,9 @@ class LearningCommunity(Model):
         return len(gone)
 
     def _remove_agents(self, rows) -> None:
-        for row in rows:
-            self.member_agents.pop(int(row)).remove()
+        agents = self.member_agents
+        for row in np.asarray(rows).tolist():
+            agents.pop(row).remove()
 
     def _turnover_in(self, months: int) -> int:
         """Engaged members bring in organisations they know, while the community is alive."""
@@ -374,8 +375,9 @@ class LearningCommunity(Model):
         cumulative = np.cumsum(pull)
         recruiters = np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")
         rows = members.add(count, self.p, rng, month=self.month)
-        for r in rows:
-            self.member_agents[int(r)] = Member(self, int(r))
+        agents = self.member_agents
+        for r in rows.tolist():
+            agents[r] = Member(self, r)
         self.ties.add_new(rows, recruiters, np.full(count, self.assumptions.initial_acquaintance),
                           members.complementarity(rows, recruiters))
         return count

@@ -56,8 +56,9 @@ def time_sweep(exp: dict, workers: int) -> tuple[float, float]:
 
 def time_batch_run(exp: dict, processes: int) -> tuple[float, float]:
     """The same runs through `mesa.batch_run` (its seeds are 0..replicates-1 for every point)."""
-    import lcsim
     from mesa import batch_run
+
+    import lcsim
 
     params = {**exp["fixed"], **exp["vary"]}
     months = exp["fixed"].get("months", lcsim.SCHEMA["months"].default)

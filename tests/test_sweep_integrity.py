@@ -16,8 +16,18 @@ import pytest
 
 import lcsim
 from lcsim.cli import main
-from lcsim.experiments import (ExperimentError, SweepError, SweepWarning, check_folder, design_class,
-                               load_experiment, load_results, plan, run_seed, sweep)
+from lcsim.experiments import (
+    ExperimentError,
+    SweepError,
+    SweepWarning,
+    check_folder,
+    design_class,
+    load_experiment,
+    load_results,
+    plan,
+    run_seed,
+    sweep,
+)
 
 TINY = {"n_members": 20, "months": 12, "exit_month": 6, "transition_months": 3}
 

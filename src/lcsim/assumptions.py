@@ -15,7 +15,7 @@ A value is either sourced (the source is named; `docs/sources.md` has the refere
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, make_dataclass
+from dataclasses import fields, make_dataclass
 from typing import Any
 
 from .errors import ParameterError

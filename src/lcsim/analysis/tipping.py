@@ -123,6 +123,9 @@ def fitted_curve(runs: pd.DataFrame, parameter: str, values, outcome: str = "sur
     return result.predict(np.column_stack([np.ones_like(x), x]))
 
 
+QUASI_SEPARATION = 0.8  # binned survival spanning this much while the fit finds "no trend": a degenerate fit
+
+
 def crossing(runs: pd.DataFrame, parameter: str, outcome: str = "survived", level: float = LEVEL) -> dict:
     """The value of `parameter` at which survival crosses `level`, with its 95% interval and how it was found."""
     runs = completed(runs)
@@ -139,6 +142,11 @@ def crossing(runs: pd.DataFrame, parameter: str, outcome: str = "survived", leve
     if result is None and not separated:
         row["reading"] = _never(rate, level, parameter)
         return row
+    if result is not None and not separated:
+        # Quasi-complete separation (survival all-or-nothing on either side of a value) converges
+        # without statsmodels' warning, to a huge slope with a huge error (p near 1): read the bins.
+        spread = float(binned["survival"].max() - binned["survival"].min()) if len(binned) else 0.0
+        separated = not np.isfinite(result.bse[1]) or (result.pvalues[1] >= ALPHA and spread >= QUASI_SEPARATION)
     if separated or result is None:
         row.update(_from_bins(binned, level))
         row["method"] = "binned (perfect separation)"

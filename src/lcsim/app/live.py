@@ -16,7 +16,6 @@ import os
 import threading
 from typing import Any
 
-
 from ..model import LearningCommunity
 from ..parameters import SCHEMA, Parameter, check_params
 from ..scenarios import scenario_params

@@ -8,8 +8,19 @@
 The experiment file format, seeds, resume and the output layout are in docs/sweeps.md.
 """
 
-from .design import (DESIGN_CLASSES, Design, DesignKind, GridDesign, LhsDesign, MorrisDesign, SobolDesign,
-                     build_design, design_class, run_id, run_seed)
+from .design import (
+                     DESIGN_CLASSES,
+                     Design,
+                     DesignKind,
+                     GridDesign,
+                     LhsDesign,
+                     MorrisDesign,
+                     SobolDesign,
+                     build_design,
+                     design_class,
+                     run_id,
+                     run_seed,
+)
 from .experiment import Experiment, ExperimentError, load_experiment, parse_settings
 from .runner import TIME_LIMIT, SweepPlan, plan, sweep
 from .store import FolderCheck, SweepError, SweepWarning, check_folder, load_results, read_manifest

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..assumptions import PREFIX, TABLE as ASSUMPTIONS
+from ..assumptions import PREFIX
+from ..assumptions import TABLE as ASSUMPTIONS
 from ..parameters import SCHEMA, ParameterError, close_match, parse_assignment
 from ..scenarios import names as scenario_names
 from ..scenarios import scenario_params

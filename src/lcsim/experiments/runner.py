@@ -20,7 +20,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -144,7 +144,7 @@ def sweep(experiment, out=None, *, workers: int | None = None, scheduler=None, m
             folder.flush()
             status = {"designed": exp.runs, "finished": folder.finished, "failed": folder.failed,
                       "complete": folder.finished == exp.runs,
-                      "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                      "updated": datetime.now(UTC).isoformat(timespec="seconds")}
         finally:
             folder.close(status)
     results = load_results(folder.path)
@@ -447,7 +447,7 @@ def build_manifest(exp: Experiment, design: Design, monthly: bool) -> dict:
         "lcsim_version": __version__,
         "model_fingerprint": model_fingerprint(),
         "versions": {pkg: _version(pkg) for pkg in ("mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib")},
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if design.problem is not None:
         manifest["problem"] = design.problem

@@ -16,7 +16,6 @@ from .exits import ExitPlan
 from .kernels import across_sectors, pair_up
 
 
-
 class Member(Agent):
     """One organisation (a CSO, business, academic group or government office)."""
 

@@ -18,7 +18,6 @@ from .outcomes import REPORTED, month_record
 from .ties import Ties
 
 
-
 @dataclass(frozen=True)
 class Host:
     """Who hosts a meeting: the convener, a local leader (its row), or the digital channel."""

@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
+from .kernels import adjacency, append_ties, compact_ties, embeddedness, largest_component, merge_contacts, sort_ties
 from .kernels import decay as kernel_decay
-from .kernels import adjacency, embeddedness, largest_component, merge_contacts, sort_ties
-from .kernels import append_ties, compact_ties
 
 _KEY = np.int64(1) << 32
 

@@ -10,7 +10,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 
-from ..parameters import ParameterError, close_match, check_params
+from ..parameters import ParameterError, check_params, close_match
 
 
 @cache

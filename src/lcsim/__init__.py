@@ -15,7 +15,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "SCHEMA", "Analysis", "Assumptions", "Comparison", "Discovery", "ExperimentError", "LcsimError", "LearningCommunity",
+    "SCHEMA", "Analysis", "Assumptions", "Comparison", "Discovery", "ExperimentError", "LcsimError",
+    "LearningCommunity",
     "OutputError", "ParameterError", "SimulationResult", "SweepError", "UsageError", "__version__", "analyze",
     "compare", "discover", "load_results", "simulate", "sweep", "validation",
 ]

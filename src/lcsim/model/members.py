@@ -103,7 +103,8 @@ class MemberTable:
             a = self.a
             others = (1.0 - cso_share) / 3.0
             mix = np.cumsum([cso_share, others, others, others])
-            own = np.eye(len(SECTORS), a.topics) if a.topics >= len(SECTORS) else np.eye(a.topics)[np.arange(len(SECTORS)) % a.topics]
+            own = (np.eye(len(SECTORS), a.topics) if a.topics >= len(SECTORS)
+                   else np.eye(a.topics)[np.arange(len(SECTORS)) % a.topics])
             cached = self._drawing = (cso_share, mix, own, np.full(N_ASSETS, a.asset_noise_concentration),
                                       np.full(a.topics, a.interest_concentration))
         return cached[1:]
@@ -169,7 +170,8 @@ class MemberTable:
         `rate` is monthly; `months` have passed since members last took stock.
         """
         ready = np.flatnonzero(self.active & ~self.leader & (self.engagement >= self.a.ready_engagement))
-        hazard = rate * self.propensity[ready] * self.capacity[ready] * (1.0 - self.a.centrality_weight + self.a.centrality_weight * centrality[ready])
+        w = self.a.centrality_weight
+        hazard = rate * self.propensity[ready] * self.capacity[ready] * (1.0 - w + w * centrality[ready])
         new = ready[rng.random(len(ready)) < over(hazard, months)]
         self.leader[new] = True
         return new

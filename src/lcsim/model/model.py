@@ -105,7 +105,8 @@ class LearningCommunity(Model):
             given = {k: v for k, v in scenario if k in SCHEMA and v != SCHEMA[k].default}
             params = {**given, **params}
             if scenario.assumptions:
-                assumptions = {**Assumptions.of(scenario.assumptions).as_dict(), **Assumptions.of(assumptions).changed()}
+                assumptions = {**Assumptions.of(scenario.assumptions).as_dict(),
+                               **Assumptions.of(assumptions).changed()}
             rng = scenario.rng if rng is None else rng
             scenario = scenario.preset
         elif scenario is not None and not isinstance(scenario, str):
@@ -148,7 +149,8 @@ class LearningCommunity(Model):
         # `records` is the source of truth; the DataCollector mirrors it for Mesa's tools (batch_run,
         # SolaraViz). `simulate` turns it off: copying every value each month costs a tenth of a run.
         self.datacollector = DataCollector(
-            model_reporters={name: (lambda m, name=name: m.records[-1][name]) for name in REPORTED}) if collect else None
+            model_reporters={name: (lambda m, name=name: m.records[-1][name]) for name in REPORTED}
+        ) if collect else None
         self._record(host=None, attended=np.zeros(len(self.members), bool), quorate=False, joined=0, left=0)
 
     # -- the monthly step ---------------------------------------------------------------------
@@ -347,7 +349,8 @@ class LearningCommunity(Model):
         rate = p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development()
         new = members.emerge_leaders(min(rate, 1.0), centrality, months, self.streams.leaders)
         self.leaders_ever.update(new.tolist())
-        members.burn_out(p["burnout"], host.row if host is not None and host.local else -1, months, self.streams.leaders)
+        hosted = host.row if host is not None and host.local else -1
+        members.burn_out(p["burnout"], hosted, months, self.streams.leaders)
 
     def _turnover_out(self, months: int) -> int:
         gone = self.members.leave(months, self.streams.leaving)

@@ -27,21 +27,26 @@ ASSUMPTIONS = [
     "A community is alive while it has held a meeting with a quorum (at least max(3, quorum x members) "
     "attending) within the last two meeting intervals; once it misses that, it has dissolved for good. "
     "Survival means alive at the end of the simulated horizon.",
-    "Meetings happen only if someone hosts them. While present, the convener lets a volunteering local leader "
-    "host with a chance that falls with its control, and hosts itself otherwise (a safety net); once it has "
-    "gone, only local leaders host, or the digital channel when it is on.",
-    "Members take stock at meetings: their engagement follows the value they get from meetings and ties "
-    "(more when sectors bring complementary assets and the agenda fits them) against an aspiration that "
-    "adapts to what they have grown used to, so an exit is felt as a loss. Members with low engagement leave.",
+    "Meetings happen only if someone hosts them. While present, the convener leaves a meeting to members with a "
+    "chance that falls with its control, and hosts itself when no member steps up (a safety net); once it has "
+    "gone, a member hosts or no one does (or the digital channel, when it is on). Whether a member steps up is a "
+    "volunteer's dilemma: leaders first, then the others; hosting costs more for members of little capacity and "
+    "in larger communities (more to coordinate), so large communities find a host less easily.",
+    "Members take stock at meetings: their engagement follows the value they get per month from ties, the "
+    "convener's follow-up and meetings (more when sectors bring complementary assets and the agenda fits them) "
+    "against an aspiration that adapts to what they have grown used to, so an exit is felt as a loss. Members "
+    "with low engagement leave. The convener's effort is finite: it serves a large community more thinly.",
     "Local leaders emerge at random from capable, engaged members; tight control by the convener crowds them "
     "out. Both gradual exits hand over as they go: they loosen the convener's control, speed up leader "
     "emergence and mentor leaders before the exit. Handing over (phase_over) does so at full effort; tapering "
     "off (phase_down) backs the handover with ever less effort, cutting brokering and resources as it goes.",
-    "Ties strengthen when organisations meet and decay without contact, weak bridges fastest; an attendee "
-    "catches up with only a few acquaintances per meeting.",
+    "Ties strengthen when organisations meet and decay without contact: weak ties and bridges (pairs with no "
+    "contact in common) fastest; an attendee catches up with only a few acquaintances per meeting.",
     "Under stay the convener never leaves; its 'months after exit' count from the same nominal exit month, so "
     "all strategies are compared on one clock.",
-    "Many values are assumptions rather than measurements (`lcsim params` gives each value's source). The "
+    "Many values are assumptions rather than measurements (`lcsim params` and `lcsim params --assumptions` give "
+    "each value's source; survival's level on the default scenario was set by hand to the band measured for "
+    "coalitions after their funding ended, so it is no evidence). The "
     "model compares strategies under the same assumptions; it does not forecast one real community.",
 ]
 CAPTIONS = {  # each figure of the comparison (`Comparison.figures`) and what it shows

@@ -1,0 +1,52 @@
+"""`lcsim advise --scenario NAME`: which exit plan gives the community the best chance, at what effort?
+
+The command line of `lcsim.analysis.advise.advise(...)`: successive halving over the plans the designer
+controls (the levers), on common random numbers, with the uncertain values drawn per replicate.
+Prints the recommended plan, its gain over the scenario's current plan, the runners-up, the trade-off
+of survival against convener effort and where the plan fails; writes advice.md, advice.html,
+front.png and the run table (default out/advise/NAME).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .options import add_model_options, overrides
+
+ORDER = 57
+
+
+def register(sub) -> None:
+    from ..analysis.advise import CANDIDATES, DEFAULT_LEVERS, REPLICATES
+
+    cmd = sub.add_parser("advise", help="recommend an exit plan: best survival for the convener's effort, robust "
+                                        "to what is uncertain about the community")
+    add_model_options(cmd)
+    cmd.add_argument("--levers", default=",".join(DEFAULT_LEVERS), metavar="A,B,...",
+                     help="the parameters the plan chooses (default: %(default)s)")
+    cmd.add_argument("--budget", type=float, metavar="CONVENER_MONTHS",
+                     help="most convener effort a plan may take, in convener-months")
+    cmd.add_argument("--replicates", type=int, default=REPLICATES, metavar="N",
+                     help="replicates of each finalist and of the current plan (default: %(default)s)")
+    cmd.add_argument("--candidates", type=int, default=CANDIDATES, metavar="N",
+                     help="plans in the first rung of successive halving (default: %(default)s)")
+    cmd.add_argument("--seed", type=int, default=0, help="root seed of the plans, draws and replicates")
+    cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")
+    cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME)")
+    cmd.set_defaults(handler=cmd_advise)
+
+
+def cmd_advise(args) -> int:
+    from ..analysis.advise import advise
+    from ..output import usable_folder
+    from ..scenarios import describe
+
+    describe(args.scenario)
+    out = Path(args.out) if args.out else Path("out") / "advise" / args.scenario
+    usable_folder(out, create=False)
+    found = advise(args.scenario, levers=args.levers, overrides=overrides(args), budget=args.budget,
+                   replicates=args.replicates, candidates=args.candidates, seed=args.seed, workers=args.workers)
+    written = found.write(out)
+    print(found.text())
+    print(f"\nwrote {out}/: " + ", ".join(written))
+    return 0

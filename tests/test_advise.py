@@ -1,0 +1,126 @@
+"""`lcsim advise`: successive halving over exit plans on common random numbers.
+
+The known-answer test injects a toy objective (survival a smooth function of `exit_month` and
+`control` with a known argmax, Bernoulli draws per replicate) and checks that `advise` finds the
+optimum within a stated tolerance with a small fraction of a brute-force grid's evaluations.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from lcsim.analysis.advise import Advice, advise, paired, pareto
+from lcsim.cli import main
+
+BEST_MONTH, BEST_CONTROL = 30, 0.3
+
+
+def true_p(exit_month, control, member_benefit=1.0):
+    p = 0.9 - 0.8 * ((exit_month - BEST_MONTH) / 18) ** 2 - 0.8 * ((control - BEST_CONTROL) / 0.5) ** 2
+    return float(np.clip(p + 1.2 * (member_benefit - 1.0), 0.02, 0.98))
+
+
+def toy(tasks):
+    """Survival ~ Bernoulli(true_p); half of each replicate's luck is common to every plan (CRN), half is the plan's."""
+    out = []
+    for _, seed, params in tasks:
+        common = np.random.default_rng(seed).random(2)
+        own = np.random.default_rng([seed, zlib.crc32(repr(sorted(params.items())).encode())]).random()
+        u = common[0] if common[1] < 0.5 else own
+        p = true_p(params["exit_month"], params["control"], params.get("member_benefit", 1.0))
+        out.append({"survived": bool(u < p), "convener_months": float(params["exit_month"])})
+    return out
+
+
+def brute_force():
+    months = np.arange(12, 49)
+    controls = np.round(np.arange(0, 1.0001, 0.05), 2)
+    grid = [(m, c) for m in months for c in controls]
+    best = max(grid, key=lambda mc: true_p(*mc))
+    return grid, best, true_p(*best)
+
+
+def test_advise_finds_the_known_optimum_with_far_fewer_evaluations_than_brute_force():
+    grid, (m_best, c_best), p_best = brute_force()
+    assert (m_best, c_best) == (BEST_MONTH, BEST_CONTROL)
+    a = advise("default", levers=("exit_month", "control"), evaluate=toy, seed=3)
+    assert isinstance(a, Advice)
+    plan = a.recommended["plan"]
+    # tolerance: within 6 months and 0.15 of control of the argmax, and within 5 points of its survival
+    assert abs(plan["exit_month"] - m_best) <= 6
+    assert abs(plan["control"] - c_best) <= 0.15
+    assert true_p(plan["exit_month"], plan["control"]) >= p_best - 0.05
+    # the brute-force grid at the same replicates per plan as the finalists
+    brute = len(grid) * a.recommended["replicates"]
+    assert a.evaluations < 0.4 * brute
+    assert a.evaluations == len(a.runs) + len(a.stress_runs)
+    # the current plan (the default scenario: exit_month 36, control 0.5) is evaluated on the same replicates
+    assert a.reference["plan"] == {"exit_month": 36, "control": 0.5}
+    assert a.reference["replicates"] == a.recommended["replicates"]
+    assert a.gain["difference"] > 0 and a.gain["distinct"]
+    # failures concentrate at low member benefit: scenario discovery (on the stress runs) says so
+    assert a.failure is not None, a.failure_note
+    assert a.failure.restricted[0] == "member_benefit"
+    limit = a.failure.limits.set_index("input").loc["member_benefit"]
+    assert limit["high"] < 1.0  # collapses where the benefit is below the scenario's value
+    assert 2 <= len(a.runners_up) <= 3
+    assert "front.png" in a.figures
+
+
+def test_a_budget_keeps_the_recommended_plan_within_it():
+    a = advise("default", levers=("exit_month", "control"), evaluate=toy, seed=1, budget=24,
+               candidates=24, replicates=80)
+    assert a.recommended["convener_months"] <= 24
+    assert a.recommended["plan"]["exit_month"] >= 16  # the constrained optimum is exit_month 24
+
+
+def test_pareto_front_and_paired_comparison():
+    import pandas as pd
+
+    table = pd.DataFrame({"plan_index": [0, 1, 2, 3], "exit_month": [12, 24, 36, 30],
+                          "survival": [0.2, 0.6, 0.9, 0.5], "survival_lo": 0.0, "survival_hi": 1.0,
+                          "convener_months": [12.0, 24.0, 36.0, 30.0], "replicates": 10})
+    front = pareto(table, ["exit_month"])
+    assert front["plan_index"].tolist() == [0, 1, 2]  # plan 3 is dominated by plan 1
+    runs = pd.DataFrame({"plan": [0] * 4 + [1] * 4, "replicate": [0, 1, 2, 3] * 2,
+                         "survived": [True, True, True, False, False, False, True, False], "error": None})
+    c = paired(runs, 0, 1)
+    assert c["difference"] == pytest.approx(0.5) and c["replicates"] == 4
+    assert not c["distinct"]  # two discordant pairs cannot tell them apart
+
+
+def test_a_real_run_on_mexico_csa_and_the_command_line(tmp_path, capsys):
+    a = advise("mexico-csa", candidates=4, replicates=8, finalists=2, workers=1, discover=False)
+    assert a.evaluations == len(a.runs) > 0 and a.runs["error"].isna().all()
+    assert set(a.recommended) >= {"plan", "survival", "survival_lo", "survival_hi", "convener_months"}
+    assert a.recommended["plan"]["exit_strategy"] != "stay"
+    assert a.reference["plan"]["exit_strategy"] == "phase_over"  # the scenario's current plan
+    assert 0 <= a.recommended["survival_lo"] <= a.recommended["survival"] <= a.recommended["survival_hi"] <= 1
+    assert not a.front.empty
+    plan = a.recommended["plan"]
+    assert plan["transition_months"] <= plan["exit_month"]
+
+    out = tmp_path / "advice"
+    code = main(["advise", "--scenario", "mexico-csa", "--candidates", "4", "--replicates", "8",
+                 "--workers", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "Recommended plan:" in printed and "Gain over the current plan" in printed
+    assert "Pareto front" in printed and "Where the recommended plan fails" in printed
+    assert (out / "advice.md").exists() and (out / "front.png").exists() and (out / "advice.html").exists()
+
+
+@pytest.mark.parametrize("extra, words", [(["--levers", "exit_strategy,foo"], "lever 'foo' is unknown"),
+                                          (["--budget", "0"], "budget"),
+                                          (["--budget", "-3"], "budget"),
+                                          (["--replicates", "1"], "replicates"),
+                                          (["--set", "control=7"], "control")])
+def test_bad_input_is_one_line_and_exit_2(extra, words, tmp_path, capsys):
+    code = main(["advise", "--scenario", "mexico-csa", "--out", str(tmp_path / "x"), *extra])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()

@@ -68,6 +68,7 @@ def test_advise_finds_the_known_optimum_with_far_fewer_evaluations_than_brute_fo
     assert limit["high"] < 1.0  # collapses where the benefit is below the scenario's value
     assert 2 <= len(a.runners_up) <= 3
     assert "front.png" in a.figures
+    assert a.cheaper is None or a.cheaper[1]["convener_months"] < a.recommended["convener_months"]
 
 
 def test_a_budget_keeps_the_recommended_plan_within_it():

@@ -85,6 +85,14 @@ class Advice:
     figures: dict = field(default_factory=dict, repr=False)
     stress_runs: Any = field(default=None, repr=False)  # the recommended plan over the wide ranges (discovery)
 
+    @property
+    def cheaper(self):
+        """(number, runner-up) of the cheapest runner-up the data cannot tell apart from the recommended, if it
+        takes less convener effort; else None."""
+        options = [(i, u) for i, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]
+                   and u["convener_months"] < self.recommended["convener_months"]]
+        return min(options, key=lambda iu: iu[1]["convener_months"]) if options else None
+
     # --- words -----------------------------------------------------------------------------------
     def text(self) -> str:
         r, ref, g = self.recommended, self.reference, self.gain
@@ -108,6 +116,11 @@ class Advice:
                          + ("worse, distinguishable" if c["distinct"] else "not distinguishable"))
         if not self.runners_up:
             lines.append("  (none)")
+        cheaper = self.cheaper
+        if cheaper is not None:
+            lines.append(f"  The data cannot tell runner-up {cheaper[0]} apart from the recommended plan, and it takes "
+                         f"{r['convener_months'] - cheaper[1]['convener_months']:.1f} fewer convener-months: "
+                         "if effort matters, it is as good a choice on this evidence.")
         lines += ["", "Trade-off: survival against convener effort (Pareto front over the evaluated plans)"]
         lines += ["  " + line for line in front_text(self.front).splitlines()]
         lines += ["", "Where the recommended plan fails:"]

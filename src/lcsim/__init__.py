@@ -15,16 +15,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "SCHEMA", "Analysis", "Assumptions", "Comparison", "Discovery", "ExperimentError", "LcsimError",
+    "SCHEMA", "Advice", "Analysis", "Assumptions", "Comparison", "Discovery", "ExperimentError", "LcsimError",
     "LearningCommunity",
-    "OutputError", "ParameterError", "SimulationResult", "SweepError", "UsageError", "__version__", "analyze",
+    "OutputError", "ParameterError", "SimulationResult", "SweepError", "UsageError", "__version__", "advise", "analyze",
     "compare", "discover", "load_results", "simulate", "sweep", "validation",
 ]
 
 # The workflows load statsmodels, SALib and matplotlib: imported on first use, so `import lcsim` stays light.
 _LAZY = {"compare": "analysis.compare", "Comparison": "analysis.compare",
          "analyze": "analysis.workflow", "Analysis": "analysis.workflow",
-         "discover": "analysis.discovery", "Discovery": "analysis.discovery"}
+         "discover": "analysis.discovery", "Discovery": "analysis.discovery",
+         "advise": "analysis.advise", "Advice": "analysis.advise"}
 
 
 def __getattr__(name: str):

@@ -410,7 +410,7 @@ def sentence(d: Discovery) -> str:
     if rows.empty:
         return (f"No region of the inputs stands out: the {words['cases']} are spread over the whole sweep "
                 f"({d.base_rate:.0%} of the {d.runs} runs).")
-    strong = (rows[["qp_low", "qp_high"]].min(axis=1) < SIGNIFICANT).to_numpy()
+    strong = (rows[["qp_low", "qp_high"]].min(axis=1) < SIGNIFICANT).to_numpy().copy()
     if not strong.any():
         strong[:] = True  # no limit passes the test: say them all
 

@@ -125,3 +125,37 @@ def test_bad_input_is_one_line_and_exit_2(extra, words, tmp_path, capsys):
     assert code == 2
     assert words in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_rerunning_into_the_same_folder_reuses_every_finished_evaluation(tmp_path):
+    calls = []
+
+    def counting(tasks):
+        calls.append(len(tasks))
+        return toy(tasks)
+
+    kw = dict(levers=("exit_month", "control"), evaluate=counting, seed=2, candidates=8, replicates=16,
+              stress=40, out=tmp_path)
+    first = advise("default", **kw)
+    ran = sum(calls)
+    assert ran == first.evaluations > 0 and first.reused == 0
+    assert len(list((tmp_path / "evaluations").glob("*.parquet"))) == 1
+    calls.clear()
+    second = advise("default", **kw)
+    assert sum(calls) == 0  # nothing new evaluated
+    assert second.reused == second.evaluations == first.evaluations
+    assert second.recommended == first.recommended and second.gain == first.gain
+    assert "read back from earlier evaluations" in second.text()
+    # other inputs (here the seed) are another key: nothing is reused
+    third = advise("default", **{**kw, "seed": 5})
+    assert third.reused == 0 and sum(calls) == third.evaluations
+    assert len(list((tmp_path / "evaluations").glob("*.parquet"))) == 2
+
+
+def test_the_html_page_is_self_contained():
+    a = advise("default", levers=("exit_month", "control"), evaluate=toy, seed=1, candidates=8, replicates=16,
+               discover=False)
+    page = a.to_html()
+    assert "data:image/png;base64," in page
+    assert "http" not in page and "src='front.png'" not in page and "<link" not in page
+    assert a.to_html(heading=False).startswith("<section class='lcsim-advice'>")

@@ -15,20 +15,29 @@ How it works
   robust to them, not tuned to one guess.
 - *Common random numbers*: replicate r has the same uncertain draw and the same seed for every plan,
   so plans are compared pairwise on the same simulated worlds.
-- *Search*: successive halving. `candidates` plans (a Latin hypercube over the lever space, plus the
-  scenario's current plan) each get a first rung of replicates; the better half (survival; ties to
-  lower convener effort; plans over `budget` last) goes on with twice the replicates, until
-  `finalists` remain with `replicates` each. Replicates are spent where the decision is still open.
-- *Runs*: each rung's runs go to the sweep engine's executor and worker (`experiments.runner.open_pool`,
-  `experiments.worker.run_chunk`: local processes, or Dask with `scheduler=`), in chunks. The sweep's
-  experiment format has no explicit list of points (a grid crosses values) and a replicate's uncertain
-  draw differs between replicates, which the format cannot express, so the runs are not written as a
-  resumable sweep folder; `Advice.runs` holds every run and `write()` saves it.
+- *Search*: pymoo's NSGA-II, then successive halving. The levers are encoded on [0, 1] (choices and
+  integers by cells of equal width, decoded by `decode`). NSGA-II (population `candidates / 2`, started
+  from the current plan and a Latin hypercube) runs `generations` generations on two objectives,
+  survival (maximised) and convener-months (minimised), with `budget` as a constraint, every plan
+  evaluated at the first rung's replicates on common random numbers. Its final population and the
+  current plan then go through successive halving: the better half (survival; ties to lower convener
+  effort; plans over `budget` last) goes on with twice the replicates, until `finalists` remain with
+  `replicates` each. Replicates are spent where the decision is still open.
+- *Runs*: each batch of runs goes to the sweep engine's executor and worker
+  (`experiments.runner.open_pool`, `experiments.worker.run_chunk`: every core, or Dask with
+  `scheduler=`), in chunks. A replicate's uncertain draw differs between replicates, which the sweep's
+  experiment format cannot express, so the runs are not a sweep folder; instead, with `out=`, every
+  finished (plan, replicate) summary is kept in `out/evaluations/<hash>.parquet` (the hash of the
+  inputs: scenario, parameters, levers, uncertain ranges, seed, budget, replicates, stress runs;
+  rewritten atomically after each batch), and a rerun with the same inputs reads them back instead of
+  running them again (resume). `Advice.runs` holds every run and `write()` saves it.
 - *Outputs*: the recommended plan with its survival (95% Wilson interval) and convener-months; the
   gain over the current plan (paired difference on common replicates with a 95% interval and
   McNemar's exact test); the runners-up, each compared pairwise with the recommended; the Pareto
   front of survival against convener effort over every evaluated plan (figure); and where the
   recommended plan fails (scenario discovery over the uncertain values on its replicates).
+  `Advice.to_html()` is one self-contained page (figures inlined as base64 PNG, no links);
+  `to_html(heading=False)` is its `<section>` alone, for embedding in another page.
 
 `evaluate=` replaces the simulation (tests: a toy objective with a known optimum): a callable taking a
 list of `(run_id, seed, params)` and returning one summary dict (with `survived` and
@@ -59,6 +68,7 @@ FINALISTS = 4
 REPLICATES = 160  # replicates of each finalist (and of the current plan)
 CHUNK = 20
 STRESS = 200  # runs of the recommended plan over the uncertain values' whole sweep ranges, for discovery
+GENERATIONS = 3  # NSGA-II generations (population: the second rung's plans, candidates / 2)
 
 Evaluate = Callable[[list], list]
 
@@ -84,6 +94,9 @@ class Advice:
     rungs: list = field(default_factory=list)  # (plans, replicates each) per rung
     figures: dict = field(default_factory=dict, repr=False)
     stress_runs: Any = field(default=None, repr=False)  # the recommended plan over the wide ranges (discovery)
+    generations: int = 0  # NSGA-II generations run in the first rung
+    pop_size: int = 0  # NSGA-II's population
+    reused: int = 0  # runs read back from `out/evaluations/` instead of run again
 
     @property
     def cheaper(self):
@@ -130,10 +143,14 @@ class Advice:
         else:
             lines.append("  " + self.failure_note)
         stressed = 0 if self.stress_runs is None else len(self.stress_runs)
-        lines += ["", f"Runs: {self.evaluations} in all ("
-                  + ", ".join(f"{n} plans x {k}" for n, k in self.rungs)
-                  + f" replicates by successive halving; the current plan at {ref['replicates']}"
-                  + (f"; {stressed} stress runs of the recommended plan" if stressed else "") + ")",
+        first, rest = (self.rungs[0], self.rungs[1:]) if self.rungs else ((0, 0), [])
+        lines += ["", f"Runs: {self.evaluations} in all ({first[0]} plans x {first[1]} replicates proposed by "
+                  f"NSGA-II (population {self.pop_size}, {self.generations} generations)"
+                  + ("; then " + ", ".join(f"{n} plans x {k}" for n, k in rest) + " replicates by successive "
+                     "halving" if rest else "")
+                  + f"; the current plan at {ref['replicates']}"
+                  + (f"; {stressed} stress runs of the recommended plan" if stressed else "") + ")"
+                  + (f"; {self.reused} of them read back from earlier evaluations" if self.reused else ""),
                   "Uncertain values drawn per replicate: "
                   + ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items())]
         return "\n".join(lines)
@@ -146,13 +163,27 @@ class Advice:
             parts += ["## Where the recommended plan fails", "", self.failure.to_markdown(level=3, figures=False)]
         return "\n".join(parts) + "\n"
 
-    def to_html(self) -> str:
+    def to_html(self, heading: bool = True) -> str:
+        """A self-contained page: the figures are inlined as base64 PNG, nothing is linked. `heading=False`:
+        the fragment inside <body> only (one section, `<section class='lcsim-advice'>`), to embed elsewhere."""
+        import base64
+        import io
         from html import escape
 
-        return ("<!doctype html><html><head><meta charset='utf-8'><title>lcsim advise</title></head><body>"
-                f"<h1>Advice: {escape(self.scenario)}</h1><pre>{escape(self.text())}</pre>"
+        figures = ""
+        for name, fig in self.figures.items():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            figures += f"<img src='data:image/png;base64,{data}' alt='{escape(name)}'>"
+        body = (f"<section class='lcsim-advice'><h1>Advice: {escape(self.scenario)}</h1>"
+                f"<pre>{escape(self.text())}</pre>"
                 "<h2>Pareto front</h2>" + self.front.to_html(index=False, float_format=lambda x: f"{x:.3g}")
-                + "<img src='front.png' alt='survival against convener effort'></body></html>")
+                + figures + "</section>")
+        if not heading:
+            return body
+        return ("<!doctype html><html><head><meta charset='utf-8'><title>lcsim advise</title></head><body>"
+                + body + "</body></html>")
 
     def write(self, out) -> list[str]:
         from ..output import usable_folder
@@ -186,7 +217,7 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
            budget: float | None = None, replicates: int = REPLICATES, candidates: int = CANDIDATES,
            finalists: int = FINALISTS, uncertain=None, seed: int = 0, workers: int | None = None,
            scheduler=None, evaluate: Evaluate | None = None, discover: bool = True, stress: int = STRESS,
-           progress: bool = False) -> Advice:
+           progress: bool = False, generations: int = GENERATIONS, out=None) -> Advice:
     """Search the levers' plan space for the plan with the best survival; see the module's docstring.
 
     `overrides`: parameters the designer fixes (a lever set here is the current plan's value).
@@ -201,7 +232,7 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                                or not 0 < budget < math.inf):
         raise UsageError(f"budget {budget!r}: expected a number of convener-months > 0")
     for name, value, low in (("replicates", replicates, 4), ("candidates", candidates, 2),
-                             ("finalists", finalists, 1)):
+                             ("finalists", finalists, 1), ("generations", generations, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise UsageError(f"{name} {value!r}: expected an integer >= {low}")
     if finalists > candidates:
@@ -226,27 +257,29 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
     draws = _draws(ranges, replicates, seed)
     seeds = [int(np.random.SeedSequence(seed, spawn_key=(r,)).generate_state(1)[0]) for r in range(replicates)]
 
-    plans = sample_plans(space, candidates - 1, seed, base)
-    plans = [current] + [p for p in plans if p != current]
-    plans = plans[:candidates]
-
-    runner = _Runner(scenario, {**base, **assumed}, evaluate, workers, scheduler, progress)
+    cache = _Cache(out, {"scenario": scenario, "base": base, "assumed": assumed, "overrides": overrides,
+                         "levers": levers, "uncertain": ranges, "seed": seed, "budget": budget,
+                         "replicates": replicates, "stress": stress if discover else 0})
+    plans = [current]
+    runner = _Runner(scenario, {**base, **assumed}, evaluate, workers, scheduler, progress, cache)
     with runner:
         done: dict[int, int] = {}  # plan index -> replicates run so far
-        alive = list(range(len(plans)))
-        rungs = []
-        for k, n_keep in enumerate(schedule):
-            alive = alive[:n_keep] if k else alive
+        # rung 0: NSGA-II proposes the plans, each evaluated at the first rung's replicates (CRN)
+        pop_size = max(4, schedule[1] if len(schedule) > 1 else schedule[0])
+        final, generations_run = _nsga2(space, base, plans, runner, done, reps[0], draws, seeds, budget,
+                                        pop_size, generations, seed)
+        rungs = [(len(done), reps[0])]
+        # successive halving on NSGA-II's final population (and the current plan)
+        alive = _rank(runner.estimates(plans, done).loc[sorted({*final, 0})], budget)
+        for k in range(1, len(schedule)):
+            alive = alive[:schedule[k]]
             want = reps[k]
             runner.run([(i, plans[i]) for i in alive], range_from=done, upto=want, draws=draws, seeds=seeds)
             for i in alive:
                 done[i] = want
             rungs.append((len(alive), want))
-            table = runner.estimates(plans, done)
-            alive = _rank(table.loc[alive], budget)
-            if k + 1 < len(schedule):
-                alive = alive[:schedule[k + 1]]
-        finals = alive
+            alive = _rank(runner.estimates(plans, done).loc[alive], budget)
+        finals = alive[:schedule[-1]]
         ref_index = 0  # the current plan is plan 0; make sure it has the full replicates
         if done.get(ref_index, 0) < replicates:
             runner.run([(ref_index, plans[ref_index])], range_from=done, upto=replicates, draws=draws, seeds=seeds)
@@ -288,7 +321,8 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     reference=ref, gain=gain, runners_up=runners, front=front, plans=table.reset_index(),
                     runs=runs, failure=failure, failure_note=note,
                     evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
-                    stress_runs=stress_runs)
+                    stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
+                    reused=runner.reused)
     advice.figures = {"front.png": front_figure(advice)}
     return advice
 
@@ -329,23 +363,151 @@ def sample_plans(space: dict, n: int, seed: int, base: dict) -> list[dict]:
 
     if n <= 0:
         return []
-    names = list(space)
-    u = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([seed, 7])).random(n)
+    u = qmc.LatinHypercube(d=len(space), seed=np.random.default_rng([seed, 7])).random(n)
     plans = []
     for row in u:
-        plan = {}
-        for name, x in zip(names, row):
-            spec = space[name]
-            if spec[0] == "choice":
-                plan[name] = spec[1][min(int(x * len(spec[1])), len(spec[1]) - 1)]
-            elif spec[0] == "int":
-                plan[name] = int(min(spec[2], math.floor(spec[1] + x * (spec[2] - spec[1] + 1))))
-            else:
-                plan[name] = round(float(spec[1] + x * (spec[2] - spec[1])), 3)
-        _consistent(plan, base)
+        plan = decode(space, row, base)
         if plan not in plans:
             plans.append(plan)
     return plans
+
+
+def decode(space: dict, x, base: dict) -> dict:
+    """The plan at a point of [0, 1]^levers: choices and integers by cells of equal width, floats to 3 decimals."""
+    plan = {}
+    for name, v in zip(space, x):
+        spec, v = space[name], min(max(float(v), 0.0), 1.0)
+        if spec[0] == "choice":
+            plan[name] = spec[1][min(int(v * len(spec[1])), len(spec[1]) - 1)]
+        elif spec[0] == "int":
+            plan[name] = int(min(spec[2], math.floor(spec[1] + v * (spec[2] - spec[1] + 1))))
+        else:
+            plan[name] = round(float(spec[1] + v * (spec[2] - spec[1])), 3)
+    _consistent(plan, base)
+    return plan
+
+
+def encode(space: dict, plan: dict) -> np.ndarray:
+    """The point of [0, 1]^levers that `decode` maps to `plan` (the middle of its cell)."""
+    x = []
+    for name, spec in space.items():
+        v = plan[name]
+        if spec[0] == "choice":
+            x.append((spec[1].index(v) + 0.5) / len(spec[1]) if v in spec[1] else 0.5)
+        elif spec[0] == "int":
+            x.append((v - spec[1] + 0.5) / (spec[2] - spec[1] + 1))
+        else:
+            x.append((v - spec[1]) / (spec[2] - spec[1]) if spec[2] > spec[1] else 0.5)
+    return np.clip(np.array(x, dtype=float), 0.0, 1.0)
+
+
+def _nsga2(space, base, plans, runner, done, reps0, draws, seeds, budget, pop_size, generations, seed):
+    """Rung 0: pymoo's NSGA-II over the levers encoded on [0, 1] (decoded by `decode`), on two objectives
+    (maximise survival, minimise convener-months; `budget` a constraint), each plan evaluated at `reps0`
+    common replicates on the runner. Appends new plans to `plans`; returns (final population's plan
+    indices, generations run)."""
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.problem import Problem
+    from pymoo.optimize import minimize
+
+    index = {_Cache.key(p, "", 0): i for i, p in enumerate(plans)}
+
+    def indices(X) -> list[int]:
+        out = []
+        for x in X:
+            plan = decode(space, x, base)
+            key = _Cache.key(plan, "", 0)
+            if key not in index:
+                index[key] = len(plans)
+                plans.append(plan)
+            out.append(index[key])
+        return out
+
+    class Plans(Problem):
+        def __init__(self):
+            super().__init__(n_var=len(space), n_obj=2, n_ieq_constr=0 if budget is None else 1, xl=0.0, xu=1.0)
+
+        def _evaluate(self, X, out, *args, **kwargs):
+            ids = indices(X)
+            todo = [i for i in dict.fromkeys(ids) if done.get(i, 0) < reps0]
+            runner.run([(i, plans[i]) for i in todo], range_from=done, upto=reps0, draws=draws, seeds=seeds)
+            for i in todo:
+                done[i] = reps0
+            table = runner.estimates(plans, done)
+            s = table.loc[ids, "survival"].fillna(0.0).to_numpy(dtype=float)
+            e = table.loc[ids, "convener_months"].fillna(1e9).to_numpy(dtype=float)
+            out["F"] = np.column_stack([-s, e])
+            if budget is not None:
+                out["G"] = (e - budget)[:, None]
+
+    start = np.vstack([encode(space, plans[0]),
+                       qmc_points(len(space), pop_size - 1, seed)])
+    res = minimize(Plans(), NSGA2(pop_size=pop_size, sampling=start), ("n_gen", generations), seed=seed,
+                   verbose=False)
+    return indices(res.pop.get("X")), generations
+
+
+def qmc_points(d: int, n: int, seed: int) -> np.ndarray:
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d=d, seed=np.random.default_rng([seed, 7])).random(max(n, 0))
+
+
+class _Cache:
+    """Every finished (plan, replicate) summary, in `out/evaluations/<hash of the inputs>.parquet`, so that
+    rerunning the same advice reads them back instead of running them again. No folder: in memory only."""
+
+    def __init__(self, out, inputs: dict):
+        import hashlib
+        import json
+
+        self.results: dict[str, dict] = {}
+        self.path = None
+        if out is not None:
+            digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            from pathlib import Path
+
+            self.path = Path(out) / "evaluations" / f"{digest}.parquet"
+
+    @staticmethod
+    def key(plan: dict, tag: str, replicate: int) -> str:
+        import json
+
+        return json.dumps([sorted((k, _plain(v)) for k, v in plan.items()), tag, int(replicate)])
+
+    def load(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        import json
+
+        try:
+            table = pd.read_parquet(self.path)
+        except Exception:  # a damaged file: start again (it is rewritten whole, atomically)
+            return
+        self.results = {k: json.loads(v) for k, v in zip(table["key"], table["summary"])}
+
+    def add(self, results: dict) -> None:
+        if not results:
+            return
+        self.results.update(results)
+        if self.path is None:
+            return
+        import json
+
+        from ..experiments.store import atomic_write
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self.results)
+        texts = [json.dumps({k: _plain(v) for k, v in self.results[key].items()}, default=str) for key in keys]
+        table = pd.DataFrame({"key": keys, "summary": texts})
+        atomic_write(self.path, lambda tmp: table.to_parquet(tmp, index=False))
+
+
+def _plain(v):
+    """A JSON-able Python scalar for numpy values."""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
 
 
 def _consistent(plan: dict, base: dict) -> None:
@@ -401,13 +563,16 @@ def _draws(ranges: dict, n: int, seed: int) -> list[dict]:
 class _Runner:
     """Runs (plan, replicate) pairs on the sweep engine's executor, or through `evaluate`; keeps every run."""
 
-    def __init__(self, scenario, base, evaluate, workers, scheduler, progress):
+    def __init__(self, scenario, base, evaluate, workers, scheduler, progress, cache=None):
         self.scenario, self.base, self.evaluate = scenario, base, evaluate
         self.workers, self.scheduler, self.progress = workers, scheduler, progress
+        self.cache = cache if cache is not None else _Cache(None, {})
         self.rows: list[dict] = []
+        self.reused = 0
         self._pool_cm = self.pool = None
 
     def __enter__(self):
+        self.cache.load()
         if self.evaluate is None:
             from ..experiments.runner import open_pool
 
@@ -420,18 +585,24 @@ class _Runner:
             self._pool_cm.__exit__(*exc)
 
     def run(self, plans, range_from: dict, upto: int, draws, seeds, tag: str = "r") -> None:
-        tasks, meta = [], {}
+        tasks, meta, stored = [], {}, []
         for i, plan in plans:
             for r in range(range_from.get(i, 0), upto):
                 rid = f"p{i:04d}-{tag}{r:04d}"
                 params = {**plan, **draws[r]}
-                tasks.append((rid, seeds[r], params))
-                meta[rid] = (i, r, params)
-        if not tasks:
-            return
-        results = self._evaluate(tasks)
-        for (rid, _, _), summary in zip(tasks, results):
-            i, r, params = meta[rid]
+                key = _Cache.key(plan, tag, r)
+                meta[rid] = (i, r, params, key)
+                if key in self.cache.results:
+                    stored.append((rid, self.cache.results[key]))
+                else:
+                    tasks.append((rid, seeds[r], params))
+        self.reused += len(stored)
+        results = self._evaluate(tasks) if tasks else []
+        new = [(rid, summary) for (rid, _, _), summary in zip(tasks, results)]
+        self.cache.add({meta[rid][3]: summary for rid, summary in new if isinstance(summary, dict)})
+        found = dict(stored + new)
+        for rid, (i, r, params, _) in meta.items():
+            summary = found[rid]
             row = {"run_id": rid, "plan": i, "replicate": r, "seed": seeds[r], **params}
             if isinstance(summary, str) or summary is None:
                 row["error"] = summary or "failed"

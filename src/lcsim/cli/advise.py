@@ -1,10 +1,12 @@
 """`lcsim advise --scenario NAME`: which exit plan gives the community the best chance, at what effort?
 
-The command line of `lcsim.analysis.advise.advise(...)`: successive halving over the plans the designer
+The command line of `lcsim.analysis.advise.advise(...)`: NSGA-II then successive halving over the plans the designer
 controls (the levers), on common random numbers, with the uncertain values drawn per replicate.
 Prints the recommended plan, its gain over the scenario's current plan, the runners-up, the trade-off
 of survival against convener effort and where the plan fails; writes advice.md, advice.html,
-front.png and the run table (default out/advise/NAME).
+front.png and the run table (default out/advise/NAME). Every finished run is kept in
+DIR/evaluations/ (Parquet, keyed by a hash of the inputs), so rerunning the same command reuses
+them instead of running them again. The candidate plans come from pymoo's NSGA-II (the advise extra).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def cmd_advise(args) -> int:
     out = Path(args.out) if args.out else Path("out") / "advise" / args.scenario
     usable_folder(out, create=False)
     found = advise(args.scenario, levers=args.levers, overrides=overrides(args), budget=args.budget,
-                   replicates=args.replicates, candidates=args.candidates, seed=args.seed, workers=args.workers)
+                   replicates=args.replicates, candidates=args.candidates, seed=args.seed, workers=args.workers,
+                   out=out)
     written = found.write(out)
     print(found.text())
     print(f"\nwrote {out}/: " + ", ".join(written))

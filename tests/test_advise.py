@@ -159,3 +159,16 @@ def test_the_html_page_is_self_contained():
     assert "data:image/png;base64," in page
     assert "http" not in page and "src='front.png'" not in page and "<link" not in page
     assert a.to_html(heading=False).startswith("<section class='lcsim-advice'>")
+
+
+def test_the_report_carries_the_advice_self_contained(tmp_path):
+    import lcsim
+
+    advice = advise("mexico-csa", candidates=4, replicates=8, finalists=2, workers=1, discover=False)
+    comparison = lcsim.compare("mexico-csa", strategies=["phase_out", "phase_over"], replicates=4,
+                               out=tmp_path / "c", workers=1, progress=False)
+    html = comparison.to_html(advice=advice)
+    lowered = html.lower()
+    assert "the best plan for this community" in lowered and "lcsim-advice" in lowered
+    assert "http://" not in lowered and "https://" not in lowered and "<script" not in lowered
+    assert "the best plan for this community" not in comparison.to_html().lower()

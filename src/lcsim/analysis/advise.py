@@ -19,8 +19,9 @@ How it works
   integers by cells of equal width, decoded by `decode`). NSGA-II (population `candidates / 2`, started
   from the current plan and a Latin hypercube) runs `generations` generations on two objectives,
   survival (maximised) and convener-months (minimised), with `budget` as a constraint, every plan
-  evaluated at the first rung's replicates on common random numbers. Its final population and the
-  current plan then go through successive halving: the better half (survival; ties to lower convener
+  evaluated at the first rung's replicates on common random numbers. Every plan it evaluated (its
+  final population, the current plan and the plans it dropped) then goes through successive halving,
+  from the second rung's size: the better half (survival; ties to lower convener
   effort; plans over `budget` last) goes on with twice the replicates, until `finalists` remain with
   `replicates` each. Replicates are spent where the decision is still open.
 - *Runs*: each batch of runs goes to the sweep engine's executor and worker
@@ -269,8 +270,10 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         final, generations_run = _nsga2(space, base, plans, runner, done, reps[0], draws, seeds, budget,
                                         pop_size, generations, seed)
         rungs = [(len(done), reps[0])]
-        # successive halving on NSGA-II's final population (and the current plan)
-        alive = _rank(runner.estimates(plans, done).loc[sorted({*final, 0})], budget)
+        # successive halving on every plan NSGA-II evaluated (its final population, the current plan, and
+        # the plans it dropped: at the first rung's few replicates a good plan can lose by bad luck, and
+        # the halving's rank is the better judge)
+        alive = _rank(runner.estimates(plans, done).loc[sorted({*final, 0, *done})], budget)
         for k in range(1, len(schedule)):
             alive = alive[:schedule[k]]
             want = reps[k]

@@ -342,8 +342,12 @@ class Comparison:
         return command_line(name, self.scenario, self.replicates, self.strategies, self.digital, self.seed,
                             self.overrides)
 
-    def to_html(self, command: str | None = None, date: str | None = None) -> str:
-        """The self-contained HTML report (figures inline, no network): what `lcsim report` writes."""
+    def to_html(self, command: str | None = None, date: str | None = None, advice=None) -> str:
+        """The self-contained HTML report (figures inline, no network): what `lcsim report` writes.
+
+        With `advice` (an `lcsim.Advice` for the same scenario), the report adds the advisor's section:
+        the recommended plan, the trade-off with convener effort and the conditions under which it fails.
+        """
         from .. import __version__
         from ..scenarios import describe
         from .report import CAPTIONS, build_report
@@ -355,9 +359,10 @@ class Comparison:
             meta["date"] = date
         return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
                             figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
-                            overrides=self.overrides, meta=meta)
+                            overrides=self.overrides, meta=meta,
+                            advice_html=advice.to_html(heading=False) if advice is not None else None)
 
-    def write(self, out: str | Path | None = None, report: bool = False) -> list[str]:
+    def write(self, out: str | Path | None = None, report: bool = False, advice=None) -> list[str]:
         """Write comparison.csv and the figures (PNG) into `out` (default: where the runs are kept), and
         report.html first with `report=True`; each file appears whole or not at all. Returns the names."""
         from ..experiments.store import atomic_write
@@ -366,7 +371,7 @@ class Comparison:
         folder = usable_folder(out if out is not None else (self.out or self.runs_dir))
         written = []
         if report:
-            html = self.to_html()
+            html = self.to_html(advice=advice)
             atomic_write(folder / "report.html", lambda path: Path(path).write_text(html, encoding="utf-8"))
             written.append("report.html")
         table = self.table

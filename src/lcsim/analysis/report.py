@@ -76,7 +76,7 @@ def figure_to_base64(fig, dpi: int = 110) -> str:
 
 
 def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: dict, meta: dict,
-                 overrides: dict | None = None, reference: str = REFERENCE) -> str:
+                 overrides: dict | None = None, reference: str = REFERENCE, advice_html: str | None = None) -> str:
     """The report's HTML.
 
     table: `compare.comparison_table`; params: the full parameter set the arms shared
@@ -104,6 +104,10 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
         "<h2>The comparison</h2>", _comparison_html(table, reference),
         _strategies_html(table),
         "<h2>Figures</h2>", _figures_html(figures),
+        *([("<h2>The best plan for this community, and where it fails</h2>"
+            "<p class='muted'>From <code>lcsim advise</code>: every lever of the plan searched (NSGA-II, then "
+            "successive halving on common random numbers), robust to the community's uncertain values.</p>"
+            + advice_html)] if advice_html else []),
         "<h2>The scenario</h2>", _scenario_html(scenario, params, overrides or {}, horizon, varied),
         "<h2>How it was computed</h2>", _method_html(meta, params),
         "<h2>What the model assumes</h2>",

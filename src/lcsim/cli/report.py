@@ -14,6 +14,8 @@ ORDER = 40
 def register(sub) -> None:
     cmd = sub.add_parser("report", help="compare exit strategies and write one self-contained HTML report")
     add_comparison_options(cmd, default_out="out/report-SCENARIO")
+    cmd.add_argument("--advise", action="store_true",
+                     help="also search for the best plan (lcsim advise) and add it, with where it fails, to the report")
     cmd.set_defaults(handler=cmd_report)
 
 
@@ -21,7 +23,15 @@ def cmd_report(args) -> int:
     comparison = comparison_of(args, "report")
     print()
     print(comparison.format_table())
-    written = comparison.write(report=True)
+    advice = None
+    if args.advise:  # the advisor on the same scenario and --set values; its evaluations resume in out/advise
+        import lcsim
+
+        advice = lcsim.advise(comparison.scenario, overrides=comparison.overrides, workers=args.workers,
+                              out=comparison.out / "advise")
+        print()
+        print(advice.text())
+    written = comparison.write(report=True, advice=advice)
     rest = [name for name in written if name != "report.html"]
     print(f"\nwrote {comparison.out}/report.html (open it in any browser; it needs no network), " + ", ".join(rest))
     return 0

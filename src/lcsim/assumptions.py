@@ -19,7 +19,7 @@ from dataclasses import fields, make_dataclass
 from typing import Any
 
 from .errors import ParameterError
-from .parameters import Parameter, close_match
+from .parameters import Parameter, close_match, quoted
 
 PREFIX = "assumptions."  # how an assumption is named where parameters are (`--set`, experiment files)
 
@@ -154,7 +154,7 @@ DEFAULTS: dict[str, Any] = {name: a.default for name, a in TABLE.items()}
 def _unknown(name: str) -> ParameterError:
     match = close_match(name, TABLE)
     tail = f"; did you mean '{PREFIX}{match}'?" if match else ""
-    return ParameterError(f"unknown assumption '{name}'{tail} (see `lcsim params --assumptions` for the list)")
+    return ParameterError(f"unknown assumption {quoted(name)}{tail} (see `lcsim params --assumptions` for the list)")
 
 
 _Base = make_dataclass("_AssumptionsBase", [(name, type(value), value) for name, value in DEFAULTS.items()],
@@ -178,10 +178,8 @@ class Assumptions(_Base):
             overrides = overrides.as_dict()
         values = dict(DEFAULTS)
         for name, value in {**(overrides or {}), **more}.items():
-            key = name[len(PREFIX):] if isinstance(name, str) and name.startswith(PREFIX) else name
-            if key not in TABLE:
-                raise _unknown(str(key))
-            values[key] = _checked(key, value)
+            entry = lookup(name)
+            values[entry.name] = _checked(entry, entry.check, value)
         return cls(**values)
 
     def replace(self, **changes) -> Assumptions:
@@ -195,28 +193,26 @@ class Assumptions(_Base):
         return {k: v for k, v in self.as_dict().items() if v != DEFAULTS[k]}
 
 
-def _checked(name: str, value: Any) -> Any:
+def _checked(entry: Parameter, convert, value: Any) -> Any:
+    """`convert(value)` (the entry's check or parse), its error naming an assumption, not a parameter."""
     try:
-        return TABLE[name].check(value)
+        return convert(value)
     except ParameterError as err:
-        raise ParameterError(str(err).replace(f"parameter '{name}'", f"assumption '{name}'", 1)) from None
+        raise ParameterError(str(err).replace(f"parameter '{entry.name}'", f"assumption '{entry.name}'", 1)) from None
 
 
 def lookup(name: str) -> Parameter:
     """The Parameter entry of an assumption named `name` or `assumptions.name`."""
-    key = name[len(PREFIX):] if name.startswith(PREFIX) else name
+    key = name[len(PREFIX):] if isinstance(name, str) and name.startswith(PREFIX) else name
     if key not in TABLE:
-        raise _unknown(key)
+        raise _unknown(str(key))
     return TABLE[key]
 
 
 def parse_assignment(name: str, raw: str) -> tuple[str, Any]:
     """`--set assumptions.NAME=VALUE`: the assumption's name (without prefix) and checked value."""
     entry = lookup(name)
-    try:
-        return entry.name, entry.parse(raw)
-    except ParameterError as err:
-        raise ParameterError(str(err).replace(f"parameter '{entry.name}'", f"assumption '{entry.name}'", 1)) from None
+    return entry.name, _checked(entry, entry.parse, raw)
 
 
 DOCUMENTED = Assumptions()

@@ -36,8 +36,13 @@ def usable_folder(path: str | os.PathLike, what: str = "output folder", create: 
             with tempfile.NamedTemporaryFile(dir=resolved, prefix=".lcsim-probe-"):
                 pass
     except OSError as err:
-        raise OutputError(f"{what} '{folder}': cannot write there ({_reason(err)}); choose another folder") from None
+        raise unusable(err, folder, what, "write there") from None
     return folder
+
+
+def unusable(err: OSError, folder, what: str = "output folder", doing: str = "use it") -> OutputError:
+    """An OSError met while preparing a folder, as the one-line error naming the folder and why."""
+    return OutputError(f"{what} '{folder}': cannot {doing} ({_reason(err)}); choose another folder")
 
 
 def _reason(err: OSError) -> str:

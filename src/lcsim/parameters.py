@@ -211,11 +211,15 @@ del P
 DEFAULTS: dict[str, Any] = {name: p.default for name, p in SCHEMA.items()}
 
 
+def quoted(name: str) -> str:
+    """A user's name for something, quoted, on one short line whatever it holds."""
+    return f"'{name}'" if name.isprintable() and len(name) <= 60 else repr(name[:40])
+
+
 def unknown(name: str) -> ParameterError:
     match = close_match(name, SCHEMA)
     tail = f"; did you mean '{match}'?" if match else ""
-    shown = f"'{name}'" if name.isprintable() and len(name) <= 60 else repr(name[:40])  # one short line
-    return ParameterError(f"unknown parameter {shown}{tail} (see `lcsim params` for the list)")
+    return ParameterError(f"unknown parameter {quoted(name)}{tail} (see `lcsim params` for the list)")
 
 
 def check_params(params: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:

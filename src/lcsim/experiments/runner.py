@@ -26,8 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import OutputError
-from ..output import usable_folder
+from ..output import unusable, usable_folder
 from ..parameters import SCHEMA
 from .design import COMMON_SEED_RULE, RUN_ID, SEED_RULE, Design, build_design, runs, show
 from .experiment import Experiment, ExperimentError, load_experiment
@@ -91,7 +90,7 @@ def plan(experiment, out=None, overrides: dict | None = None, monthly: bool = Fa
     try:
         old = folder.check(manifest, adopt=adopt)
     except OSError as err:
-        raise usable_error(err, target) from None
+        raise unusable(err, target, "--out") from None
     found = folder._scan
     done = failed = 0
     if found is not None:
@@ -102,12 +101,6 @@ def plan(experiment, out=None, overrides: dict | None = None, monthly: bool = Fa
         done = len(ids) - (failed if retry_failed else 0)
         failed = 0 if retry_failed else failed
     return SweepPlan(exp, design, target, manifest, old is not None, done, failed, retry_failed, adopt, folder)
-
-
-def usable_error(err: OSError, target: Path):
-    from ..output import _reason
-
-    return OutputError(f"--out '{target}': cannot use it ({_reason(err)}); choose another folder")
 
 
 def sweep(experiment, out=None, *, workers: int | None = None, scheduler=None, monthly: bool = False,

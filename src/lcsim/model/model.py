@@ -104,9 +104,8 @@ class LearningCommunity(Model):
             mesa_scenario = scenario
             given = {k: v for k, v in scenario if k in SCHEMA and v != SCHEMA[k].default}
             params = {**given, **params}
-            if scenario.assumptions:
-                assumptions = {**Assumptions.of(scenario.assumptions).as_dict(),
-                               **Assumptions.of(assumptions).changed()}
+            if scenario.assumptions:  # the scenario's, then any given here on top
+                assumptions = {**scenario.assumptions, **Assumptions.of(assumptions).changed()}
             rng = scenario.rng if rng is None else rng
             scenario = scenario.preset
         elif scenario is not None and not isinstance(scenario, str):
@@ -117,7 +116,7 @@ class LearningCommunity(Model):
 
         # `assumptions.NAME=value` keyword arguments (what sweeps and `--set` pass) join `assumptions`.
         dotted = {k: params.pop(k) for k in [k for k in params if k.startswith(PREFIX)]}
-        self.assumptions = Assumptions.of(assumptions, **{k[len(PREFIX):]: v for k, v in dotted.items()})
+        self.assumptions = Assumptions.of(assumptions, **dotted)  # `of` takes the prefixed names too
 
         base = scenario_params(scenario) if scenario else None
         self.p = p = check_params(params, base)

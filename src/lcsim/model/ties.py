@@ -90,11 +90,11 @@ class Ties:
     def idle_survival(self, rate: float, months: int) -> tuple[float, float]:
         """Shares of today's bridges (no common contact) and embedded ties (at least one) that would
         still be there after `months` with no contact at all (no meetings, no brokering)."""
-        s, common = self.strength.copy(), self.common
-        a = self.assumptions
-        for _ in range(months):
-            s *= 1.0 - rate / (1.0 + a.embeddedness_protection * common) * (1.0 - a.weak_tie_decay * s)
+        s, idle, a = self.strength.copy(), np.zeros(len(self), bool), self.assumptions
+        for _ in range(months):  # the decay rule itself, on a copy
+            kernel_decay(s, idle, self.common, float(rate), a.embeddedness_protection, a.weak_tie_decay)
         alive = s >= a.forget_below
+        common = self.common
         bridge = common == 0
         share = lambda mask: float(alive[mask].mean()) if mask.any() else float("nan")  # noqa: E731
         return share(bridge), share(~bridge)

@@ -145,6 +145,20 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "0-1", "assumption", 0.0, 1.0, "replication"),
     _a("replication_degree", "int", 5, "ties a leader needs to start a new community", "ties",
        "assumption", 0, 100, "replication"),
+    _a("invite_share", "float", 0.5, "share of its contacts a founding leader invites to its new community (the strongest first; each comes with chance its engagement)",
+       "share", "case (Appleseed replicated the model with original and additional members); size is an assumption", 0.0, 1.0,
+       "replication"),
+    _a("newcomer_ratio", "float", 1.0, "new organisations a founding leader brings per contact who comes",
+       "per contact", "case (\"original and additional members\"); size is an assumption", 0.0, 5.0, "replication"),
+    _a("founding_members", "int", 5, "fewest members, the founder included, a new community needs to start (else the attempt fails)",
+       "members", "assumption (below it a group cannot hold a quorate meeting)", 2, 100, "replication"),
+    _a("founder_effort", "float", 30.0, "members a founding leader of full capacity can fully serve as its community's convener each month",
+       "members per month", "assumption (a member organisation convenes with far less than the programme's convener)",
+       1.0, 500.0, "replication"),
+    # --- a programme: several communities ---------------------------------------------------------
+    _a("attention_split", "float", 0.5, "how far membership of m live communities splits an organisation's time: it attends each with m^-this of its chance in one, and hosting costs it m^this as much",
+       "exponent", "assumption (a fixed time budget; Wenger 1998 on multimembership); 0: no split, 1: an even split", 0.0, 1.0,
+       "programme"),
 ]}
 del _a
 

@@ -138,6 +138,16 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
       "that it reached the cap (a bound on runaway growth)", "organisations",
       "assumption (a bound, not a finding: no learning community in the sources approaches it)",
       low=5, high=20000, sweep=(5000, 5000), group="programme"),
+    P("n_communities", "int", 1, "learning communities the convener convenes at once at month 0 (a programme); each has "
+      "n_members organisations", "communities", "case (CSA convened three learning communities together)",
+      low=1, high=50, sweep=(1, 5), group="programme"),
+    P("shared_members", "float", 0.0, "share of each convened community's month-0 members, after the first community, who "
+      "already belong to an earlier one (ties are between organisations, so they carry across)", "share",
+      "assumption (the case's CSOs met across its three communities; no count is published)",
+      low=0.0, high=0.9, sweep=(0.0, 0.5), group="programme"),
+    P("max_communities", "int", 50, "most communities a run may hold, convened and replicated: at the cap no new community "
+      "starts, and the attempt is counted in replications_capped", "communities",
+      "assumption (a bound on runaway replication, not a finding)", low=1, high=500, sweep=(50, 50), group="programme"),
     P("months", "int", 72, "simulated horizon", "months",
       "assumption (three years of convening and three after, as in the case)",
       low=2, high=600, sweep=(48, 120), group="programme"),
@@ -242,6 +252,19 @@ def check_consistency(p: dict[str, Any]) -> None:
         raise ParameterError(
             f"parameter 'n_members': {p['n_members']} is not allowed; expected at most max_members "
             f"({p['max_members']}), the cap on how large a community may grow")
+    if "n_communities" in p:
+        if p["n_communities"] > p["max_communities"]:
+            raise ParameterError(
+                f"parameter 'n_communities': {p['n_communities']} is not allowed; expected at most max_communities "
+                f"({p['max_communities']}), the cap on how many communities a run may hold")
+        if p["shared_members"] > 0 and p["n_communities"] == 1:
+            raise ParameterError(
+                f"parameter 'shared_members': {p['shared_members']:g} is not allowed; expected 0 when n_communities "
+                f"is 1 (there is no other community to share members with)")
+        if round(p["shared_members"] * p["n_members"]) >= p["n_members"] and p["n_communities"] > 1:
+            raise ParameterError(
+                f"parameter 'shared_members': {p['shared_members']:g} is not allowed; expected a share that leaves each "
+                f"community at least one organisation of its own (n_members {p['n_members']})")
     if p["exit_month"] > p["months"]:
         raise ParameterError(
             f"parameter 'exit_month': {p['exit_month']} is not allowed; expected at most months ({p['months']})")

@@ -14,7 +14,8 @@ from .model.outcomes import summarize
 
 @dataclass
 class SimulationResult:
-    """One run: `.monthly` (one row per month), `.summary` (one dict per run) and `.params`."""
+    """One run: `.monthly` (one row per month: the convened communities), `.communities` (one row per
+    community and month), `.summary` (one dict per run) and `.params`."""
 
     params: dict
     records: list[dict] = field(repr=False)
@@ -23,11 +24,18 @@ class SimulationResult:
     scenario: str = "default"
     model: LearningCommunity | None = field(default=None, repr=False)
     assumptions: Assumptions = field(default_factory=Assumptions, repr=False)
+    community_records: list[dict] = field(default_factory=list, repr=False)
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
         """The tidy monthly table, built on first use (sweeps that keep only summaries never pay for it)."""
         return pd.DataFrame.from_records(self.records)
+
+    @cached_property
+    def communities(self) -> pd.DataFrame:
+        """One row per community and month: which community (origin, parent, founder, month started)
+        and its measures, as `.monthly` has them for the convened communities together."""
+        return pd.DataFrame.from_records(self.community_records)
 
     @property
     def survived(self) -> bool:
@@ -36,7 +44,7 @@ class SimulationResult:
 
 def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: bool = False,
              assumptions=None, **params) -> SimulationResult:
-    """Run one learning community to its horizon.
+    """Run one learning community (or a programme of them: `n_communities`) to its horizon.
 
     `seed` makes the run reproducible (the model's generator is seeded through
     `numpy.random.SeedSequence`); `scenario` names a preset (`lcsim scenarios`) and `params`
@@ -47,7 +55,7 @@ def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: boo
     model = LearningCommunity(rng=seed, scenario=scenario, collect=False, assumptions=assumptions, **params)
     run_months(model, model.p["months"])
     return SimulationResult(dict(model.p), model.records, summarize(model), seed, scenario,
-                            model if keep_model else None, model.assumptions)
+                            model if keep_model else None, model.assumptions, model.community_records)
 
 
 def run_months(model: LearningCommunity, months: int) -> None:

@@ -26,6 +26,8 @@ def run_chunk(scenario: str, base: dict, tasks: list[tuple[str, int, dict]], mon
               time_limit: float | None = None, run=None) -> list[tuple]:
     """Run each (run_id, seed, point values) on `base`; return (run_id, summary, error, monthly table).
 
+    The monthly table is per community and month (`SimulationResult.communities`).
+
     One task carries several runs so the per-task cost of the executor (pickling, scheduling)
     is paid once per chunk, not once per run. `run` replaces `simulate` (a test hook; it must be
     importable by the workers).
@@ -43,7 +45,7 @@ def run_chunk(scenario: str, base: dict, tasks: list[tuple[str, int, dict]], mon
         except Exception as err:  # recorded with the run; the sweep goes on
             results.append((rid, None, one_line(err), None))
         else:
-            results.append((rid, result.summary, None, result.monthly if monthly else None))
+            results.append((rid, result.summary, None, result.communities if monthly else None))
     return results
 
 

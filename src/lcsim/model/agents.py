@@ -102,9 +102,10 @@ class Convener(Agent):
         self.intensity = self.plan.intensity(month)
         self.handover = self.plan.handover(month)
 
-    def budget(self, active_members: int, hosts: bool) -> None:
-        """Split this month's effort: hosting a meeting takes its share first, the rest covers members."""
-        available = self.effort * (1.0 - self.a.hosting_effort * hosts)
+    def budget(self, active_members: int, hosts: int) -> None:
+        """Split this month's effort: hosting meetings (`hosts` of them) takes its share first, the rest
+        covers members (of every community it convenes, evenly per member)."""
+        available = self.effort * max(0.0, 1.0 - self.a.hosting_effort * hosts)
         self.coverage = min(1.0, available / max(active_members, 1))
 
     @property

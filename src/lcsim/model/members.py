@@ -27,6 +27,11 @@ def over(monthly, months: int):
     return 1.0 - (1.0 - monthly) ** months
 
 
+def _at(values, rows):
+    """`values[rows]` for one value per member; a single value as it is."""
+    return values if np.ndim(values) == 0 else values[rows]
+
+
 def _volunteers_dilemma(candidates: np.ndarray, odds: np.ndarray, rng) -> int | None:
     """One round of the asymmetric volunteer's dilemma among `candidates` (cost/benefit `odds` < 1).
 
@@ -130,7 +135,7 @@ class MemberTable:
         p = self.engagement * (1.0 - cost) * self.active
         return rng.random(len(self)) < p
 
-    def update_engagement(self, value: np.ndarray, months: int) -> None:
+    def update_engagement(self, value: np.ndarray, months, rows: np.ndarray | None = None) -> None:
         """Engagement follows value against aspiration, as a logistic process in time.
 
         `value` is what each member got per month over the `months` since it last took stock. The
@@ -149,10 +154,18 @@ class MemberTable:
         # summed over the interval's months, the gap counts this many times (exactly `months` if
         # aspirations do not adapt), so one update of n months equals n monthly ones.
         weight = months if keep == 1.0 else (1.0 - keep ** months) / a.aspiration_adaptation
-        e = np.clip(self.engagement, _EPS, 1.0 - _EPS)  # numerical guard for exact 0 or 1, not a bound
-        logit = np.log(e / (1.0 - e)) + a.engagement_rate * weight * (value - self.aspiration)
-        self.engagement = 1.0 / (1.0 + np.exp(-logit))
-        self.aspiration = value + (self.aspiration - value) * keep ** months
+        # `rows`: only these members take stock (in a programme, those of communities that met), each
+        # over its own `months` (an array then).
+        engagement = self.engagement if rows is None else self.engagement[rows]
+        aspiration = self.aspiration if rows is None else self.aspiration[rows]
+        e = np.clip(engagement, _EPS, 1.0 - _EPS)  # numerical guard for exact 0 or 1, not a bound
+        logit = np.log(e / (1.0 - e)) + a.engagement_rate * weight * (value - aspiration)
+        engagement = 1.0 / (1.0 + np.exp(-logit))
+        aspiration = value + (aspiration - value) * keep ** months
+        if rows is None:
+            self.engagement, self.aspiration = engagement, aspiration
+        else:
+            self.engagement[rows], self.aspiration[rows] = engagement, aspiration
 
     def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
         """Members learn at relevant meetings and from the convener's resources; capacity erodes."""
@@ -164,38 +177,45 @@ class MemberTable:
         self.capacity = grow(self.capacity, attended, np.asarray(fit, np.float64), support, self.a.learning_rate,
                              self.a.capacity_erosion, self.active)
 
-    def emerge_leaders(self, rate: float, centrality: np.ndarray, months: int, rng) -> np.ndarray:
+    def emerge_leaders(self, rate, centrality: np.ndarray, months, rng, eligible: np.ndarray | None = None) -> np.ndarray:
         """Some ready members step up: the likelier, the higher their propensity, capacity and centrality.
 
-        `rate` is monthly; `months` have passed since members last took stock.
+        `rate` is monthly; `months` have passed since members last took stock. Either may be one
+        number or one per member; `eligible` (a mask): only these take stock now (default: all).
         """
-        ready = np.flatnonzero(self.active & ~self.leader & (self.engagement >= self.a.ready_engagement))
+        able = self.active if eligible is None else eligible & self.active
+        ready = np.flatnonzero(able & ~self.leader & (self.engagement >= self.a.ready_engagement))
         w = self.a.centrality_weight
-        hazard = rate * self.propensity[ready] * self.capacity[ready] * (1.0 - w + w * centrality[ready])
-        new = ready[rng.random(len(ready)) < over(hazard, months)]
+        hazard = _at(rate, ready) * self.propensity[ready] * self.capacity[ready] * (1.0 - w + w * centrality[ready])
+        new = ready[rng.random(len(ready)) < over(hazard, _at(months, ready))]
         self.leader[new] = True
         return new
 
-    def burn_out(self, rate: float, hosted: int, months: int, rng) -> None:
-        """Leaders step down by chance (more often the one who just hosted, row `hosted`) or when their
-        own engagement fades. `rate` is monthly; `months` have passed since the last stock-taking."""
-        leaders = np.flatnonzero(self.leader)
+    def burn_out(self, rate: float, hosted, months, rng, eligible: np.ndarray | None = None) -> None:
+        """Leaders step down by chance (more often those who just hosted: row or rows `hosted`) or when
+        their own engagement fades. `rate` is monthly; `months` (one, or one per member) have passed
+        since the last stock-taking; `eligible` (a mask): only these take stock now."""
+        leaders = np.flatnonzero(self.leader if eligible is None else self.leader & eligible)
         if len(leaders) == 0:
             return
-        hazard = over(np.where(leaders == hosted, min(1.0, self.a.hosting_burnout * rate), rate), months)
+        just_hosted = np.isin(leaders, hosted)
+        hazard = over(np.where(just_hosted, min(1.0, self.a.hosting_burnout * rate), rate), _at(months, leaders))
         out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < self.a.leader_quits_below)]
         self.leader[out] = False
         self.engagement[out] *= self.a.step_down_engagement
 
-    def leave(self, months: int, rng) -> np.ndarray:
-        """Members whose engagement has faded may leave; return the rows of those who did."""
-        fading = np.flatnonzero(self.active & (self.engagement < self.a.leaves_below))
-        gone = fading[rng.random(len(fading)) < over(self.a.leave_chance, months)]
+    def leave(self, months, rng, eligible: np.ndarray | None = None) -> np.ndarray:
+        """Members whose engagement has faded may leave (the practice: every community they are in);
+        return the rows of those who did."""
+        able = self.active if eligible is None else eligible & self.active
+        fading = np.flatnonzero(able & (self.engagement < self.a.leaves_below))
+        gone = fading[rng.random(len(fading)) < over(self.a.leave_chance, _at(months, fading))]
         self.active[gone] = False
         self.leader[gone] = False
         return gone
 
-    def hosting_odds(self, active_count: int, benefit: float) -> np.ndarray:
+    def hosting_odds(self, active_count: int, benefit: float, rows: np.ndarray | None = None,
+                     member: np.ndarray | None = None, split: np.ndarray | None = None) -> np.ndarray:
         """Each member's cost-to-benefit ratio K of hosting a meeting that is due (K >= 1: it won't).
 
         Hosting costs effort, more for a member of little capacity and more the larger the meeting to
@@ -203,13 +223,21 @@ class MemberTable:
         easier (the role, the know-how). The benefit is the meeting happening: what a meeting is
         worth (`member_benefit`) to a member as engaged as it is.
         """
+        # In a programme: `rows` are one community's (default: every row), `member` marks its current
+        # members among them (default: the active), and `split` is each one's m^attention_split, for
+        # an organisation in m live communities (its time is split: hosting costs it more).
         a = self.a
-        cost = a.hosting_cost * (1.0 + active_count / a.coordination_scale) / np.maximum(self.capacity, 1e-3)
-        cost = np.where(self.leader, cost * a.leader_hosting_ease, cost)
-        odds = cost / np.maximum(benefit * self.engagement, 1e-9)
-        return np.where(self.active, odds, np.inf)
+        capacity, leader, engagement = (self.capacity, self.leader, self.engagement) if rows is None else (
+            self.capacity[rows], self.leader[rows], self.engagement[rows])
+        cost = a.hosting_cost * (1.0 + active_count / a.coordination_scale) / np.maximum(capacity, 1e-3)
+        if split is not None:
+            cost = cost * split
+        cost = np.where(leader, cost * a.leader_hosting_ease, cost)
+        odds = cost / np.maximum(benefit * engagement, 1e-9)
+        return np.where(self.active if member is None else member, odds, np.inf)
 
-    def volunteer(self, active_count: int, benefit: float, rng) -> int | None:
+    def volunteer(self, active_count: int, benefit: float, rng, rows: np.ndarray | None = None,
+                  member: np.ndarray | None = None, split: np.ndarray | None = None) -> int | None:
         """Who, if anyone, steps up to host: a volunteer's dilemma (Diekmann 1985), core first.
 
         The core (emergent leaders) faces the dilemma first; if none of them steps up, the other
@@ -220,12 +248,13 @@ class MemberTable:
         1 - P0 / K_i. A larger group brings more candidates, and each leaves it more to the others
         (free-riding, Olson 1965): both size effects come from the same equilibrium.
         """
-        odds = self.hosting_odds(active_count, benefit)
-        for group in (self.leader, ~self.leader):
+        odds = self.hosting_odds(active_count, benefit, rows, member, split)
+        leader = self.leader if rows is None else self.leader[rows]
+        for group in (leader, ~leader):
             candidates = np.flatnonzero(group & (odds < 1.0))
             host = _volunteers_dilemma(candidates, odds[candidates], rng)
             if host is not None:
-                return host
+                return host if rows is None else int(rows[host])
         return None
 
     def sector_agenda(self) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import largest_component
+
 NAN = float("nan")
 
 # Columns of the monthly table that are numbers (reported through Mesa's DataCollector too).
@@ -16,43 +18,71 @@ REPORTED = (
     "alive", "convener_intensity", "convener_reach", "handover", "meeting", "quorate", "attendance", "active_members",
     "joined", "left", "ties", "density", "cross_sector_share", "ei_index", "largest_component_share",
     "leaders", "mean_engagement", "mean_capacity", "replications", "local_hosting_share",
+    "communities_alive", "organisations_active",
 )
 # Columns whose last value goes into the summary.
 FINAL = (
     "active_members", "ties", "density", "cross_sector_share", "ei_index", "largest_component_share",
     "leaders", "mean_engagement", "mean_capacity", "replications", "local_hosting_share",
+    "communities_alive", "organisations_active",
 )
 
 
-def month_record(model, host, attended, quorate, joined, left) -> dict:
-    m, ties = model.members, model.ties
-    # Who is active, who leads and how engaged members are change only when members take stock (or
-    # the community dissolves): those statistics are computed then and reused in the months between.
-    key = (model.last_stock_take, model.dissolved_month, len(m), model.month == 0)
-    cached = getattr(model, "_member_stats", None)
+def _network(model, convened) -> tuple[int, int, int]:
+    """(ties, of them across sectors, largest connected group) among the members of the convened
+    communities; cached until the ties or their memberships change."""
+    if len(convened) == 1:
+        within, cross, _, largest = convened[0].measures()
+        return within, cross, largest
+    ties = model.ties
+    key = (ties.version, tuple(c.version for c in convened))
+    cached = getattr(model, "_network_cache", None)
     if cached is None or cached[0] != key:
-        n = int(np.count_nonzero(m.active))
-        engagement = float(m.engagement @ m.active) / n if n else 0.0
-        cached = model._member_stats = (key, n, int(np.count_nonzero(m.leader)), engagement)
-    _, n, leaders, mean_engagement = cached
-    cross, largest = ties.structure(m.sector, m.active, n)
-    e = len(ties)
-    meetings = model.meetings
-    held = meetings["convener"] + meetings["leader"] + meetings["digital"]
-    convener = model.convener
+        mask = model._in_convened()
+        within = mask[ties.a] & mask[ties.b]
+        sector = model.members.sector
+        cross = int(np.count_nonzero(within & (sector[ties.a] != sector[ties.b])))
+        index = np.flatnonzero(within)
+        largest = largest_component(ties.a[index], ties.b[index], np.flatnonzero(mask), len(mask))
+        cached = model._network_cache = (key, int(len(index)), cross, int(largest))
+    return cached[1:]
+
+
+def _group_record(model, group, convener) -> dict:
+    """The measures of a group of communities taken together as one network (its members' ties
+    among themselves), with `convener` the one whose effort is reported."""
+    m = model.members
+    if len(group) == 1:
+        c = group[0]
+        mask, n = c.current, c.n_active
+        engagement_of, capacity_of = c.take(m.engagement), c.take(m.capacity)
+        leaders = int(np.count_nonzero(c.take(m.leader) & mask))
+        e, cross, _, largest = c.measures()
+    else:
+        mask = model._in_convened()
+        n = int(np.count_nonzero(mask))
+        engagement_of, capacity_of = m.engagement, m.capacity
+        leaders = int(np.count_nonzero(m.leader & mask))
+        e, cross, largest = _network(model, group)
+    engagement = float(engagement_of @ mask) / n if n else 0.0
+    held = {"convener": 0, "leader": 0, "digital": 0}
+    for c in group:
+        for kind, count in c.meetings.items():
+            held[kind] += count
+    meetings = held["convener"] + held["leader"] + held["digital"]
+    hosts = [c.host.kind for c in group if c.host is not None]
     return {
-        "month": model.month,
-        "alive": model.dissolved_month is None,
+        "alive": any(c.alive for c in group),
         "convener_intensity": convener.intensity,
         "convener_reach": convener.reach,
         "handover": convener.handover,
-        "meeting": host is not None,
-        "host": "none" if host is None else host.kind,
-        "quorate": bool(quorate),
-        "attendance": int(np.count_nonzero(attended)),
+        "meeting": bool(hosts),
+        "host": "none" if not hosts else hosts[0] if len(set(hosts)) == 1 else "mixed",
+        "quorate": any(c.quorate for c in group),
+        "attendance": sum(len(c.attended) for c in group),
         "active_members": n,
-        "joined": joined,
-        "left": left,
+        "joined": sum(c.joined for c in group),
+        "left": sum(c.left for c in group),
         "ties": e,
         # A community with no members has no network: its tie measures are undefined (NaN), not 0.
         "density": (2.0 * e / (n * (n - 1)) if n > 1 else 0.0) if n else NAN,
@@ -61,24 +91,50 @@ def month_record(model, host, attended, quorate, joined, left) -> dict:
         "ei_index": ((2 * cross - e) / e if e else 0.0) if n else NAN,
         "largest_component_share": largest / n if n else NAN,
         "leaders": leaders,
-        "mean_engagement": mean_engagement,
-        "mean_capacity": float(m.capacity @ m.active) / n if n else 0.0,
-        "replications": model.replications,
-        "local_hosting_share": (meetings["leader"] + meetings["digital"]) / held if held else 0.0,
+        "mean_engagement": engagement,
+        "mean_capacity": float(capacity_of @ mask) / n if n else 0.0,
+        "local_hosting_share": (held["leader"] + held["digital"]) / meetings if meetings else 0.0,
     }
+
+
+def month_record(model) -> dict:
+    """The programme's month: the convened communities taken together as one network (with one
+    community: that community), plus how many communities are alive and started by members."""
+    group = _group_record(model, model.convened, model.convener)
+    group["left"] = model.left
+    share = group.pop("local_hosting_share")
+    return {"month": model.month, **group, "replications": model.replications, "local_hosting_share": share,
+            "communities_alive": sum(c.alive for c in model.communities),
+            "organisations_active": int(np.count_nonzero(model.members.active))}
+
+
+def community_record(model, c) -> dict:
+    """One community's month: who it is, its measures as the programme's monthly table has them,
+    its meetings so far, and its ties across to organisations outside it."""
+    record = {"month": model.month, "community": c.index, "origin": c.origin, "parent": c.parent,
+              "founder": c.founder, "started": c.started, **_group_record(model, [c], c.convener)}
+    held = c.meetings
+    record.update(replications=c.children, meetings=held["convener"] + held["leader"] + held["digital"],
+                  local_meetings=held["leader"] + held["digital"], ties_across=c.measures()[2])
+    return record
 
 
 def summarize(model) -> dict:
     """One row per run: did it survive, for how long after exit, and where it ended up.
 
-    Works from the model's monthly records, so a sweep that keeps only summaries never builds a
-    monthly table.
+    `survived`: at least one convened community is alive at the horizon (with one community: it
+    is). The keys of the one-community model describe the convened communities taken together;
+    the programme's keys (communities_ever ... share_alive) count every community, replicated
+    ones included. Works from the model's monthly records, so a sweep that keeps only summaries
+    never builds a monthly table.
     """
     p, records = model.p, model.records
     exit_month = p["exit_month"]
     dissolved = model.dissolved_month
     survived = dissolved is None
     alive_after = p["months"] - exit_month if survived else max(0, dissolved - exit_month)
+    communities = model.communities
+    replicated = [c for c in communities if c.origin == "replicated"]
     summary = {
         "survived": survived,
         "months_alive_after_exit": int(alive_after),
@@ -91,6 +147,11 @@ def summarize(model) -> dict:
         # What the plan cost: months of the convener's full effort (intensity summed over months).
         "convener_months": float(sum(r["convener_intensity"] for r in records[1:])),
         "reached_max_members": bool(model.reached_max_members),
+        "communities_ever": len(communities),
+        "convened_alive": sum(c.alive for c in model.convened),
+        "replications_alive": sum(c.alive for c in replicated),
+        "replications_capped": int(model.replications_capped),
+        "share_alive": sum(c.alive for c in communities) / len(communities),
     }
     last = records[-1]
     summary.update({name: last[name] for name in FINAL})
@@ -149,6 +210,13 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
     Outcome("leaders", "leaders", "count"),
     Outcome("mean_engagement", "mean engagement", "index", _UNIT),
     Outcome("mean_capacity", "mean capacity", "index", _UNIT),
-    Outcome("replications", "replications", "count"),
+    Outcome("replications", "communities started by members", "count"),
+    Outcome("communities_ever", "communities ever", "count"),
+    Outcome("communities_alive", "communities alive", "count"),
+    Outcome("convened_alive", "convened communities alive", "count"),
+    Outcome("replications_alive", "replicated communities alive", "count"),
+    Outcome("replications_capped", "replications refused at the cap", "count"),
+    Outcome("organisations_active", "organisations active", "count"),
+    Outcome("share_alive", "communities alive", "share", _UNIT, percent=True, average="mean share of communities alive"),
     Outcome("local_hosting_share", "local hosting", "share", _UNIT, percent=True),
 ]}

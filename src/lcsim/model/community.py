@@ -1,0 +1,175 @@
+"""One learning community of a programme: its members, meetings, hosts and fate.
+
+Organisations (the rows of the programme's `MemberTable`) and their ties belong to the programme;
+a community is a collective of some of them with its own meetings, quorum, agenda, hosts,
+convener and dissolution. An organisation may belong to several communities (it then splits its
+time: `attention_split`), and a tie made in one is there in the others.
+
+`rows` lists every organisation that ever joined, in ascending row order (newcomers get new,
+higher rows), and `current` marks those that are still members. Draws that range over a
+community's members range over `rows`, so a community of everyone draws exactly as the
+one-community model did.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..parameters import SECTORS
+from .agents import Convener
+from .exits import ExitPlan
+from .kernels import largest_component, sector_sums
+
+NO_ROWS = np.empty(0, np.int64)
+
+
+class Community:
+    def __init__(self, model, index: int, rows: np.ndarray, convener: Convener, streams, *, origin: str = "convened",
+                 parent: int = -1, founder: int = -1, started: int = 0) -> None:
+        self.model = model
+        self.index = index
+        self.rows = np.asarray(rows, np.int64)
+        self.current = np.ones(len(self.rows), bool)
+        self.convener = convener
+        self.streams = streams
+        self.origin = origin  # "convened" (by the programme's convener) or "replicated" (by a member)
+        self.parent = parent  # the community its founder came from (-1: none)
+        self.founder = founder  # the founding organisation's row (-1: the programme's convener)
+        self.started = started
+        a, p = model.assumptions, model.p
+        self.quorum = max(a.quorum_floor, math.ceil(p["quorum"] * len(self.rows)))
+        self.last_meeting = started  # the launch counts as the first meeting
+        self.last_quorate = started
+        self.last_stock_take = started
+        self.dissolved_month: int | None = None
+        self.meetings = {"convener": 0, "leader": 0, "digital": 0}
+        self.last_host = None
+        self.last_attendees = NO_ROWS  # organisation rows of those who came to its latest meeting
+        self.version = 0  # bumped when its membership changes (cache key for its network measures)
+        self._measures: tuple | None = None
+        # this month's meeting, if one was due
+        self.host = None
+        self.attended = NO_ROWS
+        self.quorate = False
+        self.joined = 0
+        self.left = 0
+        self.children = 0  # communities its members founded
+
+    # -- who is in it ---------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self.dissolved_month is None
+
+    @property
+    def everyone(self) -> bool:
+        """Every organisation of the programme has been in it (rows are then 0..n-1): its arrays are
+        the programme's own, unindexed (so a community of everyone computes as the one-community model)."""
+        return len(self.rows) == len(self.model.members)
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return values if self.everyone else values[self.rows]
+
+    def member_rows(self) -> np.ndarray:
+        """Rows of its current members."""
+        return self.rows[self.current]
+
+    def mask(self) -> np.ndarray:
+        """Its current members as a mask over the programme's organisations."""
+        if self.everyone:
+            return self.current.copy()
+        out = np.zeros(len(self.model.members), bool)
+        out[self.member_rows()] = True
+        return out
+
+    @property
+    def n_active(self) -> int:
+        return int(np.count_nonzero(self.current))
+
+    def add(self, rows: np.ndarray) -> None:
+        """New members: rows higher than any it has (newcomers), so `rows` stays in order."""
+        self.rows = np.concatenate([self.rows, rows])
+        self.current = np.concatenate([self.current, np.ones(len(rows), bool)])
+        self.version += 1
+
+    def refresh(self) -> None:
+        """Drop members who have left the programme."""
+        still = self.current & self.model.members.active[self.rows]
+        if not np.array_equal(still, self.current):
+            self.current = still
+            self.version += 1
+
+    def dissolve(self, month: int) -> None:
+        self.dissolved_month = month
+        self.current[:] = False
+        self.version += 1
+        self.last_host, self.last_attendees = None, NO_ROWS
+
+    # -- what its members want ----------------------------------------------------------------
+    def weights(self) -> np.ndarray:
+        """Each member's say in the agenda: its engagement (0 for those who are not members)."""
+        return self.take(self.model.members.engagement) * self.current
+
+    def agenda(self) -> np.ndarray:
+        """What its members, weighted by engagement, want to talk about."""
+        m, w = self.model.members, self.weights()
+        total = w.sum()
+        return (w @ self.take(m.interests)) / total if total > 0 else np.full(m.a.topics, 1.0 / m.a.topics)
+
+    def sector_agenda(self) -> np.ndarray:
+        """The agenda that serves every sector present alike: the mean of each sector's own agenda."""
+        m = self.model.members
+        interests = self.take(m.interests)
+        per_sector, weight = sector_sums(self.take(m.sector), self.weights(), interests, len(SECTORS))
+        present = weight > 0
+        if not present.any():
+            return np.full(interests.shape[1], 1.0 / interests.shape[1])
+        return (per_sector[present] / weight[present, None]).mean(axis=0)
+
+    def fit(self, agenda: np.ndarray) -> np.ndarray:
+        """How well the agenda serves each of `rows` (cosine similarity, 0-1)."""
+        interests = self.take(self.model.members.interests)
+        norms = np.linalg.norm(interests, axis=1) * np.linalg.norm(agenda)
+        return (interests @ agenda) / np.maximum(norms, 1e-12)
+
+    # -- its network --------------------------------------------------------------------------
+    def measures(self) -> tuple[int, int, int, int]:
+        """(ties within it, of them across sectors, ties from its members to organisations outside
+        it, size of its largest connected group). Cached until its membership or the ties change."""
+        ties = self.model.ties
+        key = (ties.version, self.version)
+        if self._measures is None or self._measures[0] != key:
+            inside = self.mask()
+            ends_a, ends_b = inside[ties.a], inside[ties.b]
+            within = ends_a & ends_b
+            sector = self.model.members.sector
+            cross = int(np.count_nonzero(within & (sector[ties.a] != sector[ties.b])))
+            index = np.flatnonzero(within)  # its own ties only: outsiders do not connect its members
+            largest = largest_component(ties.a[index], ties.b[index], self.member_rows(), len(inside))
+            self._measures = (key, int(np.count_nonzero(within)), cross, int(np.count_nonzero(ends_a ^ ends_b)),
+                              int(largest))
+        return self._measures[1:]
+
+
+class FounderConvener(Convener):
+    """A member organisation convening the community it founded: its own capacity is its intensity
+    (and so its subsidy, brokering and support), with no exit date; it stops convening when it
+    stops leading (it burns out, loses heart, or leaves), like any leader."""
+
+    def __init__(self, model, founder: int, month: int, capacity: float, control: float,
+                 resource_sharing: float, effort: float) -> None:
+        super().__init__(model, ExitPlan("stay", model.p["months"], 1), control, resource_sharing, effort)
+        self.founder = founder
+        self.scale = float(capacity)
+        self.started = month
+        self.intensity = self.scale
+
+    def act(self, month: int) -> None:
+        members = self.model.members
+        leading = bool(members.active[self.founder] and members.leader[self.founder])
+        if not leading and self.stepped_back_at is None:
+            self.stepped_back_at = month
+            self.plan = ExitPlan("phase_out", month, 1)  # it has stopped: the community is on its own
+        self.intensity = self.scale if self.stepped_back_at is None else 0.0
+        self.handover = 0.0

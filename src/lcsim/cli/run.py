@@ -48,7 +48,7 @@ def cmd_run(args) -> int:
     result = simulate(seed=args.seed, assumptions=assumed, **params)
     print(summary_text(result, args.scenario))
     write_run(result, out, args.scenario)
-    print(f"\nwrote {out}/monthly.csv, summary.json, trajectories.png")
+    print(f"\nwrote {out}/monthly.csv, communities.csv, summary.json, trajectories.png")
     return 0
 
 
@@ -57,7 +57,8 @@ def summary_text(result, scenario: str) -> str:
     fate = f"still meeting at month {p['months']:d}" if s["survived"] else (
         f"dissolved at month {s['dissolved_month']:d}")
     lines = [
-        f"scenario {scenario}, seed {result.seed}: {p['n_members']} members, {p['exit_strategy']} "
+        f"scenario {scenario}, seed {result.seed}: "
+        f"{_communities(p)}{p['n_members']} members{' each' if p['n_communities'] > 1 else ''}, {p['exit_strategy']} "
         f"at month {p['exit_month']}, control {p['control']:g}, "
         f"digital channel {'on' if p['digital_channel'] else 'off'}",
         f"  survived:            {'yes' if s['survived'] else 'no'} ({fate}; "
@@ -67,12 +68,24 @@ def summary_text(result, scenario: str) -> str:
         f"  meetings:            {s['meetings']} ({s['meetings_after_exit']} after exit), "
         f"{s['local_hosting_share']:.0%} hosted locally",
         f"  ties:                {s['ties']} ({s['cross_sector_share']:.0%} cross-sector, density {s['density']:.3f})",
-        f"  replications:        {s['replications']}",
+        f"  replications:        {s['replications']} communities started by members, "
+        f"{s['replications_alive']} alive at the horizon",
     ]
+    if s["communities_ever"] > 1:
+        convened = p["n_communities"]
+        lines[1:1] = [
+            f"  programme:           {s['convened_alive']} of {convened} convened "
+            f"{'community' if convened == 1 else 'communities'} alive, {s['communities_alive']} of "
+            f"{s['communities_ever']} communities in all; {s['organisations_active']} organisations active"]
     changed = result.assumptions.changed()
     if changed:
         lines.append("  assumptions set:     " + ", ".join(f"{k}={_show(v)}" for k, v in changed.items()))
     return "\n".join(lines)
+
+
+def _communities(p) -> str:
+    n = p["n_communities"]
+    return "" if n == 1 else f"{n} communities of "
 
 
 def write_run(result, out: Path, scenario: str) -> None:
@@ -86,10 +99,12 @@ def write_run(result, out: Path, scenario: str) -> None:
     if changed:  # the assumptions set with --set, so the file says how the run was made
         summary["assumptions"] = changed
     atomic_write(out / "monthly.csv", lambda path: result.monthly.to_csv(path, index=False))
+    atomic_write(out / "communities.csv", lambda path: result.communities.to_csv(path, index=False))
     atomic_write(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
     p = result.params
     fig = trajectory_figure(result.monthly, p["exit_month"],
-                            f"{scenario}: {p['exit_strategy']} at month {p['exit_month']}, seed {result.seed}")
+                            f"{scenario}: {p['exit_strategy']} at month {p['exit_month']}, seed {result.seed}",
+                            communities=result.communities)
     atomic_write(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
 
 

@@ -264,7 +264,7 @@ class LearningCommunity(Model):
             eligible = None if len(rows) == n else taking_stock
             self.ties.forget()
             self._leadership(due, months, eligible)
-            self._turnover_out(months, eligible)
+            self._turnover_out(due, months, eligible)
         for c in order:
             self._check_alive(c)
         for c in due:
@@ -487,25 +487,41 @@ class LearningCommunity(Model):
         return kernels.friends_of_friends(offsets, nbrs, seekers, first, second, attended)
 
     # -- leaders, turnover, replication -------------------------------------------------------
+    def _owners(self, due: list[Community], eligible) -> list[tuple[Community, np.ndarray | None]]:
+        """Which community's rules and draws each member taking stock goes through: the first due
+        community it belongs to (by index), so that each takes stock once and a community's draws
+        never depend on another's (None: the community is everyone taking stock)."""
+        if eligible is None:
+            return [(due[0], None)]
+        claimed = np.zeros(len(self.members), bool)
+        owners = []
+        for c in sorted(due, key=lambda c: c.index):
+            own = np.zeros(len(self.members), bool)
+            own[c.member_rows()] = True
+            own &= ~claimed
+            claimed |= own
+            owners.append((c, own))
+        return owners
+
     def _leadership(self, due: list[Community], months, eligible) -> None:
+        """Ready members step up as leaders, and leaders step down, in each community that met."""
         members, p = self.members, self.p
         strength = self.ties.per_member(len(members))
-        top = strength.max()
-        centrality = strength / top if top > 0 else strength
-
-        def rate(c: Community) -> float:
-            convener = c.convener
-            return min(p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development(), 1.0)
-
-        new = members.emerge_leaders(self._per_member(rate), centrality, months, self.streams.leaders, eligible)
-        self.leaders_ever.update(new.tolist())
         hosted = [c.host.row for c in due if c.host is not None and c.host.local]
-        members.burn_out(p["burnout"], hosted if len(hosted) != 1 else hosted[0], months, self.streams.leaders,
-                         eligible)
+        for c, own in self._owners(due, eligible):
+            # Centrality within its community: the strongest-tied member of it scores 1.
+            top = strength.max() if own is None else (strength[c.member_rows()].max() if c.n_active else 0.0)
+            centrality = strength / top if top > 0 else strength
+            convener = c.convener
+            rate = min(p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development(), 1.0)
+            new = members.emerge_leaders(rate, centrality, months, c.streams.leaders, own)
+            self.leaders_ever.update(new.tolist())
+            members.burn_out(p["burnout"], hosted if len(hosted) != 1 else hosted[0], months, c.streams.leaders, own)
 
-    def _turnover_out(self, months, eligible) -> None:
+    def _turnover_out(self, due: list[Community], months, eligible) -> None:
         in_convened = self._in_convened() if len(self.communities) > 1 else None
-        gone = self.members.leave(months, self.streams.leaving, eligible)
+        gone = [self.members.leave(months, c.streams.leaving, own) for c, own in self._owners(due, eligible)]
+        gone = np.concatenate(gone) if len(gone) > 1 else gone[0]
         if len(gone):
             self.left = len(gone) if in_convened is None else int(np.count_nonzero(in_convened[gone]))
             self.ties.drop_members(~self.members.active)

@@ -1,4 +1,5 @@
-"""`lcsim calibrate`: one-at-a-time and Morris sensitivity of every parameter and assumption; docs/calibration.md."""
+"""`lcsim calibrate`: ABC-SMC of the uncertain values against the targets, its checks, the sensitivity of
+every parameter and assumption; regenerates docs/calibration.md."""
 
 from __future__ import annotations
 
@@ -11,43 +12,85 @@ ORDER = 75
 
 
 def register(sub) -> None:
-    cmd = sub.add_parser("calibrate", help="sensitivity of survival to every parameter and assumption; "
+    cmd = sub.add_parser("calibrate", help="calibrate the uncertain values against the targets (ABC-SMC); "
                                            "regenerate docs/calibration.md")
-    cmd.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes (default 2)")
+    cmd.add_argument("--targets", metavar="FILE", default=None,
+                     help="a TOML or JSON file selecting and re-banding targets (default: every target, "
+                          "docs/targets.md)")
     cmd.add_argument("--out", metavar="DIR", default=None,
-                     help="folder for the calibration sweeps and tables (default out/calibration; cleared per arm)")
-    cmd.add_argument("--doc", metavar="FILE", default=None,
-                     help="the document to regenerate (default docs/calibration.md; figures go to its img/ folder)")
+                     help="folder for the history, posterior, checks and sweeps (default out/calibration; "
+                          "rerunning resumes from it)")
+    cmd.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes (default 2)")
+    cmd.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                     help="run the simulations on a Dask cluster (tcp://HOST:8786; pip install 'lcsim[cluster]')")
+    cmd.add_argument("--population", type=int, default=None, metavar="N", help="particles per generation (150)")
+    cmd.add_argument("--generations", type=int, default=None, metavar="N", help="most generations (12)")
+    cmd.add_argument("--replicates", type=int, default=None, metavar="N",
+                     help="runs of each scenario per simulation (5)")
+    cmd.add_argument("--minutes", type=float, default=None, metavar="M",
+                     help="stop the main inference after about M minutes (25)")
+    cmd.add_argument("--draws", type=int, default=None, metavar="N", help="predictive draws per check (100)")
+    cmd.add_argument("--no-heldout", action="store_true", help="skip the held-out check")
+    cmd.add_argument("--no-sensitivity", action="store_true",
+                     help="skip the one-at-a-time and Morris sensitivity (the page keeps its previous section)")
     cmd.add_argument("--seeds", type=int, default=100, metavar="N",
-                     help="common seeds per one-at-a-time arm (default 100)")
-    cmd.add_argument("--no-morris", action="store_true", help="skip the Morris screening")
-    cmd.add_argument("--no-doc", action="store_true", help="leave the document and its figures alone")
+                     help="common seeds per one-at-a-time arm of the sensitivity (default 100)")
+    cmd.add_argument("--fresh", action="store_true", help="start the inference afresh instead of resuming")
+    cmd.add_argument("--doc", metavar="FILE", default=None,
+                     help="the page to regenerate (default docs/calibration.md; figures go to its img/ folder)")
+    cmd.add_argument("--no-doc", action="store_true", help="leave the page and its figures alone")
     cmd.set_defaults(handler=cmd_calibrate)
 
 
 def cmd_calibrate(args) -> int:
     from ..output import usable_folder
-    from ..validation import calibration, runs
+    from ..validation import abc_calibration, runs
+    from ..validation.targets import NOT_MEASURABLE
 
-    for option, value in (("--workers", args.workers), ("--seeds", args.seeds)):
-        if value < 1:
+    for option, value in (("--workers", args.workers), ("--seeds", args.seeds), ("--population", args.population),
+                          ("--generations", args.generations), ("--replicates", args.replicates),
+                          ("--draws", args.draws)):
+        if value is not None and value < 1:
             raise UsageError(f"{option}: {value} is not allowed; expected an integer >= 1")
-    out = usable_folder(args.out if args.out is not None else runs.ROOT / calibration.DEFAULT_OUT,
+    if args.minutes is not None and not args.minutes > 0:
+        raise UsageError(f"--minutes: {args.minutes:g} is not allowed; expected a number > 0")
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise UsageError("calibrate needs pyabc: pip install 'lcsim[calibrate]'") from None
+    settings = abc_calibration.Settings()
+    for name, value in (("population", args.population), ("max_populations", args.generations),
+                        ("replicates", args.replicates), ("max_minutes", args.minutes), ("draws", args.draws)):
+        if value is not None:
+            setattr(settings, name, value)
+    settings.heldout = not args.no_heldout
+    out = usable_folder(args.out if args.out is not None else runs.ROOT / abc_calibration.DEFAULT_OUT,
                         "calibration output folder")
-    doc = Path(args.doc) if args.doc is not None else calibration.DOC
+    doc = Path(args.doc) if args.doc is not None else abc_calibration.DOC
     if not args.no_doc:
         usable_folder(doc.parent, "document folder")
-    result = calibration.calibrate(seeds=args.seeds, workers=args.workers, out=out, doc=doc,
-                                   with_morris=not args.no_morris, write_doc=not args.no_doc,
-                                   progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
-    table = result.table.dropna(subset=["effect"]).assign(size=lambda t: t["effect"].abs())
-    show = table.sort_values("size", ascending=False)
-    print(show[["kind", "name", "value", "low", "high", "survival_low", "survival_default", "survival_high", "effect",
-                "effect_low", "effect_high", "elasticity", "strength"]].round(3).to_string(index=False))
-    if result.indices is not None:
-        part = result.indices[result.indices["output"] == "survived"]
-        print(part.sort_values("mu_star", ascending=False).round(3).to_string(index=False))
-    print(f"{result.seconds:.0f} s on {args.workers} worker processes; tables in {out}, figures in {result.img}")
-    if result.doc is not None:
-        print(f"wrote {result.doc}")
+    page = abc_calibration.regenerate(args.targets, out=out, doc=doc, workers=args.workers, scheduler=args.scheduler,
+                                      settings=settings, with_sensitivity=not args.no_sensitivity,
+                                      oat_seeds=args.seeds, write_doc=not args.no_doc, fresh=args.fresh,
+                                      progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+    result = page.result
+    info = result.posterior.info
+    print(f"{info['simulations']} simulations ({info['simulations'] * info['runs_per_simulation']} model runs) in "
+          f"{info['generations']} generations; final epsilon {info['final_epsilon']:.3g}; "
+          f"{info['inside_all_bands']} of {info['particles']} particles inside every band")
+    print(result.summary[["name", "kind", "prior", "mean", "q05", "q95", "spread_ratio", "identified"]]
+          .round(3).to_string(index=False))
+    checks = result.posterior_checks
+    print(checks[["target", "observed", "low", "high", "median", "q025", "q975", "inside", "verdict"]]
+          .round(3).to_string(index=False))
+    if len(result.heldout):
+        print(result.heldout[["held_out", "target", "low", "high", "median", "inside", "verdict"]]
+              .round(3).to_string(index=False))
+    missing = result.problem.not_measurable
+    if missing:
+        print(f"{NOT_MEASURABLE}: {', '.join(missing)}")
+    print(f"{page.seconds / 60:.1f} minutes on {args.workers} worker processes; posterior in "
+          f"{result.out / 'posterior'}, figures in {result.img}")
+    if page.doc is not None:
+        print(f"wrote {page.doc}")
     return 0

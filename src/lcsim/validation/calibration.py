@@ -452,6 +452,7 @@ class Calibration:
     seconds: float
     img: Path
     doc: Path | None
+    n_morris: int = 0  # runs of the Morris screening (0: not run)
 
 
 def calibrate(*, seeds: int = SEEDS, workers: int = 2, out: Path | None = None, doc: Path | None = None,
@@ -487,4 +488,4 @@ def calibrate(*, seeds: int = SEEDS, workers: int = 2, out: Path | None = None, 
         doc.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(doc, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         written = doc
-    return Calibration(table, indices, runs, seconds, img, written)
+    return Calibration(table, indices, runs, seconds, img, written, n_morris)

@@ -243,9 +243,11 @@ def test_a_folder_of_another_experiment_is_refused(tmp_path):
 def test_monthly_table_has_every_month_of_every_run(tmp_path):
     runs = run(grid(), tmp_path / "m", monthly=True)
     monthly = load_results(tmp_path / "m", monthly=True)
-    assert len(monthly) == len(runs) * (TINY["months"] + 1)
+    convened = monthly[monthly["community"] == 0]  # one row per run, community and month
+    assert len(convened) == len(runs) * (TINY["months"] + 1)
+    assert not monthly.duplicated(["run_id", "community", "month"]).any()
     assert set(monthly["run_id"]) == set(runs["run_id"])
-    assert list(monthly.columns[:4]) == ["run_id", "point", "replicate", "month"]
+    assert list(monthly.columns[:5]) == ["run_id", "point", "replicate", "month", "community"]
     run(grid(name="no-monthly"), tmp_path / "n")
     with pytest.raises(SweepError, match="without --monthly"):
         load_results(tmp_path / "n", monthly=True)
@@ -255,7 +257,8 @@ def test_files_read_as_they_are_in_pandas_polars_and_duckdb(tmp_path):
     runs = run(grid(), tmp_path / "p", monthly=True, flush_seconds=1e-6)
     direct = pd.read_parquet(tmp_path / "p" / "runs").sort_values(["point", "replicate"]).reset_index(drop=True)
     assert len(direct) == len(runs) and set(direct.columns) == set(runs.columns)
-    assert len(pd.read_parquet(tmp_path / "p" / "monthly")) == len(runs) * (TINY["months"] + 1)
+    stored = pd.read_parquet(tmp_path / "p" / "monthly")
+    assert len(stored[stored["community"] == 0]) == len(runs) * (TINY["months"] + 1)
     import duckdb  # both are in the test extra: a missing one fails here rather than skipping silently
     import polars as pl
 

@@ -547,8 +547,9 @@ def finished_run_ids(path) -> set[str]:
 def load_results(path, monthly: bool = False) -> pd.DataFrame:
     """All finished runs of a sweep folder, one row per run in (point, replicate) order.
 
-    With `monthly=True`, the run-month table instead (run_id, point, replicate, then the model's
-    monthly columns). Works on a folder whose sweep is still running or was interrupted. A run id
+    With `monthly=True`, the run-community-month table instead (run_id, point, replicate, then the
+    model's per-community monthly columns, `SimulationResult.communities`: with one community,
+    `community` is 0 throughout and the columns are those of `.monthly`). Works on a folder whose sweep is still running or was interrupted. A run id
     found in more than one part (a copied part) is returned once, from its first part.
     """
     folder = Path(path)
@@ -561,7 +562,7 @@ def load_results(path, monthly: bool = False) -> pd.DataFrame:
             raise SweepError(f"{folder}: this sweep was run without --monthly; rerun it with --monthly in a new folder")
         numbers = {part_number(f) for f in run_files}
         files = [f for f in parts(folder / MONTHLY) if part_number(f) in numbers]
-        order = ["point", "replicate", "month"]
+        order = ["point", "replicate", "month", "community"]
     else:
         files, order = run_files, ["point", "replicate"]
     if not files:

@@ -52,19 +52,24 @@ def _group_record(model, group, convener) -> dict:
     """The measures of a group of communities taken together as one network (its members' ties
     among themselves), with `convener` the one whose effort is reported."""
     m = model.members
-    if len(group) == 1:
+    if len(group) == 1 and group[0].everyone:  # the one-community model's own arithmetic
         c = group[0]
         mask, n = c.current, c.n_active
-        engagement_of, capacity_of = c.take(m.engagement), c.take(m.capacity)
-        leaders = int(np.count_nonzero(c.take(m.leader) & mask))
+        engagement = float(m.engagement @ mask) / n if n else 0.0
+        capacity = float(m.capacity @ mask) / n if n else 0.0
+        leaders = int(np.count_nonzero(m.leader & mask))
         e, cross, _, largest = c.measures()
     else:
-        mask = model._in_convened()
-        n = int(np.count_nonzero(mask))
-        engagement_of, capacity_of = m.engagement, m.capacity
-        leaders = int(np.count_nonzero(m.leader & mask))
-        e, cross, largest = _network(model, group)
-    engagement = float(engagement_of @ mask) / n if n else 0.0
+        if len(group) == 1:
+            rows = group[0].member_rows()
+            e, cross, _, largest = group[0].measures()
+        else:
+            rows = np.flatnonzero(model._in_convened())
+            e, cross, largest = _network(model, group)
+        n = len(rows)
+        engagement = float(m.engagement[rows].sum()) / n if n else 0.0
+        capacity = float(m.capacity[rows].sum()) / n if n else 0.0
+        leaders = int(np.count_nonzero(m.leader[rows]))
     held = {"convener": 0, "leader": 0, "digital": 0}
     for c in group:
         for kind, count in c.meetings.items():
@@ -92,7 +97,7 @@ def _group_record(model, group, convener) -> dict:
         "largest_component_share": largest / n if n else NAN,
         "leaders": leaders,
         "mean_engagement": engagement,
-        "mean_capacity": float(capacity_of @ mask) / n if n else 0.0,
+        "mean_capacity": capacity,
         "local_hosting_share": (held["leader"] + held["digital"]) / meetings if meetings else 0.0,
     }
 

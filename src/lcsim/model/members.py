@@ -198,7 +198,7 @@ class MemberTable:
         leaders = np.flatnonzero(self.leader if eligible is None else self.leader & eligible)
         if len(leaders) == 0:
             return
-        just_hosted = np.isin(leaders, hosted)
+        just_hosted = leaders == hosted if np.ndim(hosted) == 0 else np.isin(leaders, hosted)
         hazard = over(np.where(just_hosted, min(1.0, self.a.hosting_burnout * rate), rate), _at(months, leaders))
         out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < self.a.leader_quits_below)]
         self.leader[out] = False

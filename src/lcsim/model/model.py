@@ -15,7 +15,7 @@ from .agents import Convener, Member, introductions
 from .community import Community, FounderConvener
 from .exits import ExitPlan
 from .members import MemberTable, over
-from .outcomes import REPORTED, community_record, month_record
+from .outcomes import REPORTED, community_record, group_record, month_record
 from .ties import Ties
 
 
@@ -155,6 +155,7 @@ class LearningCommunity(Model):
         self.reached_max_members = False
         self.leaders_ever: set[int] = set()
         self.left = 0  # organisations that left a convened community this month
+        self.stock_takes = 0  # months in which some members took stock (engagement and leaders change only then)
         self.records: list[dict] = []
         self.community_records: list[dict] = []
         # `records` is the source of truth; the DataCollector mirrors it for Mesa's tools (batch_run,
@@ -254,6 +255,7 @@ class LearningCommunity(Model):
             # One number when every member took stock as long ago (always, in one community).
             elapsed = int(elapsed[0]) if len(elapsed) and (elapsed == elapsed[0]).all() else elapsed
             self.last_stock[rows] = month
+            self.stock_takes += 1
             members.update_engagement(self._value(rows, elapsed), elapsed, None if len(rows) == n else rows)
             self.meeting_value[rows] = 0.0
         self.ties.decay(p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open()))
@@ -491,8 +493,8 @@ class LearningCommunity(Model):
         """Which community's rules and draws each member taking stock goes through: the first due
         community it belongs to (by index), so that each takes stock once and a community's draws
         never depend on another's (None: the community is everyone taking stock)."""
-        if eligible is None:
-            return [(due[0], None)]
+        if eligible is None or len(due) == 1 and not self._split:
+            return [(due[0], eligible)]  # one community takes stock: its members are the eligible
         claimed = np.zeros(len(self.members), bool)
         owners = []
         for c in sorted(due, key=lambda c: c.index):
@@ -706,5 +708,8 @@ class LearningCommunity(Model):
         return self.communities[0].last_stock_take
 
     def _record(self) -> None:
-        self.records.append(month_record(self))
-        self.community_records.extend(community_record(self, c) for c in self.communities)
+        convened = self.convened
+        first = group_record(self, convened, self.convener) if len(convened) == 1 else None
+        self.records.append(month_record(self, first))
+        self.community_records.extend(community_record(self, c, first if c is convened[0] else None)
+                                      for c in self.communities)

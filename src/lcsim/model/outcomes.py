@@ -48,16 +48,22 @@ def _network(model, convened) -> tuple[int, int, int]:
     return cached[1:]
 
 
-def _group_record(model, group, convener) -> dict:
+def group_record(model, group, convener) -> dict:
     """The measures of a group of communities taken together as one network (its members' ties
     among themselves), with `convener` the one whose effort is reported."""
     m = model.members
     if len(group) == 1 and group[0].everyone:  # the one-community model's own arithmetic
         c = group[0]
-        mask, n = c.current, c.n_active
-        engagement = float(m.engagement @ mask) / n if n else 0.0
+        mask = c.current
+        # Who is a member, who leads and how engaged they are change only when members take stock
+        # or the membership changes: computed then, reused in the months between.
+        key = (c.version, model.stock_takes, len(mask))
+        if c._stats is None or c._stats[0] != key:
+            n = int(np.count_nonzero(mask))
+            c._stats = (key, n, int(np.count_nonzero(m.leader & mask)),
+                        float(m.engagement @ mask) / n if n else 0.0)
+        _, n, leaders, engagement = c._stats
         capacity = float(m.capacity @ mask) / n if n else 0.0
-        leaders = int(np.count_nonzero(m.leader & mask))
         e, cross, _, largest = c.measures()
     else:
         if len(group) == 1:
@@ -102,10 +108,11 @@ def _group_record(model, group, convener) -> dict:
     }
 
 
-def month_record(model) -> dict:
+def month_record(model, group: dict | None = None) -> dict:
     """The programme's month: the convened communities taken together as one network (with one
-    community: that community), plus how many communities are alive and started by members."""
-    group = _group_record(model, model.convened, model.convener)
+    community: that community), plus how many communities are alive and started by members.
+    `group`: that community's measures, where the caller has them already."""
+    group = dict(group) if group is not None else group_record(model, model.convened, model.convener)
     group["left"] = model.left
     share = group.pop("local_hosting_share")
     return {"month": model.month, **group, "replications": model.replications, "local_hosting_share": share,
@@ -113,11 +120,12 @@ def month_record(model) -> dict:
             "organisations_active": int(np.count_nonzero(model.members.active))}
 
 
-def community_record(model, c) -> dict:
+def community_record(model, c, group: dict | None = None) -> dict:
     """One community's month: who it is, its measures as the programme's monthly table has them,
     its meetings so far, and its ties across to organisations outside it."""
+    group = group if group is not None else group_record(model, [c], c.convener)
     record = {"month": model.month, "community": c.index, "origin": c.origin, "parent": c.parent,
-              "founder": c.founder, "started": c.started, **_group_record(model, [c], c.convener)}
+              "founder": c.founder, "started": c.started, **group}
     held = c.meetings
     record.update(replications=c.children, meetings=held["convener"] + held["leader"] + held["digital"],
                   local_meetings=held["leader"] + held["digital"], ties_across=c.measures()[2])

@@ -1,7 +1,9 @@
 """Model speed: one default run, member-months per second, and scaling with community size,
-next to Mesa's own Boltzmann wealth example on the same machine.
+next to Mesa's own Boltzmann wealth example on the same machine; then programmes of several
+communities (issue 12's targets) and how their cost grows with communities.
 
-    python benchmarks/bench_model.py
+    python benchmarks/bench_model.py               # everything
+    python benchmarks/bench_model.py --programme   # the programme figures only
 """
 
 from __future__ import annotations
@@ -95,5 +97,35 @@ def main() -> None:
               f"time per member vs 150: {seconds / n / base:4.2f}x")
 
 
+# Programme targets (CPU seconds per 72-month run unless said).
+PROGRAMME_TARGETS = [
+    ("the mexico-csa programme (3 communities of 20)", {"scenario": "mexico-csa"}, 0.030),
+    ("10 communities of 150 organisations", {"n_communities": 10, "replication": 0.0}, 0.5),
+    ("replications growing it to 50 communities (40 each, 120 months)",
+     {"n_members": 40, "replication": 0.5, "leadership": 0.4, "months": 120, "max_communities": 50}, 2.0),
+]
+
+
+def programme(seeds=range(5)) -> None:
+    print("\nprogrammes of several communities:")
+    for label, params, target in PROGRAMME_TARGETS:
+        kept = [lcsim.simulate(seed=s, **params).summary for s in seeds]
+        seconds = best_of(lambda: [lcsim.simulate(seed=s, **params) for s in seeds], 3) / len(seeds)
+        ever = sum(k["communities_ever"] for k in kept) / len(kept)
+        print(f"  {label:66s} {seconds * 1000:8.1f} ms  ({ever:.1f} communities)  "
+              f"target < {target * 1000:.0f} ms: {'met' if seconds < target else 'NOT met'}")
+    print("\nscaling with communities (150 organisations each, replication off): time per community")
+    base = None
+    for n in (1, 3, 10, 30):
+        seconds = best_of(lambda: [lcsim.simulate(seed=s, n_communities=n, replication=0.0) for s in range(2)],
+                          2) / 2
+        base = base or seconds
+        print(f"  n_communities={n:3d}: {seconds * 1000:8.1f} ms   per community vs one: {seconds / n / base:4.2f}x")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if "--programme" not in sys.argv:
+        main()
+    programme()

@@ -303,8 +303,10 @@ class LearningCommunity(Model):
         out = np.zeros(len(self.members))
         for c in self.communities:
             if c.alive:
-                where = c.member_rows()
-                out[where] = np.maximum(out[where], value_of(c))
+                value = value_of(c)
+                if value > 0:  # e.g. no resources once its convener has gone: nothing to add
+                    where = c.member_rows()
+                    out[where] = np.maximum(out[where], value)
         return out if rows is None else out[rows]
 
     def _value(self, rows, months) -> np.ndarray:

@@ -66,16 +66,19 @@ def group_record(model, group, convener) -> dict:
         capacity = float(m.capacity @ mask) / n if n else 0.0
         e, cross, _, largest = c.measures()
     else:
+        holder = group[0] if len(group) == 1 else model
+        key = (tuple(c.version for c in group), model.stock_takes, len(m))
+        if getattr(holder, "_rows_stats", None) is None or holder._rows_stats[0] != key:
+            rows = group[0].member_rows() if len(group) == 1 else np.flatnonzero(model._in_convened())
+            n = len(rows)
+            holder._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
+                                  float(m.engagement[rows].sum()) / n if n else 0.0)
+        _, rows, n, leaders, engagement = holder._rows_stats
         if len(group) == 1:
-            rows = group[0].member_rows()
             e, cross, _, largest = group[0].measures()
         else:
-            rows = np.flatnonzero(model._in_convened())
             e, cross, largest = _network(model, group)
-        n = len(rows)
-        engagement = float(m.engagement[rows].sum()) / n if n else 0.0
         capacity = float(m.capacity[rows].sum()) / n if n else 0.0
-        leaders = int(np.count_nonzero(m.leader[rows]))
     held = {"convener": 0, "leader": 0, "digital": 0}
     for c in group:
         for kind, count in c.meetings.items():

@@ -13,7 +13,7 @@ raw=out/findings
 rm -rf "$raw"  # fresh runs: resuming an old folder would keep runs of an older model
 mkdir -p "$raw" results
 
-for name in exit-timing-by-style strategy-by-size control-by-strategy survival-by-size sensitivity-morris; do
+for name in exit-timing-by-style strategy-by-size control-by-strategy survival-by-size programme-spread sensitivity-morris; do
   "$lcsim" sweep "experiments/$name.toml" --out "$raw/$name"
   rm -rf "results/$name"
   "$lcsim" analyze "$raw/$name" --out "results/$name" > /dev/null

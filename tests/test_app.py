@@ -24,11 +24,11 @@ import numpy as np
 import pytest
 
 from lcsim.app.charts import Charts
-from lcsim.app.live import LiveCommunity, control, make_model, model_params, start_settings, status_line, tidy
+from lcsim.app.live import control, make_model, model_params, start_settings, status_line, tidy
 from lcsim.app.network import FRAME, MONTHLY_ITERATIONS, MONTHLY_STEP, NetworkLayout, NetworkPicture
 from lcsim.cli import main
 from lcsim.parameters import DEFAULTS, SCHEMA, Parameter
-from lcsim.scenarios import describe, scenario_params
+from lcsim.scenarios import scenario_params
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_IMAGES = ROOT / "docs" / "img"
@@ -78,22 +78,6 @@ def test_start_settings_read_what_the_command_line_passed():
     assert settings == {**scenario_params("fragile"), "control": 0.3}
 
 
-def test_mesa_reset_rebuilds_the_same_community_from_the_applied_settings():
-    from mesa.visualization.solara_viz import _build_model_init_kwargs
-
-    settings = scenario_params("mexico-csa")
-    first = make_model("mexico-csa", settings, 3)
-    # What Mesa's Reset button does: it adds a Mesa Scenario object as `scenario=`.
-    kwargs = _build_model_init_kwargs(first, {"preset": "mexico-csa", "rng": 3, **settings},
-                                      add_scenario_when_empty=True, require_model_accepts_scenario=True)
-    again = type(first)(**kwargs)
-    assert isinstance(again, LiveCommunity) and again.preset == "mexico-csa" and again.p == first.p
-    for _ in range(8):
-        first.step()
-        again.step()
-    assert first.records == again.records
-
-
 def test_step_back_drops_the_convener_now_and_the_status_line_says_so():
     model = make_model("default", {**DEFAULTS, "months": 30, "exit_month": 24}, 1)
     for _ in range(5):
@@ -140,22 +124,26 @@ def test_layout_moves_gently_and_newcomers_start_next_to_a_tie():
 
 
 def test_figures_redraw_without_piling_up_artists():
-    model = make_model("default", DEFAULTS, 0)
-    picture, charts = NetworkPicture(seed=0), Charts(model)
+    from lcsim.app.room import Room
+
+    room = Room("default", DEFAULTS, 0)
+    room.start()
+    picture, charts = NetworkPicture(), Charts(DEFAULTS["months"])
 
     def count():
         return len(picture.ax.collections) + len(picture.ax.texts), sum(len(ax.get_children()) for ax in charts.axes)
 
     for month in range(8):
-        model.step()
+        room.step()
         if month == 4:
-            model.step_back("phase_over")
-        picture.png(model)
-        charts.png(model)
+            room.step_back("phase_over")
+        views = room.views()
+        picture.png(views[0])
+        charts.png(views)
         drawn = count()
-        assert picture.png(model).startswith(b"\x89PNG") and charts.png(model).startswith(b"\x89PNG")
+        assert picture.png(views[0]).startswith(b"\x89PNG") and charts.png(views).startswith(b"\x89PNG")
         assert count() == drawn, "redrawing a month should replace its artists, not add to them"
-    # ties (2), spokes, members, leaders, host, convener and its label
+    # ties (2), members, leaders, host; spokes, convener and its label
     assert len(picture.ax.collections) + len(picture.ax.texts) <= 8
 
 
@@ -172,86 +160,76 @@ def test_app_command_refuses_bad_settings_in_one_line(capsys):
 
 
 # -- the real page in Chromium ------------------------------------------------------------------
+# One server and one page go through every mode (it saves about a minute per extra start); the
+# clean start and stop of the server is a second, short test.
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """`lcsim app` on a free local port; yields its address and stops it (and Solara under it) after."""
+def _need_chromium():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"the app's browser test needs Debian's Chromium at {CHROMIUM}; install it with "
                     "`apt-get install -y chromium` (scripts/install.sh does this when run as root)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail("the app's browser test needs the `playwright` Python package: pip install -e '.[test]'")
+
+
+def _start(port: int, log_path: Path, *args: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "lcsim", "app", "--port", str(port), "--host", "127.0.0.1", *args]
+    with open(log_path, "w") as log:
+        # its own process group, so a test that fails half-way can still stop whatever it left running
+        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _wait_open(proc: subprocess.Popen, log_path: Path, url: str, limit: float = 90) -> None:
+    """Wait for "open http://..." on the terminal; the page must answer the moment it is printed."""
+    deadline = time.monotonic() + limit
+    while "open http" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = log_path.read_text()[-2000:]
+            pytest.fail(f"`lcsim app` printed no address (exit status {proc.poll()}):\n{tail}")
+        time.sleep(0.1)
+    assert _answers(url), "`lcsim app` printed the address before the page answered"
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`lcsim app` on a free local port; yields its address and stops it (and Solara under it) after."""
+    _need_chromium()
     port = _free_port()
     log_path = tmp_path / "lcsim-app.log"
-    command = [sys.executable, "-m", "lcsim", "app", "--port", str(port), "--host", "127.0.0.1", "--seed", "1",
-               "--set", "months=72", "--set", "exit_month=60"]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own process group: stopping it stops Solara too
+    # --verbose: Solara's own messages go to the log, to explain a failure
+    proc = _start(port, log_path, "--seed", "1", "--set", "months=72", "--set", "exit_month=60", "--verbose")
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
-                pytest.fail(f"`lcsim app` did not answer at {url} (exit status {proc.poll()}):\n{tail}")
-            time.sleep(0.3)
+        _wait_open(proc, log_path, url)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _month(page) -> int:
-    return int(page.locator(".lcsim-month").inner_text().split()[1])
-
-
-def _intensity(page) -> float:
-    found = re.search(r"convener intensity (\d\.\d\d)", page.locator(".lcsim-status").inner_text())
-    assert found, "the status line should show the convener's intensity"
-    return float(found.group(1))
-
-
-# Page elements are replaced while Solara re-renders: look them up afresh, and allow them to be missing.
-TEXT = "s => (document.querySelector(s) || {innerText: ''}).innerText"
-SRC = "s => (document.querySelector(s) || {src: ''}).src"
-
-
-def _until(page, condition: str, arg=None, timeout: float = 60) -> None:
-    page.wait_for_function(f"arg => {{ const text = {TEXT}, src = {SRC}; return {condition}; }}", arg=arg,
-                           timeout=timeout * 1000)
-
-
-def _wait_month(page, at_least: int) -> None:
-    _until(page, "parseInt(text('.lcsim-month').split(' ')[1]) >= arg", at_least)
-
-
-def _play_until(page, month: int) -> None:
-    """Play, then pause once the page shows `month`.
-
-    Under heavy CPU load the browser may show a month or more behind the server, and the run may
-    even reach its horizon first (Mesa then leaves the play button disabled): allow for both.
-    """
-    page.get_by_role("button", name="▶").click()
-    _wait_month(page, month)
-    playing = page.get_by_role("button", name="❚❚")
-    if playing.is_enabled():
-        playing.click()
-    _until(page, "[...document.querySelectorAll('button')].some(b => b.innerText.trim() === '▶'"
-                 " || (b.innerText.trim() === '❚❚' && b.disabled))")
-    time.sleep(1.0)  # let the last redraw land
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        _kill(proc)
 
 
 @pytest.fixture
@@ -263,12 +241,111 @@ def images(tmp_path) -> Path:
     return tmp_path
 
 
+# Page elements are replaced while Solara re-renders: look them up afresh, and allow them to be missing.
+TEXT = "s => (document.querySelector(s) || {innerText: ''}).innerText"
+BOXES = """sels => sels.map(s => [...document.querySelectorAll(s)].map(e => {
+  const r = e.getBoundingClientRect();
+  return {sel: s, left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height,
+          natural: [e.naturalWidth || 0, e.naturalHeight || 0]}; })).flat()"""
+# Pixels of an image (drawn into a canvas), for comparing two pictures and finding ties in one.
+PIXELS = """([s, skip]) => { const img = document.querySelector(s); const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight; const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  if (skip === null) return c.toDataURL();
+  const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let y = 0; y < c.height; y++) { if (y > skip[0] * c.height && y < skip[1] * c.height) continue;
+    for (let x = 0; x < c.width; x++) { const i = (y * c.width + x) * 4;
+      if (d[i] < 230 || d[i + 1] < 230 || d[i + 2] < 230) n++; } }
+  return n; }"""
+SMALL_TEXT = """root => { const small = [];
+  for (const e of document.querySelectorAll(root + ' *')) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const r = e.getBoundingClientRect();
+    const size = getComputedStyle(e).fontSize;
+    if (own && r.width > 0 && parseFloat(size) < 14) small.push(e.innerText.slice(0, 40) + ' ' + size);
+  } return small; }"""
+
+
+def _until(page, condition: str, arg=None, timeout: float = 60) -> None:
+    page.wait_for_function(f"arg => {{ const text = {TEXT}; return {condition}; }}", arg=arg, timeout=timeout * 1000)
+
+
+def _month(page) -> int:
+    return int(page.evaluate(TEXT, ".lcsim-month").split()[1])
+
+
+def _status(page) -> str:
+    return page.evaluate(TEXT, ".lcsim-status")
+
+
+def _step(page, runs: int = 1) -> int:
+    """One click on Step; waits until the page (and every run shown) is at the next month."""
+    month = _month(page) + 1
+    page.get_by_role("button", name="Step", exact=True).click()
+    _until(page, "text('.lcsim-month') === 'Month ' + arg", month, timeout=30)
+    if runs == 2:
+        _until(page, "text('.lcsim-status-a').startsWith('month ' + arg + ' ') && "
+                     "text('.lcsim-status-b').startsWith('month ' + arg + ' ')", month, timeout=30)
+    return month
+
+
+def _play_until(page, month: int) -> None:
+    page.get_by_role("button", name="▶").click()
+    _until(page, "parseInt(text('.lcsim-month').split(' ')[1]) >= arg", month)
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for()
+    time.sleep(0.5)  # let the last redraw land
+
+
+def _timeline(page, month: int) -> None:
+    """Rewind (or forward) with the timeline slider, as a trainer would with the keyboard."""
+    thumb = page.locator(".lcsim-timeline [role=slider]")
+    thumb.focus()
+    thumb.press("Home")
+    _until(page, "text('.lcsim-month') === 'Month 0'")
+    for _ in range(month):
+        thumb.press("ArrowRight")
+    _until(page, "text('.lcsim-month') === 'Month ' + arg", month)
+    time.sleep(0.3)
+
+
+def _check_fits(page, where: str, selectors=(".lcsim-charts", ".lcsim-network", ".lcsim-timeline")) -> list[dict]:
+    """No scrolling, and every chart (so its month axis), picture and control named lies in the viewport."""
+    size = page.viewport_size
+    scroll = page.evaluate("() => [document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]")
+    assert scroll[0] <= size["width"] and scroll[1] <= size["height"], f"{where}: the page scrolls ({scroll})"
+    boxes = page.evaluate(BOXES, list(selectors))
+    assert {b["sel"] for b in boxes} == set(selectors), f"{where}: missing {set(selectors) - {b['sel'] for b in boxes}}"
+    for b in boxes:
+        assert b["width"] > 0 and b["left"] >= 0 and b["top"] >= 0, f"{where}: {b['sel']} is not on screen"
+        assert b["right"] <= size["width"] + 0.5 and b["bottom"] <= size["height"] + 0.5, \
+            f"{where}: {b['sel']} runs off the {size['width']}x{size['height']} screen ({b})"
+    return boxes
+
+
+def _check_text_sizes(page, where: str, runs: int) -> float:
+    """Chart text as rendered: the figure's smallest font (in its PNG pixels) times the scale the page shows
+    the PNG at; and every text in the main column, as the browser computes it."""
+    from lcsim.app.app import CHARTS_ONE, CHARTS_TWO, DPI, _pixels
+    from lcsim.app.room import Room
+
+    room = Room("default", {**DEFAULTS, "months": 72, "exit_month": 60}, 1)
+    room.start(mode="two plans" if runs == 2 else None)
+    charts = Charts(72, size=_pixels(CHARTS_ONE if runs == 1 else CHARTS_TWO), runs=runs, dpi=DPI)
+    charts.png(room.views())
+    box = next(b for b in page.evaluate(BOXES, [".lcsim-charts"]))
+    assert box["natural"] == list(charts.fig.canvas.get_width_height()), "the page shows another chart size"
+    scale = min(box["width"] / box["natural"][0], box["height"] / box["natural"][1])
+    shown = charts.smallest_text_px() * scale
+    assert shown >= 14, f"{where}: chart text is {shown:.1f} px on screen"
+    small = page.evaluate(SMALL_TEXT, ".lcsim-main")
+    assert small == [], f"{where}: text under 14 px: {small[:5]}"
+    return shown
+
+
 @pytest.mark.browser
-def test_page_runs_offline_in_chromium(server, images):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the app's browser test needs the `playwright` Python package: pip install -e '.[test]'")
+def test_the_room_on_a_projector(server, images):
+    from playwright.sync_api import sync_playwright
+
     left_machine: list[str] = []
 
     def local_only(route):
@@ -282,60 +359,128 @@ def test_page_runs_offline_in_chromium(server, images):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.route("**/*", local_only)
             page.goto(server)
             page.locator(".lcsim-month").wait_for(timeout=60_000)
             assert _month(page) == 0
+            _check_fits(page, "one community", (".lcsim-charts", ".lcsim-network", ".lcsim-timeline",
+                                                ".lcsim-step-back", ".lcsim-status"))
+            px = _check_text_sizes(page, "one community", runs=1)
+            print(f"chart text at 1280x720, one community: {px:.1f} px")
 
+            page.get_by_role("slider", name="pause between months (ms)").press("Home")  # the shortest pause
             # The controls come from the schema: every group, and in it every parameter.
             for group in dict.fromkeys(p.group for p in SCHEMA.values()):
-                header = page.get_by_role("button", name=re.compile(rf"^{group} \(\d+\)"))
-                if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
-                    header.click()
+                page.get_by_role("button", name=re.compile(rf"^{group} \(\d+\)")).click()
             page.locator(".lcsim-parameter").nth(len(SCHEMA) - 1).wait_for()
             shown = "\n".join(page.locator(".lcsim-parameter").all_inner_texts())
             assert all(name in shown for name in SCHEMA), "a schema parameter has no control"
-            assert SCHEMA["control"].meaning in shown
 
-            # Stepping advances the month counter and redraws the charts (benchmarks/bench_app.py times it).
-            step = page.get_by_role("button", name="Step", exact=True)
-            for month in range(1, 6):
-                before = page.evaluate(SRC, ".lcsim-charts")
-                step.click()
-                _until(page, "text('.lcsim-month') === 'Month ' + arg[0] && src('.lcsim-charts') !== arg[1]",
-                       [month, before], timeout=30)
-
+            # Every month as first shown, then the same months again from the timeline.
+            first = {0: _status(page)}
+            for _ in range(6):
+                month = _step(page)
+                first[month] = _status(page)
             _play_until(page, 18)
+            first[_month(page)] = _status(page)
+            latest = _month(page)
+            assert page.evaluate(PIXELS, [".lcsim-network", [0.4, 0.6]]) > 1000, "a live community has ties"
             page.screenshot(path=images / "app-convened.png")
+            for month in (3, 0, 6):
+                _timeline(page, month)
+                assert _status(page) == first[month], f"month {month} rewound is not month {month} as first shown"
+            page.locator(".lcsim-timeline [role=slider]").press("End")
+            _until(page, "text('.lcsim-month') === 'Month ' + arg", latest)
+            assert _status(page) == first[latest]
 
-            # The button: the convener leaves now, in the text and in the charts.
-            present = _intensity(page)
-            assert present > 0, "the convener should still be present before stepping back"
-            before = page.evaluate(SRC, ".lcsim-charts")
+            # The button: the convener leaves now.
             page.get_by_role("button", name="Convener steps back now").click()
-            _until(page, "src('.lcsim-charts') !== arg && /convener intensity 0\\.00/.test(text('.lcsim-status'))",
-                   before, timeout=30)
-            assert _intensity(page) < present
+            _until(page, "/convener intensity 0\\.00/.test(text('.lcsim-status'))")
             assert page.get_by_role("button", name="Convener steps back now").is_disabled()
-            _play_until(page, _month(page) + 12)
-            assert _intensity(page) == 0.0
+            _play_until(page, latest + 12)
             page.screenshot(path=images / "app.png")
 
-            # Reset starts the same community again; a preset starts a new one at once.
-            page.get_by_role("button", name="Reset", exact=True).click()
-            _until(page, "text('.lcsim-month') === 'Month 0'")
+            # Branch from month 10: B is A up to month 10, then its convener steps back; both step together.
+            _timeline(page, 10)
+            page.get_by_role("button", name=re.compile("^exit strategy when stepping back")).click()
+            page.get_by_role("option", name="phase_over").click()
+            page.get_by_role("button", name="Branch from month 10").click()
+            page.locator(".lcsim-network-b").wait_for()
+            assert page.evaluate(TEXT, ".lcsim-run-b").startswith("B: steps back at month 10 (phase_over)")
+            for _ in range(3):
+                _step(page, runs=2)
+            _check_fits(page, "a branch")
+            _play_until(page, 30)
+            page.screenshot(path=images / "app-branch.png")
+
+            # Two plans: the same community (identical at month 0), stepped in lockstep.
+            page.get_by_role("button", name="two plans").click()
+            _until(page, "text('.lcsim-month') === 'Month 0' && text('.lcsim-status-b').startsWith('month 0 ')")
+            time.sleep(0.5)
+            a, b = (page.evaluate(PIXELS, [f".lcsim-network-{run}", None]) for run in "ab")
+            assert a == b, "the two plans' month-0 networks differ"
+            for _ in range(3):
+                _step(page, runs=2)
+            _until(page, "text('.lcsim-difference').startsWith('B − A at month 3:')")
+            _check_fits(page, "two plans", (".lcsim-charts", ".lcsim-network-a", ".lcsim-network-b",
+                                            ".lcsim-timeline", ".lcsim-difference"))
+            px = _check_text_sizes(page, "two plans", runs=2)
+            print(f"chart text at 1280x720, two plans: {px:.1f} px")
+            _play_until(page, 42)
+            page.screenshot(path=images / "app-two-plans.png")
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            time.sleep(0.5)
+            _check_fits(page, "two plans at 1920x1080")
+            page.set_viewport_size({"width": 1280, "height": 720})
+
+            # A dissolved community: no ties, and the month it dissolved, in text and in the picture.
+            page.get_by_role("button", name="one community").click()
             page.get_by_role("button", name=re.compile("^scenario preset")).click()
-            page.get_by_role("option", name="mexico-csa").click()
-            page.get_by_text(describe("mexico-csa")["title"]).wait_for()
-            assert _month(page) == 0
-            page.get_by_role("slider", name="pause between months (ms)").focus()
-            page.keyboard.press("Home")  # the shortest pause: this part only makes a picture for the guide
-            _play_until(page, describe("mexico-csa")["params"].get("exit_month", 36) + 6)
-            page.screenshot(path=images / "app-handover.png")
+            page.get_by_role("option", name="fragile").click()
+            _until(page, "text('.lcsim-month') === 'Month 0' && !document.querySelector('.lcsim-network-b')")
+            _step(page)
+            _step(page)
+            page.get_by_role("button", name=re.compile("^exit strategy when stepping back")).click()
+            page.get_by_role("option", name="phase_out").click()
+            page.get_by_role("button", name="Convener steps back now").click()
+            _until(page, "/convener intensity 0\\.00/.test(text('.lcsim-status'))")
+            page.get_by_role("button", name="▶").click()
+            _until(page, "/dissolved at month/.test(text('.lcsim-status'))")
+            page.get_by_role("button", name="❚❚").click()
+            page.get_by_role("button", name="▶").wait_for()
+            time.sleep(0.5)
+            status = _status(page)
+            assert "0 active members" in status and "no ties" in status, status
+            assert "dissolved at month" in page.evaluate(TEXT, ".lcsim-network-title")
+            assert "all 0 ties" in page.evaluate(TEXT, ".lcsim-ties-rule")
+            # Only the "dissolved at month k" note in the middle of the picture: no dots, no lines.
+            assert page.evaluate(PIXELS, [".lcsim-network", [0.4, 0.6]]) == 0
+            page.screenshot(path=images / "app-dissolved.png")
         finally:
             browser.close()
     assert left_machine == [], f"the page tried to reach the internet: {left_machine[:3]}"
-    from PIL import Image
 
-    assert Image.open(images / "app.png").size == (1280, 800)
+
+@pytest.mark.browser
+def test_the_server_says_open_when_the_page_answers_and_sigterm_frees_the_port(tmp_path):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    for attempt, stop in enumerate((signal.SIGTERM, signal.SIGINT)):  # SIGINT: what Ctrl+C sends
+        log_path = tmp_path / f"app-{attempt}.log"
+        proc = _start(port, log_path, "--seed", "2")
+        try:
+            _wait_open(proc, log_path, url)
+            assert _answers(url)
+            proc.send_signal(stop)  # to lcsim only, not its process group: it must stop Solara itself
+            assert proc.wait(timeout=20) == 0
+            deadline = time.monotonic() + 5
+            while _answers(url) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _answers(url), "the Solara server outlived `lcsim app`"
+        finally:
+            _kill(proc)
+        output = log_path.read_text()
+        expected = f"lcsim app: open {url.rstrip('/')} in a browser (Ctrl+C stops the app)"
+        assert output.strip().splitlines() == [expected], \
+            f"the terminal should show one line, no framework warnings:\n{output}"

@@ -3,7 +3,10 @@
 All panels share a fixed month axis (the whole horizon), so lines grow to the right instead
 of the axes rescaling every month. The convener's exit month is marked in every panel; after
 "Convener steps back now" the marker moves to the new exit and the convener's planned
-intensity (dotted) drops from the current month.
+intensity (dotted) drops from the current month. With two runs (two plans, or a branch) their
+lines are overlaid, one colour each. Tie measures of a community with no members are NaN in the
+model's records and are drawn as gaps, so a dissolved community's lines stop instead of climbing.
+The charts draw `View`s (view.py), never a live model.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis.trajectories import HOST_COLOURS
@@ -22,128 +23,175 @@ from .canvas import LiveFigure
 EXIT_COLOUR = "#c44e52"
 HOST_LABELS = {"convener": "convener", "leader": "leader", "digital": "online"}
 DISSOLVED_COLOUR = "#777777"
+RUN_COLOURS = ("#222222", "#D55E00")  # run A, run B (Okabe-Ito vermillion: not a sector colour)
+TEXT_PT = 11  # every text on the charts: 11 pt at 100 dpi is 15 px at 1280x720
+TITLES = ("active members", "meetings by host", "share of ties across sectors", "local leaders",
+          "convener's intensity")
+TITLES_TWO = ("active members", "meetings hosted locally (share)", "share of ties across sectors",
+              "local leaders", "convener's intensity")
+
+
+def notes(runs: int) -> list[tuple[str, str, str]]:
+    """The charts' legend, as (symbol, colour, label), written as HTML under them (it wraps; a legend
+    inside the figure would cover the panel titles at a projector's font size)."""
+    if runs == 1:
+        items = [("■", HOST_COLOURS[h], {"convener": "convener hosts", "leader": "leader hosts",
+                                         "digital": "online"}[h]) for h in HOST_COLOURS]
+        items += [("■", "#c9c9c9", "pale: no quorum"), ("┅", "#111111", "plan"),
+                  ("─", HOST_COLOURS["leader"], "handover")]
+    else:
+        items = [("─", RUN_COLOURS[0], "A"), ("─", RUN_COLOURS[1], "B"), ("┅", "#111111", "plan"),
+                 ("╌", "#777777", "handover")]
+    return items + [("┆", EXIT_COLOUR if runs == 1 else "#777777", "exit"), ("▒", "#bbbbbb", "dissolved")]
 
 
 class Charts:
     """Five stacked panels: members, meetings by host, cross-sector ties, leaders, the convener.
 
-    The figure, axes, titles and legends are built once per community; each month only the data
-    and markers are redrawn (building five axes with their ticks costs more than drawing them).
+    `runs` is 1 (one community) or 2 (overlaid). The figure, axes, titles and legends are built once;
+    each month only the data and markers are redrawn (building five axes costs more than drawing).
     """
 
-    def __init__(self, model, size: tuple[float, float] = (4.0, 6.4)) -> None:
-        self.live = LiveFigure(size)
+    def __init__(self, horizon: int, size: tuple[int, int] = (450, 580), runs: int = 1, dpi: int = 100) -> None:
+        self.live = LiveFigure((size[0] / dpi, size[1] / dpi), dpi=dpi)
         self.fig = self.live.fig
+        self.runs = runs
         self.axes = axes = self.fig.subplots(5, 1, sharex=True)
-        self.fig.subplots_adjust(left=0.11, right=0.97, top=0.96, bottom=0.06, hspace=0.5)
-        titles = ("active members", "meetings by host", "share of ties across sectors",
-                  "local leaders", "convener's intensity")
-        for ax, title in zip(axes, titles):
-            _style(ax, title)
-            ax.set_xlim(0, model.p["months"])
-        axes[2].set_ylim(0, 1.0)
-        axes[4].set_ylim(0, 1.12)
-        _legend(axes[1], handles=[Patch(color=c, label=HOST_LABELS.get(h, h)) for h, c in HOST_COLOURS.items()],
-                handlelength=0.9)
-        _legend(axes[4], handlelength=1.4, handles=[
-            Line2D([], [], color="#111111", linewidth=1.5, label="so far"),
-            Line2D([], [], color="#111111", linewidth=1.2, linestyle=":", label="plan"),
-            Line2D([], [], color=HOST_COLOURS["leader"], linewidth=1.2, label="handed over")])
-        axes[-1].set_xlabel("month", fontsize=8)
+        height = size[1] / dpi
+        # Margins in inches, so the month axis and the titles keep their room at any figure height.
+        self.fig.subplots_adjust(left=0.55 / (size[0] / dpi), right=0.97, top=1 - 0.24 / height,
+                                 bottom=0.5 / height, hspace=0.75 * 5.8 / height)
+        for ax, text in zip(axes, TITLES if runs == 1 else TITLES_TWO):
+            _style(ax, text)
+            ax.set_xlim(0, horizon)
+        axes[1].set_ylim(0, 1.05) if runs > 1 else None
+        axes[2].set_ylim(0, 1.05)
+        axes[4].set_ylim(0, 1.15)
+        axes[-1].set_xlabel("month", fontsize=TEXT_PT, labelpad=1)
 
-    def png(self, model) -> bytes:
-        self.draw(model)
+    def png(self, views) -> bytes:
+        self.draw(views)
         # The limits that may grow decide when the axes and their ticks are rendered again.
         return self.live.png(key=tuple(ax.get_ylim() for ax in self.axes))
 
-    def draw(self, model) -> Figure:
+    def draw(self, views) -> Figure:
         self.live.clear()
-        records, axes, p = model.records, self.axes, model.p
-        months = np.array([r["month"] for r in records])
-
-        def series(key):
-            return np.array([r[key] for r in records], dtype=float)
-
+        axes = self.axes
         drawn = []
-        members, leaders = series("active_members"), series("leaders")
-        drawn += axes[0].plot(months, members, color="#333333", linewidth=1.5)
-        axes[0].set_ylim(0, max(p["n_members"] * 1.25, members.max() * 1.1))
-        drawn += _meetings(axes[1], records, p["n_members"])
-        drawn += axes[2].plot(months, series("cross_sector_share"), color="#333333", linewidth=1.5)
-        drawn += axes[3].plot(months, leaders, color="#333333", linewidth=1.5)
-        axes[3].set_ylim(0, max(5.0, leaders.max() * 1.2))
-        drawn += _convener(axes[4], model, months, series("convener_intensity"), series("handover"))
-        drawn += _markers(axes, model)
+        tops = {0: views[0].n_members * 1.25, 1: views[0].n_members, 3: 5.0}
+        for k, view in enumerate(views):
+            colour = RUN_COLOURS[k] if self.runs > 1 else "#333333"
+            history = view.history
+            months = np.array([r["month"] for r in history])
+
+            def series(key, history=history):
+                return np.array([r[key] for r in history], dtype=float)
+
+            members, leaders = series("active_members"), series("leaders")
+            drawn += axes[0].plot(months, members, color=colour, linewidth=1.8)
+            tops[0] = max(tops[0], np.nanmax(members) * 1.1)
+            if self.runs == 1:
+                bars, top = _meetings(axes[1], history)
+                drawn += bars
+                tops[1] = max(tops[1], top)
+            else:
+                drawn += axes[1].plot(months, _until_dissolved(series("local_hosting_share"), view), color=colour,
+                                      linewidth=1.8)
+            drawn += axes[2].plot(months, series("cross_sector_share"), color=colour, linewidth=1.8)
+            drawn += axes[3].plot(months, leaders, color=colour, linewidth=1.8)
+            tops[3] = max(tops[3], np.nanmax(leaders) * 1.2)
+            drawn += _convener(axes[4], view, months, series("convener_intensity"), series("handover"), colour,
+                               plan_line=self.runs == 1 or view.convener_present)
+            drawn += _markers(axes, view, colour if self.runs > 1 else EXIT_COLOUR, first=k == 0)
+        axes[0].set_ylim(0, tops[0])
+        if self.runs == 1:
+            axes[1].set_ylim(0, tops[1] * 1.15)
+        axes[3].set_ylim(0, tops[3])
         self.live.drawn = drawn
         return self.fig
 
+    def smallest_text_px(self) -> float:
+        """The smallest font on the figure, in the PNG's pixels (the browser test scales it as shown)."""
+        return min_text_px(self.fig)
 
-def _markers(axes, model) -> list:
+
+def min_text_px(fig) -> float:
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text() and t.get_visible()]
+    return min(sizes) * fig.dpi / 72
+
+
+def _until_dissolved(values: np.ndarray, view) -> np.ndarray:
+    """A share that has no meaning once the community has dissolved: a gap from then on."""
+    if view.dissolved_month is not None:
+        values = values.copy()
+        values[view.dissolved_month:] = np.nan
+    return values
+
+
+def _markers(axes, view, colour: str, first: bool) -> list:
     """Now, the exit month, the month the trainer stepped back and the dissolution, in every panel."""
-    horizon = model.p["months"]
-    convener = model.convener
-    plan = convener.plan
-    exit_month = convener.exit_month if convener.exit_month is not None and convener.exit_month <= horizon else None
-    stepped_back = convener.stepped_back_at is not None
+    horizon = view.horizon
+    plan = view.plan
+    exit_month = view.exit_month if view.exit_month is not None and view.exit_month <= horizon else None
+    stepped_back = view.stepped_back_at is not None
     drawn = []
     for ax in axes:
-        drawn.append(ax.axvline(model.month, color="#bbbbbb", linewidth=0.8, zorder=0))
+        if first:
+            drawn.append(ax.axvline(view.month, color="#bbbbbb", linewidth=0.8, zorder=0))
         if exit_month is not None:
-            drawn.append(ax.axvline(exit_month, color=EXIT_COLOUR, linestyle="--", linewidth=1.2))
-        if stepped_back and plan.start != exit_month:
-            drawn.append(ax.axvline(plan.start, color=EXIT_COLOUR, linestyle=":", linewidth=1.2))
-        if model.dissolved_month is not None:
-            drawn.append(ax.axvspan(model.dissolved_month, horizon, color=DISSOLVED_COLOUR, alpha=0.15,
-                                    linewidth=0))
-    if exit_month is not None:
+            drawn.append(ax.axvline(exit_month, color=colour, linestyle="--", linewidth=1.2))
+        if view.dissolved_month is not None:
+            drawn.append(ax.axvspan(view.dissolved_month, horizon, color=colour if not first else DISSOLVED_COLOUR,
+                                    alpha=0.12, linewidth=0))
+    if exit_month is not None and first:
         label = "exit (stepped back)" if stepped_back and plan.start == exit_month else "exit"
-        drawn.append(_mark(axes[0], exit_month, label, EXIT_COLOUR))
+        drawn.append(_mark(axes[0], exit_month, label, colour))
     if stepped_back and plan.start != exit_month:
-        drawn.append(_mark(axes[0], plan.start, "stepped back", EXIT_COLOUR, low=True))
-    if model.dissolved_month is not None:
-        drawn.append(_mark(axes[0], model.dissolved_month, "dissolved", "#444444", low=True))
+        drawn.append(_mark(axes[0], plan.start, "stepped back", colour, low=True))
+    if view.dissolved_month is not None:
+        drawn.append(_mark(axes[3], view.dissolved_month, "dissolved", "#444444" if first else colour,
+                           low=not first))
     return drawn
 
 
 def _mark(ax, month: int, label: str, colour: str, low: bool = False):
-    return ax.annotate(label, xy=(month, 0.04 if low else 0.96), xycoords=("data", "axes fraction"),
-                       xytext=(3, 0), textcoords="offset points", color=colour, fontsize=7.5,
-                       va="bottom" if low else "top")
+    # Labels left of the line once past mid-run, so they never run off the figure's right edge.
+    right = month > ax.get_xlim()[1] * 0.6
+    return ax.annotate(label, xy=(month, 0.08 if low else 0.92), xycoords=("data", "axes fraction"),
+                       xytext=(-3 if right else 3, 0), textcoords="offset points", color=colour, fontsize=TEXT_PT,
+                       va="bottom" if low else "top", ha="right" if right else "left",
+                       bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.75))
 
 
 def _style(ax, title: str) -> None:
-    ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold", pad=2)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-    ax.tick_params(labelsize=7, length=2)
+    ax.set_title(title, loc="left", fontsize=TEXT_PT, fontweight="bold", pad=2)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=2, integer=False, steps=[1, 2, 5, 10]))
+    ax.tick_params(labelsize=TEXT_PT, length=2, pad=1)
     ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
-def _meetings(ax, records, n_members: int) -> list:
+def _meetings(ax, history) -> tuple[list, float]:
     """One bar per meeting, as tall as its attendance, coloured by who hosted it; pale if it missed quorum."""
-    held = [r for r in records if r["meeting"]]
-    ax.set_ylim(0, max([n_members] + [r["attendance"] for r in held]) * 1.15)
+    held = [r for r in history if r["meeting"]]
     if not held:
-        return []
+        return [], 0.0
     bars = ax.bar([r["month"] for r in held], [r["attendance"] for r in held], width=0.9,
                   color=[to_rgba(HOST_COLOURS[r["host"]], 1.0 if r["quorate"] else 0.35) for r in held])
-    return list(bars.patches)
+    return list(bars.patches), float(max(r["attendance"] for r in held))
 
 
-def _convener(ax, model, months, intensity, handover) -> list:
+def _convener(ax, view, months, intensity, handover, colour: str, plan_line: bool) -> list:
     """What the convener did (solid), what it plans from now (dotted), and how far it handed over."""
-    plan = model.convener.plan
-    ahead = np.arange(model.month, model.p["months"] + 1)
-    drawn = ax.plot(months, intensity, color="#111111", linewidth=1.5)
-    drawn += ax.plot(ahead, [plan.intensity(m) for m in ahead], color="#111111", linewidth=1.2, linestyle=":")
-    drawn.append(ax.scatter([model.month], [model.convener.intensity], s=14, color="#111111", zorder=3))
+    plan = view.plan
+    drawn = ax.plot(months, intensity, color=colour, linewidth=1.8)
+    if plan_line:
+        ahead = np.arange(view.month, view.horizon + 1)
+        drawn += ax.plot(ahead, [plan.intensity(m) for m in ahead], color=colour, linewidth=1.2, linestyle=":")
+    drawn.append(ax.scatter([view.month], [view.convener_intensity], s=16, color=colour, zorder=3))
     if handover.any() or plan.strategy in GRADUAL:
-        drawn += ax.plot(months, handover, color=HOST_COLOURS["leader"], linewidth=1.2)
+        drawn += ax.plot(months, handover, color=HOST_COLOURS["leader"] if colour == "#333333" else colour,
+                         linewidth=1.2, alpha=0.7 if colour != "#333333" else 1.0, linestyle="-.")
     return drawn
-
-
-def _legend(ax, **kw) -> None:
-    """A one-line legend above the panel's right end, beside its title."""
-    ax.legend(fontsize=6.5, loc="lower right", bbox_to_anchor=(1.0, 0.98), frameon=False, ncol=3,
-              columnspacing=0.8, borderaxespad=0.0, borderpad=0.1, **kw)

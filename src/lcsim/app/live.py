@@ -132,7 +132,14 @@ def status_line(model: LearningCommunity) -> str:
         fate = "alive"
     return (f"Month {model.month} of {p['months']} · convener intensity {convener.intensity:.2f} ({exit_text})"
             f" · {plural(r['active_members'], 'active member')} · {plural(r['leaders'], 'local leader')}"
-            f" · {r['ties']} ties, {r['cross_sector_share']:.0%} across sectors · {_last_meeting(model)} · {fate}")
+            f" · {_ties(r)} · {_last_meeting(model)} · {fate}")
+
+
+def _ties(r: dict) -> str:
+    share = r["cross_sector_share"]
+    if r["ties"] == 0 or share != share:  # NaN: no members, so no network to measure
+        return "no ties"
+    return f"{plural(r['ties'], 'tie')}, {share:.0%} across sectors"
 
 
 def plural(count: int, noun: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from ..parameters import SECTORS
 from .canvas import LiveFigure
@@ -118,98 +117,108 @@ def _first_known(new: np.ndarray, ties, placed: int) -> np.ndarray:
 
 
 class NetworkPicture:
-    """The picture of one community, redrawn each month.
+    """The picture of one community at one month, drawn from its `View`.
 
-    Members are coloured by sector and sized by capacity; local leaders have a black ring; tie
-    width follows strength, with ties across sectors drawn darker. While the convener is present
-    it is the diamond at the hub, linked to the attendees of the latest meeting. The figure, its
-    axes and legend are built once: rebuilding them every month would cost more than the drawing.
+    Members are coloured by sector and sized by capacity (smaller dots in larger communities, so
+    1,000 members do not cover each other); local leaders have a black ring; tie width follows
+    strength, ties across sectors darker. Above `view.ALL_TIES_UP_TO` ties only each member's
+    strongest few are drawn (the legend says so). While the convener is present it is the diamond
+    at the hub, linked to the attendees of the latest meeting. A dissolved community is drawn as
+    such: no members, no ties, and the month it dissolved. The title and legend are HTML on the
+    page (they wrap instead of being clipped); the figure is built once and only its data are
+    redrawn each month.
     """
 
-    def __init__(self, seed: int = 0, size: tuple[float, float] = (5.2, 5.4)) -> None:
-        self.layout = NetworkLayout(seed)
-        self.live = LiveFigure(size)
+    def __init__(self, size: tuple[int, int] = (500, 500), dpi: int = 100) -> None:
+        self.live = LiveFigure((size[0] / dpi, size[1] / dpi), dpi=dpi)
         self.fig = self.live.fig
-        self.ax = ax = self.fig.add_axes((0.0, 0.1, 1.0, 0.84))
-        ax.set_xlim(-FRAME - 0.08, FRAME + 0.08)
-        ax.set_ylim(-FRAME - 0.08, FRAME + 0.08)
+        self.ax = ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.set_xlim(-FRAME - 0.06, FRAME + 0.06)
+        ax.set_ylim(-FRAME - 0.06, FRAME + 0.06)
         ax.set_aspect("equal")
         ax.axis("off")
-        self.fig.legend(handles=_legend_handles(), loc="lower center", ncol=3, fontsize=7.5, frameon=False,
-                        handletextpad=0.3, columnspacing=0.9)
 
-    def png(self, model) -> bytes:
-        self.draw(model)
-        return self.live.png(moving=[self.ax.title])
+    def png(self, view) -> bytes:
+        self.draw(view)
+        return self.live.png()
 
-    def draw(self, model) -> Figure:
+    def draw(self, view) -> Figure:
         self.live.clear()
-        ax, pos = self.ax, self.layout.update(model)
-        members, ties, convener = model.members, model.ties, model.convener
-        a, b, strength = ties.a, ties.b, ties.strength
-        n = min(len(pos), len(members))
-        keep = (a < n) & (b < n)  # a newcomer added while drawing has no position yet
-        a, b, strength = a[keep], b[keep], strength[keep]
-        active = np.flatnonzero(members.active[:n])
-        sector = members.sector[:n]
-        drawn = []
-
-        cross = sector[a] != sector[b]
-        for mask, colour in ((~cross, "#9a9a9a"), (cross, "#3b3b5c")):
-            segments = np.stack([pos[a[mask]], pos[b[mask]]], axis=1)
-            drawn.append(ax.add_collection(LineCollection(segments, linewidths=0.3 + 2.4 * strength[mask],
-                                                          colors=colour, alpha=0.45, zorder=1)))
-        attendees = getattr(model, "last_attendees", np.empty(0, np.int64))
-        attendees = attendees[attendees < n]
-        attendees = attendees[members.active[attendees]]
-        if convener.present and len(attendees):
-            spokes = np.stack([np.broadcast_to(CONVENER_AT, (len(attendees), 2)), pos[attendees]], axis=1)
-            drawn.append(ax.add_collection(LineCollection(spokes, linewidths=0.6, colors=SPOKE_COLOUR, alpha=0.3,
-                                                          zorder=2)))
-
-        colours = np.array([SECTOR_COLOURS[s] for s in SECTORS])
-        sizes = 12 + 110 * members.capacity[:n]
-        drawn.append(ax.scatter(pos[active, 0], pos[active, 1], s=sizes[active], c=colours[sector[active]],
-                                edgecolors="white", linewidths=0.5, zorder=3))
-        leaders = active[members.leader[active]]
-        drawn.append(ax.scatter(pos[leaders, 0], pos[leaders, 1], s=sizes[leaders] + 60, facecolors="none",
-                                edgecolors="black", linewidths=1.6, zorder=4))
-        host = getattr(model, "last_host", None)
-        if host is not None and host.local and host.row < n and members.active[host.row]:
-            drawn.append(ax.scatter(*pos[host.row], s=sizes[host.row] + 170, marker="*", facecolors="none",
-                                    edgecolors="black", linewidths=1.0, zorder=4))
-        if convener.present:
-            drawn.append(ax.scatter(*CONVENER_AT, s=260, marker="D", c="#111111", edgecolors="white",
-                                    linewidths=1.5, zorder=5))
-            drawn.append(ax.annotate("convener", CONVENER_AT, xytext=(0, -17), textcoords="offset points",
-                                     ha="center", fontsize=8, zorder=6,
-                                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7)))
-        ax.set_title(_title(model, len(active), len(leaders)), fontsize=10)
-        self.live.drawn = drawn
+        self.live.drawn = draw_group(self.ax, view.group, scale=marker_scale(view.n_members))
+        if view.convener_present:
+            self.live.drawn += draw_convener(self.ax, view.group)
+        if not view.alive:
+            self.live.drawn.append(self.ax.text(0, 0, f"dissolved at month {view.dissolved_month}\nno members, no ties",
+                                                ha="center", va="center", fontsize=TEXT_PT + 3, color="#555555",
+                                                linespacing=1.5))
         return self.fig
 
 
-def _title(model, active: int, leaders: int) -> str:
-    convener = model.convener
-    if convener.present:
-        who = f"convener present ({convener.intensity:.0%})"
+TEXT_PT = 11  # 11 pt at 100 dpi is 15 px: legible on a projector at 1280x720
+
+
+def marker_scale(n_members: int) -> float:
+    """Dots shrink with the square root of the community's size beyond 150 members."""
+    return float(np.sqrt(150 / max(n_members, 150)))
+
+
+def draw_group(ax, group, scale: float = 1.0, offset=(0.0, 0.0)) -> list:
+    """Draw one community's members and ties on `ax`; returns the artists (removed next month).
+
+    `offset` moves the group in the picture, so several communities can share one axes.
+    """
+    pos = group.pos + np.asarray(offset)
+    a, b, strength = group.tie_a, group.tie_b, group.tie_strength
+    drawn = []
+    cross = group.sector[a] != group.sector[b]
+    for mask, colour in ((~cross, "#9a9a9a"), (cross, "#3b3b5c")):
+        segments = np.stack([pos[a[mask]], pos[b[mask]]], axis=1) if mask.any() else np.empty((0, 2, 2))
+        widths = (0.3 + 2.4 * strength[mask]) * max(scale, 0.6)
+        drawn.append(ax.add_collection(LineCollection(segments, linewidths=widths, colors=colour, alpha=0.45,
+                                                      zorder=1)))
+    colours = np.array([SECTOR_COLOURS[s] for s in SECTORS])
+    sizes = (12 + 110 * group.capacity) * scale**2 if len(group.rows) else np.empty(0)
+    drawn.append(ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours[group.sector] if len(pos) else [],
+                            edgecolors="white", linewidths=0.5 * scale, zorder=3))
+    leaders = np.flatnonzero(group.leader)
+    drawn.append(ax.scatter(pos[leaders, 0], pos[leaders, 1], s=sizes[leaders] + 60 * scale, facecolors="none",
+                            edgecolors="black", linewidths=1.6, zorder=4))
+    if group.host >= 0:
+        drawn.append(ax.scatter(*pos[group.host], s=sizes[group.host] + 170 * scale, marker="*", facecolors="none",
+                                edgecolors="black", linewidths=1.0, zorder=4))
+    return drawn
+
+
+def draw_convener(ax, group, at=CONVENER_AT) -> list:
+    """The convener at the hub, with spokes to the latest meeting's attendees."""
+    drawn = []
+    attendees = group.attendees
+    if len(attendees):
+        spokes = np.stack([np.broadcast_to(at, (len(attendees), 2)), group.pos[attendees]], axis=1)
+        drawn.append(ax.add_collection(LineCollection(spokes, linewidths=0.6, colors=SPOKE_COLOUR, alpha=0.3,
+                                                      zorder=2)))
+    drawn.append(ax.scatter(*at, s=260, marker="D", c="#111111", edgecolors="white", linewidths=1.5, zorder=5))
+    drawn.append(ax.annotate("convener", at, xytext=(0, -19), textcoords="offset points", ha="center",
+                             fontsize=TEXT_PT, zorder=6,
+                             bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7)))
+    return drawn
+
+
+def title(view) -> str:
+    """The picture's caption, e.g. "Month 34: 0 members, convener gone · dissolved at month 34"."""
+    if view.convener_present:
+        who = f"convener present ({view.convener_intensity:.0%})"
     else:
         who = "convener gone"
-    fate = "" if model.alive else f" · dissolved at month {model.dissolved_month}"
-    return f"Month {model.month}: {plural(active, 'member')}, {plural(leaders, 'local leader')}, {who}{fate}"
+    fate = "" if view.alive else f" · dissolved at month {view.dissolved_month}"
+    return (f"Month {view.month}: {plural(view.members, 'member')}, {plural(view.leaders, 'local leader')}, "
+            f"{who}{fate}")
 
 
-def _legend_handles() -> list:
-    def dot(colour, label, **kw):
-        return Line2D([], [], marker=kw.pop("marker", "o"), linestyle="", markerfacecolor=colour,
-                      markeredgecolor=kw.pop("edge", "white"), markersize=kw.pop("size", 7), label=label, **kw)
-
-    handles = [dot(SECTOR_COLOURS[s], SECTOR_LABELS[s]) for s in SECTORS]
-    handles += [
-        dot("none", "local leader", edge="black", markeredgewidth=1.6, size=9),
-        dot("none", "host of last meeting", marker="*", edge="black", size=11),
-        dot("#111111", "convener", marker="D"),
-        Line2D([], [], color=SPOKE_COLOUR, linewidth=1.2, alpha=0.6, label="convener to last meeting"),
-        Line2D([], [], color="#3b3b5c", linewidth=1.8, label="tie across sectors"),
-    ]
-    return handles
+def legend_items() -> list[tuple[str, str, str]]:
+    """(symbol, colour, label) for the legend the page writes under the picture."""
+    items = [("●", SECTOR_COLOURS[s], SECTOR_LABELS[s]) for s in SECTORS]
+    items += [("◯", "#111111", "local leader"), ("☆", "#111111", "host of last meeting"),
+              ("◆", "#111111", "convener"), ("─", SPOKE_COLOUR, "convener to last meeting"),
+              ("━", "#3b3b5c", "tie across sectors"), ("─", "#9a9a9a", "tie within a sector")]
+    return items

@@ -1,13 +1,23 @@
-"""`lcsim app`: the trainer's live page, served by Solara on this machine."""
+"""`lcsim app`: the trainer's live page, served by Solara on this machine.
+
+The command starts Solara as a child in its own process group, prints the address only once the
+page answers, and on Ctrl+C or SIGTERM stops that whole group (so the port is free for the next
+start). Solara's own output (a cookie warning over plain http, start-up lines) goes to a log file
+unless --verbose; if Solara fails, the end of that log is printed.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 
 from ..errors import UsageError
 from .options import add_model_options, overrides, split
@@ -24,6 +34,9 @@ def register(sub) -> None:
                           "(default: %(default)s)")
     add_model_options(app)
     app.add_argument("--seed", type=int, default=0, help="random seed of the first community (default: %(default)s)")
+    app.add_argument("--replay", metavar="FILE",
+                     help="reopen a saved session record (the page's 'Save the session record') where it left off")
+    app.add_argument("--verbose", action="store_true", help="show Solara's own messages on the terminal")
     app.set_defaults(handler=cmd_app)
 
 
@@ -47,6 +60,11 @@ def cmd_app(args) -> int:
     _check_port(args.host, port)
 
     env = dict(os.environ)
+    if args.replay:
+        from ..app.session import ENV_REPLAY, load_session
+
+        load_session(args.replay)  # a bad record fails here, in one line
+        env[ENV_REPLAY] = os.path.abspath(args.replay)
     env.update({
         "LCSIM_APP_SCENARIO": args.scenario,
         "LCSIM_APP_SET": json.dumps(given),
@@ -58,16 +76,83 @@ def cmd_app(args) -> int:
     command = [sys.executable, "-m", "solara", "run", APP_MODULE, "--host", args.host, "--port", str(port),
                "--no-open", "--production", "--no-check-version", "--log-level", "warning"]
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    print(f"lcsim app: open http://{shown}:{port} in a browser (Ctrl+C stops the app)", flush=True)
-    solara = subprocess.Popen(command, env=env)
+    return serve(command, env, f"http://{shown}:{port}/", verbose=args.verbose)
+
+
+class Stop(Exception):
+    """SIGTERM or SIGINT (Ctrl+C) arrived."""
+
+
+def serve(command: list[str], env: dict, url: str, verbose: bool = False, limit: float = 120.0) -> int:
+    """Run Solara until it exits, Ctrl+C or SIGTERM; say where to open the page once it answers."""
+    log = None if verbose else tempfile.NamedTemporaryFile("w+", prefix="lcsim-app-", suffix=".log", delete=False)
+    out = None if verbose else log
+    # Both signals stop the app, even when started with SIGINT ignored (as a shell's background job is).
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                             start_new_session=True)  # its own group: Ctrl+C reaches us, we stop it all
     try:
-        return solara.wait()
-    except KeyboardInterrupt:  # Ctrl+C reached Solara too: let it shut down
-        try:
-            solara.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            solara.kill()
+        if not _wait_until_answering(url, child, limit):
+            print(f"lcsim app: error: the page did not answer at {url}{_tail(log)}", file=sys.stderr)
+            return 1
+        print(f"lcsim app: open {url.rstrip('/')} in a browser (Ctrl+C stops the app)", flush=True)
+        status = child.wait()
+        if status != 0:
+            print(f"lcsim app: error: the Solara server stopped (status {status}){_tail(log)}", file=sys.stderr)
+        return status
+    except (KeyboardInterrupt, Stop):  # Ctrl+C or SIGTERM: a normal way to stop
         return 0
+    finally:
+        _stop(child)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if log is not None:
+            log.close()
+            os.unlink(log.name)
+
+
+def _raise_stop(signum, frame):
+    raise Stop()
+
+
+def _wait_until_answering(url: str, child: subprocess.Popen, limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """SIGTERM to Solara's whole process group, then SIGKILL if it has not gone within 5 s."""
+    if child.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _tail(log, lines: int = 15) -> str:
+    if log is None:
+        return ""
+    log.flush()
+    log.seek(0)
+    text = "".join(log.readlines()[-lines:]).rstrip()
+    return f"; Solara said:\n{text}" if text else ""
 
 
 def _free_port(host: str) -> int:
@@ -78,6 +163,8 @@ def _free_port(host: str) -> int:
 
 def _check_port(host: str, port: int) -> None:
     with socket.socket() as s:
+        # As Solara's server binds: connections of a previous run still closing (TIME_WAIT) do not hold the port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as err:

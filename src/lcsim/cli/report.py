@@ -16,10 +16,19 @@ def register(sub) -> None:
     add_comparison_options(cmd, default_out="out/report-SCENARIO")
     cmd.add_argument("--advise", action="store_true",
                      help="also search for the best plan (lcsim advise) and add it, with where it fails, to the report")
+    cmd.add_argument("--session", metavar="FILE",
+                     help="instead: turn a session record saved in the app into a debriefing page "
+                          "(FILE.html, or --out)")
     cmd.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args) -> int:
+    if args.session:  # the trainer's debrief: the app's session record, re-simulated into one page
+        from ..app.session import write_debrief
+
+        written = write_debrief(args.session, args.out)
+        print(f"wrote {written} (open it in any browser; it needs no network)")
+        return 0
     comparison = comparison_of(args, "report")
     print()
     print(comparison.format_table())

@@ -293,6 +293,19 @@ class Comparison:
     seed: int = ROOT_SEED
     overrides: dict = field(default_factory=dict, repr=False)
     out: Path | None = None
+    posterior: str | None = None  # the posterior folder each replicate drew its uncertain values from
+    draws: int = 0  # distinct posterior draws (each run on `replicates // draws` seeds)
+
+    @property
+    def uncertainty_note(self) -> str:
+        """Which intervals include parameter uncertainty (empty without a posterior)."""
+        if not self.posterior:
+            return ""
+        return (f"Survival intervals include parameter uncertainty: each replicate drew its uncertain values from "
+                f"the posterior in {self.posterior} ({self.draws} draws, {self.replicates // self.draws} seeds each, "
+                "the same draw for replicate k in every strategy); each is the wider of the 95% Wilson interval "
+                "over all runs and the 2.5-97.5% range of survival across the draws. The other intervals "
+                "(differences, medians, outcomes) are chance only, over the pooled runs.")
 
     def heading(self) -> str:
         """One line: the scenario, what every run shared, and how many runs there were."""
@@ -308,7 +321,8 @@ class Comparison:
                 f"{self.replicates} communities per strategy ({len(self.runs)} runs")
         if self.failed:
             text += f", {self.failed} failed and left out"
-        return text + ")"
+        text += ")"
+        return text + ("\n" + self.uncertainty_note if self.posterior else "")
 
     def format_table(self) -> str:
         """The two fixed-width tables `lcsim compare` prints: survival, then outcomes at the horizon."""
@@ -340,7 +354,7 @@ class Comparison:
     def command(self, name: str = "report") -> str:
         """The `lcsim` command that reproduces these numbers (the output folder aside)."""
         return command_line(name, self.scenario, self.replicates, self.strategies, self.digital, self.seed,
-                            self.overrides)
+                            self.overrides, self.posterior)
 
     def to_html(self, command: str | None = None, date: str | None = None, advice=None) -> str:
         """The self-contained HTML report (figures inline, no network): what `lcsim report` writes.
@@ -357,10 +371,17 @@ class Comparison:
                 "command": command if command is not None else self.command("report")}
         if date:
             meta["date"] = date
-        return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
+        page = build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
                             figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
                             overrides=self.overrides, meta=meta,
                             advice_html=advice.to_html(heading=False) if advice is not None else None)
+        if self.posterior:  # the report's method list names the chance-only interval: say which include more
+            wilson = "Survival probability: share alive at the horizon with a 95% Wilson interval"
+            note = html_escape(self.uncertainty_note)
+            page = page.replace(wilson, note + " " + wilson.replace("with a 95% Wilson", "with, without the draws, "
+                                                                   "a 95% Wilson"), 1) if wilson in page else \
+                page.replace("<ul>", f"<ul><li>{note}</li>", 1)
+        return page
 
     def write(self, out: str | Path | None = None, report: bool = False, advice=None) -> list[str]:
         """Write comparison.csv and the figures (PNG) into `out` (default: where the runs are kept), and
@@ -388,7 +409,7 @@ class Comparison:
 
 def compare(scenario: str = "default", strategies=None, replicates: int = 200, digital: str | bool | None = None,
             overrides: dict | None = None, out: str | Path | None = None, workers: int | None = None,
-            seed: int = ROOT_SEED, progress: bool = True) -> Comparison:
+            seed: int = ROOT_SEED, progress: bool = True, posterior=None, seeds_per_draw: int = 10) -> Comparison:
     """Compare exit strategies on a scenario: run (or resume) the sweep, and return its `Comparison`.
 
     The runs go through the sweep engine as a grid over `exit_strategy` (and `digital_channel`:
@@ -398,6 +419,13 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     `"assumptions.NAME"` values) every run shares. The runs are kept in `out`/runs/<key>, one
     folder per distinct comparison (default `out`: out/compare-SCENARIO), so the same call again
     resumes instead of rerunning. Nothing is written besides the runs: call `.write()`.
+
+    With `posterior` (a folder `lcsim calibrate` wrote, or a `lcsim.validation.inference.Posterior`),
+    each replicate draws its uncertain values from the posterior (weighted resampling seeded from
+    `numpy.random.SeedSequence([seed, ...])`): `replicates // seeds_per_draw` distinct draws, replicate
+    k using draw k // seeds_per_draw in every strategy (common across arms, like its seed). The
+    survival intervals then include parameter uncertainty (`Comparison.uncertainty_note`); the runs
+    are kept as one Parquet file per distinct comparison and reused when the same call comes again.
 
     Everything is checked before any run: an unknown scenario, parameter or strategy raises
     `ParameterError`; an unusable `out` raises `OutputError`.
@@ -428,23 +456,128 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
         "replicates": replicates, "root_seed": seed, "common_seeds": True,
     }
     folder = usable_folder(out if out is not None else f"out/compare-{scenario}")
+    drawn = None
+    if posterior is not None:
+        drawn, label = posterior_draws(posterior, replicates, seeds_per_draw, seed, fixed)
+        experiment["posterior"] = {"source": label, "draws": len(drawn), "seeds_per_draw": seeds_per_draw,
+                                   "values": drawn.to_dict("list")}
     # One runs folder per distinct comparison, so changing replicates or overrides never collides
     # with (or silently reuses) an earlier sweep, and the same call again resumes it.
     key = hashlib.sha256(json.dumps(experiment, sort_keys=True, default=str).encode()).hexdigest()[:10]
     runs_dir = folder / "runs" / key
-    runs = lcsim.sweep(experiment, runs_dir, workers=workers, progress=progress)
+    if drawn is None:
+        runs = lcsim.sweep(experiment, runs_dir, workers=workers, progress=progress)
+    else:
+        runs = run_with_draws(experiment, drawn, seeds_per_draw, runs_dir, workers)
     done = completed(runs)
     if done.empty:
         raise UsageError(f"every run failed (first error: {runs['error'].dropna().iloc[0]}); see {runs_dir}")
     by = groups_of(done) if digital == "both" else ["exit_strategy"]
-    return Comparison(table=comparison_table(done, by=by), runs=runs, completed=done, failed=len(runs) - len(done),
+    table = comparison_table(done, by=by)
+    if drawn is not None:
+        table = with_parameter_uncertainty(table, done, by)
+    return Comparison(table=table, runs=runs, completed=done, failed=len(runs) - len(done),
                       params=params, experiment=experiment, by=by, horizon=params["months"] - params["exit_month"],
                       runs_dir=runs_dir, scenario=scenario, replicates=replicates, strategies=tuple(strategies),
-                      digital=digital, seed=seed, overrides=fixed, out=folder)
+                      digital=digital, seed=seed, overrides=fixed, out=folder,
+                      posterior=None if drawn is None else label, draws=0 if drawn is None else len(drawn))
+
+
+# -- answers that carry parameter uncertainty ------------------------------------------------------
+POSTERIOR_STREAM = 13  # the SeedSequence word of the posterior draws (after the root seed)
+
+
+def posterior_draws(posterior, replicates: int, seeds_per_draw: int, seed: int, fixed: dict) -> tuple[pd.DataFrame,
+                                                                                                    str]:
+    """The posterior's draws for a comparison: one row per distinct draw, columns named as a run's parameters
+    (`assumptions.NAME` for an assumption); and where the posterior came from."""
+    from ..assumptions import PREFIX
+    from ..validation.inference import Posterior, load_posterior
+
+    if isinstance(seeds_per_draw, bool) or not isinstance(seeds_per_draw, int) or seeds_per_draw < 1:
+        raise ParameterError(f"seeds_per_draw: {seeds_per_draw!r} is not allowed; expected a whole number of at "
+                             "least 1")
+    if replicates < seeds_per_draw:
+        raise ParameterError(f"replicates: {replicates} is not allowed with a posterior; expected at least "
+                             f"seeds_per_draw ({seeds_per_draw}) so that every draw runs on that many seeds")
+    post = posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
+    label = str(posterior) if not isinstance(posterior, Posterior) else "a posterior given in Python"
+    names = {p.name: (p.name if p.kind == "param" else PREFIX + p.name) for p in post.priors}
+    clash = [n for n in names.values() if n in fixed]
+    if clash:
+        raise UsageError(f"--set {clash[0]}: it is drawn from the posterior; leave it out, or compare without "
+                         "--posterior")
+    n = -(-replicates // seeds_per_draw)
+    drawn = post.draw(n, np.random.SeedSequence([int(seed), POSTERIOR_STREAM])).rename(columns=names)
+    return drawn, label
+
+
+def run_with_draws(experiment: dict, drawn: pd.DataFrame, seeds_per_draw: int, runs_dir: Path,
+                   workers: int | None) -> pd.DataFrame:
+    """Every arm x replicate, replicate k with the seed it has in the sweep (common seeds) and draw
+    k // seeds_per_draw; through the sweep engine's worker (`run_chunk`) on a local process pool. The
+    runs are kept in `runs_dir`/runs.parquet, reused when present."""
+    import concurrent.futures as cf
+    import itertools
+    import multiprocessing as mp
+    import os
+
+    from ..experiments.design import run_seed
+    from ..experiments.store import atomic_write
+    from ..experiments.worker import run_chunk
+
+    path = runs_dir / "runs.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    vary = experiment["vary"]
+    arms = [dict(zip(vary, values)) for values in itertools.product(*vary.values())]
+    values = drawn.to_dict("records")
+    tasks, rows = [], {}
+    for point, arm in enumerate(arms):
+        for r in range(experiment["replicates"]):
+            draw = r // seeds_per_draw
+            rid = f"p{point:04d}-r{r:04d}"
+            s = run_seed(experiment["root_seed"], point, r, common=True)
+            tasks.append((rid, s, {**arm, **values[draw]}))
+            rows[rid] = {"run_id": rid, "point": point, "replicate": r, "seed": s, "draw": draw, **arm, **values[draw]}
+    workers = workers or os.cpu_count() or 1
+    chunks = [tasks[i:i + 16] for i in range(0, len(tasks), 16)]
+    base, scenario = experiment["fixed"], experiment["scenario"]
+    if workers > 1 and len(chunks) > 1:
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+            done = list(pool.map(run_chunk, itertools.repeat(scenario), itertools.repeat(base), chunks,
+                                 itertools.repeat(False)))
+    else:
+        done = [run_chunk(scenario, base, chunk, False) for chunk in chunks]
+    table = []
+    for rid, summary, error, _ in itertools.chain.from_iterable(done):
+        table.append({**rows[rid], **(summary or {}), "error": error})
+    runs = pd.DataFrame(table)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: runs.to_parquet(tmp, index=False))
+    return runs
+
+
+def with_parameter_uncertainty(table: pd.DataFrame, runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Survival intervals widened by parameter uncertainty: per arm, the wider of the Wilson interval over all
+    runs (`survival_chance_lo/hi`) and the 2.5-97.5% range of survival across posterior draws
+    (`survival_draws_lo/hi`)."""
+    table = table.copy()
+    for name in ("survival_chance_lo", "survival_chance_hi", "survival_draws_lo", "survival_draws_hi"):
+        table[name] = np.nan
+    for i, row in table.iterrows():
+        arm = _select(runs, by, tuple(row[c] for c in by))
+        per_draw = arm.groupby("draw")["survived"].mean()
+        lo, hi = float(per_draw.quantile(0.025)), float(per_draw.quantile(0.975))
+        table.loc[i, ["survival_chance_lo", "survival_chance_hi"]] = [row["survival_lo"], row["survival_hi"]]
+        table.loc[i, ["survival_draws_lo", "survival_draws_hi"]] = [lo, hi]
+        table.loc[i, "survival_lo"] = min(row["survival_lo"], lo)
+        table.loc[i, "survival_hi"] = max(row["survival_hi"], hi)
+    return table
 
 
 def command_line(command: str, scenario: str, replicates: int, strategies, digital: str | None, seed: int,
-                 overrides: dict) -> str:
+                 overrides: dict, posterior: str | None = None) -> str:
     """The `lcsim compare` / `lcsim report` command line that gives these numbers (the output folder aside)."""
     words = ["lcsim", command, "--scenario", scenario, "--replicates", str(replicates)]
     if list(strategies) != list(EXIT_STRATEGIES):
@@ -455,6 +588,8 @@ def command_line(command: str, scenario: str, replicates: int, strategies, digit
         words += ["--seed", str(seed)]
     for name, value in overrides.items():
         words += ["--set", f"{name}={_value_text(value)}"]
+    if posterior:
+        words += ["--posterior", str(posterior)]
     return shlex.join(words)
 
 

@@ -23,12 +23,12 @@ def register(sub) -> None:
     cmd.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes (default 2)")
     cmd.add_argument("--scheduler", metavar="ADDRESS", default=None,
                      help="run the simulations on a Dask cluster (tcp://HOST:8786; pip install 'lcsim[cluster]')")
-    cmd.add_argument("--population", type=int, default=None, metavar="N", help="particles per generation (150)")
+    cmd.add_argument("--population", type=int, default=None, metavar="N", help="particles per generation (100)")
     cmd.add_argument("--generations", type=int, default=None, metavar="N", help="most generations (12)")
     cmd.add_argument("--replicates", type=int, default=None, metavar="N",
-                     help="runs of each scenario per simulation (5)")
+                     help="runs of each scenario per simulation (3)")
     cmd.add_argument("--minutes", type=float, default=None, metavar="M",
-                     help="stop the main inference after about M minutes (25)")
+                     help="stop the main inference after about M minutes (20)")
     cmd.add_argument("--draws", type=int, default=None, metavar="N", help="predictive draws per check (100)")
     cmd.add_argument("--no-heldout", action="store_true", help="skip the held-out check")
     cmd.add_argument("--no-sensitivity", action="store_true",

@@ -35,6 +35,10 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
                      help="root seed; every run's seed derives from it (default: %(default)s)")
     cmd.add_argument("--workers", type=_positive, metavar="N", help="worker processes (default: all local cores)")
     cmd.add_argument("--out", metavar="DIR", help=f"output folder (default: {default_out})")
+    cmd.add_argument("--posterior", metavar="DIR",
+                     help="draw each replicate's uncertain values from this posterior (the folder lcsim calibrate "
+                          "wrote, e.g. out/calibration/abc/posterior): survival intervals then include parameter "
+                          "uncertainty")
 
 
 def comparison_of(args, command: str):
@@ -43,7 +47,8 @@ def comparison_of(args, command: str):
 
     return compare(scenario=args.scenario, strategies=args.strategies, replicates=args.replicates,
                    digital=args.digital, overrides=overrides(args), workers=args.workers, seed=args.seed,
-                   out=args.out if args.out is not None else f"out/{command}-{args.scenario}", progress=True)
+                   out=args.out if args.out is not None else f"out/{command}-{args.scenario}", progress=True,
+                   posterior=args.posterior)
 
 
 def cmd_compare(args) -> int:

@@ -39,16 +39,16 @@ PASS_SHARE = 0.5  # the verdict: the predictive median inside the band
 class Settings:
     """How much inference to run (the CLI's options)."""
 
-    population: int = 150
+    population: int = 100
     max_populations: int = 12
-    replicates: int = 5
+    replicates: int = 3
     min_acceptance: float = 0.02
-    max_minutes: float | None = 25.0
+    max_minutes: float | None = 20.0
     draws: int = DRAWS
     heldout: bool = True
-    heldout_population: int = 60
-    heldout_populations: int = 5
-    heldout_minutes: float | None = 2.5
+    heldout_population: int = 50
+    heldout_populations: int = 4
+    heldout_minutes: float | None = 2.0
     fixed: dict = field(default_factory=dict)  # parameters fixed for every run (tests shrink the runs so)
 
 

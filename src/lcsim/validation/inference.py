@@ -396,8 +396,9 @@ class Progress(logging.Handler):
         if m := self.EPS.search(text):
             self.t, self.eps = int(m.group(1)), float(m.group(2).rstrip("."))
         elif (m := self.ACC.search(text)) and self.say:
+            rate = float(m.group(3).rstrip("."))
             self.say(f"population {self.t}: epsilon {self.eps:.3g}, accepted {m.group(1)} of {m.group(2)} "
-                     f"simulations (acceptance {float(m.group(3).rstrip(".")):.1%}), {time.perf_counter() - self.started:.0f} s")
+                     f"simulations (acceptance {rate:.1%}), {time.perf_counter() - self.started:.0f} s")
 
 
 @contextmanager
@@ -459,12 +460,12 @@ def run_abc(problem: Problem, db: str | Path, *, population: int = 100, max_popu
         same = False
     np.random.seed(np.random.SeedSequence([seed, 3]).generate_state(1)[0])  # pyabc draws from numpy's global state
     started = time.perf_counter()
-    sampler, client = sampler_for(workers, scheduler)
     prior = pyabc.Distribution(**{p.name: p.rv() for p in problem.priors})
     handler = Progress(progress, started)
-    resumed = 0
+    resumed, client = 0, None
     try:
         with quiet_pyabc(handler):
+            sampler, client = sampler_for(workers, scheduler)
             abc = pyabc.ABCSMC(problem.simulator, prior, BandDistance(problem.targets), population_size=population,
                                sampler=sampler)
             url = f"sqlite:///{db.resolve()}"

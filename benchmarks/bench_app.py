@@ -1,12 +1,14 @@
-"""The trainer's app in a real browser: how long `lcsim app` takes to answer and to show its page,
-and how long the page takes from a click on Step to the redrawn month.
+"""The trainer's app: how long one Step takes, in one community and with two plans side by side, at
+150 and at 1,000 members.
 
-    python benchmarks/bench_app.py                 # default scenario, 10 steps
-    python benchmarks/bench_app.py --steps 20 --set n_members=1000
+    python benchmarks/bench_app.py                  # server side: Room.step + drawing the month's figures
+    python benchmarks/bench_app.py --browser        # also: a click on Step to the redrawn month, in Chromium
+    python benchmarks/bench_app.py --steps 20 --sizes 150 1000
 
-Needs the app and test extras (`pip install -e ".[test]"`) and Debian's Chromium at
-/usr/bin/chromium (scripts/install.sh installs both). Wall-clock times: other work on the machine
-slows them. These figures used to be an assertion in tests/test_app.py; they are measured here.
+Server side is what the page's Python does per Step (every run one month on, each network and the
+charts drawn as PNGs at the page's sizes); in the browser it is the whole round trip a trainer waits
+for. The browser part needs the app and test extras (`pip install -e ".[test]"`) and Debian's
+Chromium at /usr/bin/chromium. Wall-clock times: other work on the machine slows them.
 """
 
 from __future__ import annotations
@@ -25,8 +27,36 @@ import urllib.request
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-SRC = "s => (document.querySelector(s) || {src: ''}).src"
 TEXT = "s => (document.querySelector(s) || {innerText: ''}).innerText"
+MODES = ("one community", "two plans")
+
+
+def server_side(members: int, mode: str, steps: int) -> tuple[float, float, float]:
+    """Median and max seconds per Step (model months, views, PNGs), and seconds to open the first month."""
+    from lcsim.app.app import _figures
+    from lcsim.app.room import Room
+    from lcsim.scenarios import scenario_params
+
+    started = time.perf_counter()
+    room = Room("default", {**scenario_params("default"), "n_members": members}, 1)
+    room.start(mode=mode)
+    figures = _figures(room)
+
+    def draw():
+        views = room.views()
+        for picture, view in zip(figures["networks"], views):
+            picture.png(view)
+        figures["charts"].png(views)
+
+    draw()
+    opened = time.perf_counter() - started
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        room.step()
+        draw()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), max(times), opened
 
 
 def free_port() -> int:
@@ -35,78 +65,76 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, limit: float = 120) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"bench_app: `lcsim app` exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"bench_app: `lcsim app` did not answer at {url} within {limit:.0f} s")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10, help="Step clicks to time (default: %(default)s)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a parameter for the app's first community (repeatable)")
-    args = parser.parse_args()
-    if not os.access(CHROMIUM, os.X_OK):
-        sys.exit(f"bench_app: needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
+def in_browser(members: int, mode: str, steps: int) -> tuple[float, float]:
+    """Median and max seconds from a click on Step to the page showing the next month (every run redrawn)."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, "-m", "lcsim", "app", "--port", str(port), "--host", "127.0.0.1", "--seed", "1"]
-    for setting in args.set:
-        command += ["--set", setting]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    with tempfile.TemporaryFile() as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    command = [sys.executable, "-m", "lcsim", "app", "--port", str(port), "--seed", "1", "--set",
+               f"n_members={members}"]
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            wait_http(url, proc)
-            answered = time.perf_counter() - started
+            deadline = time.monotonic() + 120
+            while True:
+                log.seek(0)
+                if "open http" in log.read():
+                    break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"bench_app: `lcsim app` did not start (status {proc.poll()})")
+                time.sleep(0.1)
+            urllib.request.urlopen(url, timeout=5).close()
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    page = browser.new_page(viewport={"width": 1280, "height": 800})
-                    opened = time.perf_counter()
+                    page = browser.new_page(viewport={"width": 1280, "height": 720})
                     page.goto(url)
                     page.locator(".lcsim-month").wait_for(timeout=120_000)
-                    page.locator(".lcsim-charts").wait_for(timeout=120_000)
-                    shown = time.perf_counter()
+                    if mode != MODES[0]:
+                        page.get_by_role("button", name=mode).click()
+                        page.locator(".lcsim-network-b").wait_for(timeout=120_000)
                     step = page.get_by_role("button", name="Step", exact=True)
                     waits = []
-                    for month in range(1, args.steps + 1):
-                        before = page.evaluate(SRC, ".lcsim-charts")
+                    for month in range(1, steps + 1):
                         clicked = time.perf_counter()
                         step.click()
-                        page.wait_for_function(
-                            f"arg => {{ const text = {TEXT}, src = {SRC}; return text('.lcsim-month') === "
-                            "'Month ' + arg[0] && src('.lcsim-charts') !== arg[1]; }", arg=[month, before],
-                            timeout=120_000)
+                        condition = "text('.lcsim-month') === 'Month ' + arg"
+                        if mode != MODES[0]:
+                            condition += " && text('.lcsim-status-b').startsWith('month ' + arg + ' ')"
+                        page.wait_for_function(f"arg => {{ const text = {TEXT}; return {condition}; }}", arg=month,
+                                               timeout=120_000)
                         waits.append(time.perf_counter() - clicked)
                 finally:
                     browser.close()
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-    settings = " ".join(args.set) or "default scenario"
-    print(f"lcsim app ({settings}), Chromium at 1280x800, {os.cpu_count()} cores:")
-    print(f"  launch to HTTP 200:                 {answered:6.2f} s")
-    print(f"  page opened to month and charts:    {shown - opened:6.2f} s")
-    print(f"  launch to a usable page:            {shown - started:6.2f} s")
-    print(f"  Step click to redrawn month ({len(waits)} steps): median {statistics.median(waits):.2f} s, "
-          f"max {max(waits):.2f} s")
+    return statistics.median(waits), max(waits)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=12, help="Steps to time per case (default: %(default)s)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[150, 1000], help="community sizes")
+    parser.add_argument("--browser", action="store_true", help="also time the click-to-redraw in Chromium")
+    args = parser.parse_args()
+    if args.browser and not os.access(CHROMIUM, os.X_OK):
+        sys.exit(f"bench_app: needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    print(f"lcsim app, one Step ({args.steps} steps from month 0, median / max), {os.cpu_count()} cores:")
+    for members in args.sizes:
+        for mode in MODES:
+            median, worst, opened = server_side(members, mode, args.steps)
+            line = (f"  {members:5d} members, {mode:13s}  server {median * 1000:6.0f} / {worst * 1000:5.0f} ms"
+                    f"  (first month drawn in {opened:4.1f} s)")
+            if args.browser:
+                median, worst = in_browser(members, mode, args.steps)
+                line += f"   click to redrawn page {median:5.2f} / {worst:5.2f} s"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -427,7 +427,7 @@ def test_the_room_on_a_projector(server, images):
                                             ".lcsim-timeline", ".lcsim-difference"))
             px = _check_text_sizes(page, "two plans", runs=2)
             print(f"chart text at 1280x720, two plans: {px:.1f} px")
-            _play_until(page, 42)
+            _play_until(page, 66)  # past the exit at month 60, a year into the handover
             page.screenshot(path=images / "app-two-plans.png")
             page.set_viewport_size({"width": 1920, "height": 1080})
             time.sleep(0.5)

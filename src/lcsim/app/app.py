@@ -143,9 +143,6 @@ def Page():
         playing.set(False)
         room.start(plans=tuple(plans))  # a new plan: both runs again from month 0, same seed
 
-    def on_parameter(name, value):
-        settings.set({**settings.value, name: tidy(name, value)})
-
     def on_timeline(month):
         playing.set(False)
         room.show(month)
@@ -195,7 +192,7 @@ def Page():
                 different = changed(room.preset, settings.value)
                 if different:
                     Caption("Changed from the preset: " + ", ".join(f"{k} {show(v)}" for k, v in different.items()))
-                ParameterControls(settings.value, on_parameter)
+                ParameterControls(settings)  # the reactive itself: unchanged, so a Step does not re-render it
 
         with solara.Div(classes=["lcsim-main"]):
             Head(room, views)
@@ -298,9 +295,12 @@ def Legend(view):
 
 
 @solara.component
-def ParameterControls(values: dict, on_change):
+def ParameterControls(settings):
     """The schema's parameters, one collapsible group per schema group, in schema order."""
-    specs = model_params(values)
+    def on_change(name, value):
+        settings.set({**settings.value, name: tidy(name, value)})
+
+    specs = model_params(settings.value)
     groups: dict[str, list[str]] = {}
     for name, spec in specs.items():
         groups.setdefault(spec["group"], []).append(name)

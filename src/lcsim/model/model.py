@@ -288,6 +288,10 @@ class LearningCommunity(Model):
     def _budgets(self, live: list[Community]) -> None:
         """Each convener splits its month's effort: the programme's across the members of every
         community it convenes (evenly per member), a founder's across its own community's."""
+        if len(self.communities) == 1:
+            c = self.communities[0]
+            self.convener.budget(c.n_active, c.host == CONVENER)
+            return
         convened = [c for c in live if c.convener is self.convener]
         self.convener.budget(sum(c.n_active for c in convened), sum(c.host == CONVENER for c in convened))
         for c in live:
@@ -359,7 +363,7 @@ class LearningCommunity(Model):
     def _channel_open(self) -> bool:
         """The digital channel, where there is one, opens when the programme's convener has left (as
         the case's did after CSA ended) and lasts while any community does; every community uses it."""
-        return self.p["digital_channel"] and self.alive_any and self.convener.plan.gone(self.month)
+        return self.p["digital_channel"] and self.convener.plan.gone(self.month) and self.alive_any
 
     def _volunteer(self, c: Community, active_count: int | None = None) -> Host | None:
         """Hosting as collective action: any member may step up, leaders more readily (members.volunteer)."""
@@ -710,8 +714,17 @@ class LearningCommunity(Model):
         return self.communities[0].last_stock_take
 
     def _record(self) -> None:
+        communities = self.communities
+        if len(communities) == 1:  # one community: the programme's month is its month
+            c = communities[0]
+            group = group_record(self, communities, self.convener, self.replications, self.left)
+            self.records.append(month_record(self, group[0]))
+            self.community_records.append(community_record(self, c, group))
+            return
         convened = self.convened
-        first = group_record(self, convened, self.convener) if len(convened) == 1 else None
-        self.records.append(month_record(self, first))
-        self.community_records.extend(community_record(self, c, first if c is convened[0] else None)
-                                      for c in self.communities)
+        first = group_record(self, convened, self.convener, self.replications, self.left) if len(
+            convened) == 1 else None
+        self.records.append(month_record(self, first[0] if first else None))
+        self.community_records.extend(
+            community_record(self, c, (first[0], first[1]) if first and c is convened[0] else None)
+            for c in communities)

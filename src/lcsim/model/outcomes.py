@@ -48,10 +48,12 @@ def _network(model, convened) -> tuple[int, int, int]:
     return cached[1:]
 
 
-def group_record(model, group, convener) -> dict:
+def group_record(model, group, convener, replications: int, left: int) -> tuple[dict, int]:
     """The measures of a group of communities taken together as one network (its members' ties
-    among themselves), with `convener` the one whose effort is reported."""
+    among themselves), with `convener` the one whose effort is reported; and, for one community,
+    its ties to organisations outside it."""
     m = model.members
+    across = 0
     if len(group) == 1 and group[0].everyone:  # the one-community model's own arithmetic
         c = group[0]
         mask = c.current
@@ -64,7 +66,7 @@ def group_record(model, group, convener) -> dict:
                         float(m.engagement @ mask) / n if n else 0.0)
         _, n, leaders, engagement = c._stats
         capacity = float(m.capacity @ mask) / n if n else 0.0
-        e, cross, _, largest = c.measures()
+        e, cross, across, largest = c.measures()
     else:
         holder = group[0] if len(group) == 1 else model
         key = (tuple(c.version for c in group), model.stock_takes, len(m))
@@ -75,28 +77,36 @@ def group_record(model, group, convener) -> dict:
                                   float(m.engagement[rows].sum()) / n if n else 0.0)
         _, rows, n, leaders, engagement = holder._rows_stats
         if len(group) == 1:
-            e, cross, _, largest = group[0].measures()
+            e, cross, across, largest = group[0].measures()
         else:
             e, cross, largest = _network(model, group)
         capacity = float(m.capacity[rows].sum()) / n if n else 0.0
-    held = {"convener": 0, "leader": 0, "digital": 0}
-    for c in group:
-        for kind, count in c.meetings.items():
-            held[kind] += count
-    meetings = held["convener"] + held["leader"] + held["digital"]
-    hosts = [c.host.kind for c in group if c.host is not None]
+    if len(group) == 1:
+        c = group[0]
+        held, host = c.meetings, c.host
+        alive, quorate, attendance, joined = c.alive, c.quorate, len(c.attended), c.joined
+        host_kind = "none" if host is None else host.kind
+        local = held["leader"] + held["digital"]
+        meetings = held["convener"] + local
+    else:
+        local = sum(c.meetings["leader"] + c.meetings["digital"] for c in group)
+        meetings = local + sum(c.meetings["convener"] for c in group)
+        kinds = {c.host.kind for c in group if c.host is not None}
+        host_kind = "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+        alive, quorate = any(c.alive for c in group), any(c.quorate for c in group)
+        attendance, joined = sum(len(c.attended) for c in group), sum(c.joined for c in group)
     return {
-        "alive": any(c.alive for c in group),
+        "alive": alive,
         "convener_intensity": convener.intensity,
         "convener_reach": convener.reach,
         "handover": convener.handover,
-        "meeting": bool(hosts),
-        "host": "none" if not hosts else hosts[0] if len(set(hosts)) == 1 else "mixed",
-        "quorate": any(c.quorate for c in group),
-        "attendance": sum(len(c.attended) for c in group),
+        "meeting": host_kind != "none",
+        "host": host_kind,
+        "quorate": quorate,
+        "attendance": attendance,
         "active_members": n,
-        "joined": sum(c.joined for c in group),
-        "left": sum(c.left for c in group),
+        "joined": joined,
+        "left": left,
         "ties": e,
         # A community with no members has no network: its tie measures are undefined (NaN), not 0.
         "density": (2.0 * e / (n * (n - 1)) if n > 1 else 0.0) if n else NAN,
@@ -107,32 +117,33 @@ def group_record(model, group, convener) -> dict:
         "leaders": leaders,
         "mean_engagement": engagement,
         "mean_capacity": capacity,
-        "local_hosting_share": (held["leader"] + held["digital"]) / meetings if meetings else 0.0,
-    }
+        "replications": replications,
+        "local_hosting_share": local / meetings if meetings else 0.0,
+    }, across
 
 
 def month_record(model, group: dict | None = None) -> dict:
     """The programme's month: the convened communities taken together as one network (with one
     community: that community), plus how many communities are alive and started by members.
-    `group`: that community's measures, where the caller has them already."""
-    group = dict(group) if group is not None else group_record(model, model.convened, model.convener)
-    group["left"] = model.left
-    share = group.pop("local_hosting_share")
-    return {"month": model.month, **group, "replications": model.replications, "local_hosting_share": share,
-            "communities_alive": sum(c.alive for c in model.communities),
+    `group`: their measures (`group_record`), where the caller has them already."""
+    if group is None:
+        group, _ = group_record(model, model.convened, model.convener, model.replications, model.left)
+    communities = model.communities
+    return {"month": model.month, **group,
+            "communities_alive": sum(c.alive for c in communities) if len(communities) > 1 else int(communities[0].alive),
             "organisations_active": int(np.count_nonzero(model.members.active))}
 
 
-def community_record(model, c, group: dict | None = None) -> dict:
+def community_record(model, c, measured: tuple | None = None) -> dict:
     """One community's month: who it is, its measures as the programme's monthly table has them,
-    its meetings so far, and its ties across to organisations outside it."""
-    group = group if group is not None else group_record(model, [c], c.convener)
-    record = {"month": model.month, "community": c.index, "origin": c.origin, "parent": c.parent,
-              "founder": c.founder, "started": c.started, **group}
+    its meetings so far, and its ties across to organisations outside it. `measured`: its
+    (`group_record`, ties across), where the caller has them already."""
+    group, across = measured if measured is not None else group_record(model, [c], c.convener, c.children, c.left)
     held = c.meetings
-    record.update(replications=c.children, meetings=held["convener"] + held["leader"] + held["digital"],
-                  local_meetings=held["leader"] + held["digital"], ties_across=c.measures()[2])
-    return record
+    local = held["leader"] + held["digital"]
+    return {"month": model.month, "community": c.index, "origin": c.origin, "parent": c.parent,
+            "founder": c.founder, "started": c.started, **group, "replications": c.children, "left": c.left,
+            "meetings": held["convener"] + local, "local_meetings": local, "ties_across": across}
 
 
 def summarize(model) -> dict:

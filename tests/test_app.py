@@ -26,6 +26,7 @@ import pytest
 from lcsim.app.charts import Charts
 from lcsim.app.live import control, make_model, model_params, start_settings, status_line, tidy
 from lcsim.app.network import FRAME, MONTHLY_ITERATIONS, MONTHLY_STEP, NetworkLayout, NetworkPicture
+from lcsim.app.session import load_session
 from lcsim.cli import main
 from lcsim.parameters import DEFAULTS, SCHEMA, Parameter
 from lcsim.scenarios import scenario_params
@@ -343,7 +344,7 @@ def _check_text_sizes(page, where: str, runs: int) -> float:
 
 
 @pytest.mark.browser
-def test_the_room_on_a_projector(server, images):
+def test_the_room_on_a_projector(server, images, tmp_path):
     from playwright.sync_api import sync_playwright
 
     left_machine: list[str] = []
@@ -457,6 +458,20 @@ def test_the_room_on_a_projector(server, images):
             # Only the "dissolved at month k" note in the middle of the picture: no dots, no lines.
             assert page.evaluate(PIXELS, [".lcsim-network", [0.4, 0.6]]) == 0
             page.screenshot(path=images / "app-dissolved.png")
+
+            # The session record: what the room saw, downloaded as a trainer would; then the debrief.
+            with page.expect_download() as download:
+                page.get_by_role("button", name=re.compile("Save the session record", re.I)).click()
+            saved = tmp_path / "session.json"
+            download.value.save_as(saved)
+            scenes = load_session(saved)["scenes"]
+            assert [s["mode"] for s in scenes] == ["one community", "branch", "two plans", "one community",
+                                                   "one community"]
+            assert scenes[0]["shown"][:8] == list(range(8)) and 3 in scenes[0]["shown"][8:]
+            assert scenes[1]["runs"][1]["events"][-1] == {"month": 10, "step_back": "phase_over"}
+            assert scenes[-1]["preset"] == "fragile" and max(scenes[-1]["shown"]) == _month(page)
+            assert main(["report", "--session", str(saved)]) == 0
+            assert (tmp_path / "session.html").read_text().count("<h2>Scene") == len(scenes)
         finally:
             browser.close()
     assert left_machine == [], f"the page tried to reach the internet: {left_machine[:3]}"
@@ -464,14 +479,39 @@ def test_the_room_on_a_projector(server, images):
 
 @pytest.mark.browser
 def test_the_server_says_open_when_the_page_answers_and_sigterm_frees_the_port(tmp_path):
+    """Two starts on one port: stopped by SIGTERM, then (reopening a session record) by SIGINT."""
+    from playwright.sync_api import sync_playwright
+
+    from lcsim.app.room import Room
+    from lcsim.app.session import session_json
+
+    _need_chromium()
+    room = Room("default", {**DEFAULTS, "months": 40}, 4)
+    room.start(mode="two plans")
+    for _ in range(9):
+        room.step()
+    room.show(6)
+    record = tmp_path / "room.json"
+    record.write_text(session_json(room))
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    for attempt, stop in enumerate((signal.SIGTERM, signal.SIGINT)):  # SIGINT: what Ctrl+C sends
+    for attempt, (stop, args) in enumerate([(signal.SIGTERM, ["--seed", "2"]),
+                                            (signal.SIGINT, ["--replay", str(record)])]):  # SIGINT: Ctrl+C
         log_path = tmp_path / f"app-{attempt}.log"
-        proc = _start(port, log_path, "--seed", "2")
+        proc = _start(port, log_path, *args)
         try:
             _wait_open(proc, log_path, url)
-            assert _answers(url)
+            if "--replay" in args:  # the session reopens where it left off: two plans, month 6 of 9 run
+                with sync_playwright() as p:
+                    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    try:
+                        page = browser.new_page(viewport={"width": 1280, "height": 720})
+                        page.goto(url)
+                        page.locator(".lcsim-network-b").wait_for(timeout=60_000)
+                        assert _month(page) == 6 and page.evaluate(TEXT, ".lcsim-status-b").startswith("month 6 ")
+                        assert "(0-9 run so far)" in page.evaluate(TEXT, ".lcsim-timeline")
+                    finally:
+                        browser.close()
             proc.send_signal(stop)  # to lcsim only, not its process group: it must stop Solara itself
             assert proc.wait(timeout=20) == 0
             deadline = time.monotonic() + 5

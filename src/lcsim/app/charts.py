@@ -40,7 +40,7 @@ def notes(runs: int) -> list[tuple[str, str, str]]:
         items += [("■", "#c9c9c9", "pale: no quorum"), ("┅", "#111111", "plan"),
                   ("─", HOST_COLOURS["leader"], "handover")]
     else:
-        items = [("─", RUN_COLOURS[0], "A"), ("─", RUN_COLOURS[1], "B"), ("┅", "#111111", "plan"),
+        items = [("─", RUN_COLOURS[0], "A"), ("╌", RUN_COLOURS[1], "B (dashed)"), ("┅", "#111111", "plan"),
                  ("╌", "#777777", "handover")]
     return items + [("┆", EXIT_COLOUR if runs == 1 else "#777777", "exit"), ("▒", "#bbbbbb", "dissolved")]
 
@@ -81,6 +81,8 @@ class Charts:
         tops = {0: views[0].n_members * 1.25, 1: views[0].n_members, 3: 5.0}
         for k, view in enumerate(views):
             colour = RUN_COLOURS[k] if self.runs > 1 else "#333333"
+            # B dashed, so A shows through where the two runs agree
+            line = {"color": colour, "linewidth": 1.8, "linestyle": "-" if k == 0 else (0, (4, 2))}
             history = view.history
             months = np.array([r["month"] for r in history])
 
@@ -88,19 +90,18 @@ class Charts:
                 return np.array([r[key] for r in history], dtype=float)
 
             members, leaders = series("active_members"), series("leaders")
-            drawn += axes[0].plot(months, members, color=colour, linewidth=1.8)
+            drawn += axes[0].plot(months, members, **line)
             tops[0] = max(tops[0], np.nanmax(members) * 1.1)
             if self.runs == 1:
                 bars, top = _meetings(axes[1], history)
                 drawn += bars
                 tops[1] = max(tops[1], top)
             else:
-                drawn += axes[1].plot(months, _until_dissolved(series("local_hosting_share"), view), color=colour,
-                                      linewidth=1.8)
-            drawn += axes[2].plot(months, series("cross_sector_share"), color=colour, linewidth=1.8)
-            drawn += axes[3].plot(months, leaders, color=colour, linewidth=1.8)
+                drawn += axes[1].plot(months, _until_dissolved(series("local_hosting_share"), view), **line)
+            drawn += axes[2].plot(months, series("cross_sector_share"), **line)
+            drawn += axes[3].plot(months, leaders, **line)
             tops[3] = max(tops[3], np.nanmax(leaders) * 1.2)
-            drawn += _convener(axes[4], view, months, series("convener_intensity"), series("handover"), colour,
+            drawn += _convener(axes[4], view, months, series("convener_intensity"), series("handover"), line,
                                plan_line=self.runs == 1 or view.convener_present)
             drawn += _markers(axes, view, colour if self.runs > 1 else EXIT_COLOUR, first=k == 0)
         axes[0].set_ylim(0, tops[0])
@@ -183,10 +184,10 @@ def _meetings(ax, history) -> tuple[list, float]:
     return list(bars.patches), float(max(r["attendance"] for r in held))
 
 
-def _convener(ax, view, months, intensity, handover, colour: str, plan_line: bool) -> list:
+def _convener(ax, view, months, intensity, handover, line: dict, plan_line: bool) -> list:
     """What the convener did (solid), what it plans from now (dotted), and how far it handed over."""
-    plan = view.plan
-    drawn = ax.plot(months, intensity, color=colour, linewidth=1.8)
+    plan, colour = view.plan, line["color"]
+    drawn = ax.plot(months, intensity, **line)
     if plan_line:
         ahead = np.arange(view.month, view.horizon + 1)
         drawn += ax.plot(ahead, [plan.intensity(m) for m in ahead], color=colour, linewidth=1.2, linestyle=":")

@@ -103,7 +103,7 @@ def _png(data: bytes) -> str:
 
 def debrief_html(record: dict) -> str:
     """The debriefing page of a session: every scene, its settings, what was shown, and the pictures
-    at the last month shown (re-simulated from the record)."""
+    at the furthest month shown (re-simulated from the record)."""
     scenes = record["scenes"]
     body = [f"<h1>Session debrief</h1><p>Saved {html.escape(str(record.get('saved', '')))} by lcsim "
             f"{html.escape(str(record.get('lcsim', '')))}: {plural(len(scenes), 'scene')}. Every picture is "
@@ -111,7 +111,7 @@ def debrief_html(record: dict) -> str:
     legend = " · ".join(f'<span style="color:{c}">{s}</span> {html.escape(label)}' for s, c, label in legend_items())
     for number, scene in enumerate(scenes, 1):
         runs = replay_runs(scene)
-        month = scene["shown"][-1]
+        month = max(scene["shown"])  # the furthest the room went: where the scene's story ends
         views = [run.view(month) for run in runs]
         what = {SINGLE: "one community", TWO_PLANS: "two plans side by side"}.get(scene["mode"],
                                                                                  "a run and its branch")
@@ -124,7 +124,7 @@ def debrief_html(record: dict) -> str:
                     + (", changed: " + html.escape(", ".join(f"{k} {show(v)}" for k, v in different.items()))
                        if different else "") + "</p>")
         body.append(f"<p>Months shown, in order: {months_shown(scene['shown'])}. The pictures are month "
-                    f"{month}, the last one shown.</p>")
+                    f"{month}, the furthest shown.</p>")
         rows = []
         for k, (run, view) in enumerate(zip(runs, views)):
             spec = run.spec
@@ -135,7 +135,7 @@ def debrief_html(record: dict) -> str:
                         f"<td>{html.escape(name)}</td><td>{html.escape(events)}</td><td>{view.members}</td>"
                         f"<td>{view.leaders}</td><td>{view.ties}</td><td>{fate}</td></tr>")
         body.append("<table><tr><th></th><th>plan</th><th>convener stepped back</th><th>members</th>"
-                    "<th>local leaders</th><th>ties</th><th>at that month</th></tr>" + "".join(rows) + "</table>")
+                    f"<th>local leaders</th><th>ties</th><th>at month {month}</th></tr>" + "".join(rows) + "</table>")
         charts = Charts(runs[0].horizon, size=(560, 620), runs=len(runs))
         pictures = []
         for k, view in enumerate(views):

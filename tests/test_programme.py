@@ -197,3 +197,13 @@ def test_the_programme_is_reproducible_in_another_process():
     import json
 
     assert json.loads(first) == json.loads(json.dumps(here.to_dict("list"), default=str))
+
+
+def test_replications_replicate_in_turn():
+    grandchildren = 0
+    for seed in range(4):
+        table = lcsim.simulate(seed=seed, n_members=60, replication=0.3, leadership=0.3, months=96).communities
+        first = table.drop_duplicates("community").set_index("community")
+        parents = first.loc[first["origin"] == "replicated", "parent"]
+        grandchildren += int((first.loc[parents, "origin"].to_numpy() == "replicated").sum())
+    assert grandchildren > 0

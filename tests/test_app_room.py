@@ -16,7 +16,7 @@ from lcsim.app.charts import Charts, min_text_px
 from lcsim.app.network import NetworkLayout, NetworkPicture
 from lcsim.app.room import BRANCH, PLANS, SINGLE, TWO_PLANS, Room, Run, RunSpec
 from lcsim.app.session import debrief_html, load_session, months_shown, session_json, session_record, start_room
-from lcsim.app.view import STRONGEST_PER_MEMBER, community_group, strongest
+from lcsim.app.view import community_group, strongest, strongest_per_member
 from lcsim.cli import main
 from lcsim.errors import UsageError
 from lcsim.scenarios import scenario_params
@@ -173,8 +173,8 @@ def test_at_1000_members_only_each_members_strongest_ties_are_drawn():
     view = r.views()[0]
     g = view.group
     assert g.ties_total > 1000 and len(g.tie_a) < g.ties_total
-    assert len(g.tie_a) <= STRONGEST_PER_MEMBER * len(g.rows)
-    assert "strongest" in g.ties_rule and f"of {g.ties_total:,}" in g.ties_rule
+    assert strongest_per_member(len(g.rows)) == 1 and len(g.tie_a) <= len(g.rows)
+    assert "strongest tie" in g.ties_rule and f"of {g.ties_total:,}" in g.ties_rule
 
 
 def test_strongest_keeps_the_top_ties_of_each_end():

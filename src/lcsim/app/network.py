@@ -174,8 +174,8 @@ def draw_group(ax, group, scale: float = 1.0, offset=(0.0, 0.0)) -> list:
     for mask, colour in ((~cross, "#9a9a9a"), (cross, "#3b3b5c")):
         segments = np.stack([pos[a[mask]], pos[b[mask]]], axis=1) if mask.any() else np.empty((0, 2, 2))
         widths = (0.3 + 2.4 * strength[mask]) * max(scale, 0.6)
-        drawn.append(ax.add_collection(LineCollection(segments, linewidths=widths, colors=colour, alpha=0.45,
-                                                      zorder=1)))
+        drawn.append(ax.add_collection(LineCollection(segments, linewidths=widths, colors=colour,
+                                                      alpha=0.45 * max(scale, 0.6), zorder=1)))
     colours = np.array([SECTOR_COLOURS[s] for s in SECTORS])
     sizes = (12 + 110 * group.capacity) * scale**2 if len(group.rows) else np.empty(0)
     drawn.append(ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours[group.sector] if len(pos) else [],
@@ -195,7 +195,9 @@ def draw_convener(ax, group, at=CONVENER_AT) -> list:
     attendees = group.attendees
     if len(attendees):
         spokes = np.stack([np.broadcast_to(at, (len(attendees), 2)), group.pos[attendees]], axis=1)
-        drawn.append(ax.add_collection(LineCollection(spokes, linewidths=0.6, colors=SPOKE_COLOUR, alpha=0.3,
+        # Fainter with more attendees: hundreds of spokes would hide the members they point at.
+        alpha = 0.3 * min(1.0, 120 / len(attendees))
+        drawn.append(ax.add_collection(LineCollection(spokes, linewidths=0.6, colors=SPOKE_COLOUR, alpha=alpha,
                                                       zorder=2)))
     drawn.append(ax.scatter(*at, s=260, marker="D", c="#111111", edgecolors="white", linewidths=1.5, zorder=5))
     drawn.append(ax.annotate("convener", at, xytext=(0, -19), textcoords="offset points", ha="center",

@@ -17,9 +17,13 @@ import numpy as np
 
 from .live import plural, status_line
 
-# Above this many ties the picture is a hairball: draw each member's strongest few instead.
+# Above this many ties the picture is a hairball: draw each member's strongest few instead, fewer
+# the larger the community (about 1,000 lines at most for 1,000 members).
 ALL_TIES_UP_TO = 400
-STRONGEST_PER_MEMBER = 3
+
+
+def strongest_per_member(members: int) -> int:
+    return 3 if members <= 300 else 2 if members <= 600 else 1
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,9 @@ class Group:
         """How the ties drawn were chosen, for the legend."""
         if self.ties_total <= ALL_TIES_UP_TO:
             return f"lines: all {plural(self.ties_total, 'tie')}"
-        return (f"lines: each member's {STRONGEST_PER_MEMBER} strongest ties "
-                f"({len(self.tie_a):,} of {self.ties_total:,} ties)")
+        k = strongest_per_member(len(self.rows))
+        which = "strongest tie" if k == 1 else f"{k} strongest ties"
+        return f"lines: each member's {which} ({len(self.tie_a):,} of {self.ties_total:,} ties)"
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def community_group(model, pos: np.ndarray, rows: np.ndarray | None = None) -> G
     la, lb, strength = la[mine], lb[mine], strength[mine]
     total = len(la)
     if total > ALL_TIES_UP_TO:
-        keep = strongest(la, lb, strength, STRONGEST_PER_MEMBER)
+        keep = strongest(la, lb, strength, strongest_per_member(len(rows)))
         la, lb, strength = la[keep], lb[keep], strength[keep]
     host_row = -1
     last_host = getattr(model, "last_host", None)

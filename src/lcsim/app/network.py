@@ -78,9 +78,10 @@ class NetworkLayout:
             return
         local = np.full(len(active), -1)
         local[rows] = np.arange(m)
-        la, lb = local[ties.a], local[ties.b]
+        inside = (ties.a < len(active)) & (ties.b < len(active))  # rows the layout has not placed pull nothing
+        la, lb = local[ties.a[inside]], local[ties.b[inside]]
         keep = (la >= 0) & (lb >= 0)
-        la, lb, weight = la[keep], lb[keep], ties.strength[keep]
+        la, lb, weight = la[keep], lb[keep], ties.strength[inside][keep]
         x = self.pos[rows].copy()
         k = 0.9 * np.sqrt(4.0 * FRAME**2 / m)  # ideal distance: the frame shared out among members
         for it in range(iterations):

@@ -16,7 +16,7 @@ from lcsim.app.charts import Charts, min_text_px
 from lcsim.app.network import NetworkLayout, NetworkPicture
 from lcsim.app.room import BRANCH, PLANS, SINGLE, TWO_PLANS, Room, Run, RunSpec
 from lcsim.app.session import debrief_html, load_session, months_shown, session_json, session_record, start_room
-from lcsim.app.view import community_group, strongest, strongest_per_member
+from lcsim.app.view import community_group, first_community_rows, strongest, strongest_per_member
 from lcsim.cli import main
 from lcsim.errors import UsageError
 from lcsim.scenarios import scenario_params
@@ -194,6 +194,22 @@ def test_the_picture_ignores_ties_of_rows_it_cannot_place():
     g = community_group(model, np.zeros((2, 2)))  # the layout has placed rows 0 and 1 only
     assert g.rows.tolist() == [0, 1] and list(zip(g.tie_a, g.tie_b)) == [(0, 1)]
     assert g.host == -1 and g.attendees.tolist() == [0]
+
+
+def test_the_picture_is_the_first_community_of_a_programme_as_the_status_line_counts_it():
+    model = SimpleNamespace(
+        members=SimpleNamespace(active=np.array([True, True, True, False]), sector=np.array([0, 1, 2, 3]),
+                                capacity=np.full(4, 0.5), leader=np.zeros(4, bool)),
+        ties=SimpleNamespace(a=np.array([0, 0, 1]), b=np.array([2, 1, 3]), strength=np.ones(3)),
+        communities=[SimpleNamespace(rows=np.array([0, 2, 3])), SimpleNamespace(rows=np.array([1]))],
+        last_host=None, last_attendees=np.empty(0, np.int64))
+    g = community_group(model, np.zeros((4, 2)), first_community_rows(model))
+    assert g.rows.tolist() == [0, 2] and list(zip(g.tie_a, g.tie_b)) == [(0, 1)] and g.ties_total == 1
+    r = room(seed=1)
+    for _ in range(MONTHS):
+        r.step()
+    view = r.views()[0]
+    assert len(view.group.rows) == view.members and view.group.ties_total == view.ties
 
 
 @pytest.mark.parametrize("one", [True, False])

@@ -94,11 +94,21 @@ def take_view(model, pos: np.ndarray) -> View:
                 alive=model.dissolved_month is None, dissolved_month=model.dissolved_month,
                 convener_present=bool(convener.present), convener_intensity=float(convener.intensity),
                 plan=convener.plan, exit_month=convener.exit_month, stepped_back_at=convener.stepped_back_at,
-                records=model.records, group=community_group(model, pos))
+                records=model.records, group=community_group(model, pos, first_community_rows(model)))
+
+
+def first_community_rows(model) -> np.ndarray | None:
+    """The rows of the programme's first (convened) community, which the status line describes; None for a
+    model without communities (then every active row is drawn). The other communities are for the
+    programme view: one more `Group` each."""
+    communities = getattr(model, "communities", None)
+    if not communities:
+        return None
+    return np.asarray(communities[0].rows, np.int64)
 
 
 def community_group(model, pos: np.ndarray, rows: np.ndarray | None = None) -> Group:
-    """The members in `rows` (default: every active row) and the ties among them, as drawn.
+    """The active members among `rows` (default: every active row) and the ties among them, as drawn.
 
     Guards every index: `.ties` may hold rows of organisations outside this community, or rows
     the layout has not placed yet.
@@ -108,7 +118,8 @@ def community_group(model, pos: np.ndarray, rows: np.ndarray | None = None) -> G
     if rows is None:
         rows = np.flatnonzero(members.active[:n])
     rows = np.asarray(rows, np.int64)
-    rows = rows[rows < n]
+    rows = rows[(rows >= 0) & (rows < n)]
+    rows = rows[members.active[rows]]  # only members still taking part are drawn
     local = np.full(n, -1)
     local[rows] = np.arange(len(rows))
     a, b, strength = np.asarray(ties.a), np.asarray(ties.b), np.asarray(ties.strength, float)

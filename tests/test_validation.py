@@ -36,8 +36,10 @@ def test_p1_fast_the_case_community_mostly_survives_and_some_runs_replicate():
     assert low > 0.25, f"survival {survived.mean():.2f}: too rare for the case's outcome"
     assert high > 0.5, f"survival {survived.mean():.2f}: not even consistent with 'mostly'"
     replications = outcome("replications", seeds, scenario="mexico-csa")
+    convened = outcome("communities_ever", seeds, scenario="mexico-csa") - replications
     assert (replications > 0).any()  # some runs replicate ...
-    assert replications.mean() < 2.0  # ... below the savings-group upper reference (docs/sources.md)
+    # ... below the savings-group upper reference of about two new groups per group (docs/sources.md)
+    assert (replications / convened).mean() < 2.0
 
 
 # -- P2: leaders emerge, but unpredictably --------------------------------------------------------
@@ -83,8 +85,12 @@ def test_p4_fast_alike_members_form_fewer_cross_sector_ties_and_fewer_communitie
     share = {c: outcome("cross_sector_share", seeds, month="exit", complementarity=c) for c in (0.2, 0.7)}
     assert share[0.7].mean() > share[0.2].mean()
     assert wilcoxon(share[0.7], share[0.2], alternative="greater").pvalue < 0.01
-    assert_survives_more(outcome("survived", seeds, complementarity=0.7),
-                         outcome("survived", seeds, complementarity=0.2))
+    # The survival gap is a few points since communities became programmes (issue 12; docs/validation.md):
+    # too small for a fast sample to show beyond noise, so the full test carries that claim; a fast
+    # sample guards its direction.
+    wins, losses, _ = sign_test(outcome("survived", seeds, complementarity=0.7),
+                                outcome("survived", seeds, complementarity=0.2))
+    assert wins > losses, f"alike members' communities survived as often: {wins} for, {losses} against"
 
 
 # -- L1: gradual or handover exits beat an abrupt one (Rogers & Coates 2015) ------------------------
@@ -134,7 +140,7 @@ def test_a_verdict_passes_only_when_its_criterion_is_met():
     assert not failed.passed and failed.status == "FAIL"
     assert failed.key == "L2" and failed.criterion == PATTERNS["L2"].criterion and failed.claim == PATTERNS["L2"].claim
     assert failed.value == pytest.approx(0.0) and failed.low <= failed.value <= failed.high
-    assert failed.knockout is None  # a place for the knocked-out measure, not measured yet
+    assert failed.knockout is None  # measured by knockouts.knock_out, not by the assessment
 
 
 def test_the_document_shows_a_failed_verdict_and_why():
@@ -256,3 +262,49 @@ def test_l1_full_taper(l1_full):
 def test_l2_full(ctx):
     v = patterns.l2(ctx)
     assert v.passed, v.explain()
+
+
+# -- knock-out controls (issue 13) ------------------------------------------------------------------
+def test_every_pattern_has_a_knockout_with_settings_the_model_accepts():
+    from lcsim.assumptions import PREFIX, Assumptions
+    from lcsim.parameters import check_params
+    from lcsim.validation.knockouts import BY_CONSTRUCTION, KNOCKOUTS
+
+    assert set(KNOCKOUTS) == set(PATTERNS) and set(BY_CONSTRUCTION) <= set(PATTERNS)
+    for key, ko in KNOCKOUTS.items():
+        assert ko.experiment in PATTERNS[key].experiments and ko.what
+        Assumptions.of({k[len(PREFIX):]: v for k, v in ko.settings.items() if k.startswith(PREFIX)})
+        check_params({k: v for k, v in ko.settings.items() if not k.startswith(PREFIX)})
+
+
+def test_an_effect_below_the_minimum_size_does_not_meet_the_criterion():
+    from lcsim.validation.statistics import MIN_EFFECT
+
+    # 5 more survivors in 200 pairs, no losses: beyond noise (p = 0.03), but a 0.025 difference
+    better = pd.Series([1.0] * 200)
+    worse = pd.Series([0.0] * 5 + [1.0] * 195)
+    small = paired("", better, worse)
+    assert small.holds and small.diff < MIN_EFFECT and not small.meets
+    assert paired("", better, pd.Series([0.0] * 20 + [1.0] * 180)).meets
+
+
+def test_a_knockout_is_run_and_recorded_and_the_document_shows_it(tmp_path):
+    from lcsim.validation import render
+    from lcsim.validation.knockouts import knock_out
+
+    v = patterns.assess_l2(_l2_table(no_benefit=0.6, no_resources=0.5))
+    ctx = Context(workers=1, out=tmp_path, img=tmp_path / "img", replicates=12)
+    knock_out(v, ctx)
+    assert v.knockout is not None and v.knockout_low <= v.knockout <= v.knockout_high
+    assert isinstance(v.knockout_passed, bool) and "resource_rate 0" in v.knockout_setting
+    assert v.by_construction  # L2's benefit half holds by construction
+    text = render([v], seconds=60, workers=1, measured_on="commit `test`")
+    assert "knock-out: mechanism off" in text and "**Knock-out** (the convener's resources do nothing" in text
+    assert "**By construction** (not counted as evidence)" in text
+    assert v.evidence in text
+
+
+@pytest.mark.validation
+def test_full_every_knockout_is_measured(tmp_path):
+    verdicts = validate(list(PATTERNS), Context(workers=2, out=tmp_path, img=tmp_path / "img"))
+    assert all(v.knockout is not None and v.knockout_passed is not None for v in verdicts)

@@ -23,6 +23,8 @@ def register(sub) -> None:
     cmd.add_argument("--replicates", type=int, metavar="N",
                      help="override every file's replicates (a quick look; the document is left alone)")
     cmd.add_argument("--no-doc", action="store_true", help="leave the document and its figures alone")
+    cmd.add_argument("--no-knockouts", action="store_true",
+                     help="skip the knock-out controls (the document is then left alone)")
     cmd.set_defaults(handler=cmd_validate)
 
 
@@ -42,11 +44,14 @@ def cmd_validate(args) -> int:
     doc = Path(args.doc) if args.doc is not None else runs.DOC
     usable_folder(doc.parent, "document folder")
     result = regenerate(args.only, workers=args.workers, out=out, doc=doc, replicates=args.replicates,
-                        write_doc=not args.no_doc)
+                        write_doc=not args.no_doc, knockouts=not args.no_knockouts)
     for v in result.verdicts:
         print(f"{v.key}  {v.verdict_text:<40} {v.measure}: {v.value:.2f} [{v.low:.2f}, {v.high:.2f}]  ({v.n})")
         for line in v.lines:
             print(f"      {line}")
+        if v.knockout is not None:
+            print(f"      knock-out ({v.knockout_setting}): {v.knockout:.2f} [{v.knockout_low:.2f}, "
+                  f"{v.knockout_high:.2f}], {'passes' if v.knockout_passed else 'fails'}; evidence: {v.evidence}")
     print(f"{result.seconds:.0f} s on {args.workers} worker processes; figures in {result.img}")
     if result.doc is not None:
         print(f"wrote {result.doc}")

@@ -344,9 +344,8 @@ The posterior is in `out/calibration/posterior/posterior.parquet` (one row per p
 
 ## Posterior predictive check
 
-| target | group | observed | band | prior: median [95%] (share inside) | posterior: median [95%] | share inside | verdict |
-|---|---|---|---|---|---|---|---|
-""")
+""" + "| target | group | observed | band | prior: median [95%] (share inside) | posterior: median [95%] | "
+                 "share inside | verdict |\n|---|---|---|---|---|---|---|---|\n")
     for _, r in checks.iterrows():
         if r["verdict"] == NOT_MEASURABLE:
             lines.append(f"| `{r['target']}` | {r['group']} | {fmt(r['observed'])} | {fmt(r['low'])}-{fmt(r['high'])} "

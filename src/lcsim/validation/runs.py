@@ -43,6 +43,7 @@ class Context:
     replicates: int | None = None  # override every file's replicates (quick looks only)
     experiments: Path = field(default_factory=lambda: EXPERIMENTS)
     progress: bool = False
+    knockouts: bool = True  # also run each pattern's knock-out control
 
     def __post_init__(self) -> None:
         self.out, self.img, self.experiments = Path(self.out), Path(self.img), Path(self.experiments)
@@ -74,6 +75,28 @@ def run(name: str, ctx: Context, monthly: bool = False) -> tuple[pd.DataFrame, p
     failed = runs["error"].notna().sum()
     if failed:
         raise RuntimeError(f"{name}: {failed} runs failed, e.g. {runs['error'].dropna().iloc[0]}")
+    return runs, (lcsim.load_results(folder, monthly=True) if monthly else None)
+
+
+def run_knockout(name: str, ctx: Context, settings: dict, vary: dict | None = None,
+                 monthly: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Experiment `name` with its mechanism switched off: `settings` added to its [fixed] (and its [vary]
+    replaced by `vary` when given, to run only the arms the criterion compares), run afresh into
+    `<out>/<name>-knockout/`."""
+    import lcsim
+
+    exp = experiment(name, ctx)
+    exp["name"] = f"{name}-knockout"
+    exp["description"] = f"Knock-out control of {name}: {settings}"
+    exp["fixed"] = {**exp.get("fixed", {}), **settings}
+    if vary is not None:
+        exp["vary"] = dict(vary)
+    folder = ctx.out / exp["name"]
+    shutil.rmtree(folder, ignore_errors=True)
+    runs = lcsim.sweep(exp, folder, workers=ctx.workers, monthly=monthly, progress=ctx.progress)
+    failed = runs["error"].notna().sum()
+    if failed:
+        raise RuntimeError(f"{exp['name']}: {failed} runs failed, e.g. {runs['error'].dropna().iloc[0]}")
     return runs, (lcsim.load_results(folder, monthly=True) if monthly else None)
 
 

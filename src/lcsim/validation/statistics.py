@@ -17,9 +17,10 @@ from scipy.stats import binomtest
 from ..analysis.survival import wilson
 
 ALPHA = 0.05  # one-sided tests in the pattern's direction
+MIN_EFFECT = 0.05  # the smallest survival difference a pattern counts: 5 percentage points (an effect size)
 BOOT = 2000  # bootstrap resamples
 
-__all__ = ["ALPHA", "BOOT", "Paired", "bootstrap_mean", "fmt_ci", "fmt_p", "paired", "wilson"]
+__all__ = ["ALPHA", "BOOT", "MIN_EFFECT", "Paired", "bootstrap_mean", "fmt_ci", "fmt_p", "paired", "wilson"]
 
 
 def bootstrap_mean(values, seed: int = 0) -> tuple[float, float, float]:
@@ -49,6 +50,11 @@ class Paired:
     def holds(self) -> bool:
         """The expected direction, beyond noise: a positive difference and sign test p < ALPHA."""
         return self.diff > 0 and self.p < ALPHA
+
+    @property
+    def meets(self) -> bool:
+        """The effect-size criterion: beyond noise (`holds`) and at least MIN_EFFECT in size."""
+        return self.holds and self.diff >= MIN_EFFECT
 
     def text(self) -> str:
         return (f"{self.label}: {self.better:.2f} vs {self.worse:.2f}, difference {self.diff:+.2f} "

@@ -458,6 +458,11 @@ def test_the_room_on_a_projector(server, images, tmp_path):
             # Only the "dissolved at month k" note in the middle of the picture: no dots, no lines.
             assert page.evaluate(PIXELS, [".lcsim-network", [0.4, 0.6]]) == 0
             page.screenshot(path=images / "app-dissolved.png")
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            time.sleep(0.5)
+            _check_fits(page, "one community at 1920x1080", (".lcsim-charts", ".lcsim-network", ".lcsim-timeline",
+                                                             ".lcsim-step-back", ".lcsim-status"))
+            page.set_viewport_size({"width": 1280, "height": 720})
 
             # The session record: what the room saw, downloaded as a trainer would; then the debrief.
             with page.expect_download() as download:

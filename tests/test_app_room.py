@@ -304,6 +304,8 @@ def test_the_debrief_is_one_self_contained_page(tmp_path, capsys):
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert "month 8 (phase_down)" in page and "back to 3" in page
     assert debrief_html(load_session(path)) == page
+    assert main(["report", "--session", str(path), "--out", str(tmp_path / "debrief")]) == 0
+    assert (tmp_path / "debrief" / "debrief.html").read_text() == page
 
 
 def test_months_shown_reads_like_the_session_went():

@@ -158,7 +158,7 @@ def write_debrief(session_path, out=None) -> Path:
     """`lcsim report --session FILE`: the debriefing page next to the record (or at `out`)."""
     record = load_session(session_path)
     out = Path(out) if out is not None else Path(session_path).with_suffix(".html")
-    if out.is_dir():
+    if out.is_dir() or not out.suffix:  # a folder (new or not): the page goes in it
         out = out / "debrief.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(debrief_html(record))

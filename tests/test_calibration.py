@@ -121,6 +121,7 @@ SMALL = {"n_members": 24, "months": 30, "exit_month": 18}
 
 def test_lcsim_calibrate_runs_end_to_end_on_the_model_and_resumes(tmp_path):
     settings = abc_calibration.Settings(population=6, max_populations=1, replicates=1, draws=4, heldout=False,
+                                        check_replicates=1,
                                         max_minutes=5, fixed=SMALL)
     doc = tmp_path / "docs" / "calibration.md"
     page = abc_calibration.regenerate(None, out=tmp_path / "out", doc=doc, workers=1, settings=settings,

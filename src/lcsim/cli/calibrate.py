@@ -30,6 +30,8 @@ def register(sub) -> None:
     cmd.add_argument("--minutes", type=float, default=None, metavar="M",
                      help="stop the main inference after about M minutes (20)")
     cmd.add_argument("--draws", type=int, default=None, metavar="N", help="predictive draws per check (100)")
+    cmd.add_argument("--check-replicates", type=int, default=None, metavar="N",
+                     help="runs of each scenario per predictive draw (12)")
     cmd.add_argument("--no-heldout", action="store_true", help="skip the held-out check")
     cmd.add_argument("--no-sensitivity", action="store_true",
                      help="skip the one-at-a-time and Morris sensitivity (the page keeps its previous section)")
@@ -49,7 +51,7 @@ def cmd_calibrate(args) -> int:
 
     for option, value in (("--workers", args.workers), ("--seeds", args.seeds), ("--population", args.population),
                           ("--generations", args.generations), ("--replicates", args.replicates),
-                          ("--draws", args.draws)):
+                          ("--draws", args.draws), ("--check-replicates", args.check_replicates)):
         if value is not None and value < 1:
             raise UsageError(f"{option}: {value} is not allowed; expected an integer >= 1")
     if args.minutes is not None and not args.minutes > 0:
@@ -60,7 +62,8 @@ def cmd_calibrate(args) -> int:
         raise UsageError("calibrate needs pyabc: pip install 'lcsim[calibrate]'") from None
     settings = abc_calibration.Settings()
     for name, value in (("population", args.population), ("max_populations", args.generations),
-                        ("replicates", args.replicates), ("max_minutes", args.minutes), ("draws", args.draws)):
+                        ("replicates", args.replicates), ("max_minutes", args.minutes), ("draws", args.draws),
+                        ("check_replicates", args.check_replicates)):
         if value is not None:
             setattr(settings, name, value)
     settings.heldout = not args.no_heldout

@@ -45,6 +45,8 @@ class Settings:
     min_acceptance: float = 0.02
     max_minutes: float | None = 20.0
     draws: int = DRAWS
+    check_replicates: int = 12  # runs of each scenario per predictive draw: shares measured on more runs, as the
+    # sources measured them on tens to hundreds of coalitions (the inference's few runs make its statistics coarse)
     heldout: bool = True
     heldout_population: int = 50
     heldout_populations: int = 4
@@ -141,10 +143,12 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     post.save(out / "posterior")
     summary = post.summary()
     summary.to_csv(out / "summary.csv", index=False)
-    say(f"posterior predictive check: {settings.draws} draws")
+    say(f"posterior predictive check: {settings.draws} draws of {settings.check_replicates} runs per scenario")
+    checker = inference.model_problem(problem.targets, scenario=scenario, replicates=settings.check_replicates,
+                                      root_seed=seed + 1, fixed=settings.fixed)
     draws = post.draw(settings.draws, np.random.SeedSequence([seed, 5]))
-    post_stats = predictive(problem, draws, workers, scheduler)
-    prior_stats = predictive(problem, problem.prior_sample(settings.draws, seed), workers, scheduler)
+    post_stats = predictive(checker, draws, workers, scheduler)
+    prior_stats = predictive(checker, problem.prior_sample(settings.draws, seed), workers, scheduler)
     checks = pd.concat([check(problem.predicted, post_stats, "posterior"), check(problem.predicted, prior_stats,
                                                                                  "prior")], ignore_index=True)
     for key in problem.not_measurable:
@@ -155,7 +159,7 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     post_stats.to_parquet(out / "predictive.parquet", index=False)
     heldout, info = pd.DataFrame(), {}
     if settings.heldout:
-        heldout, info = held_out(problem, out, workers, scheduler, settings, say, seed)
+        heldout, info = held_out(problem, out, workers, scheduler, settings, say, seed, checker)
         heldout.to_csv(out / "heldout.csv", index=False)
     theme(0.8)
     figures(post, checks, img)
@@ -163,7 +167,7 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
 
 
 def held_out(problem: Problem, out: Path, workers: int, scheduler: str | None, settings: Settings, say,
-             seed: int) -> tuple[pd.DataFrame, dict]:
+             seed: int, checker: Problem | None = None) -> tuple[pd.DataFrame, dict]:
     """For each target group (when more than one is measurable): infer without it, predict it."""
     groups = list(dict.fromkeys(t.group for t in problem.targets.values()))
     parts, info = [], {}
@@ -177,7 +181,7 @@ def held_out(problem: Problem, out: Path, workers: int, scheduler: str | None, s
                                  max_populations=settings.heldout_populations, min_acceptance=settings.min_acceptance,
                                  max_seconds=seconds, workers=workers, scheduler=scheduler, progress=say, seed=seed)
         draws = post.draw(max(20, settings.draws // 2), np.random.SeedSequence([seed, 6]))
-        stats = predictive(smaller, draws, workers, scheduler)
+        stats = predictive(checker or smaller, draws, workers, scheduler)
         kept = {k: t for k, t in problem.targets.items() if t.group == group}
         parts.append(check(kept, stats, f"without {group}").assign(held_out=group))
         info[group] = {"simulations": post.info["simulations"], "generations": post.info["generations"],
@@ -318,7 +322,9 @@ replacement for the scenarios' values.
   continues from its last complete generation (`ABCSMC.load`); another prior, target set or band starts
   afresh.
 - **Checks**: {settings.draws} draws from the posterior (weighted resampling) and {settings.draws} from the
-  prior, each simulated as in the inference; per target, the predictive median and 95% interval of the
+  prior, each simulated on {settings.check_replicates} runs of each scenario (more than the inference's
+  {info.get('replicates')}: a share over {info.get('replicates')} runs can only be 0, 1/3, 2/3 or 1, while the
+  sources measured theirs over tens to hundreds of coalitions); per target, the predictive median and 95% interval of the
   statistic, the share of draws inside the band, and a verdict: **PASS** when the predictive median lies
   inside the band.
 - **Held-out**: the inference again with one target group left out (smaller: {settings.heldout_population}

@@ -42,7 +42,8 @@ from .survival import ALPHA, completed, logrank, median_survival, survival_proba
 REFERENCE = "phase_out"  # abrupt exit: the strategy every other one is tested against
 
 # Outcomes at the horizon shown as means with intervals (labels, bounds and format: `OUTCOMES`).
-COMPARED = ("active_members", "leaders", "cross_sector_share", "local_hosting_share", "replications")
+COMPARED = ("active_members", "leaders", "cross_sector_share", "local_hosting_share", "replications",
+            "replications_alive")
 
 
 def groups_of(runs: pd.DataFrame) -> list[str]:
@@ -69,7 +70,7 @@ def comparison_table(runs: pd.DataFrame, by: list[str] | None = None, reference:
         row = dict(zip(by, key))
         row.update(median_survival(arm))
         row.update(_versus(runs, by, key, reference))
-        for column in COMPARED:
+        for column in (c for c in COMPARED if c in runs):  # a table from an older model may lack some
             mean, lo, hi = mean_interval(arm[column], OUTCOMES[column].bounds)
             row.update({column: mean, f"{column}_lo": lo, f"{column}_hi": hi})
         rows.append(row)
@@ -183,7 +184,7 @@ def readable(table: pd.DataFrame, reference: str = REFERENCE, part: str = "all")
         cells["median months alive after exit"] = [median_text(r) for r in rows]
         cells["log-rank p"] = [p_text(r["logrank_p"]) for r in rows]
     if part in ("outcomes", "all"):
-        for column in COMPARED:
+        for column in (c for c in COMPARED if c in table):
             cells[OUTCOMES[column].label] = [mean_text(r, column) for r in rows]
     return pd.DataFrame(cells)
 
@@ -192,7 +193,7 @@ def format_table(table: pd.DataFrame, reference: str = REFERENCE) -> str:
     """Two fixed-width text tables for the terminal: survival, then the outcomes at the horizon."""
     blocks = []
     for part, title in (("survival", f"Survival after the convener's exit (95% intervals; tests against {reference})"),
-                        ("outcomes", "At the horizon: mean per community (95% interval)")):
+                        ("outcomes", "At the horizon: mean per run (95% interval)")):
         text = readable(table, reference, part)
         widths = {c: max(len(c), *(len(v) for v in text[c])) for c in text.columns}
         lines = [title, "  ".join(c.ljust(widths[c]) for c in text.columns).rstrip(),

@@ -319,3 +319,87 @@ def test_layout_gives_two_runs_of_one_seed_the_same_first_picture():
     a, b = (NetworkPicture((300, 300)).png(v) for v in r.views())
     assert a == b
     assert not math.isnan(NetworkLayout(7).rng.random())
+
+
+# -- the programme in view ------------------------------------------------------------------------------
+def programme_room(**changes) -> Room:
+    return room("mexico-csa", seed=1, **changes)
+
+
+def test_a_programme_shows_every_convened_community_as_a_group_at_month_0():
+    r = programme_room()
+    view = r.views()[0]
+    assert view.programme and len(view.groups) == 3 and all(g.origin == "convened" for g in view.groups)
+    assert "3 of 3 convened communities meeting, 0 founded by members (0 alive)" in view.status
+    assert [len(g.rows) for g in view.groups] == [c.n_active for c in r.runs[0].model.communities]
+    assert any(g.shared.any() for g in view.groups), "shared_members=0.1: some organisations are in two"
+    centres = {g.region[0] for g in view.groups}
+    assert len(centres) == 3, "each community has its own region"
+    picture = NetworkPicture((round(NETWORK_ONE[0] * DPI / 100),) * 2, dpi=DPI)
+    picture.png(view)
+    assert {"1", "2", "3"} <= {t.get_text() for t in picture.ax.texts}
+    assert min_text_px(picture.fig) * NETWORK_ONE[0] / picture.fig.canvas.get_width_height()[0] >= 14
+
+
+def test_a_replicated_community_appears_as_a_group_linked_to_its_parent_and_rewinds():
+    r = programme_room(replication=0.3, leadership=0.3)
+    counts = {}
+    for _ in range(30):
+        r.step()
+        counts[r.shown] = len(r.views()[0].groups)
+    view = r.views()[0]
+    model = r.runs[0].model
+    founded = [g for g in view.groups if g.origin == "replicated"]
+    assert founded, "replication 0.3: members found communities"
+    for g in founded:
+        c = model.communities[g.index]
+        assert g.parent == c.parent >= 0 and g.founder_row == c.founder and g.started == c.started
+    picture = NetworkPicture((300, 300))
+    picture.draw(view)
+    links = [c for c in picture.ax.collections if hasattr(c, "get_segments") and len(c.get_segments()) == len(founded)
+             and c.get_linestyle() != [(None, None)]]
+    assert links, "a line from each founder to its parent community"
+    assert any("←" in t.get_text() for t in picture.ax.texts)
+    for month in (0, 10, 20, 30):
+        r.show(month)
+        assert len(r.views()[0].groups) == counts.get(month, 3)
+        assert len(r.views()[0].groups) == len({rec["community"] for rec in model.community_records
+                                                 if rec["month"] == month})
+    # The communities-alive series is the model's community records, month by month.
+    series = view.communities_alive
+    for month, (convened, replicated) in enumerate(series):
+        recs = [rec for rec in model.community_records if rec["month"] == month]
+        assert convened == sum(rec["alive"] for rec in recs if rec["origin"] == "convened")
+        assert replicated == sum(rec["alive"] for rec in recs if rec["origin"] == "replicated")
+    charts = Charts(MONTHS, size=(round(CHARTS_ONE[0] * DPI / 100), round(CHARTS_ONE[1] * DPI / 100)), dpi=DPI,
+                    programme=True)
+    charts.png([view])
+    assert len(charts.axes) == 6 and charts.smallest_text_px() * CHARTS_ONE[0] / charts.fig.canvas.get_width_height()[0] >= 14
+    lines = charts.axes[5].get_lines()
+    assert [list(line.get_ydata()) for line in lines[:2]] == [[s[0] for s in series], [s[1] for s in series]]
+
+
+def test_one_community_without_replication_is_drawn_as_before():
+    r = room(seed=1, replication=0.0)
+    for _ in range(10):
+        r.step()
+    view = r.views()[0]
+    assert not view.programme and view.groups == () and view.ties_rule == view.group.ties_rule
+    assert "convened communities" not in view.status
+
+
+def test_two_plans_and_a_branch_of_a_programme():
+    r = programme_room(replication=0.3, leadership=0.3)
+    r.start(mode=TWO_PLANS)
+    a, b = r.views()
+    assert len(a.groups) == len(b.groups) == 3 and all(same_group(g, h) for g, h in zip(a.groups, b.groups))
+    for _ in range(5):
+        r.step()
+    r.start(mode=SINGLE)
+    for _ in range(20):
+        r.step()
+    r.show(12)
+    r.branch("phase_over")
+    original, branch = r.runs
+    for month in range(12):
+        assert all(same_group(g, h) for g, h in zip(branch.view(month).groups, original.view(month).groups))

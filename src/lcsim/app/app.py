@@ -68,13 +68,14 @@ def Image(png: bytes, size: tuple[int, int], classes: list[str]):
                     layout={"width": f"{size[0]}px", "height": f"{size[1]}px"})
 
 
-def _figures(room: Room) -> dict:
-    """The figures of the scene on show, built once per scene (building them costs more than drawing)."""
+def _figures(room: Room, programme: bool = False) -> dict:
+    """The figures of the scene on show, built once per scene (building them costs more than drawing), and
+    again when the picture becomes (or, rewound, stops being) a programme: the charts gain a panel."""
     one = room.mode == SINGLE
     network = NETWORK_ONE if one else NETWORK_TWO
     return {"networks": [NetworkPicture(_pixels(network), dpi=DPI) for _ in room.runs],
             "charts": Charts(room.horizon, size=_pixels(CHARTS_ONE if one else CHARTS_TWO), runs=len(room.runs),
-                             dpi=DPI),
+                             dpi=DPI, programme=programme),
             "network_size": network, "charts_size": CHARTS_ONE if one else CHARTS_TWO}
 
 
@@ -147,8 +148,9 @@ def Page():
         playing.set(False)
         room.show(month)
 
-    figures = solara.use_memo(lambda: _figures(room), [room.serial])
     views = room.views()
+    programme = any(v.programme for v in views)
+    figures = solara.use_memo(lambda: _figures(room, programme), [room.serial, programme])
     pngs = solara.use_memo(lambda: {"networks": [f.png(v) for f, v in zip(figures["networks"], views)],
                                     "charts": figures["charts"].png(views)},
                            [room.serial, tuple(id(v) for v in views)])
@@ -213,7 +215,7 @@ def Page():
                         Legend(views[0])
                 with solara.Div(classes=["lcsim-col"]):
                     Image(pngs["charts"], figures["charts_size"], ["lcsim-charts"])
-                    Symbols(notes(len(views)), classes=["lcsim-chart-notes"], width=figures["charts_size"][0])
+                    Symbols(notes(len(views), programme), classes=["lcsim-chart-notes"], width=figures["charts_size"][0])
             with solara.Div(classes=["lcsim-timeline"]):
                 with solara.Div(style={"flex": "1 1 auto"}):
                     solara.SliderInt(f"month shown (0-{room.latest} run so far)", value=room.shown, min=0,
@@ -289,8 +291,8 @@ def Symbols(items, classes, width=None):
 
 @solara.component
 def Legend(view):
-    Symbols(legend_items(), classes=["lcsim-legend"])
-    solara.Div(children=[view.group.ties_rule + "; dots sized by capacity"], classes=["lcsim-caption",
+    Symbols(legend_items(view.programme), classes=["lcsim-legend"])
+    solara.Div(children=[view.ties_rule + "; dots sized by capacity"], classes=["lcsim-caption",
                                                                                      "lcsim-ties-rule"])
 
 

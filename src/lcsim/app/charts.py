@@ -31,7 +31,10 @@ TITLES_TWO = ("active members", "meetings hosted locally (share)", "share of tie
               "local leaders", "convener's intensity")
 
 
-def notes(runs: int) -> list[tuple[str, str, str]]:
+FOUNDED_COLOUR = "#2f7d32"  # communities founded by members (the picture's founder lines)
+
+
+def notes(runs: int, programme: bool = False) -> list[tuple[str, str, str]]:
     """The charts' legend, as (symbol, colour, label), written as HTML under them (it wraps; a legend
     inside the figure would cover the panel titles at a projector's font size)."""
     if runs == 1:
@@ -42,7 +45,10 @@ def notes(runs: int) -> list[tuple[str, str, str]]:
     else:
         items = [("─", RUN_COLOURS[0], "A"), ("╌", RUN_COLOURS[1], "B (dashed)"), ("┅", "#111111", "plan"),
                  ("╌", "#777777", "handover")]
-    return items + [("┆", EXIT_COLOUR if runs == 1 else "#777777", "exit"), ("▒", "#bbbbbb", "dissolved")]
+    items += [("┆", EXIT_COLOUR if runs == 1 else "#777777", "exit"), ("▒", "#bbbbbb", "dissolved")]
+    if programme:
+        items += [("─", "#333333", "convened meeting"), ("─", FOUNDED_COLOUR, "founded by members, meeting")]
+    return items
 
 
 class Charts:
@@ -52,16 +58,20 @@ class Charts:
     each month only the data and markers are redrawn (building five axes costs more than drawing).
     """
 
-    def __init__(self, horizon: int, size: tuple[int, int] = (450, 580), runs: int = 1, dpi: int = 100) -> None:
+    def __init__(self, horizon: int, size: tuple[int, int] = (450, 580), runs: int = 1, dpi: int = 100,
+                 programme: bool = False) -> None:
         self.live = LiveFigure((size[0] / dpi, size[1] / dpi), dpi=dpi)
         self.fig = self.live.fig
         self.runs = runs
-        self.axes = axes = self.fig.subplots(5, 1, sharex=True)
+        self.programme = programme
+        panels = 6 if programme else 5
+        self.axes = axes = self.fig.subplots(panels, 1, sharex=True)
         height = size[1] / dpi
         # Margins in inches, so the month axis and the titles keep their room at any figure height.
         self.fig.subplots_adjust(left=0.55 / (size[0] / dpi), right=0.97, top=1 - 0.24 / height,
-                                 bottom=0.5 / height, hspace=0.75 * 5.8 / height)
-        for ax, text in zip(axes, TITLES if runs == 1 else TITLES_TWO):
+                                 bottom=0.5 / height, hspace=0.75 * 5.8 / height * (1.45 if programme else 1))
+        titles = (TITLES if runs == 1 else TITLES_TWO) + (("communities meeting",) if programme else ())
+        for ax, text in zip(axes, titles):
             _style(ax, text)
             ax.set_xlim(0, horizon)
         axes[1].set_ylim(0, 1.05) if runs > 1 else None
@@ -78,7 +88,7 @@ class Charts:
         self.live.clear()
         axes = self.axes
         drawn = []
-        tops = {0: views[0].n_members * 1.25, 1: views[0].n_members, 3: 5.0}
+        tops = {0: views[0].n_members * 1.25, 1: views[0].n_members, 3: 5.0, 5: 3.0}
         for k, view in enumerate(views):
             colour = RUN_COLOURS[k] if self.runs > 1 else "#333333"
             # B dashed, so A shows through where the two runs agree
@@ -103,7 +113,17 @@ class Charts:
             tops[3] = max(tops[3], np.nanmax(leaders) * 1.2)
             drawn += _convener(axes[4], view, months, series("convener_intensity"), series("handover"), line,
                                plan_line=self.runs == 1 or view.convener_present)
+            if self.programme:
+                alive = np.array(view.communities_alive, dtype=float).reshape(-1, 2)
+                at = np.arange(len(alive))
+                drawn += axes[5].plot(at, alive[:, 0], **line)
+                founded = {**line, "color": FOUNDED_COLOUR if self.runs == 1 else colour, "linewidth": 1.4}
+                drawn += axes[5].plot(at, alive[:, 1], **founded)
+                if len(alive):
+                    tops[5] = max(tops[5], alive.max() * 1.2)
             drawn += _markers(axes, view, colour if self.runs > 1 else EXIT_COLOUR, first=k == 0)
+        if self.programme:
+            axes[5].set_ylim(0, tops[5])
         axes[0].set_ylim(0, tops[0])
         if self.runs == 1:
             axes[1].set_ylim(0, tops[1] * 1.15)
@@ -180,7 +200,7 @@ def _meetings(ax, history) -> tuple[list, float]:
     if not held:
         return [], 0.0
     bars = ax.bar([r["month"] for r in held], [r["attendance"] for r in held], width=0.9,
-                  color=[to_rgba(HOST_COLOURS[r["host"]], 1.0 if r["quorate"] else 0.35) for r in held])
+                  color=[to_rgba(HOST_COLOURS.get(r["host"], "#999999"), 1.0 if r["quorate"] else 0.35) for r in held])
     return list(bars.patches), float(max(r["attendance"] for r in held))
 
 

@@ -124,6 +124,8 @@ def status_line(model: LearningCommunity) -> str:
     r, convener, p = model.records[-1], model.convener, model.p
     plan = convener.plan
     exit_text = "stays" if convener.exit_month is None else f"{plan.strategy}, exit month {convener.exit_month}"
+    if len(getattr(model, "communities", None) or ()) > 1:
+        return programme_status(model, exit_text)
     if model.dissolved_month is not None:
         fate = f"dissolved at month {model.dissolved_month}"
     elif model.month >= p["months"]:
@@ -133,6 +135,26 @@ def status_line(model: LearningCommunity) -> str:
     return (f"Month {model.month} of {p['months']} · convener intensity {convener.intensity:.2f} ({exit_text})"
             f" · {plural(r['active_members'], 'active member')} · {plural(r['leaders'], 'local leader')}"
             f" · {_ties(r)} · {_last_meeting(model)} · {fate}")
+
+
+def programme_status(model, exit_text: str) -> str:
+    """E.g. "Month 30 of 72 · 3 of 3 convened communities meeting, 2 founded by members (2 alive) · ..."."""
+    r, p = model.records[-1], model.p
+    convened = [c for c in model.communities if c.origin == "convened"]
+    founded = [c for c in model.communities if c.origin != "convened"]
+    meeting = sum(c.alive for c in convened)
+    if model.dissolved_month is not None:
+        fate = f"every convened community dissolved, the last at month {model.dissolved_month}"
+    elif model.month >= p["months"]:
+        fate = "still meeting at the horizon"
+    else:
+        fate = "alive"
+    organisations = r.get("organisations_active", r["active_members"])
+    return (f"Month {model.month} of {p['months']} · {meeting} of {len(convened)} convened "
+            f"{'community' if len(convened) == 1 else 'communities'} meeting, {len(founded)} founded by members "
+            f"({sum(c.alive for c in founded)} alive) · convener intensity {model.convener.intensity:.2f} ({exit_text})"
+            f" · {plural(int(organisations), 'active organisation')} · {plural(r['leaders'], 'local leader')}"
+            f" · {_ties(r)} · {fate}")
 
 
 def _ties(r: dict) -> str:

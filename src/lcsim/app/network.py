@@ -7,6 +7,8 @@ member may move, so the picture drifts as ties form and fade instead of jumping 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -105,6 +107,50 @@ class NetworkLayout:
         self.pos[rows] = x
 
 
+class _Members:
+    """One community's organisations, as `NetworkLayout` reads a member table (local rows 0..n-1)."""
+
+    def __init__(self, active: np.ndarray, sector: np.ndarray) -> None:
+        self.active, self.sector = active, sector
+
+    def __len__(self) -> int:
+        return len(self.active)
+
+
+class ProgrammeLayout:
+    """One `NetworkLayout` per community of a programme, over the community's own rows (`Community.rows`
+    only grows, by higher rows, so a local row keeps its place). A community that was the whole picture
+    before the programme had several starts from where the one-community picture had it."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.layouts: dict[int, NetworkLayout] = {}
+
+    def update(self, model, start: NetworkLayout | None = None) -> dict[int, np.ndarray]:
+        members, ties = model.members, model.ties
+        n = len(members)
+        a, b, strength = np.asarray(ties.a), np.asarray(ties.b), np.asarray(ties.strength, float)
+        out = {}
+        for c in model.communities:
+            layout = self.layouts.get(c.index)
+            if layout is None:
+                layout = self.layouts[c.index] = NetworkLayout(self.seed * 1009 + 17 * c.index + 1)
+                if start is not None and start.month is not None and c.index == 0:
+                    placed = int(np.searchsorted(c.rows, len(start.pos)))  # rows the old picture placed
+                    layout.pos, layout.month = start.pos[c.rows[:placed]].copy(), start.month
+            rows = c.rows
+            local = np.full(n, -1)
+            local[rows] = np.arange(len(rows))
+            la, lb = local[a], local[b]
+            keep = (la >= 0) & (lb >= 0)
+            sub = SimpleNamespace(members=_Members(c.current & members.active[rows] if c.alive else
+                                                   np.zeros(len(rows), bool), members.sector[rows]),
+                                  ties=SimpleNamespace(a=la[keep], b=lb[keep], strength=strength[keep]),
+                                  month=model.month)
+            out[c.index] = layout.update(sub)
+        return out
+
+
 def _first_known(new: np.ndarray, ties, placed: int) -> np.ndarray:
     """For each new row, an already placed member it has a tie with (or -1)."""
     anchor = np.full(len(new), -1)
@@ -145,6 +191,9 @@ class NetworkPicture:
 
     def draw(self, view) -> Figure:
         self.live.clear()
+        if view.programme:
+            self.live.drawn = draw_programme(self.ax, view)
+            return self.fig
         self.live.drawn = draw_group(self.ax, view.group, scale=marker_scale(view.n_members))
         if view.convener_present:
             self.live.drawn += draw_convener(self.ax, view.group)
@@ -190,7 +239,56 @@ def draw_group(ax, group, scale: float = 1.0, offset=(0.0, 0.0)) -> list:
     return drawn
 
 
-def draw_convener(ax, group, at=CONVENER_AT) -> list:
+LINK_COLOUR = "#2f7d32"  # a founder's line to the community it came from
+HULL_COLOURS = {"convened": "#f1f1f1", "replicated": "#e9f3e9"}
+
+
+def draw_programme(ax, view) -> list:
+    """Every community in its own region: a light box with its number (and, if founded by a member,
+    the number of the community its founder came from), its members and ties, the convener at the
+    centre of each convened community it still convenes, a dot inside organisations that are in more
+    than one community, and a line from each founder to where it is in its parent community."""
+    from matplotlib.patches import FancyBboxPatch
+
+    drawn = []
+    groups = {g.index: g for g in view.groups}
+    size = 2 * FRAME / max(1, int(np.ceil(np.sqrt(len(groups)))))  # a region's width
+    scale = marker_scale(view.n_members) * float(np.clip(size / 1.4, 0.45, 1.0))
+    for g in view.groups:
+        (cx, cy), (w, h) = g.region
+        drawn.append(ax.add_patch(FancyBboxPatch((cx - w / 2 + 0.03, cy - h / 2 + 0.03), w - 0.06, h - 0.06,
+                                                 boxstyle="round,pad=0,rounding_size=0.04", linewidth=0.8,
+                                                 facecolor=HULL_COLOURS.get(g.origin, "#f1f1f1") if g.alive else "white",
+                                                 edgecolor="#cccccc", linestyle="-" if g.alive else "--", zorder=0)))
+        label = str(g.index + 1) if g.origin == "convened" else f"{g.index + 1} ← {g.parent + 1}"
+        if not g.alive:
+            label += " ended"
+        drawn.append(ax.text(cx - w / 2 + 0.06, cy + h / 2 - 0.05, label, ha="left", va="top", fontsize=TEXT_PT,
+                             color="#333333" if g.alive else "#888888", zorder=6))
+        if not len(g.rows):
+            continue
+        drawn += draw_group(ax, g, scale=scale)
+        if g.shared is not None and g.shared.any():
+            at = g.pos[g.shared]
+            drawn.append(ax.scatter(at[:, 0], at[:, 1], s=6 * max(scale, 0.6), c="#111111", linewidths=0, zorder=4))
+        if g.origin == "convened" and view.convener_present:
+            drawn += draw_convener(ax, g, at=np.asarray(g.centre), size=110 * scale, label=False)
+    links = []
+    for g in view.groups:
+        parent = groups.get(g.parent)
+        if g.origin == "convened" or parent is None:
+            continue
+        start = g.pos[g.founder] if g.founder >= 0 else np.asarray(g.centre)
+        hit = np.flatnonzero(parent.rows == g.founder_row)
+        end = parent.pos[hit[0]] if len(hit) else np.asarray(parent.centre)
+        links.append([start, end])
+    if links:
+        drawn.append(ax.add_collection(LineCollection(np.asarray(links), linewidths=1.6, colors=LINK_COLOUR,
+                                                      alpha=0.75, linestyles=(0, (3, 2)), zorder=5)))
+    return drawn
+
+
+def draw_convener(ax, group, at=CONVENER_AT, size: float = 260, label: bool = True) -> list:
     """The convener at the hub, with spokes to the latest meeting's attendees."""
     drawn = []
     attendees = group.attendees
@@ -200,7 +298,9 @@ def draw_convener(ax, group, at=CONVENER_AT) -> list:
         alpha = 0.3 * min(1.0, 120 / len(attendees))
         drawn.append(ax.add_collection(LineCollection(spokes, linewidths=0.6, colors=SPOKE_COLOUR, alpha=alpha,
                                                       zorder=2)))
-    drawn.append(ax.scatter(*at, s=260, marker="D", c="#111111", edgecolors="white", linewidths=1.5, zorder=5))
+    drawn.append(ax.scatter(*at, s=size, marker="D", c="#111111", edgecolors="white", linewidths=1.5, zorder=5))
+    if not label:
+        return drawn
     drawn.append(ax.annotate("convener", at, xytext=(0, -19), textcoords="offset points", ha="center",
                              fontsize=TEXT_PT, zorder=6,
                              bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7)))
@@ -209,6 +309,12 @@ def draw_convener(ax, group, at=CONVENER_AT) -> list:
 
 def title(view) -> str:
     """The picture's caption, e.g. "Month 34: 0 members, convener gone · dissolved at month 34"."""
+    if view.programme:
+        convened = [g for g in view.groups if g.origin == "convened"]
+        founded = [g for g in view.groups if g.origin != "convened"]
+        who = f"convener {view.convener_intensity:.0%}" if view.convener_present else "convener gone"
+        return (f"Month {view.month}: {sum(g.alive for g in convened)} of {len(convened)} convened communities "
+                f"meeting, {sum(g.alive for g in founded)} of {len(founded)} founded by members; {who}")
     if view.convener_present:
         who = f"convener present ({view.convener_intensity:.0%})"
     else:
@@ -218,9 +324,14 @@ def title(view) -> str:
             f"{who}{fate}")
 
 
-def legend_items() -> list[tuple[str, str, str]]:
+def legend_items(programme: bool = False) -> list[tuple[str, str, str]]:
     """(symbol, colour, label) for the legend the page writes under the picture."""
     items = [("●", SECTOR_COLOURS[s], SECTOR_LABELS[s]) for s in SECTORS]
+    if programme:
+        items += [("▢", "#777777", "a community: its number (← the one its founder came from)"),
+                  ("◉", "#111111", "in 2+ communities"), ("◯", "#111111", "local leader"),
+                  ("◆", "#111111", "convener"), ("╌", LINK_COLOUR, "founder to its parent community")]
+        return items
     items += [("◯", "#111111", "local leader"), ("☆", "#111111", "host of last meeting"),
               ("◆", "#111111", "convener"), ("─", SPOKE_COLOUR, "convener to last meeting"),
               ("━", "#3b3b5c", "tie across sectors"), ("─", "#9a9a9a", "tie within a sector")]

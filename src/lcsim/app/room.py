@@ -22,8 +22,8 @@ from ..errors import UsageError
 from ..parameters import SCHEMA, ParameterError, check_params
 from ..strategies import EXIT_STRATEGIES, WORDS
 from .live import make_model
-from .network import NetworkLayout
-from .view import View, take_view
+from .network import NetworkLayout, ProgrammeLayout
+from .view import View, communities_meeting, is_programme, programme_groups, take_view
 
 SINGLE, TWO_PLANS, BRANCH = "one community", "two plans", "branch"
 MODES = (SINGLE, TWO_PLANS, BRANCH)
@@ -67,6 +67,8 @@ class Run:
         self.spec = spec
         self.model = make_model(spec.preset, spec.params, spec.seed)
         self.layout = NetworkLayout(spec.seed)  # same seed, same first picture: two plans start identical
+        self.programme_layout = ProgrammeLayout(spec.seed)  # once the run holds several communities
+        self.alive_series: list[tuple[int, int]] = []  # (convened, replicated) communities meeting, per month
         self.views: list[View] = []
         self._take()
         self._replay_events()
@@ -80,7 +82,16 @@ class Run:
         return self.spec.params["months"]
 
     def _take(self) -> None:
-        view = take_view(self.model, self.layout.update(self.model))
+        model = self.model
+        counts = communities_meeting(model)
+        del self.alive_series[model.month:]
+        self.alive_series.append((counts[0], counts[2]))
+        if is_programme(model):
+            # The one-community layout stops where the programme began; each community has its own from then.
+            groups = programme_groups(model, self.programme_layout.update(model, start=self.layout))
+            view = take_view(model, self.layout.pos, groups, self.alive_series)
+        else:
+            view = take_view(model, self.layout.update(model), (), self.alive_series)
         if len(self.views) > view.month:
             self.views[view.month] = view  # the same month again (after stepping back): what is shown now
         else:

@@ -136,12 +136,12 @@ def debrief_html(record: dict) -> str:
                         f"<td>{view.leaders}</td><td>{view.ties}</td><td>{fate}</td></tr>")
         body.append("<table><tr><th></th><th>plan</th><th>convener stepped back</th><th>members</th>"
                     f"<th>local leaders</th><th>ties</th><th>at month {month}</th></tr>" + "".join(rows) + "</table>")
-        charts = Charts(runs[0].horizon, size=(560, 620), runs=len(runs))
+        charts = Charts(runs[0].horizon, size=(560, 620), runs=len(runs), programme=any(v.programme for v in views))
         pictures = []
         for k, view in enumerate(views):
             picture = NetworkPicture((420, 420))
             pictures.append(f'<figure>{_png(picture.png(view))}<figcaption>{"AB"[k] + ": " if len(runs) > 1 else ""}'
-                            f"{html.escape(title(view))}<br>{html.escape(view.group.ties_rule)}</figcaption></figure>")
+                            f"{html.escape(title(view))}<br>{html.escape(view.ties_rule)}</figcaption></figure>")
         body.append(f'<div class="row">{"".join(pictures)}<figure>{_png(charts.png(views))}'
                     f"<figcaption>{'Black: A; orange: B. ' if len(runs) > 1 else ''}Dashed: the exit; "
                     "shading: dissolved.</figcaption></figure></div>")

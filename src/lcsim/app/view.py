@@ -45,6 +45,18 @@ class Group:
     ties_total: int  # all the community's ties, drawn or not
     host: int  # index of the latest meeting's local host in rows, or -1
     attendees: np.ndarray  # indices of the latest meeting's attendees in rows
+    # In the programme picture (several communities): which community, where its region is, and how it began.
+    index: int = 0
+    origin: str = "convened"
+    parent: int = -1  # the community its founder came from (-1: convened)
+    founder: int = -1  # index of its founder in rows (-1: convened, or the founder has left)
+    founder_row: int = -1  # the founder's organisation row (-1: convened)
+    alive: bool = True
+    started: int = 0
+    centre: tuple = (0.0, 0.0)  # where its layout's (0, 0) is drawn, in picture units
+    half: float = 1.0  # its layout's [-1, 1] is drawn at centre +- half
+    region: tuple = ((0.0, 0.0), (2.0, 2.0))  # its region of the picture: (centre, (width, height))
+    shared: np.ndarray | None = None  # bool over rows: also a member of another live community
 
     @property
     def ties_rule(self) -> str:
@@ -74,6 +86,25 @@ class View:
     stepped_back_at: int | None
     records: list = field(repr=False)  # the model's records list; this view uses records[: month + 1]
     group: Group = field(repr=False)
+    # A programme (more than one community): every community as a group, and the communities meeting so far.
+    groups: tuple = field(default=(), repr=False)
+    alive_series: list = field(default_factory=list, repr=False)  # (convened, replicated) meeting, per month
+
+    @property
+    def programme(self) -> bool:
+        return len(self.groups) > 0
+
+    @property
+    def communities_alive(self) -> list[tuple[int, int]]:
+        return self.alive_series[: self.month + 1]
+
+    @property
+    def ties_rule(self) -> str:
+        if not self.programme:
+            return self.group.ties_rule
+        drawn, total = sum(len(g.tie_a) for g in self.groups), sum(g.ties_total for g in self.groups)
+        which = f"all {plural(total, 'tie')}" if drawn == total else f"{drawn:,} of {total:,} ties (each member's strongest)"
+        return f"lines: ties within each community, {which}"
 
     @property
     def history(self) -> list[dict]:
@@ -86,15 +117,80 @@ class View:
                 "alive": self.alive}
 
 
-def take_view(model, pos: np.ndarray) -> View:
-    """The month `model` is at, with the network laid out at `pos` (positions of every member row)."""
+def is_programme(model) -> bool:
+    """More than one community (convened at month 0, or founded by members since): the programme picture."""
+    return len(getattr(model, "communities", None) or ()) > 1
+
+
+def take_view(model, pos: np.ndarray, groups: tuple = (), alive_series: list | None = None) -> View:
+    """The month `model` is at, with the network laid out at `pos` (positions of every member row);
+    `groups`: the programme picture's groups (see `programme_groups`), empty for one community."""
     r, convener, p = model.records[-1], model.convener, model.p
     return View(month=model.month, horizon=p["months"], n_members=p["n_members"], status=status_line(model),
                 members=int(r["active_members"]), leaders=int(r["leaders"]), ties=int(r["ties"]),
                 alive=model.dissolved_month is None, dissolved_month=model.dissolved_month,
                 convener_present=bool(convener.present), convener_intensity=float(convener.intensity),
                 plan=convener.plan, exit_month=convener.exit_month, stepped_back_at=convener.stepped_back_at,
-                records=model.records, group=community_group(model, pos, first_community_rows(model)))
+                records=model.records,
+                group=groups[0] if groups else community_group(model, pos, first_community_rows(model)),
+                groups=tuple(groups), alive_series=alive_series if alive_series is not None else [])
+
+
+def communities_meeting(model) -> tuple[int, int, int, int]:
+    """(convened alive, convened, replicated alive, replicated) at the model's month, from `community_records`."""
+    counts = [0, 0, 0, 0]
+    records = getattr(model, "community_records", None) or []
+    for rec in reversed(records):
+        if rec["month"] != model.month:
+            break
+        k = 0 if rec["origin"] == "convened" else 2
+        counts[k] += bool(rec["alive"])
+        counts[k + 1] += 1
+    return tuple(counts)
+
+
+def regions(n: int, frame: float = 1.0) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """(centre, (width, height)) of n regions filling the square frame, in reading order."""
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    w, h = 2 * frame / cols, 2 * frame / rows
+    return [((-frame + w * (k % cols + 0.5), frame - h * (k // cols + 0.5)), (w, h)) for k in range(n)]
+
+
+LABEL_ROOM = 0.13  # picture units kept at the top of each region for its label
+
+
+def programme_groups(model, layouts) -> tuple:
+    """Every community as a group in its own region of the picture: `layouts[k]` holds community k's
+    positions in [-1, 1] (over its `rows`), scaled into region k. An organisation in several
+    communities is drawn in each, marked (`shared`)."""
+    members = model.members
+    n = len(members.active)
+    commitments = np.asarray(getattr(model, "commitments", np.ones(n, np.int64)))
+    groups = []
+    for c, (centre, cell) in zip(model.communities, regions(len(model.communities))):
+        local = layouts[c.index]
+        half = 0.5 * min(cell[0], cell[1] - LABEL_ROOM) * 0.9
+        at = (centre[0], centre[1] - LABEL_ROOM / 2)
+        pos = np.zeros((n, 2))
+        placed = min(len(local), len(c.rows))
+        pos[c.rows[:placed]] = np.asarray(at) + half * local[:placed]
+        rows = c.member_rows() if c.alive else c.rows[:0]
+        rows = rows[np.isin(rows, c.rows[:placed])]
+        g = community_group(model, pos, rows, meeting=c)
+        founder = -1
+        if c.founder >= 0:
+            hit = np.flatnonzero(g.rows == c.founder)
+            founder = int(hit[0]) if len(hit) else -1
+        shared = commitments[g.rows] > 1 if len(commitments) >= n else np.zeros(len(g.rows), bool)
+        groups.append(Group(**{f: getattr(g, f) for f in GROUP_CORE}, index=int(c.index), origin=c.origin,
+                            parent=int(c.parent), founder=founder, founder_row=int(c.founder), alive=bool(c.alive),
+                            started=int(c.started), centre=at, half=half, region=(centre, cell), shared=shared))
+    return tuple(groups)
+
+
+GROUP_CORE = ("rows", "pos", "sector", "capacity", "leader", "tie_a", "tie_b", "tie_strength", "ties_total", "host",
+              "attendees")
 
 
 def first_community_rows(model) -> np.ndarray | None:
@@ -107,7 +203,7 @@ def first_community_rows(model) -> np.ndarray | None:
     return np.asarray(communities[0].rows, np.int64)
 
 
-def community_group(model, pos: np.ndarray, rows: np.ndarray | None = None) -> Group:
+def community_group(model, pos: np.ndarray, rows: np.ndarray | None = None, meeting=None) -> Group:
     """The active members among `rows` (default: every active row) and the ties among them, as drawn.
 
     Guards every index: `.ties` may hold rows of organisations outside this community, or rows
@@ -133,10 +229,11 @@ def community_group(model, pos: np.ndarray, rows: np.ndarray | None = None) -> G
         keep = strongest(la, lb, strength, strongest_per_member(len(rows)))
         la, lb, strength = la[keep], lb[keep], strength[keep]
     host_row = -1
-    last_host = getattr(model, "last_host", None)
+    meeting = model if meeting is None else meeting  # whose latest meeting: the model's, or a community's
+    last_host = getattr(meeting, "last_host", None)
     if last_host is not None and last_host.local and 0 <= last_host.row < n:
         host_row = int(local[last_host.row])
-    attendees = np.asarray(getattr(model, "last_attendees", np.empty(0, np.int64)), np.int64)
+    attendees = np.asarray(getattr(meeting, "last_attendees", np.empty(0, np.int64)), np.int64)
     attendees = attendees[(attendees >= 0) & (attendees < n)]
     attendees = local[attendees]
     return Group(rows=rows, pos=pos[rows].copy(), sector=members.sector[rows].copy(),

@@ -31,16 +31,18 @@ TEXT = "s => (document.querySelector(s) || {innerText: ''}).innerText"
 MODES = ("one community", "two plans")
 
 
-def server_side(members: int, mode: str, steps: int) -> tuple[float, float, float]:
+def server_side(members: int, mode: str, steps: int, preset: str = "default",
+                changes: dict | None = None) -> tuple[float, float, float]:
     """Median and max seconds per Step (model months, views, PNGs), and seconds to open the first month."""
     from lcsim.app.app import _figures
     from lcsim.app.room import Room
     from lcsim.scenarios import scenario_params
 
     started = time.perf_counter()
-    room = Room("default", {**scenario_params("default"), "n_members": members}, 1)
+    base = scenario_params(preset)
+    room = Room(preset, {**base, "n_members": members or base["n_members"], **(changes or {})}, 1)
     room.start(mode=mode)
-    figures = _figures(room)
+    figures = _figures(room, any(v.programme for v in room.views()))
 
     def draw():
         views = room.views()
@@ -126,6 +128,12 @@ def main() -> None:
         sys.exit(f"bench_app: needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
     os.environ.setdefault("MPLBACKEND", "Agg")
     print(f"lcsim app, one Step ({args.steps} steps from month 0, median / max), {os.cpu_count()} cores:")
+    # Programmes (several communities in one picture): mexico-csa as it is, and 5 convened communities of 150.
+    for name, preset, members, changes in (("mexico-csa", "mexico-csa", 0, {}),
+                                           ("5 x 150", "default", 150, {"n_communities": 5, "shared_members": 0.1})):
+        median, worst, opened = server_side(members, MODES[0], args.steps, preset, changes)
+        print(f"  programme {name:10s} one community  server {median * 1000:6.0f} / {worst * 1000:5.0f} ms"
+              f"  (first month drawn in {opened:4.1f} s)", flush=True)
     for members in args.sizes:
         for mode in MODES:
             median, worst, opened = server_side(members, mode, args.steps)

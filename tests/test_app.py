@@ -218,7 +218,9 @@ def server(tmp_path):
     port = _free_port()
     log_path = tmp_path / "lcsim-app.log"
     # --verbose: Solara's own messages go to the log, to explain a failure
-    proc = _start(port, log_path, "--seed", "1", "--set", "months=72", "--set", "exit_month=60", "--verbose")
+    # replication=0: the one-community checks stay on one community (the programme part picks its own preset)
+    proc = _start(port, log_path, "--seed", "1", "--set", "months=72", "--set", "exit_month=60", "--set",
+                  "replication=0", "--verbose")
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_open(proc, log_path, url)
@@ -477,6 +479,18 @@ def test_the_room_on_a_projector(server, images, tmp_path):
             assert scenes[-1]["preset"] == "fragile" and max(scenes[-1]["shown"]) == _month(page)
             assert main(["report", "--session", str(saved)]) == 0
             assert (tmp_path / "session.html").read_text().count("<h2>Scene") == len(scenes)
+
+            # A programme: mexico-csa's three convened communities, each in its own region, and the chart of
+            # communities meeting.
+            page.get_by_role("button", name=re.compile("^scenario preset")).click()
+            page.get_by_role("option", name="mexico-csa").click()
+            _until(page, "/3 of 3 convened communities meeting/.test(text('.lcsim-status'))")
+            _play_until(page, 24)
+            assert "convened communities meeting" in page.evaluate(TEXT, ".lcsim-network-title")
+            _check_fits(page, "a programme", (".lcsim-charts", ".lcsim-network", ".lcsim-timeline", ".lcsim-status"))
+            small = page.evaluate(SMALL_TEXT, ".lcsim-main")
+            assert small == [], f"a programme: text under 14 px: {small[:5]}"
+            page.screenshot(path=images / "app-programme.png")
         finally:
             browser.close()
     assert left_machine == [], f"the page tried to reach the internet: {left_machine[:3]}"

@@ -314,9 +314,9 @@ replacement for the scenarios' values.
   statistics the model does not report) and measures every target's statistic on them.
 - **Distance**: for each target, how far its statistic lies outside the band, in units of the band's
   width, summed over targets (0: all inside). ABC-SMC (pyabc's median epsilon schedule, adaptive
-  multivariate normal perturbation) closes in on distance 0. It stops after {settings.max_populations}
-  generations, when a generation's acceptance falls below {settings.min_acceptance:.0%}, past
-  {settings.max_minutes} minutes, or when the next epsilon would be 0; then the particles with distance 0
+  multivariate normal perturbation) closes in on distance 0. It stops after the most generations asked
+  for (12 by default), when a generation's acceptance falls below {settings.min_acceptance:.0%}, past the
+  minutes asked for (20 by default), or when the next epsilon would be 0; then the particles with distance 0
   are the posterior if there are at least {inference.MIN_INSIDE}.
 - **Resume**: the history is a SQLite database (`out/calibration/abc.db`); rerunning the same command
   continues from its last complete generation (`ABCSMC.load`); another prior, target set or band starts
@@ -328,7 +328,8 @@ replacement for the scenarios' values.
   statistic, the share of draws inside the band, and a verdict: **PASS** when the predictive median lies
   inside the band.
 - **Held-out**: the inference again with one target group left out (smaller: {settings.heldout_population}
-  particles, up to {settings.heldout_populations} generations), then the predictive check of that group.
+  particles, a few minutes each; generations and simulations per group in its table), then the predictive
+  check of that group.
 {scaling}
 ## Posterior and identifiability
 
@@ -370,9 +371,10 @@ The posterior is in `out/calibration/posterior/posterior.parquet` (one row per p
                      "(PASS: its predictive median inside its band). A group predicted without being fitted is "
                      "evidence the model ties it to the others; one that passes only when fitted is a free "
                      "fit.\n\n| left out | target | band | predicted: median [95%] | share inside | verdict | "
-                     "simulations |\n|---|---|---|---|---|---|---|\n")
+                     "generations, simulations |\n|---|---|---|---|---|---|---|\n")
         for _, r in result.heldout.iterrows():
-            sims = result.heldout_info.get(r["held_out"], {}).get("simulations", "")
+            run = result.heldout_info.get(r["held_out"], {})
+            sims = f"{run.get('generations', '')}, {run.get('simulations', '')}"
             lines.append(f"| {r['held_out']} | `{r['target']}` | {fmt(r['low'])}-{fmt(r['high'])} | "
                          f"{fmt(r['median'])} [{fmt(r['q025'])}, {fmt(r['q975'])}] | {fmt(r['inside'])} | "
                          f"**{r['verdict']}** | {sims} |\n")

@@ -39,8 +39,10 @@ SEEDS = 100  # common seeds per OAT arm
 STRONG, MODERATE = 0.3, 0.1  # |survival effect| cut-offs for the words "strong" and "moderate"
 OUTCOMES = ("survived", "months_alive_after_exit", "leaders_ever")
 # Values that act only in some settings are varied in a setting where they act.
-SETTINGS = {"phase_over": {"exit_strategy": "phase_over"}, "digital": {"digital_channel": True}}
-CONTEXT = {"transition_months": "phase_over", "mentoring_rate": "phase_over", "development_boost": "phase_over"}
+SETTINGS = {"phase_over": {"exit_strategy": "phase_over"}, "digital": {"digital_channel": True},
+            "programme": {"n_communities": 3}}  # shared members need another community to share them with
+CONTEXT = {"transition_months": "phase_over", "mentoring_rate": "phase_over", "development_boost": "phase_over",
+           "shared_members": "programme"}
 NOT_A_BEHAVIOUR = {"months"}  # the horizon: a longer one measures survival later (no elasticity, no shape)
 
 

@@ -47,7 +47,7 @@ def notes(runs: int, programme: bool = False) -> list[tuple[str, str, str]]:
                  ("╌", "#777777", "handover")]
     items += [("┆", EXIT_COLOUR if runs == 1 else "#777777", "exit"), ("▒", "#bbbbbb", "dissolved")]
     if programme:
-        items += [("─", "#333333", "convened meeting"), ("─", FOUNDED_COLOUR, "founded by members, meeting")]
+        items += [("─", "#333333", "convened"), ("─", FOUNDED_COLOUR, "founded")]
     return items
 
 

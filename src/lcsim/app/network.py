@@ -313,8 +313,10 @@ def title(view) -> str:
         convened = [g for g in view.groups if g.origin == "convened"]
         founded = [g for g in view.groups if g.origin != "convened"]
         who = f"convener {view.convener_intensity:.0%}" if view.convener_present else "convener gone"
+        others = (f"{sum(g.alive for g in founded)} of {len(founded)} founded by members" if founded
+                  else "none founded by members yet")
         return (f"Month {view.month}: {sum(g.alive for g in convened)} of {len(convened)} convened communities "
-                f"meeting, {sum(g.alive for g in founded)} of {len(founded)} founded by members; {who}")
+                f"meeting, {others}; {who}")
     if view.convener_present:
         who = f"convener present ({view.convener_intensity:.0%})"
     else:

@@ -299,7 +299,7 @@ processes); rerun it to refresh this page, its tables under `out/calibration/` a
 **Scenarios.** `default` and `mexico-csa` keep their documented values: every value in them remains an
 assumption (or the case's setting), none is taken from this posterior. The posterior is an answer to "which
 values would make a community like the default one reproduce the targets", to be used through
-`lcsim compare --posterior out/calibration/posterior` (each replicate draws its values from it), not a
+`lcsim compare --posterior out/calibration/abc/posterior` (each replicate draws its values from it), not a
 replacement for the scenarios' values.
 
 ## Method
@@ -502,3 +502,55 @@ def regenerate(targets_file=None, *, out: Path | None = None, doc: Path | None =
         atomic_write(doc, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         written = doc
     return CalibrationPage(result, sens, written, time.perf_counter() - started)
+
+
+def from_saved(out: Path, scenario: str = "default") -> TargetCalibration:
+    """The calibration `calibrate_to_targets` saved under `out` (posterior, summary, checks, held-out), read back
+    without running anything: to rewrite the page from the last run."""
+    import pyabc
+
+    from .targets import TARGETS
+
+    out = Path(out)
+    post = inference.load_posterior(out / "posterior")
+    info = post.info
+    missing = list(info.get("not_measurable", []))
+    measured = {k: t for k, t in TARGETS.items() if k not in missing}
+    problem = Problem(info.get("problem", f"model:{scenario}"), post.priors, lambda pars: {}, measured,
+                      dict(measured), missing, {"scenario": info.get("scenario", scenario),
+                                                "replicates": info.get("replicates")})
+    heldout = pd.read_csv(out / "heldout.csv") if (out / "heldout.csv").is_file() else pd.DataFrame()
+    runs = {}
+    for group in (heldout["held_out"].unique() if len(heldout) else []):
+        db = out / f"heldout-{group}.db"
+        if db.is_file():
+            with inference.quiet_pyabc():
+                h = pyabc.History(f"sqlite:///{db.resolve()}")
+                runs[group] = {"generations": int(h.max_t + 1), "simulations": int(h.total_nr_simulations)}
+    with inference.quiet_pyabc():  # the inference's own wall time, from its history
+        h = pyabc.History(f"sqlite:///{(out / 'abc.db').resolve()}")
+        pops = h.get_all_populations()
+        seconds = (pd.Timestamp(pops["population_end_time"].max()) - pd.Timestamp(h.get_abc().start_time)).total_seconds()
+    return TargetCalibration(post, problem, post.summary(), pd.read_csv(out / "checks.csv"), heldout,
+                             float(seconds), out, out / "img", runs)
+
+
+def rewrite_page(out: Path | None = None, doc: Path | None = None, workers: int = 2,
+                 settings: Settings | None = None) -> Path:
+    """docs/calibration.md (and targets.md, the figures) from the last saved calibration, keeping the page's
+    sensitivity section: no simulation is run."""
+    from ..experiments.store import atomic_write
+    from .document import provenance
+    from .figures import theme
+    from .targets import write_targets_doc
+
+    out = Path(out) if out is not None else _runs.ROOT / DEFAULT_OUT
+    doc = Path(doc) if doc is not None else DOC
+    result = from_saved(out / "abc")
+    theme(0.8)
+    figures(result.posterior, result.checks, doc.parent / "img")
+    section = kept_sensitivity(doc) or (SENSITIVITY_HEADING + "not measured\n")
+    text = render(result, workers, provenance(_runs.ROOT), section, settings or Settings())
+    write_targets_doc(doc.parent / "targets.md")
+    atomic_write(doc, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return doc

@@ -318,13 +318,14 @@ replacement for the scenarios' values.
   for (12 by default), when a generation's acceptance falls below {settings.min_acceptance:.0%}, past the
   minutes asked for (20 by default), or when the next epsilon would be 0; then the particles with distance 0
   are the posterior if there are at least {inference.MIN_INSIDE}.
-- **Resume**: the history is a SQLite database (`out/calibration/abc.db`); rerunning the same command
+- **Resume**: the history is a SQLite database (`out/calibration/abc/abc.db`); rerunning the same command
   continues from its last complete generation (`ABCSMC.load`); another prior, target set or band starts
   afresh.
 - **Checks**: {settings.draws} draws from the posterior (weighted resampling) and {settings.draws} from the
   prior, each simulated on {settings.check_replicates} runs of each scenario (more than the inference's
   {info.get('replicates')}: a share over {info.get('replicates')} runs can only be 0, 1/3, 2/3 or 1, while the
-  sources measured theirs over tens to hundreds of coalitions); per target, the predictive median and 95% interval of the
+  sources measured theirs over tens to hundreds of coalitions); per target, the predictive median and 95%
+  interval of the
   statistic, the share of draws inside the band, and a verdict: **PASS** when the predictive median lies
   inside the band.
 - **Held-out**: the inference again with one target group left out (smaller: {settings.heldout_population}
@@ -530,7 +531,8 @@ def from_saved(out: Path, scenario: str = "default") -> TargetCalibration:
     with inference.quiet_pyabc():  # the inference's own wall time, from its history
         h = pyabc.History(f"sqlite:///{(out / 'abc.db').resolve()}")
         pops = h.get_all_populations()
-        seconds = (pd.Timestamp(pops["population_end_time"].max()) - pd.Timestamp(h.get_abc().start_time)).total_seconds()
+        ended, began = pd.Timestamp(pops["population_end_time"].max()), pd.Timestamp(h.get_abc().start_time)
+        seconds = (ended - began).total_seconds()
     return TargetCalibration(post, problem, post.summary(), pd.read_csv(out / "checks.csv"), heldout,
                              float(seconds), out, out / "img", runs)
 

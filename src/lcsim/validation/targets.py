@@ -262,8 +262,8 @@ TARGETS: dict[str, Target] = {t.key: t for t in [
            "share of runs still meeting 20 months after the convener's exit (`months_alive_after_exit` >= 20 or "
            "censored)",
            alive_after(20), ("months_alive_after_exit", "censored"),
-           confirmed="confirmed: the abstract (PubMed 22921136; pmc.ncbi.nlm.nih.gov/articles/PMC3428591) states 11 of 12 "
-                     "coalitions existed 20 months after study support ended",
+           confirmed="confirmed: the abstract (PubMed 22921136; pmc.ncbi.nlm.nih.gov/articles/PMC3428591) states 11 "
+                     "of 12 coalitions existed 20 months after study support ended",
            band_reason="12 coalitions: the 95% Wilson interval of 11/12 is about 0.65-0.99; coalitions are "
                        "funded, staffed bodies, which a learning community is not, so nothing tighter"),
     Target("alive_36m", SURVIVAL, "Coalitions sustained years after funding ends",

@@ -336,7 +336,7 @@ replacement for the scenarios' values.
 
 Spread ratio: the posterior's standard deviation over the prior's (log scale for log-uniform priors);
 below 0.5 the targets *narrowed* the value, 0.5-0.8 *somewhat narrowed*, above 0.8 *left free*.
-The posterior is in `out/calibration/posterior/posterior.parquet` (one row per particle: values,
+The posterior is in `out/calibration/abc/posterior/posterior.parquet` (one row per particle: values,
 `weight`, `distance`, and the statistics it gave).
 
 | value | kind | prior | posterior mean | median | 90% interval | spread ratio | identified |

@@ -68,7 +68,8 @@ def summary_text(result, scenario: str) -> str:
         f"  meetings:            {s['meetings']} ({s['meetings_after_exit']} after exit), "
         f"{s['local_hosting_share']:.0%} hosted locally",
         f"  ties:                {s['ties']} ({s['cross_sector_share']:.0%} cross-sector, density {s['density']:.3f})",
-        f"  replications:        {s['replications']} communities started by members, "
+        f"  replications:        {s['replications']} "
+        f"{'community' if s['replications'] == 1 else 'communities'} started by members, "
         f"{s['replications_alive']} alive at the horizon",
     ]
     if s["communities_ever"] > 1:

@@ -66,15 +66,19 @@ def experiment(name: str, ctx: Context) -> dict:
 
 def run(name: str, ctx: Context, monthly: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run one validation experiment afresh through `lcsim.sweep`; return its runs (and monthly table)."""
+    return _fresh(experiment(name, ctx), ctx, monthly)
+
+
+def _fresh(exp: dict, ctx: Context, monthly: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Sweep `exp` into a fresh `<out>/<its name>/`; any failed run is an error (a pattern needs all of them)."""
     import lcsim
 
-    exp = experiment(name, ctx)
-    folder = ctx.out / name
+    folder = ctx.out / exp["name"]
     shutil.rmtree(folder, ignore_errors=True)
     runs = lcsim.sweep(exp, folder, workers=ctx.workers, monthly=monthly, progress=ctx.progress)
     failed = runs["error"].notna().sum()
     if failed:
-        raise RuntimeError(f"{name}: {failed} runs failed, e.g. {runs['error'].dropna().iloc[0]}")
+        raise RuntimeError(f"{exp['name']}: {failed} runs failed, e.g. {runs['error'].dropna().iloc[0]}")
     return runs, (lcsim.load_results(folder, monthly=True) if monthly else None)
 
 
@@ -83,21 +87,13 @@ def run_knockout(name: str, ctx: Context, settings: dict, vary: dict | None = No
     """Experiment `name` with its mechanism switched off: `settings` added to its [fixed] (and its [vary]
     replaced by `vary` when given, to run only the arms the criterion compares), run afresh into
     `<out>/<name>-knockout/`."""
-    import lcsim
-
     exp = experiment(name, ctx)
     exp["name"] = f"{name}-knockout"
     exp["description"] = f"Knock-out control of {name}: {settings}"
     exp["fixed"] = {**exp.get("fixed", {}), **settings}
     if vary is not None:
         exp["vary"] = dict(vary)
-    folder = ctx.out / exp["name"]
-    shutil.rmtree(folder, ignore_errors=True)
-    runs = lcsim.sweep(exp, folder, workers=ctx.workers, monthly=monthly, progress=ctx.progress)
-    failed = runs["error"].notna().sum()
-    if failed:
-        raise RuntimeError(f"{exp['name']}: {failed} runs failed, e.g. {runs['error'].dropna().iloc[0]}")
-    return runs, (lcsim.load_results(folder, monthly=True) if monthly else None)
+    return _fresh(exp, ctx, monthly)
 
 
 def arm(runs: pd.DataFrame, outcome: str = "survived", **where) -> pd.Series:

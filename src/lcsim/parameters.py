@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import ParameterError  # noqa: F401  (re-exported: the schema's error)
 from .strategies import EXIT_STRATEGIES, GRADUAL
+from .values import number as number_from_text
 
 SECTORS = ("cso", "business", "academia", "government")
 
@@ -101,13 +102,15 @@ class Parameter:
             return self.check(raw, shown=repr(raw))
         if self.kind == "choice":
             return self.check(raw, shown=repr(raw))
+        shown = raw if raw.isprintable() and len(raw) <= 40 else repr(raw[:40])
         try:
-            value = float(raw)
-        except ValueError:
-            value = raw
-        if isinstance(value, float) and self.kind == "int" and math.isfinite(value) and value == int(value):
+            value = number_from_text(raw)  # as the user means it: ASCII digits, no silent rounding to 0 or inf
+        except ValueError as why:
+            raise ParameterError(f"parameter '{self.name}': {shown} is not allowed ({why}); "
+                                 f"expected {self.allowed}") from None
+        if isinstance(value, float) and self.kind == "int" and value == int(value):
             value = int(value)
-        return self.check(value, shown=raw if raw.isprintable() and len(raw) <= 40 else repr(raw[:40]))
+        return self.check(value, shown=shown)
 
 
 def _fmt(x) -> str:

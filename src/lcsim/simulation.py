@@ -10,6 +10,7 @@ import pandas as pd
 from .assumptions import Assumptions
 from .model.model import LearningCommunity
 from .model.outcomes import summarize
+from .values import check_seed
 
 
 @dataclass
@@ -52,6 +53,7 @@ def simulate(seed: int | None = 0, scenario: str = "default", *, keep_model: boo
     overrides the model's documented constants. Raises `lcsim.ParameterError` for unknown names or
     values out of range.
     """
+    seed = check_seed(seed, allow_none=True)  # a negative or oversized seed: one line, before anything runs
     model = LearningCommunity(rng=seed, scenario=scenario, collect=False, assumptions=assumptions, **params)
     run_months(model, model.p["months"])
     return SimulationResult(dict(model.p), model.records, summarize(model), seed, scenario,

@@ -8,13 +8,11 @@ how it was computed, and what the model assumes.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import html
-import io
 
 import pandas as pd
 
+from ..pages import Markup, document, element, escape, fill, image, join, png_base64, rows
 from ..parameters import DEFAULTS, SCHEMA
 from ..strategies import DEFINITIONS, order
 from .compare import REFERENCE, plain_reading, readable
@@ -70,14 +68,13 @@ tr.changed td{background:#fff8e6}
 
 def figure_to_base64(fig, dpi: int = 110) -> str:
     """The figure as base64 PNG text, ready for an `<img src="data:image/png;base64,...">`."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_base64(fig, dpi=dpi)
 
 
 def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: dict, meta: dict,
-                 overrides: dict | None = None, reference: str = REFERENCE, advice_html: str | None = None) -> str:
-    """The report's HTML.
+                 overrides: dict | None = None, reference: str = REFERENCE, advice_html: Markup | None = None) -> str:
+    """The report's HTML, written by `lcsim.pages` (every string from the table, scenario, overrides, meta and
+    captions is escaped; `advice_html` is inserted only as `pages.Markup`, e.g. `Advice.to_html(heading=False)`).
 
     table: `compare.comparison_table`; params: the full parameter set the arms shared
     (exit_strategy and digital_channel are what varied); scenario: `scenarios.describe(name)`;
@@ -87,95 +84,89 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
     horizon = params["months"] - params["exit_month"]
     varied = [c for c in ("exit_strategy", "digital_channel") if c in table.columns]
     reading = plain_reading(table, horizon_after_exit=horizon, reference=reference)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>lcsim report: exit strategies for {_e(scenario['name'])}</title>",
-        f"<style>{STYLE}</style></head><body>",
-        "<h1>Which exit strategy keeps this learning community alive?</h1>",
-        f"<p class='muted'>lcsim {_e(meta.get('version', ''))} &middot; scenario <b>{_e(scenario['name'])}</b> "
-        f"&middot; {_e(meta.get('date') or _dt.date.today().isoformat())}</p>",
-        "<h2>The question</h2>", f"<p>{_e(QUESTION)}</p>",
-        "<h2>The answer, in plain words</h2>",
-        "<div class='reading'>" + "".join(f"<p>{_e(s)}</p>" for s in reading) + "</div>",
-        f"<p class='muted'>Percentages in brackets are 95% intervals: with {meta.get('replicates')} simulated "
-        "communities per strategy, the true share under the model's assumptions lies in that range with 95% "
-        "confidence. Differences are in percentage points with Newcombe's 95% interval.</p>",
-        "<h2>The comparison</h2>", _comparison_html(table, reference),
+    advice = []
+    if advice_html:
+        advice = [Markup("<h2>The best plan for this community, and where it fails</h2>"
+                         "<p class='muted'>From <code>lcsim advise</code>: every lever of the plan searched (NSGA-II, "
+                         "then successive halving on common random numbers), robust to the community's uncertain "
+                         "values.</p>"), escape(advice_html)]
+    body = [
+        Markup("<h1>Which exit strategy keeps this learning community alive?</h1>"),
+        fill("<p class='muted'>lcsim {} &middot; scenario <b>{}</b> &middot; {}</p>", meta.get("version", ""),
+             scenario["name"], meta.get("date") or _dt.date.today().isoformat()),
+        Markup("<h2>The question</h2>"), element("p", QUESTION),
+        Markup("<h2>The answer, in plain words</h2>"),
+        element("div", join(element("p", s) for s in reading), class_="reading"),
+        fill("<p class='muted'>Percentages in brackets are 95% intervals: with {} simulated communities per "
+             "strategy, the true share under the model's assumptions lies in that range with 95% confidence. "
+             "Differences are in percentage points with Newcombe's 95% interval.</p>", str(meta.get("replicates"))),
+        Markup("<h2>The comparison</h2>"), _comparison_html(table, reference),
         _strategies_html(table),
-        "<h2>Figures</h2>", _figures_html(figures),
-        *([("<h2>The best plan for this community, and where it fails</h2>"
-            "<p class='muted'>From <code>lcsim advise</code>: every lever of the plan searched (NSGA-II, then "
-            "successive halving on common random numbers), robust to the community's uncertain values.</p>"
-            + advice_html)] if advice_html else []),
-        "<h2>The scenario</h2>", _scenario_html(scenario, params, overrides or {}, horizon, varied),
-        "<h2>How it was computed</h2>", _method_html(meta, params),
-        "<h2>What the model assumes</h2>",
-        "<ul>" + "".join(f"<li>{_e(a)}</li>" for a in ASSUMPTIONS) + "</ul>",
-        "<p>The full model description (ODD protocol), with every mechanism and its sources, is in "
-        "<code>docs/model.md</code> of the lcsim repository; each parameter's meaning, range and source is "
-        "listed by <code>lcsim params</code>.</p>",
-        "</body></html>",
+        Markup("<h2>Figures</h2>"), _figures_html(figures),
+        *advice,
+        Markup("<h2>The scenario</h2>"), _scenario_html(scenario, params, overrides or {}, horizon, varied),
+        Markup("<h2>How it was computed</h2>"), _method_html(meta, params),
+        Markup("<h2>What the model assumes</h2>"),
+        element("ul", join(element("li", a) for a in ASSUMPTIONS)),
+        Markup("<p>The full model description (ODD protocol), with every mechanism and its sources, is in "
+               "<code>docs/model.md</code> of the lcsim repository; each parameter's meaning, range and source is "
+               "listed by <code>lcsim params</code>.</p>"),
     ]
-    return "\n".join(parts) + "\n"
+    return document(f"lcsim report: exit strategies for {scenario['name']}", body, style=STYLE)
 
 
-def _comparison_html(table: pd.DataFrame, reference: str) -> str:
+def _comparison_html(table: pd.DataFrame, reference: str) -> Markup:
     cells = readable(table, reference)
-    head = "".join(f"<th>{_e(c)}</th>" for c in cells.columns)
-    body = "".join("<tr>" + "".join(f"<td{' class=num' if k else ''}>{_e(v)}</td>" for k, v in enumerate(row))
-                   + "</tr>" for row in cells.itertuples(index=False))
-    note = (f"<p class='muted'>Survival: share of communities alive at the horizon (95% Wilson interval). "
-            f"vs {reference}: difference from abrupt exit in percentage points. Median months alive after exit: "
-            "Kaplan-Meier, communities alive at the horizon censored; '&gt;N' means more than half were still "
-            f"alive N months after exit. Log-rank p: test of the strategy's survival curve against {reference}. "
-            "The other columns are means per community at the horizon (95% t interval); members are active "
-            "organisations, leaders are local leaders, cross-sector ties and local hosting are shares of all ties "
-            "and of all meetings.</p>")
-    return f"<table><tr>{head}</tr>{body}</table>{note}"
+    body = [[element("td", v, class_="num" if k else None) for k, v in enumerate(row)]
+            for row in cells.itertuples(index=False)]
+    note = fill("<p class='muted'>Survival: share of communities alive at the horizon (95% Wilson interval). "
+                "vs {0}: difference from abrupt exit in percentage points. Median months alive after exit: "
+                "Kaplan-Meier, communities alive at the horizon censored; '&gt;N' means more than half were still "
+                "alive N months after exit. Log-rank p: test of the strategy's survival curve against {0}. "
+                "The other columns are means per community at the horizon (95% t interval); members are active "
+                "organisations, leaders are local leaders, cross-sector ties and local hosting are shares of all "
+                "ties and of all meetings.</p>", reference)
+    return rows(cells.columns, body) + note
 
 
-def _strategies_html(table: pd.DataFrame) -> str:
-    items = "".join(f"<li><b>{_e(s)}</b>: {_e(DEFINITIONS[s])}</li>" for s in order(table["exit_strategy"]))
-    extra = ""
+def _strategies_html(table: pd.DataFrame) -> Markup:
+    items = [fill("<li><b>{}</b>: {}</li>", s, DEFINITIONS[s]) for s in order(table["exit_strategy"])]
     if "digital_channel" in table.columns and table["digital_channel"].nunique() > 1:
-        extra = "<li><b>+ digital</b>: the same strategy with a cheap online venue once the convener has left</li>"
-    return f"<p>The strategies:</p><ul>{items}{extra}</ul>"
+        items.append(Markup("<li><b>+ digital</b>: the same strategy with a cheap online venue once the convener "
+                            "has left</li>"))
+    return Markup("<p>The strategies:</p>") + element("ul", join(items))
 
 
-def _figures_html(figures: dict) -> str:
-    out = []
-    for caption, fig in figures.items():
-        data = fig if isinstance(fig, str) else figure_to_base64(fig)
-        out.append(f"<figure><img alt='{_e(caption)}' src='data:image/png;base64,{data}'>"
-                   f"<figcaption class='muted'>{_e(caption)}</figcaption></figure>")
-    return "".join(out)
+def _figures_html(figures: dict) -> Markup:
+    return join(element("figure", image(fig, alt=caption) + element("figcaption", caption, class_="muted"))
+                for caption, fig in figures.items())
 
 
-def _scenario_html(scenario: dict, params: dict, overrides: dict, horizon: int, varied: list[str]) -> str:
-    intro = (f"<p><b>{_e(scenario['name'])}</b>: {_e(scenario.get('title', ''))}. "
-             f"{_e(' '.join(scenario.get('description', '').split()))}</p>"
-             f"<p>{params['n_members']} organisations at the start; the convener is gone at month "
-             f"{params['exit_month']} and each community is followed to month {params['months']}, "
-             f"{horizon} months after the exit.</p>")
+def _scenario_html(scenario: dict, params: dict, overrides: dict, horizon: int, varied: list[str]) -> Markup:
+    intro = fill("<p><b>{}</b>: {}. {}</p><p>{} organisations at the start; the convener is gone at month {} and "
+                 "each community is followed to month {}, {} months after the exit.</p>",
+                 scenario["name"], scenario.get("title", ""), " ".join(scenario.get("description", "").split()),
+                 params["n_members"], params["exit_month"], params["months"], horizon)
     if overrides:
-        intro += "<p>Changed for this report: " + ", ".join(
-            f"<code>{_e(k)}={_e(_show(v))}</code>" for k, v in overrides.items()) + ".</p>"
-    rows = []
+        intro += (Markup("<p>Changed for this report: ")
+                  + join((element("code", f"{k}={_show(v)}") for k, v in overrides.items()), ", ") + Markup(".</p>"))
+    body = []
     for name, spec in SCHEMA.items():
         if name in varied:
             continue
         value = params.get(name)
-        changed = value != DEFAULTS[name]
-        rows.append(f"<tr{' class=changed' if changed else ''}><td><code>{_e(name)}</code></td>"
-                    f"<td class=num>{_e(_show(value))}</td><td>{_e(spec.unit)}</td><td>{_e(spec.meaning)}</td></tr>")
-    table = ("<table><tr><th>parameter</th><th>value</th><th>unit</th><th>meaning</th></tr>" + "".join(rows)
-             + "</table><p class='muted'>Highlighted: values that differ from lcsim's defaults. Not listed: what "
-             f"the comparison varies ({', '.join(varied)}).</p>")
+        body.append(element("tr", join([element("td", element("code", name)),
+                                        element("td", _show(value), class_="num"),
+                                        element("td", spec.unit), element("td", spec.meaning)]),
+                            class_="changed" if value != DEFAULTS[name] else None))
+    table = (element("table", Markup("<tr><th>parameter</th><th>value</th><th>unit</th><th>meaning</th></tr>")
+                     + join(body))
+             + fill("<p class='muted'>Highlighted: values that differ from lcsim's defaults. Not listed: what the "
+                    "comparison varies ({}).</p>", ", ".join(varied)))
     return intro + table
 
 
-def _method_html(meta: dict, params: dict) -> str:
+def _method_html(meta: dict, params: dict) -> Markup:
     failed = meta.get("failed", 0)
     items = [
         f"Each strategy was simulated {meta.get('replicates')} times ({meta.get('runs')} runs in all"
@@ -191,16 +182,11 @@ def _method_html(meta: dict, params: dict) -> str:
         "censored at the horizon; pointwise 95% bands from Greenwood's variance on the log(-log) scale; median "
         "interval by the complementary log-log method; log-rank test (statsmodels survdiff) against phase_out.",
         "Other outcomes: means with 95% t intervals (statsmodels DescrStatsW).",
-        f"Model: lcsim {meta.get('version', '')}" + (f"; command: <code>{_e(meta['command'])}</code>"
-                                                      if meta.get("command") else ""),
+        fill("Model: lcsim {}", meta.get("version", ""))
+        + (fill("; command: <code>{}</code>", meta["command"]) if meta.get("command") else ""),
     ]
-    return "<ul>" + "".join(f"<li>{i if '<code>' in i else _e(i)}</li>" for i in items) + "</ul>"
+    return element("ul", join(element("li", i) for i in items))
 
 
 def _show(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-

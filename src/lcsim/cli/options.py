@@ -65,5 +65,17 @@ def assumptions_of(args: argparse.Namespace) -> dict:
     return split(overrides(args))[1]
 
 
+def add_seed_option(parser: argparse.ArgumentParser, help: str, default: int = 0) -> None:
+    """--seed N, read as text and checked by `seed_of` (argparse's int() would take '１５' and '1_0')."""
+    parser.add_argument("--seed", default=str(default), metavar="N", help=f"{help} (default: %(default)s)")
+
+
+def seed_of(args: argparse.Namespace) -> int:
+    """The --seed, checked (an integer in [0, 2**63 - 1]) before anything runs or is written."""
+    from ..values import check_seed
+
+    return check_seed(args.seed, what="--seed")
+
+
 def output_dir(path: str | None, default: str) -> Path:
     return Path(path if path is not None else default)

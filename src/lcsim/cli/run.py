@@ -14,7 +14,7 @@ from ..assumptions import PREFIX
 from ..assumptions import TABLE as ASSUMPTIONS
 from ..parameters import SCHEMA
 from ..scenarios import describe, names
-from .options import add_model_options, assumptions_of, output_dir, resolved_params
+from .options import add_model_options, add_seed_option, assumptions_of, output_dir, resolved_params, seed_of
 
 ORDER = 10
 
@@ -22,7 +22,7 @@ ORDER = 10
 def register(sub) -> None:
     run = sub.add_parser("run", help="run one community and write its trajectory, summary and figure")
     add_model_options(run)
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add_seed_option(run, "random seed")
     run.add_argument("--months", type=int, help="simulated horizon in months")
     run.add_argument("--exit-strategy", choices=SCHEMA["exit_strategy"].choices, help="how the convener withdraws")
     run.add_argument("--out", metavar="DIR", help="output folder (default: out/run-SCENARIO-seedN)")
@@ -42,10 +42,11 @@ def cmd_run(args) -> int:
     from ..output import usable_folder
     from ..simulation import simulate
 
+    seed = seed_of(args)
     params = resolved_params(args, months=args.months, exit_strategy=args.exit_strategy)
     assumed = assumptions_of(args)
-    out = usable_folder(output_dir(args.out, f"out/run-{args.scenario}-seed{args.seed}"))
-    result = simulate(seed=args.seed, assumptions=assumed, **params)
+    out = usable_folder(output_dir(args.out, f"out/run-{args.scenario}-seed{seed}"))
+    result = simulate(seed=seed, assumptions=assumed, **params)
     print(summary_text(result, args.scenario))
     write_run(result, out, args.scenario)
     print(f"\nwrote {out}/monthly.csv, communities.csv, summary.json, trajectories.png")

@@ -354,9 +354,9 @@ def test_bad_set_and_bad_options_are_refused_before_any_run(tmp_path, capsys):
 
 def test_unreachable_scheduler_is_refused_and_leaves_no_folder(tmp_path, capsys, monkeypatch):
     pytest.importorskip("distributed")
-    import lcsim.experiments.runner as runner
+    import lcsim.experiments.executor as executor
 
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT", "1s")
     path = write(tmp_path / "ok.toml", GOOD)
     assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err

@@ -21,11 +21,12 @@ from .design import (
                      run_id,
                      run_seed,
 )
+from .executor import Executor, ExecutorError, execute
 from .experiment import Experiment, ExperimentError, load_experiment, parse_settings
 from .runner import TIME_LIMIT, SweepPlan, plan, sweep
 from .store import FolderCheck, SweepError, SweepWarning, check_folder, load_results, read_manifest
 
-__all__ = ["DESIGN_CLASSES", "Design", "DesignKind", "Experiment", "ExperimentError", "FolderCheck", "GridDesign",
-           "LhsDesign", "MorrisDesign", "SobolDesign", "SweepError", "SweepPlan", "SweepWarning", "TIME_LIMIT",
-           "build_design", "check_folder", "design_class", "load_experiment", "load_results", "parse_settings",
-           "plan", "read_manifest", "run_id", "run_seed", "sweep"]
+__all__ = ["DESIGN_CLASSES", "Design", "DesignKind", "Executor", "ExecutorError", "Experiment", "ExperimentError",
+           "FolderCheck", "GridDesign", "LhsDesign", "MorrisDesign", "SobolDesign", "SweepError", "SweepPlan",
+           "SweepWarning", "TIME_LIMIT", "build_design", "check_folder", "design_class", "execute", "load_experiment",
+           "load_results", "parse_settings", "plan", "read_manifest", "run_id", "run_seed", "sweep"]

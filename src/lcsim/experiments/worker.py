@@ -1,10 +1,12 @@
-"""What a worker runs: a chunk of runs, each with its own seed; a run that raises is reported, not fatal.
+"""What a worker runs: a chunk of tasks, each a call `fn(item)`; a task that raises is reported, not fatal.
 
 This module is all a worker process (local or on a Dask cluster) needs to import, and it is
 preloaded by the local process pool's fork server so new workers start warm.
 
-Each run has a time limit: past it the run is stopped (an exception is raised in the thread that
-runs it, at the model's next Python instruction) and recorded as failed with the reason.
+Each task has a time limit: past it the task is stopped (an exception is raised in the thread that
+runs it, at its next Python instruction) and recorded as failed with the reason. A task blocked in
+compiled code does not reach a next instruction: the client ends its worker (`executor._Monitor`),
+which is why a local worker reports on a pipe which task it runs since when.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import threading
 import time
 from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 from ..simulation import simulate
 
@@ -22,31 +25,66 @@ class RunTimeLimit(BaseException):  # BaseException: no `except Exception` in th
     """Raised in a run that passed its time limit."""
 
 
-def run_chunk(scenario: str, base: dict, tasks: list[tuple[str, int, dict]], monthly: bool,
-              time_limit: float | None = None, run=None) -> list[tuple]:
-    """Run each (run_id, seed, point values) on `base`; return (run_id, summary, error, monthly table).
+class Done(NamedTuple):
+    """One finished task: its key, its value (None if it failed) and its error (None, or one line)."""
 
-    The monthly table is per community and month (`SimulationResult.communities`).
+    key: Any
+    value: Any
+    error: str | None
 
-    One task carries several runs so the per-task cost of the executor (pickling, scheduling)
-    is paid once per chunk, not once per run. `run` replaces `simulate` (a test hook; it must be
-    importable by the workers).
+
+_pipe = None  # in a local worker process: where it tells the client what it runs (None elsewhere)
+
+
+def start_worker(client_pid: int, pipe) -> None:
+    """Process-pool initializer: watch the client, and say on `pipe` that this worker has started."""
+    global _pipe
+    _pipe = pipe
+    watch_client(client_pid)
+    pipe.send(("ready", os.getpid()))
+
+
+def run_tasks(fn, tasks: list, time_limit: float | None = None, chunk: int = 0) -> list[tuple]:
+    """`fn(item)` for each (key, item) of `tasks`; returns (key, value, error) for each, in order.
+
+    One task carries several items so the per-task cost of the executor (pickling, scheduling)
+    is paid once per chunk, not once per item.
     """
-    run = run or simulate
     results = []
-    for rid, seed, point in tasks:
+    pid = os.getpid()
+    for index, (key, item) in enumerate(tasks):
         started = time.perf_counter()
+        if _pipe is not None:
+            _pipe.send(("start", pid, chunk, index, time.time()))
         try:
             with deadline(time_limit):
-                result = run(seed=seed, scenario=scenario, **{**base, **point})
+                value = fn(item)
         except RunTimeLimit:
-            results.append((rid, None, f"RunTimeLimit: stopped after {time.perf_counter() - started:.0f} s, past the "
-                            f"per-run time limit of {time_limit:g} s (raise it with --time-limit)", None))
-        except Exception as err:  # recorded with the run; the sweep goes on
-            results.append((rid, None, one_line(err), None))
+            results.append((key, None, f"RunTimeLimit: stopped after {time.perf_counter() - started:.0f} s, past "
+                            f"the per-run time limit of {time_limit:g} s (raise it with --time-limit)"))
+        except Exception as err:  # recorded with the task; the batch goes on
+            results.append((key, None, one_line(err)))
         else:
-            results.append((rid, result.summary, None, result.communities if monthly else None))
+            results.append((key, value, None))
+        if _pipe is not None:
+            _pipe.send(("end", pid, chunk, index))
     return results
+
+
+def simulate_run(scenario: str, base: dict, monthly: bool, run, item: tuple) -> tuple:
+    """One run of a sweep: item (seed, point values) on `base`; returns (summary, monthly table or None).
+
+    The monthly table is per community and month (`SimulationResult.communities`). `run` replaces
+    `simulate` (a test hook; it must be importable by the workers)."""
+    seed, point = item
+    result = (run or simulate)(seed=seed, scenario=scenario, **{**base, **point})
+    return result.summary, (result.communities if monthly else None)
+
+
+def simulate_summary(scenario: str, base: dict, item: tuple) -> dict:
+    """One run's summary: item (seed, parameter values) on `base` (compare with draws, advise)."""
+    seed, params = item
+    return simulate(seed=seed, scenario=scenario, **{**base, **params}).summary
 
 
 @contextmanager

@@ -11,20 +11,41 @@ drawn at 1.5 times their CSS size so they stay sharp when zoomed.
 
 from __future__ import annotations
 
+import sys
 import time
+import traceback
 
 import reacton.ipywidgets as rw
 import solara
 from mesa.visualization.solara_viz import UserInputs
 
-from ..errors import UsageError
-from ..parameters import ParameterError
+from ..errors import LcsimError, UsageError
 from ..scenarios import describe, names, scenario_params
 from .charts import RUN_COLOURS, Charts, notes
 from .live import STEP_BACK_STRATEGIES, changed, model_params, plural, show, tidy
 from .network import NetworkPicture, legend_items, title
 from .room import PLANS, SINGLE, TWO_PLANS, Room, checked, difference_text
 from .session import session_json, start_room
+
+
+def opening_room() -> tuple[Room, str | None]:
+    """The room the page opens on, or (if the replayed record or the settings cannot be used now) the
+    default community and why, for the page's red note: a page never shows a traceback."""
+    try:
+        return start_room(), None
+    except LcsimError as err:
+        room = Room("default", scenario_params("default"), 0)
+        room.start()
+        return room, f"{err}; showing the default community instead"
+
+
+def refusal(err: BaseException) -> str:
+    """What the page says when it cannot do something: lcsim's one line, or a short line for anything else
+    (the details go to the server's log, never to the participant's page)."""
+    if isinstance(err, LcsimError):
+        return str(err)
+    traceback.print_exception(err, file=sys.stderr)
+    return f"that could not be done ({type(err).__name__}); the settings are unchanged"
 
 DPI = 150  # figure pixels per inch; the CSS size is the figure's size at 100 per inch (see ZOOM)
 # Design sizes in CSS px at 1280x720 (see the module docstring); the page's CSS follows them.
@@ -85,14 +106,15 @@ def _pixels(size: tuple[int, int]) -> tuple[int, int]:
 
 @solara.component
 def Page():
-    room = solara.use_memo(start_room, [])
+    room, opening_problem = solara.use_memo(opening_room, [])
+    limits = room.limits
     version = solara.use_reactive(0)  # bumped after every change to the room: redraws the page
     playing = solara.use_reactive(False)
-    interval = solara.use_reactive(300)
+    interval = solara.use_reactive(max(300, limits.pause_ms))
     strategy = solara.use_reactive(STEP_BACK_STRATEGIES[0])
     settings = solara.use_reactive(dict(room.params))  # what the controls show; applied on Reset
     seed = solara.use_reactive(room.seed)
-    problem = solara.use_reactive(None)
+    problem = solara.use_reactive(opening_problem)
     version.get()
 
     def redraw():
@@ -104,17 +126,21 @@ def Page():
             try:
                 do(*args)
                 problem.set(None)
-            except (UsageError, ParameterError) as err:
-                problem.set(str(err))
+            except Exception as err:  # noqa: BLE001 - the page shows one short line, never a traceback
+                problem.set(refusal(err))
             redraw()
         return handler
 
     def loop():
         while playing.value:
-            time.sleep(interval.value / 1000)
+            time.sleep(max(interval.value, limits.pause_ms) / 1000)  # no faster than the trainer's months per second
             if not playing.value:
                 break
-            if not room.step():
+            try:
+                if not room.step():
+                    playing.set(False)
+            except Exception as err:  # noqa: BLE001 - e.g. the runs grew past the session's limits
+                problem.set(refusal(err))
                 playing.set(False)
             redraw()
 
@@ -170,10 +196,11 @@ def Page():
                     solara.Button("❚❚", on_click=lambda: playing.set(False), dense=True, color="primary")
                 else:
                     solara.Button("▶", on_click=lambda: playing.set(True), dense=True, color="primary",
-                                  disabled=room.at_end)
+                                  disabled=room.at_end or bool(room.halted))
                 solara.Button("Step", on_click=act(lambda: room.step()), dense=True, outlined=True,
-                              disabled=room.at_end or playing.value)
-            solara.SliderInt("pause between months (ms)", value=interval, min=50, max=1500, step=50)
+                              disabled=room.at_end or playing.value or bool(room.halted))
+            fastest = -(-limits.pause_ms // 50) * 50  # the trainer's months per second, on the slider's stops
+            solara.SliderInt("pause between months (ms)", value=interval, min=fastest, max=max(1500, fastest), step=50)
             if room.mode == SINGLE:
                 StepBackControls(room, strategy, act, version.value)
             elif room.mode == TWO_PLANS:
@@ -194,7 +221,8 @@ def Page():
                 different = changed(room.preset, settings.value)
                 if different:
                     Caption("Changed from the preset: " + ", ".join(f"{k} {show(v)}" for k, v in different.items()))
-                ParameterControls(settings)  # the reactive itself: unchanged, so a Step does not re-render it
+                # the reactive itself: unchanged, so a Step does not re-render it
+                ParameterControls(settings, limits)
 
         with solara.Div(classes=["lcsim-main"]):
             Head(room, views)
@@ -215,7 +243,8 @@ def Page():
                         Legend(views[0])
                 with solara.Div(classes=["lcsim-col"]):
                     Image(pngs["charts"], figures["charts_size"], ["lcsim-charts"])
-                    Symbols(notes(len(views), programme), classes=["lcsim-chart-notes"], width=figures["charts_size"][0])
+                    Symbols(notes(len(views), programme), classes=["lcsim-chart-notes"],
+                            width=figures["charts_size"][0])
             with solara.Div(classes=["lcsim-timeline"]):
                 with solara.Div(style={"flex": "1 1 auto"}):
                     solara.SliderInt(f"month shown (0-{room.latest} run so far)", value=room.shown, min=0,
@@ -297,12 +326,13 @@ def Legend(view):
 
 
 @solara.component
-def ParameterControls(settings):
-    """The schema's parameters, one collapsible group per schema group, in schema order."""
+def ParameterControls(settings, limits):
+    """The schema's parameters, one collapsible group per schema group, in schema order; the size sliders
+    end at the session's limits."""
     def on_change(name, value):
         settings.set({**settings.value, name: tidy(name, value)})
 
-    specs = model_params(settings.value)
+    specs = model_params(settings.value, limits)
     groups: dict[str, list[str]] = {}
     for name, spec in specs.items():
         groups.setdefault(spec["group"], []).append(name)

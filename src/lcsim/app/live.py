@@ -19,6 +19,7 @@ from typing import Any
 from ..model import LearningCommunity
 from ..parameters import SCHEMA, Parameter, check_params
 from ..scenarios import scenario_params
+from ..values import check_seed
 
 ENV_SCENARIO = "LCSIM_APP_SCENARIO"
 ENV_SET = "LCSIM_APP_SET"  # JSON object of parameter overrides
@@ -59,16 +60,22 @@ def start_settings(environ=os.environ) -> tuple[str, dict[str, Any], int]:
     """The preset, its full checked parameter set with the overrides applied, and the seed."""
     preset = environ.get(ENV_SCENARIO, "default")
     overrides = json.loads(environ.get(ENV_SET, "{}"))
-    return preset, check_params(overrides, scenario_params(preset)), int(environ.get(ENV_SEED, "0"))
+    return preset, check_params(overrides, scenario_params(preset)), check_seed(environ.get(ENV_SEED, "0"))
 
 
-def model_params(values: dict[str, Any]) -> dict[str, dict]:
+def model_params(values: dict[str, Any], limits=None) -> dict[str, dict]:
     """One Mesa SolaraViz control per schema parameter, showing `values`.
 
     Beyond Mesa's keys ("type", "value", "label", "min", "max", "step", "values"), each entry
-    carries "help" (the meaning), "detail" (unit, range, default, source) and "group".
+    carries "help" (the meaning), "detail" (unit, range, default, source) and "group". With the
+    session's `limits` (limits.py), the size sliders end at them rather than at the schema's maxima.
     """
-    return {name: control(p, values[name]) for name, p in SCHEMA.items()}
+    specs = {name: control(p, values[name]) for name, p in SCHEMA.items()}
+    if limits is not None:
+        for name, limit in (("n_members", limits.members), ("n_communities", limits.communities)):
+            specs[name]["max"] = max(specs[name]["min"], min(specs[name]["max"], limit))
+            specs[name]["detail"] += f"; this session's limit: {limit}"
+    return specs
 
 
 def control(p: Parameter, value: Any) -> dict:

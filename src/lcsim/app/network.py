@@ -258,7 +258,8 @@ def draw_programme(ax, view) -> list:
         (cx, cy), (w, h) = g.region
         drawn.append(ax.add_patch(FancyBboxPatch((cx - w / 2 + 0.03, cy - h / 2 + 0.03), w - 0.06, h - 0.06,
                                                  boxstyle="round,pad=0,rounding_size=0.04", linewidth=0.8,
-                                                 facecolor=HULL_COLOURS.get(g.origin, "#f1f1f1") if g.alive else "white",
+                                                 facecolor=(HULL_COLOURS.get(g.origin, "#f1f1f1") if g.alive
+                                                            else "white"),
                                                  edgecolor="#cccccc", linestyle="-" if g.alive else "--", zorder=0)))
         label = str(g.index + 1) if g.origin == "convened" else f"{g.index + 1} ← {g.parent + 1}"
         if not g.alive:

@@ -15,12 +15,15 @@ No Solara here: the page (app.py) calls these, and the tests drive them directly
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
 from ..parameters import SCHEMA, ParameterError, check_params
 from ..strategies import EXIT_STRATEGIES, WORDS
+from ..values import check_seed
+from .limits import Limits
 from .live import make_model
 from .network import NetworkLayout, ProgrammeLayout
 from .view import View, communities_meeting, is_programme, programme_groups, take_view
@@ -56,7 +59,7 @@ class RunSpec:
         events = [(int(e["month"]), str(e["step_back"])) for e in d.get("events", [])]
         for _, strategy in events:
             SCHEMA["exit_strategy"].check(strategy)
-        return cls(label=str(d["label"]), preset=str(d["preset"]), params=params, seed=int(d["seed"]),
+        return cls(label=str(d["label"]), preset=str(d["preset"]), params=params, seed=check_seed(d["seed"]),
                    events=events, plan=d.get("plan"), branched_at=d.get("branched_at"))
 
 
@@ -135,11 +138,15 @@ def with_plan(params: dict, plan: str) -> dict:
 
 class Room:
     """The page's state. Every change goes through a method here, under `lock` (the page's play loop
-    steps the room in a thread while the page draws it)."""
+    steps the room in a thread while the page draws it). `limits`: what one participant may start and run
+    (limits.py); settings past them are refused in one line."""
 
-    def __init__(self, preset: str, params: dict, seed: int, scenes: list | None = None) -> None:
+    def __init__(self, preset: str, params: dict, seed: int, scenes: list | None = None,
+                 limits: Limits | None = None) -> None:
         self.lock = threading.RLock()
-        self.preset, self.params, self.seed = preset, check_params(params), int(seed)
+        self.limits = limits or Limits()
+        self.preset, self.params, self.seed = preset, check_params(params), check_seed(seed)
+        self.halted: str | None = None  # why the runs may not go on (grown past the limits), until a new start
         self.plans = DEFAULT_PLANS
         self.mode = SINGLE
         self.runs: list[Run] = []
@@ -157,7 +164,8 @@ class Room:
                 raise UsageError(f"mode {mode!r}: start one community or two plans")
             preset = preset or self.preset
             params = check_params(params) if params is not None else self.params
-            seed = self.seed if seed is None else int(seed)
+            seed = self.seed if seed is None else check_seed(seed)
+            self.limits.check(params)
             plans = tuple(plans or self.plans)
             if mode == SINGLE:
                 specs = [RunSpec("the community", preset, params, seed)]
@@ -188,6 +196,7 @@ class Room:
 
     def _begin(self, runs: list[Run], month: int) -> None:
         self.runs, self.shown = runs, month
+        self.halted = None
         self.serial += 1
         self.scenes.append({"mode": self.mode, "preset": self.preset, "params": dict(self.params), "seed": self.seed,
                             "plans": list(self.plans) if self.mode == TWO_PLANS else None,
@@ -206,12 +215,21 @@ class Room:
     def step(self) -> bool:
         """Every run one month on from the month shown (a stored month, or simulated now); False at the horizon."""
         with self.lock:
+            if self.halted:
+                raise UsageError(self.halted)
             target = self.shown + 1
             if target > self.horizon:
                 return False
+            started = time.thread_time()  # this thread's CPU: what the month cost, whatever else the machine runs
             for run in self.runs:
                 run.reach(target)
             self._show(target)
+            try:
+                self.limits.check_growth(sum(len(r.model.members.active) for r in self.runs),
+                                         time.thread_time() - started)
+            except UsageError as err:
+                self.halted = str(err)
+                raise
             return True
 
     def show(self, month: int) -> None:
@@ -255,16 +273,20 @@ class Room:
                     for s in self.scenes]
 
     @classmethod
-    def replay(cls, scenes: list[dict]) -> Room:
+    def replay(cls, scenes: list[dict], limits: Limits | None = None) -> Room:
         """The room as a session left it: its last scene re-simulated to the last month shown (and the
-        furthest month reached), the earlier scenes kept in the record."""
+        furthest month reached), the earlier scenes kept in the record. `scenes`: a checked record's
+        (`session.load_session`); the scene re-simulated must be within `limits`."""
         if not scenes:
             raise UsageError("the session record has no scenes")
         last = scenes[-1]
         specs = [RunSpec.from_dict(d) for d in last["runs"]]
-        room = cls(specs[0].preset, specs[0].params, specs[0].seed, scenes=[_scene(s) for s in scenes[:-1]])
+        room = cls(specs[0].preset, specs[0].params, specs[0].seed, scenes=[_scene(s) for s in scenes[:-1]],
+                   limits=limits)
+        for spec in specs:
+            room.limits.check(spec.params)
         room.mode = last["mode"]
-        room.preset, room.seed = last.get("preset", room.preset), int(last.get("seed", room.seed))
+        room.preset, room.seed = last.get("preset", room.preset), check_seed(last.get("seed", room.seed))
         room.params = check_params(last.get("params", specs[0].params))
         if last.get("plans"):
             room.plans = tuple(last["plans"])

@@ -9,33 +9,32 @@ picture: `lcsim app --replay FILE` reopens the last scene where the session left
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import UsageError
-from ..parameters import ParameterError
+from ..pages import Markup, document, element, fill, image, join, rows
 from ..scenarios import scenario_params
 from .charts import RUN_COLOURS, Charts
+from .limits import Limits
 from .live import plural, show, start_settings
 from .network import NetworkPicture, legend_items, title
+from .record import FORMAT, VERSION, read
 from .room import SINGLE, TWO_PLANS, Room, replay_runs
 
-FORMAT = "lcsim-session"
-VERSION = 1
 ENV_REPLAY = "LCSIM_APP_REPLAY"  # `lcsim app --replay FILE` passes the file to the page this way
 
 
 def start_room(environ=os.environ) -> Room:
-    """The room the page opens on: a replayed session, or the command line's community at month 0."""
+    """The room the page opens on: a replayed session, or the command line's community at month 0, within
+    the trainer's limits (`lcsim app --max-members ...`, passed in the environment)."""
+    limits = Limits.from_env(environ)
     path = environ.get(ENV_REPLAY)
     if path:
-        return Room.replay(load_session(path)["scenes"])
+        return Room.replay(load_session(path)["scenes"], limits)
     preset, settings, seed = start_settings(environ)
-    room = Room(preset, settings, seed)
+    room = Room(preset, settings, seed, limits=limits)
     room.start()
     return room
 
@@ -52,34 +51,9 @@ def session_json(room: Room) -> str:
 
 
 def load_session(path) -> dict:
-    """A session record read and checked; a bad file is one clear line (UsageError)."""
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text())
-    except OSError as err:
-        raise UsageError(f"session record {path}: {err.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"session record {path}: not JSON ({err})") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise UsageError(f"session record {path}: not an lcsim session record (saved by the app's "
-                         "'Save the session record')")
-    if record.get("version") != VERSION:
-        raise UsageError(f"session record {path}: version {record.get('version')!r}, this lcsim reads {VERSION}")
-    scenes = record.get("scenes")
-    if not isinstance(scenes, list) or not scenes:
-        raise UsageError(f"session record {path}: it holds no scenes")
-    try:
-        from .room import _scene
-
-        for scene in scenes:
-            _scene(scene)
-            if not scene["shown"]:
-                raise ValueError("a scene shows no month")
-    except ParameterError as err:
-        raise UsageError(f"session record {path}: {err}") from None
-    except (KeyError, TypeError, ValueError) as err:
-        raise UsageError(f"session record {path}: a scene is incomplete ({err})") from None
-    return record
+    """A session record read, checked against its schema (record.py) and rebuilt from the checked values;
+    a bad file is one clear line (UsageError)."""
+    return read(path)
 
 
 def months_shown(shown: list[int]) -> str:
@@ -97,61 +71,60 @@ def months_shown(shown: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _png(data: bytes) -> str:
-    return f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" alt="">'
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:1500px;margin:24px auto;padding:0 16px;color:#222}"
+         "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}"
+         ".row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}figure{margin:0}"
+         "figcaption{font-size:14px;color:#444;max-width:560px}.legend{font-size:14px;color:#444}")
 
 
 def debrief_html(record: dict) -> str:
     """The debriefing page of a session: every scene, its settings, what was shown, and the pictures
-    at the furthest month shown (re-simulated from the record)."""
+    at the furthest month shown (re-simulated from the record). Written by `lcsim.pages`: every string
+    is escaped, and `record` is one `load_session` checked."""
     scenes = record["scenes"]
-    body = [f"<h1>Session debrief</h1><p>Saved {html.escape(str(record.get('saved', '')))} by lcsim "
-            f"{html.escape(str(record.get('lcsim', '')))}: {plural(len(scenes), 'scene')}. Every picture is "
-            "re-simulated from the record (same settings and seed, same run).</p>"]
-    legend = " · ".join(f'<span style="color:{c}">{s}</span> {html.escape(label)}' for s, c, label in legend_items())
+    body = [Markup("<h1>Session debrief</h1>"),
+            fill("<p>Saved {} by lcsim {}: {}. Every picture is re-simulated from the record (same settings and "
+                 "seed, same run).</p>", record.get("saved", ""), record.get("lcsim", ""),
+                 plural(len(scenes), "scene"))]
+    legend = join((fill('<span style="color:{}">{}</span> {}', c, s, label) for s, c, label in legend_items()), " · ")
     for number, scene in enumerate(scenes, 1):
         runs = replay_runs(scene)
         month = max(scene["shown"])  # the furthest the room went: where the scene's story ends
         views = [run.view(month) for run in runs]
         what = {SINGLE: "one community", TWO_PLANS: "two plans side by side"}.get(scene["mode"],
                                                                                  "a run and its branch")
-        body.append(f"<h2>Scene {number}: {what}</h2>")
+        body.append(fill("<h2>Scene {}: {}</h2>", number, what))
         preset = scene.get("preset") or runs[0].spec.preset
         base = scenario_params(preset)
         params = scene.get("params") or runs[0].spec.params
         different = {k: v for k, v in params.items() if base.get(k) != v}
-        body.append(f"<p>Preset <b>{html.escape(preset)}</b>, seed {scene.get('seed', runs[0].spec.seed)}"
-                    + (", changed: " + html.escape(", ".join(f"{k} {show(v)}" for k, v in different.items()))
-                       if different else "") + "</p>")
-        body.append(f"<p>Months shown, in order: {months_shown(scene['shown'])}. The pictures are month "
-                    f"{month}, the furthest shown.</p>")
-        rows = []
+        changed = ", changed: " + ", ".join(f"{k} {show(v)}" for k, v in different.items()) if different else ""
+        body.append(fill("<p>Preset <b>{}</b>, seed {}{}</p>", preset, str(scene.get("seed", runs[0].spec.seed)),
+                         changed))
+        body.append(fill("<p>Months shown, in order: {}. The pictures are month {}, the furthest shown.</p>",
+                         months_shown(scene["shown"]), month))
+        cells = []
         for k, (run, view) in enumerate(zip(runs, views)):
             spec = run.spec
             events = ", ".join(f"month {m} ({s})" for m, s in spec.events) or "none"
-            name = spec.plan or spec.label
             fate = "still meeting" if view.alive else f"dissolved at month {view.dissolved_month}"
-            rows.append(f'<tr><td style="color:{RUN_COLOURS[k] if len(runs) > 1 else "#222"}"><b>{"AB"[k]}</b></td>'
-                        f"<td>{html.escape(name)}</td><td>{html.escape(events)}</td><td>{view.members}</td>"
-                        f"<td>{view.leaders}</td><td>{view.ties}</td><td>{fate}</td></tr>")
-        body.append("<table><tr><th></th><th>plan</th><th>convener stepped back</th><th>members</th>"
-                    f"<th>local leaders</th><th>ties</th><th>at month {month}</th></tr>" + "".join(rows) + "</table>")
+            colour = RUN_COLOURS[k] if len(runs) > 1 else "#222"
+            cells.append([element("td", element("b", "AB"[k]), style=f"color:{colour}"), spec.plan or spec.label,
+                          events, view.members, view.leaders, view.ties, fate])
+        body.append(rows(["", "plan", "convener stepped back", "members", "local leaders", "ties",
+                          f"at month {month}"], cells))
         charts = Charts(runs[0].horizon, size=(560, 620), runs=len(runs), programme=any(v.programme for v in views))
         pictures = []
         for k, view in enumerate(views):
             picture = NetworkPicture((420, 420))
-            pictures.append(f'<figure>{_png(picture.png(view))}<figcaption>{"AB"[k] + ": " if len(runs) > 1 else ""}'
-                            f"{html.escape(title(view))}<br>{html.escape(view.ties_rule)}</figcaption></figure>")
-        body.append(f'<div class="row">{"".join(pictures)}<figure>{_png(charts.png(views))}'
-                    f"<figcaption>{'Black: A; orange: B. ' if len(runs) > 1 else ''}Dashed: the exit; "
-                    "shading: dissolved.</figcaption></figure></div>")
-        body.append(f'<p class="legend">{legend}</p>')
-    style = ("body{font-family:system-ui,sans-serif;max-width:1500px;margin:24px auto;padding:0 16px;color:#222}"
-             "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}"
-             ".row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}figure{margin:0}"
-             "figcaption{font-size:14px;color:#444;max-width:560px}.legend{font-size:14px;color:#444}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lcsim session debrief</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
+            tag = "AB"[k] + ": " if len(runs) > 1 else ""
+            pictures.append(element("figure", image(picture.png(view)) + element(
+                "figcaption", fill("{}{}<br>{}", tag, title(view), view.ties_rule))))
+        pictures.append(element("figure", image(charts.png(views)) + element(
+            "figcaption", f"{'Black: A; orange: B. ' if len(runs) > 1 else ''}Dashed: the exit; shading: dissolved.")))
+        body.append(element("div", join(pictures), class_="row"))
+        body.append(element("p", legend, class_="legend"))
+    return document("lcsim session debrief", body, style=STYLE)
 
 
 def write_debrief(session_path, out=None) -> Path:

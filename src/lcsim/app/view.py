@@ -103,7 +103,8 @@ class View:
         if not self.programme:
             return self.group.ties_rule
         drawn, total = sum(len(g.tie_a) for g in self.groups), sum(g.ties_total for g in self.groups)
-        which = f"all {plural(total, 'tie')}" if drawn == total else f"{drawn:,} of {total:,} ties (each member's strongest)"
+        which = (f"all {plural(total, 'tie')}" if drawn == total
+                 else f"{drawn:,} of {total:,} ties (each member's strongest)")
         return f"lines: ties within each community, {which}"
 
     @property

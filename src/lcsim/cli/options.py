@@ -16,13 +16,16 @@ from ..parameters import parse_assignment
 from ..scenarios import describe, scenario_params
 
 
-def add_model_options(parser: argparse.ArgumentParser, scenario: bool = True) -> None:
+def add_model_options(parser: argparse.ArgumentParser, scenario: bool = True, assumptions: bool = True) -> None:
+    """--scenario and --set; `assumptions=False` for a command that takes parameters only (the app)."""
     if scenario:
         parser.add_argument("--scenario", default="default", metavar="NAME",
                             help="a named scenario (see `lcsim scenarios`); default: %(default)s")
-    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a parameter (repeatable), e.g. --set control=0.3, or an assumption, e.g. "
-                             f"--set {PREFIX}engagement_rate=0.2; see `lcsim params` (--assumptions)")
+    what = ("set a parameter (repeatable), e.g. --set control=0.3, or an assumption, e.g. "
+            f"--set {PREFIX}engagement_rate=0.2; see `lcsim params` (--assumptions)") if assumptions else (
+        "set a parameter (repeatable), e.g. --set control=0.3; see `lcsim params`. Parameters only: "
+        "assumptions are changed with lcsim run, compare or sweep")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE", help=what)
 
 
 def parse_set(text: str) -> tuple[str, Any]:

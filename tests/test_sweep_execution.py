@@ -85,3 +85,116 @@ exit_strategy = ["phase_out", "phase_over"]
         again = lcsim.simulate(seed=int(row.seed), **TINY, control=row.control, exit_strategy=row.exit_strategy)
         assert again.summary["months_alive_after_exit"] == row.months_alive_after_exit
         assert again.summary["ties"] == row.ties and again.summary["meetings"] == row.meetings
+
+
+# -- the one executor: blame where it belongs -----------------------------------------------------------
+def blocked(seed, scenario, target=None, **params):
+    """A run stuck in compiled code: time.sleep does not return to the interpreter until it ends."""
+    if seed == target:
+        time.sleep(120)
+    return lcsim.simulate(seed=seed, scenario=scenario, **params)
+
+
+def test_a_run_blocked_in_compiled_code_is_ended_at_its_time_limit_and_the_others_finish(tmp_path):
+    import functools
+
+    from lcsim.experiments.design import run_seed
+
+    hook = functools.partial(blocked, target=run_seed(11, 3, 1))
+    started = time.monotonic()
+    runs = sweep(experiment("stuck"), tmp_path / "s", workers=2, chunk_size=2, progress=False, time_limit=8,
+                 _run=hook)
+    assert time.monotonic() - started < 60
+    failed = runs[runs["error"].notna()]
+    assert list(failed["run_id"]) == ["p0003-r0001"] and len(runs) == 12
+    assert failed["error"].iloc[0].startswith("RunTimeLimit:") and "worker process was ended" in failed["error"].iloc[0]
+    clean = sweep(experiment("stuck"), tmp_path / "clean", workers=1, progress=False)
+    kept = runs["error"].isna().to_numpy()
+    pd.testing.assert_frame_equal(runs[kept].reset_index(drop=True), clean[kept].reset_index(drop=True),
+                                  check_dtype=False)
+
+
+SCRIPT = """
+import lcsim
+from lcsim.cli import main
+print("top of the script")
+{call}
+print("after the call")
+"""
+
+
+def script(tmp_path, call, guard=False):
+    body = SCRIPT.format(call=call)
+    if guard:
+        body = 'if __name__ == "__main__":\n' + "\n".join("    " + line for line in body.strip().splitlines())
+    path = tmp_path / "plain.py"
+    path.write_text(body)
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+
+
+def test_a_script_without_a_main_guard_gets_one_line_saying_what_to_do_and_no_run_is_recorded(tmp_path):
+    exp = experiment("plain")
+    out = tmp_path / "out"
+    done = script(tmp_path, f"lcsim.sweep({exp!r}, {str(out)!r}, workers=2, progress=False)")
+    assert done.returncode != 0
+    assert done.stderr.count("Traceback") == 1, done.stderr  # the script's own call, not one per worker
+    last = done.stderr.strip().splitlines()[-1]
+    assert "ExecutorError" in last and 'if __name__ == "__main__":' in last and "plain.py" in last
+    assert done.stdout.count("after the call") == 0
+    assert not list(out.glob("runs/part-*.parquet"))  # no run was blamed for it
+
+    # the command line in such a script: one line, exit 2
+    toml = tmp_path / "plain.toml"
+    toml.write_text('name = "plain"\ndesign = "grid"\nreplicates = 2\nroot_seed = 1\n[fixed]\nn_members = 30\n'
+                    'months = 24\nexit_month = 12\n[vary]\ncontrol = [0.1, 0.9]\n')
+    out = tmp_path / "cli"
+    done = script(tmp_path, f"import sys; sys.exit(main(['sweep', {str(toml)!r}, '--out', {str(out)!r}, "
+                            "'--workers', '2', '--quiet']))")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and 'if __name__ == "__main__":' in done.stderr
+    assert not list(out.glob("runs/part-*.parquet"))
+
+
+def test_the_same_script_with_a_main_guard_runs_on_two_workers(tmp_path):
+    exp = experiment("guarded")
+    out = tmp_path / "out"
+    done = script(tmp_path, f"print(len(lcsim.sweep({exp!r}, {str(out)!r}, workers=2, progress=False)))", guard=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["top of the script", "12", "after the call"]
+
+
+def test_execute_returns_values_in_order_on_every_executor_and_survives_a_killed_worker(tmp_path):
+    from lcsim.experiments import execute
+
+    items = [(seed, {"n_members": 30, "months": 24, "exit_month": 12}) for seed in range(10)]
+    fn = functools_partial_summary()
+    one = execute(fn, items, workers=1)
+    two = execute(fn, items, workers=2, chunk_size=3)
+    assert one == two and [r["seed"] if "seed" in r else None for r in one]
+    marker = tmp_path / "killed-once"
+    hook = functools_partial_killer(marker)
+    assert execute(hook, items, workers=2, chunk_size=3) == one and marker.exists()
+
+
+def functools_partial_summary():
+    import functools
+
+    from lcsim.experiments.worker import simulate_summary
+
+    return functools.partial(simulate_summary, "default", {})
+
+
+def kill_once(marker, item):
+    """Kills its worker the first time it sees seed 4 (a worker killed from outside, once)."""
+    from lcsim.experiments.worker import simulate_summary
+
+    if item[0] == 4 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return simulate_summary("default", {}, item)
+
+
+def functools_partial_killer(marker):
+    import functools
+
+    return functools.partial(kill_once, str(marker))

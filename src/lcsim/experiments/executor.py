@@ -215,6 +215,10 @@ class _Batch:
         except cf.BrokenExecutor as err:  # the pool broke since the last result came back
             self.died(chunk, err)
             return False
+        except (OSError, EOFError, RuntimeError) as err:  # a worker process could not even be started
+            if self.pool.in_process:
+                raise
+            raise ExecutorError(_cannot_start(err)) from None
         self.inflight[future] = chunk
         return True
 

@@ -18,8 +18,8 @@ def register(sub) -> None:
                      help="a TOML or JSON file selecting and re-banding targets (default: every target, "
                           "docs/targets.md)")
     cmd.add_argument("--out", metavar="DIR", default=None,
-                     help="folder for the history, posterior, checks and sweeps (default out/calibration; "
-                          "rerunning resumes from it)")
+                     help="folder for the histories, posterior, checks and sweeps (default out/calibration; "
+                          "rerunning resumes from it; another configuration gets its own history there)")
     cmd.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes (default 2)")
     cmd.add_argument("--scheduler", metavar="ADDRESS", default=None,
                      help="run the simulations on a Dask cluster (tcp://HOST:8786; pip install 'lcsim[cluster]')")
@@ -37,7 +37,9 @@ def register(sub) -> None:
                      help="skip the one-at-a-time and Morris sensitivity (the page keeps its previous section)")
     cmd.add_argument("--seeds", type=int, default=100, metavar="N",
                      help="common seeds per one-at-a-time arm of the sensitivity (default 100)")
-    cmd.add_argument("--fresh", action="store_true", help="start the inference afresh instead of resuming")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="start this configuration's inference afresh instead of resuming it (other "
+                          "configurations' histories are kept)")
     cmd.add_argument("--doc", metavar="FILE", default=None,
                      help="the page to regenerate (default docs/calibration.md; figures go to its img/ folder)")
     cmd.add_argument("--no-doc", action="store_true", help="leave the page and its figures alone")
@@ -45,9 +47,13 @@ def register(sub) -> None:
 
 
 def cmd_calibrate(args) -> int:
+    from ..extras import require
+
+    require("calibrate")
+    from ..calibration import page
+    from ..calibration.targets import NOT_MEASURABLE
     from ..output import usable_folder
-    from ..validation import abc_calibration, runs
-    from ..validation.targets import NOT_MEASURABLE
+    from ..validation.runs import home
 
     for option, value in (("--workers", args.workers), ("--seeds", args.seeds), ("--population", args.population),
                           ("--generations", args.generations), ("--replicates", args.replicates),
@@ -56,27 +62,22 @@ def cmd_calibrate(args) -> int:
             raise UsageError(f"{option}: {value} is not allowed; expected an integer >= 1")
     if args.minutes is not None and not args.minutes > 0:
         raise UsageError(f"--minutes: {args.minutes:g} is not allowed; expected a number > 0")
-    try:
-        import pyabc  # noqa: F401
-    except ImportError:
-        raise UsageError("calibrate needs pyabc: pip install 'lcsim[calibrate]'") from None
-    settings = abc_calibration.Settings()
+    settings = page.Settings()
     for name, value in (("population", args.population), ("max_populations", args.generations),
                         ("replicates", args.replicates), ("max_minutes", args.minutes), ("draws", args.draws),
                         ("check_replicates", args.check_replicates)):
         if value is not None:
             setattr(settings, name, value)
     settings.heldout = not args.no_heldout
-    out = usable_folder(args.out if args.out is not None else runs.ROOT / abc_calibration.DEFAULT_OUT,
-                        "calibration output folder")
-    doc = Path(args.doc) if args.doc is not None else abc_calibration.DOC
+    out = usable_folder(args.out if args.out is not None else home() / page.DEFAULT_OUT, "calibration output folder")
+    doc = Path(args.doc) if args.doc is not None else page.default_doc()
     if not args.no_doc:
         usable_folder(doc.parent, "document folder")
-    page = abc_calibration.regenerate(args.targets, out=out, doc=doc, workers=args.workers, scheduler=args.scheduler,
+    written = page.regenerate(args.targets, out=out, doc=doc, workers=args.workers, scheduler=args.scheduler,
                                       settings=settings, with_sensitivity=not args.no_sensitivity,
                                       oat_seeds=args.seeds, write_doc=not args.no_doc, fresh=args.fresh,
                                       progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
-    result = page.result
+    result = written.result
     info = result.posterior.info
     print(f"{info['simulations']} simulations ({info['simulations'] * info['runs_per_simulation']} model runs) in "
           f"{info['generations']} generations; final epsilon {info['final_epsilon']:.3g}; "
@@ -92,8 +93,8 @@ def cmd_calibrate(args) -> int:
     missing = result.problem.not_measurable
     if missing:
         print(f"{NOT_MEASURABLE}: {', '.join(missing)}")
-    print(f"{page.seconds / 60:.1f} minutes on {args.workers} worker processes; posterior in "
+    print(f"{written.seconds / 60:.1f} minutes on {args.workers} worker processes; posterior in "
           f"{result.out / 'posterior'}, figures in {result.img}")
-    if page.doc is not None:
-        print(f"wrote {page.doc}")
+    if written.doc is not None:
+        print(f"wrote {written.doc}")
     return 0

@@ -40,8 +40,9 @@ def cmd_validate(args) -> int:
     for option, value in (("--workers", args.workers), ("--replicates", args.replicates)):
         if value is not None and value < 1:
             raise UsageError(f"{option}: {value} is not allowed; expected an integer >= 1")
-    out = usable_folder(args.out if args.out is not None else runs.ROOT / runs.DEFAULT_OUT, "validation output folder")
-    doc = Path(args.doc) if args.doc is not None else runs.DOC
+    out = usable_folder(args.out if args.out is not None else runs.home() / runs.DEFAULT_OUT,
+                        "validation output folder")
+    doc = Path(args.doc) if args.doc is not None else runs.default_doc()
     usable_folder(doc.parent, "document folder")
     result = regenerate(args.only, workers=args.workers, out=out, doc=doc, replicates=args.replicates,
                         write_doc=not args.no_doc, knockouts=not args.no_knockouts)

@@ -1,4 +1,4 @@
-"""Pattern-oriented validation and calibration of the model (docs/validation.md, docs/calibration.md).
+"""Pattern-oriented validation of the model (docs/validation.md).
 
     from lcsim.validation import validate, regenerate, PATTERNS
     verdicts = validate(["P1"])            # run P1's experiments afresh; a list of Verdict
@@ -6,13 +6,15 @@
     regenerate(workers=2)                  # every pattern; rewrites docs/validation.md and its figures
 
 Each pattern (`Pattern`: claim, source, experiment files, criterion, all stated before measuring)
-runs its experiments (`experiments/validation-*.toml`) through `lcsim.sweep`; its verdict
-(`Verdict`) holds the measured value, its 95% interval and pass or fail. `lcsim validate` and
-`lcsim calibrate` are the command-line faces; `lcsim.validation.calibration` holds calibration.
+runs its experiments (the package's `validation/experiments/*.toml`) through `lcsim.sweep`; its verdict
+(`Verdict`) holds the measured value, its 95% interval and pass or fail, and its knock-out control
+(`knockouts`: the same experiment with the mechanism switched off). `lcsim validate` is the command-line
+face. Calibration against the targets is `lcsim.calibration` (`lcsim calibrate`).
 """
 
 from .document import Validation, provenance, regenerate, render, write_document
-from .patterns import L1, L2, P1, P2, P3, P4, PATTERNS, Pattern, Verdict, validate
+from .measure import validate
+from .patterns import L1, L2, P1, P2, P3, P4, PATTERNS, Pattern, Verdict
 from .runs import Context
 from .statistics import Paired, bootstrap_mean, paired
 

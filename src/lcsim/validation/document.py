@@ -10,6 +10,7 @@ from pathlib import Path
 from .patterns import Verdict
 from .statistics import ALPHA, MIN_EFFECT
 
+PACKAGE_EXPERIMENTS = "src/lcsim/validation/experiments"  # where the experiment files are in the source tree
 MODEL_PATHS = ("src/lcsim/model", "src/lcsim/parameters.py", "src/lcsim/assumptions.py", "src/lcsim/scenarios")
 
 
@@ -72,8 +73,8 @@ guarantee are labelled *by construction* and not counted.
                         f"**{verdict}** |")
     body = []
     for v in verdicts:
-        files = ", ".join(f"[`experiments/{e}.toml`](../experiments/{e}.toml)" for e in v.experiments)
-        commands = "\n".join(f"lcsim sweep experiments/{e}.toml" for e in v.experiments)
+        files = ", ".join(f"[`{e}.toml`](../{PACKAGE_EXPERIMENTS}/{e}.toml)" for e in v.experiments)
+        commands = "\n".join(f"lcsim sweep {PACKAGE_EXPERIMENTS}/{e}.toml" for e in v.experiments)
         measured = "\n".join(f"- {line}" for line in v.lines)
         note = f"\n\n**Why it fails.** {v.note}" if not v.passed and v.note else ""
         if not v.passed and v.key in DIAGNOSES:
@@ -187,17 +188,18 @@ def regenerate(only=None, *, workers: int = 2, out: Path | None = None, doc: Pat
 
     from . import runs as _runs
     from .figures import theme
-    from .patterns import PATTERNS, validate
+    from .measure import validate
+    from .patterns import PATTERNS
 
-    doc = Path(doc) if doc is not None else _runs.DOC
-    out = Path(out) if out is not None else _runs.ROOT / _runs.DEFAULT_OUT
+    doc = Path(doc) if doc is not None else _runs.default_doc()
+    out = Path(out) if out is not None else _runs.home() / _runs.DEFAULT_OUT
     only = list(only) if only else list(PATTERNS)
     full = set(only) == set(PATTERNS) and not replicates and write_doc and knockouts
     img = doc.parent / "img" if full else out / "img"
     ctx = _runs.Context(workers=workers, out=out, img=img, replicates=replicates, progress=progress,
                         knockouts=knockouts)
     theme()
-    started, measured_on = time.perf_counter(), provenance(_runs.ROOT)
+    started, measured_on = time.perf_counter(), provenance(_runs.home())
     verdicts = validate(only, ctx)
     seconds = time.perf_counter() - started
     if full:

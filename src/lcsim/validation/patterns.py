@@ -4,25 +4,23 @@ Each pattern is stated before anything is measured (`Pattern`: the claim, its so
 experiment files and the criterion); measuring it gives a `Verdict`. Each pattern has three steps,
 kept apart so each can be used alone:
 
-- `assess_<key>(tables...)`: the verdict from run tables (no running, no drawing: tests can
+- `assess_<key>(tables...)` here: the verdict from run tables (no running, no drawing: tests can
   feed it synthetic tables);
-- `figure_<key>(...)`: its figure;
-- `<key>(ctx)`: run its experiments afresh through `lcsim.sweep`, assess, draw.
+- `figures.figure_<key>(...)`: its figure;
+- `measure.<key>(ctx)`: run its experiments afresh through `lcsim.sweep`, assess, draw.
 
-`validate(only, ctx)` measures several patterns (L1's runs are shared with P3).
+`measure.validate(only, ctx)` measures several patterns and their knock-outs (`knockouts`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 
 from . import leaders
-from .figures import bar_axes, bars, error_bars, save
-from .runs import Context, alive_after_exit, arm, experiment, run
+from .runs import arm
 from .statistics import ALPHA, MIN_EFFECT, Paired, bootstrap_mean, fmt_ci, fmt_p, paired, wilson
 
 SURVIVAL_REFERENCE = 0.89  # savings groups' four-year survival (docs/sources.md): an upper reference
@@ -167,30 +165,6 @@ def replications_per_group(runs: pd.DataFrame) -> pd.Series:
     return new
 
 
-def figure_p1(runs: pd.DataFrame, img) -> None:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    n = len(runs)
-    horizon = int(runs["months"].iloc[0] - runs["exit_month"].iloc[0])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    curve = alive_after_exit(runs, horizon)
-    sns.lineplot(curve, x="months after exit", y="share alive", ax=axes[0], drawstyle="steps-post")
-    axes[0].axhline(0.5, color="grey", ls=":", lw=1)
-    axes[0].set(ylim=(0, 1.02), title=f"mexico-csa: communities alive after exit (n = {n})")
-    counts = runs["replications"].value_counts().sort_index()
-    sns.barplot(x=counts.index.astype(int), y=counts.to_numpy() / n, ax=axes[1], color="C2")
-    axes[1].set(xlabel="replications per run", ylabel="share of runs", title="replications of the model")
-    save(fig, img, P1.figure)
-
-
-def p1(ctx: Context) -> Verdict:
-    runs, _ = run("validation-p1-case", ctx)
-    v = assess_p1(runs)
-    figure_p1(runs, ctx.img)
-    return v
-
-
 # -- P2 ------------------------------------------------------------------------------------------
 P2 = Pattern(
     "P2", "Leaders emerge, but unpredictably",
@@ -236,45 +210,6 @@ def assess_p2(per: pd.DataFrame, n_members: int, dynamics: int = leaders.DYNAMIC
                       n=f"{len(per)} communities x {dynamics} dynamics seeds", lines=lines)
 
 
-def figure_p2(per: pd.DataFrame, rows: list[dict], img, dynamics: int = leaders.DYNAMICS) -> None:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    long = per.melt(value_vars=["jaccard_chance", "jaccard", "modal_first", "top_decile"], var_name="measure")
-    long["measure"] = long["measure"].map({"jaccard_chance": "overlap if\nrandom", "jaccard": "overlap\n(Jaccard)",
-                                           "modal_first": "same first\nleader",
-                                           "top_decile": "leaders from\ntop decile"})
-    sns.stripplot(long, x="measure", y="value", ax=axes[0], alpha=0.5, size=3)
-    sns.pointplot(long, x="measure", y="value", ax=axes[0], color="black", linestyle="none", errorbar=("ci", 95))
-    axes[0].axhline(1.0, color="grey", ls=":", lw=1)
-    axes[0].set(ylim=(0, 1.05), xlabel="", ylabel="per community",
-                title=f"same community, {dynamics} dynamics seeds (n = {len(per)})")
-    pct = []
-    for r in rows:
-        ranks = r["propensity"].argsort().argsort() / (len(r["propensity"]) - 1)
-        pct.extend(ranks[r["leaders"]].tolist())
-    sns.histplot(x=pct, bins=20, stat="density", ax=axes[1], color="C1")
-    axes[1].axhline(1.0, color="grey", ls=":", lw=1)
-    axes[1].set(xlabel="leader's propensity percentile among members", ylabel="density (1 = no relation)",
-                title="who leads: the tail, but spread")
-    save(fig, img, P2.figure)
-
-
-def p2(ctx: Context) -> Verdict:
-    from ..experiments.design import run_seed
-    from ..experiments.experiment import load_experiment
-
-    exp = load_experiment(experiment("validation-p2-leaders", ctx))
-    params = exp.base_params
-    seeds = [run_seed(exp.root_seed, 0, r, common=True) for r in range(exp.replicates)]
-    rows = leaders.run_communities(params, seeds, ctx.workers)
-    per = leaders.measure(rows)
-    v = assess_p2(per, params["n_members"])
-    figure_p2(per, rows, ctx.img)
-    return v
-
-
 # -- P3 ------------------------------------------------------------------------------------------
 P3 = Pattern(
     "P3", "The digital channel raises survival after exit",
@@ -308,25 +243,6 @@ def assess_p3(runs: pd.DataFrame, l1_runs: pd.DataFrame) -> Verdict:
                             arm(l1_runs, exit_strategy=strategy, digital_channel=False)).text())
     return P3.verdict("survival gain with the channel", main.diff, main.low, main.high, main.meets,
                       n=f"{main.n} paired seeds", lines=lines)
-
-
-def figure_p3(runs: pd.DataFrame, l1_runs: pd.DataFrame, img) -> None:
-    table = [("mexico-csa", "with channel" if d else "without", runs.loc[runs.digital_channel == d, "survived"])
-             for d in (False, True)]
-    for strategy in STRATEGIES:
-        for d in (False, True):
-            chosen = (l1_runs.exit_strategy == strategy) & (l1_runs.digital_channel == d)
-            table.append((f"default\n{strategy}", "with channel" if d else "without", l1_runs.loc[chosen, "survived"]))
-    bars(img, P3.figure, table, "survival at month 72 with and without the digital channel (95% Wilson)")
-
-
-def p3(ctx: Context, l1_runs: pd.DataFrame | None = None) -> Verdict:
-    runs, _ = run("validation-p3-digital", ctx)
-    if l1_runs is None:
-        l1_runs, _ = run("validation-l1-exits", ctx)
-    v = assess_p3(runs, l1_runs)
-    figure_p3(runs, l1_runs, ctx.img)
-    return v
 
 
 # -- P4 ------------------------------------------------------------------------------------------
@@ -373,34 +289,6 @@ def assess_p4(runs: pd.DataFrame) -> Verdict:
     passed = surv.meets and share[0] > 0 and w.pvalue < ALPHA
     return P4.verdict("survival gain, 0.7 vs 0.2", surv.diff, surv.low, surv.high, passed,
                       n=f"{surv.n} paired seeds per level", lines=lines)
-
-
-def figure_p4(runs: pd.DataFrame, img) -> None:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    exit_month = int(runs["exit_month"].iloc[0])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    curve = runs.groupby("complementarity")["survived"].agg(["sum", "count"]).reset_index()
-    est = np.array([wilson(s, n) for s, n in zip(curve["sum"], curve["count"])])
-    axes[0].errorbar(curve["complementarity"], est[:, 0], yerr=error_bars(est[:, 0], est[:, 1], est[:, 2]),
-                     marker="o", capsize=3)
-    axes[0].set(ylim=(0, 1.02), xlabel="complementarity (0: all alike)", ylabel="survival at month 72",
-                title="survival (95% Wilson)")
-    sns.pointplot(runs, x="complementarity", y="cross_share_at_exit", ax=axes[1], native_scale=True,
-                  errorbar=("ci", 95), color="C1")
-    axes[1].set(ylim=(0, None), xlabel="complementarity (0: all alike)",
-                ylabel=f"cross-sector share at month {exit_month}",
-                title="cross-sector ties at exit (mean, 95% CI)")
-    save(fig, img, P4.figure)
-
-
-def p4(ctx: Context) -> Verdict:
-    runs, monthly = run("validation-p4-complementarity", ctx, monthly=True)
-    runs = with_share_at_exit(runs, monthly)
-    v = assess_p4(runs)
-    figure_p4(runs, ctx.img)
-    return v
 
 
 # -- L1 ------------------------------------------------------------------------------------------
@@ -452,44 +340,6 @@ def assess_l1(runs: pd.DataFrame, case: pd.DataFrame, style: pd.DataFrame) -> Ve
                       parts={"phase_down": down.meets, "phase_over": over.meets})
 
 
-def figure_l1(runs: pd.DataFrame, style: pd.DataFrame, img) -> None:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.9), gridspec_kw={"width_ratios": [1.3, 1, 0.8]})
-    table = []
-    for d in (False, True):
-        for s in ("stay", "phase_out", "phase_down", "phase_over"):
-            g = runs.loc[(runs.exit_strategy == s) & (runs.digital_channel == d), "survived"]
-            table.append((s, "with channel" if d else "without channel", g))
-    bar_axes(axes[0], table, "default scenario: survival at month 72")
-    strategies = list(STRATEGIES)
-    curves = pd.concat([alive_after_exit(runs[(runs.exit_strategy == s) & ~runs.digital_channel.astype(bool)], 36)
-                        .assign(strategy=s) for s in strategies])
-    sns.lineplot(curves, x="months after exit", y="share alive", hue="strategy", hue_order=strategies, ax=axes[1],
-                 drawstyle="steps-post")
-    axes[1].set(ylim=(0, 1.02), title="default, no channel: alive after exit")
-    found = by_control(style)
-    xs = [c for c, _ in found]
-    ys = np.array([[x.diff, x.low, x.high] for _, x in found])
-    axes[2].errorbar(xs, ys[:, 0], yerr=error_bars(ys[:, 0], ys[:, 1], ys[:, 2]), marker="o", capsize=3)
-    axes[2].axhline(0, color="black", lw=0.8)
-    axes[2].set(xlabel="convener's control", ylabel="survival, phase_down - phase_out",
-                title="taper vs abrupt exit, by convening style")
-    save(fig, img, L1.figure)
-
-
-def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.DataFrame]:
-    """L1's verdict, and the runs of validation-l1-exits (P3 reads them too)."""
-    if runs is None:
-        runs, _ = run("validation-l1-exits", ctx)
-    case, _ = run("validation-l1-exits-case", ctx)
-    style, _ = run("validation-l1-exits-by-control", ctx)
-    v = assess_l1(runs, case, style)
-    figure_l1(runs, style, ctx.img)
-    return v, runs
-
-
 # -- L2 ------------------------------------------------------------------------------------------
 L2 = Pattern(
     "L2", "Both benefit to members and resources are needed",
@@ -517,49 +367,7 @@ def assess_l2(runs: pd.DataFrame) -> Verdict:
                       extra=[("survival loss without benefit", no_benefit.diff, no_benefit.low, no_benefit.high)])
 
 
-def figure_l2(runs: pd.DataFrame, n: str, img) -> None:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    grid = runs.pivot_table(index="member_benefit", columns="resource_sharing", values="survived", aggfunc="mean")
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    sns.heatmap(grid.sort_index(ascending=False), annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", ax=ax,
-                cbar_kws={"label": "survival at month 72"})
-    ax.set(title=f"survival by benefit and resources (n = {n} each)")
-    save(fig, img, L2.figure)
-
-
-def l2(ctx: Context) -> Verdict:
-    runs, _ = run("validation-l2-benefit-resources", ctx)
-    v = assess_l2(runs)
-    figure_l2(runs, v.n.split()[0], ctx.img)
-    return v
-
-
 # -- all of them ------------------------------------------------------------------------------------
 PATTERNS: dict[str, Pattern] = {p.key: p for p in (P1, P2, P3, P4, L1, L2)}
 
 
-def validate(only=tuple(PATTERNS), ctx: Context | None = None) -> list[Verdict]:
-    """Measure the patterns named in `only` (all by default), in PATTERNS order."""
-    from ..errors import UsageError
-
-    ctx = ctx or Context()
-    unknown = [k for k in only if k not in PATTERNS]
-    if unknown:
-        raise UsageError(f"unknown pattern '{unknown[0]}'; expected one of {', '.join(PATTERNS)}")
-    found: dict[str, Verdict] = {}
-    l1_runs = None
-    if "L1" in only:
-        found["L1"], l1_runs = l1(ctx)
-    for key, fn in (("P1", p1), ("P2", p2), ("P4", p4), ("L2", l2)):
-        if key in only:
-            found[key] = fn(ctx)
-    if "P3" in only:
-        found["P3"] = p3(ctx, l1_runs)
-    if ctx.knockouts:
-        from .knockouts import knock_out
-
-        for key in found:
-            knock_out(found[key], ctx)
-    return [found[k] for k in PATTERNS if k in found]

@@ -1,6 +1,8 @@
 """Running a validation experiment: its file, fresh through the sweep engine, and its arms.
 
-Every run goes through `lcsim.sweep` into `<out>/<experiment>/`, which is cleared first: results
+The experiment files ship with the package (`experiments/*.toml` beside this module, package data), so
+validation runs from an installed package. Every run goes through `lcsim.sweep` into `<out>/<experiment>/`,
+which is cleared first: results
 always come from the model as it is now, never from an older sweep. Arms are paired on seeds
 (`common_seeds = true`): replicate r starts from the same community in every arm.
 """
@@ -16,21 +18,19 @@ import pandas as pd
 
 from ..errors import UsageError
 
-SOURCE_ROOT = Path(__file__).resolve().parents[3]  # the source tree (src/lcsim/validation/ -> the repository)
+EXPERIMENTS = Path(__file__).resolve().parent / "experiments"  # package data: the validation's experiment files
 DEFAULT_OUT = Path("out") / "validation"
 
 
-def find_root() -> Path:
-    """The lcsim source tree: the one this package was loaded from, else the current folder."""
-    for root in (SOURCE_ROOT, Path.cwd()):
-        if (root / "experiments").is_dir():
-            return root
-    return Path.cwd()
+def home() -> Path:
+    """Where outputs and pages go by default, looked up when asked: the source checkout this package runs from
+    (pyproject.toml and docs/ beside src/), else the current folder (an installed package)."""
+    tree = Path(__file__).resolve().parents[3]
+    return tree if (tree / "pyproject.toml").is_file() and (tree / "docs").is_dir() else Path.cwd()
 
 
-ROOT = find_root()
-EXPERIMENTS = ROOT / "experiments"
-DOC = ROOT / "docs" / "validation.md"
+def default_doc() -> Path:
+    return home() / "docs" / "validation.md"
 
 
 @dataclass
@@ -38,8 +38,8 @@ class Context:
     """Where and how a validation runs: worker processes, the sweeps' folder, the figures' folder."""
 
     workers: int = 2
-    out: Path = field(default_factory=lambda: ROOT / DEFAULT_OUT)
-    img: Path = field(default_factory=lambda: ROOT / "docs" / "img")
+    out: Path = field(default_factory=lambda: home() / DEFAULT_OUT)
+    img: Path = field(default_factory=lambda: home() / "docs" / "img")
     replicates: int | None = None  # override every file's replicates (quick looks only)
     experiments: Path = field(default_factory=lambda: EXPERIMENTS)
     progress: bool = False
@@ -55,8 +55,8 @@ def experiment(name: str, ctx: Context) -> dict:
 
     path = ctx.experiments / f"{name}.toml"
     if not path.is_file():
-        raise UsageError(f"validation experiment '{path}' not found; run from the lcsim source tree "
-                         "(its experiments/ folder holds the validation files)")
+        raise UsageError(f"validation experiment '{name}' not found in {ctx.experiments}; expected one of "
+                         f"{', '.join(sorted(p.stem for p in Path(ctx.experiments).glob('*.toml'))) or 'none'}")
     data = load_experiment(path).to_dict()
     if ctx.replicates:
         data["replicates"] = ctx.replicates

@@ -10,25 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
+from ..analysis.sensitivity.bootstrap import BOOT, bootstrap_mean
 from ..analysis.survival import wilson
 
 ALPHA = 0.05  # one-sided tests in the pattern's direction
 MIN_EFFECT = 0.05  # the smallest survival difference a pattern counts: 5 percentage points (an effect size)
-BOOT = 2000  # bootstrap resamples
 
 __all__ = ["ALPHA", "BOOT", "MIN_EFFECT", "Paired", "bootstrap_mean", "fmt_ci", "fmt_p", "paired", "wilson"]
-
-
-def bootstrap_mean(values, seed: int = 0) -> tuple[float, float, float]:
-    """Mean and its 95% percentile-bootstrap interval (`BOOT` resamples, generator seeded by `seed`)."""
-    values = np.asarray(values, float)
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (BOOT, len(values)))].mean(axis=1)
-    return float(values.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
 @dataclass

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analysis
-from SALib.analyze import sobol as sobol_analysis
 
-from ..errors import LcsimError
-from ..experiments.design import DESIGN_CLASSES
-from ..model.outcomes import OUTCOMES
-from .survival import completed
+from ...errors import LcsimError
+from ...experiments.design import DESIGN_CLASSES
+from ...model.outcomes import OUTCOMES
+from ..survival import completed
+from .morris import morris_indices, point_inputs
+from .sobol import sobol_indices
 
 METHODS = tuple(sorted(kind for kind, design in DESIGN_CLASSES.items() if design.allows_sensitivity))
 # Outputs analysed by default: run-table column -> what its point mean means (words from `OUTCOMES`).
 OUTPUTS = {name: OUTCOMES[name].mean_words for name in ("survived", "months_alive_after_exit")}
-SEED = 20260101  # SALib's bootstrap for the confidence intervals: fixed, so the tables reproduce
 
 
 class SensitivityError(LcsimError, ValueError):
@@ -75,32 +74,6 @@ def point_means(runs: pd.DataFrame, output: str, n_points: int) -> np.ndarray:
         raise SensitivityError(f"{len(missing)} design point(s) have no completed run ({shown}); "
                                "rerun the sweep to fill them before a sensitivity analysis")
     return means.to_numpy()
-
-
-def point_inputs(runs: pd.DataFrame, names: list[str], n_points: int) -> np.ndarray:
-    """The parameter values of each design point, in design order (for Morris' elementary effects)."""
-    first = runs.sort_values("replicate").groupby("point")[names].first().reindex(range(n_points))
-    return first.to_numpy(dtype=float)
-
-
-def morris_indices(problem: dict, X: np.ndarray, Y: np.ndarray, num_levels: int = 4) -> pd.DataFrame:
-    """SALib Morris screening: mu_star (overall influence), its 95% interval, sigma (interaction/non-linearity)."""
-    result = morris_analysis.analyze(problem, X, Y, num_levels=num_levels, conf_level=0.95,
-                                     print_to_console=False, seed=SEED)
-    return pd.DataFrame({
-        "parameter": problem["names"], "mu": result["mu"], "mu_star": result["mu_star"],
-        "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"],
-    })
-
-
-def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool = True) -> pd.DataFrame:
-    """SALib Sobol: first-order (S1) and total (ST) indices with their 95% bootstrap half-widths."""
-    result = sobol_analysis.analyze(problem, Y, calc_second_order=calc_second_order, conf_level=0.95,
-                                    print_to_console=False, seed=SEED)
-    return pd.DataFrame({
-        "parameter": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
-        "ST": result["ST"], "ST_conf": result["ST_conf"],
-    })
 
 
 def sensitivity(runs: pd.DataFrame, manifest: dict, outputs=None) -> pd.DataFrame:

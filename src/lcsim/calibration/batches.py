@@ -1,0 +1,86 @@
+"""Calibration's batches of simulations: `parallel_map`, and a pyabc sampler whose result does not depend on how
+many workers ran it.
+
+pyabc's parallel samplers accept particles in the order workers finish them, each worker drawing from its own
+random state, so the same seed gives another posterior on another number of workers (or on the same one).
+`IndexedSampler` makes the order part of the data: generation t's candidate i is drawn, simulated and judged
+from numpy's random state seeded by SeedSequence([seed, t + 1, i]) alone, candidates are evaluated in batches
+(anywhere, in any order) and accepted in index order until the population is full. Candidates past the
+population's last accepted one are discarded unseen, so batch sizes change only the work, never the result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyabc
+
+from ..experiments.executor import Executor, execute
+
+
+def parallel_map(fn, items: list, workers: int = 1, scheduler: str | None = None) -> list:
+    """`fn` over `items` through the one executor (this process for 1 worker, local workers, or a Dask
+    cluster); results in the order of `items`. `fn` must be importable by the workers."""
+    return execute(fn, list(items), workers=None if scheduler else workers, scheduler=scheduler)
+
+
+def evaluate(task: tuple) -> list:
+    """Candidates `indices` of one generation: each drawn, simulated and judged by pyabc's `simulate_one` (sent
+    cloudpickled, as pyabc's own distributed samplers send it) from the random state of its index alone."""
+    import cloudpickle
+
+    payload, entropy, indices = task
+    simulate_one = cloudpickle.loads(payload)
+    found = []
+    for i in indices:
+        np.random.seed(np.random.SeedSequence([*entropy, i]).generate_state(1)[0])  # pyabc draws from numpy's global
+        found.append(simulate_one())
+    return found
+
+
+class IndexedSampler(pyabc.sampler.Sampler):
+    """A pyabc sampler that accepts candidates in index order, each candidate's randomness its index's.
+
+    `seed` is the calibration's seed; `executor` (an open `lcsim.experiments.executor.Executor`) runs the
+    batches, one pool for every generation.
+    """
+
+    MIN_RATE = 0.005  # the lowest acceptance rate a batch is sized for (more batches follow when it is lower)
+
+    def __init__(self, seed: int, executor: Executor):
+        super().__init__()
+        self.seed, self.executor = int(seed), executor
+        self.workers = max(1, executor.capacity)
+        self.rate = 1.0  # the last generation's acceptance rate: sizes the first batch of the next
+
+    def batch_size(self, wanted: int) -> int:
+        """How many candidates to evaluate for `wanted` more acceptances (a little more than expected)."""
+        expected = math.ceil(1.2 * wanted / max(self.rate, self.MIN_RATE))
+        return max(expected, 2 * self.workers)
+
+    def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+        import cloudpickle
+
+        payload = cloudpickle.dumps(simulate_one)
+        sample = self._create_empty_sample()
+        evaluated = accepted = 0
+        while accepted < n and evaluated < max_eval:
+            size = n - accepted if all_accepted else self.batch_size(n - accepted)
+            size = int(min(size, max_eval - evaluated))
+            chunks = max(1, min(size, 4 * self.workers))
+            indices = np.array_split(np.arange(evaluated, evaluated + size), chunks)
+            tasks = [(payload, (self.seed, t + 1), part.tolist()) for part in indices if len(part)]
+            for particles in self.executor.map(evaluate, tasks, chunk_size=1):
+                for particle in particles:
+                    if accepted == n:
+                        break
+                    sample.append(particle)
+                    evaluated += 1
+                    accepted += bool(particle.accepted)
+        self.nr_evaluations_ = evaluated
+        if not all_accepted and evaluated:
+            self.rate = accepted / evaluated
+        if accepted < n:
+            sample.ok = False
+        return sample

@@ -1,0 +1,177 @@
+"""The calibration against the targets and its checks (`lcsim calibrate`; the page is `page.regenerate`).
+
+`calibrate_to_targets` runs the inference (`abc.run_abc`, resumable, one history per configuration), then:
+
+- identifiability: each value's posterior spread against its prior's (`Posterior.summary`);
+- a posterior predictive check per target: `draws` particles drawn from the posterior, each run
+  as in the inference (the same replicates), the 95% predictive interval of each statistic, the
+  share of draws inside the target's band, and a verdict (PASS: the predictive median inside the
+  band); the same under the prior, for comparison;
+- a held-out check: for each target group, the inference again without that group, and its
+  predictive check on the group left out (is it predicted from the others?);
+- figures (marginals, pairs, predictive checks).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import abc
+from .histories import history_path
+from .posterior import Posterior
+from .problem import ROOT_SEED, Problem, model_problem
+from .targets import NOT_MEASURABLE, TARGETS, Target
+
+DRAWS = 100  # posterior (and prior) predictive draws
+PASS_SHARE = 0.5  # the verdict: the predictive median inside the band
+
+
+@dataclass
+class Settings:
+    """How much inference to run (the CLI's options)."""
+
+    population: int = 100
+    max_populations: int = 12
+    replicates: int = 3
+    min_acceptance: float = 0.02
+    max_minutes: float | None = 20.0
+    draws: int = DRAWS
+    check_replicates: int = 12  # runs of each scenario per predictive draw: shares measured on more runs, as the
+    # sources measured them on tens to hundreds of coalitions (the inference's few runs make its statistics coarse)
+    heldout: bool = True
+    heldout_population: int = 50
+    heldout_populations: int = 4
+    heldout_minutes: float | None = 2.0
+    fixed: dict = field(default_factory=dict)  # parameters fixed for every run (tests shrink the runs so)
+
+
+def predictive(problem: Problem, values: pd.DataFrame, workers: int = 1, scheduler: str | None = None) -> pd.DataFrame:
+    """Every target's statistic for each row of `values` (one simulation each, as in the inference; each seeded
+    from its values, so the table does not depend on where it ran)."""
+    from .batches import parallel_map
+
+    rows = [{k: float(v) for k, v in r.items()} for r in values.to_dict("records")]
+    stats = parallel_map(problem.simulator, rows, workers, scheduler)
+    return pd.DataFrame(stats)
+
+
+def check(targets: dict[str, Target], stats: pd.DataFrame, label: str = "posterior") -> pd.DataFrame:
+    """Per target: observed value, band, predictive median and 95% interval, share of draws inside, verdict."""
+    rows = []
+    for key, t in targets.items():
+        x = pd.to_numeric(stats.get(key, pd.Series(dtype=float)), errors="coerce").dropna().to_numpy()
+        if not len(x):
+            rows.append({"target": key, "group": t.group, "observed": t.value, "low": t.low, "high": t.high,
+                         "median": np.nan, "q025": np.nan, "q975": np.nan, "inside": np.nan,
+                         "verdict": NOT_MEASURABLE, "check": label})
+            continue
+        inside = float(((x >= t.low) & (x <= t.high)).mean())
+        median = float(np.median(x))
+        rows.append({"target": key, "group": t.group, "observed": t.value, "low": t.low, "high": t.high,
+                     "median": median, "q025": float(np.quantile(x, 0.025)), "q975": float(np.quantile(x, 0.975)),
+                     "inside": inside, "verdict": "PASS" if t.low <= median <= t.high else "FAIL", "check": label})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class TargetCalibration:
+    """What `calibrate_to_targets` found and wrote."""
+
+    posterior: Posterior
+    problem: Problem
+    summary: pd.DataFrame  # per value: prior, posterior mean, interval, spread ratio, identified
+    checks: pd.DataFrame  # posterior and prior predictive checks per target
+    heldout: pd.DataFrame  # per held-out group: its targets' predictive check from the others
+    seconds: float
+    out: Path
+    img: Path
+    heldout_info: dict = field(default_factory=dict)
+
+    @property
+    def posterior_checks(self) -> pd.DataFrame:
+        return self.checks[self.checks["check"] == "posterior"]
+
+
+def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: str = "default",
+                         out: Path, img: Path | None = None, workers: int = 2,
+                         scheduler: str | None = None, settings: Settings | None = None, progress=None,
+                         fresh: bool = False, seed: int = ROOT_SEED) -> TargetCalibration:
+    """ABC-SMC of the uncertain values against `targets` (default: every target), its checks and figures.
+
+    Writes under `out`: abc-<key>.db (the resumable history of this configuration), posterior/
+    (posterior.parquet with values and weights, posterior.json), summary.csv, checks.csv,
+    heldout.csv, heldout-<group>-<key>.db, and the figures (in `img`, default <out>/img).
+    """
+    from ..validation.figures import theme
+    from .figures import figures
+
+    settings = settings or Settings()
+    out = Path(out)
+    img = Path(img) if img is not None else out / "img"
+    out.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda text: None)
+    started = time.perf_counter()
+    problem = model_problem(targets, scenario=scenario, replicates=settings.replicates, root_seed=seed,
+                                      fixed=settings.fixed)
+    if problem.not_measurable:
+        say(f"{NOT_MEASURABLE}: {', '.join(problem.not_measurable)}")
+    say(f"calibrating {len(problem.priors)} values against {len(problem.targets)} targets "
+        f"({settings.replicates} runs of each scenario per simulation)")
+    seconds = None if settings.max_minutes is None else settings.max_minutes * 60
+    post = abc.run_abc(problem, history_path(out, "abc", problem), population=settings.population,
+                             max_populations=settings.max_populations, min_acceptance=settings.min_acceptance,
+                             max_seconds=seconds, workers=workers, scheduler=scheduler, progress=say, seed=seed,
+                             fresh=fresh)
+    post.save(out / "posterior")
+    summary = post.summary()
+    summary.to_csv(out / "summary.csv", index=False)
+    say(f"posterior predictive check: {settings.draws} draws of {settings.check_replicates} runs per scenario")
+    checker = model_problem(problem.targets, scenario=scenario, replicates=settings.check_replicates,
+                                      root_seed=seed + 1, fixed=settings.fixed)
+    draws = post.draw(settings.draws, np.random.SeedSequence([seed, 5]))
+    post_stats = predictive(checker, draws, workers, scheduler)
+    prior_stats = predictive(checker, problem.prior_sample(settings.draws, seed), workers, scheduler)
+    checks = pd.concat([check(problem.predicted, post_stats, "posterior"), check(problem.predicted, prior_stats,
+                                                                                 "prior")], ignore_index=True)
+    for key in problem.not_measurable:
+        t = (targets or TARGETS)[key]
+        checks.loc[len(checks)] = {"target": key, "group": t.group, "observed": t.value, "low": t.low, "high": t.high,
+                                   "verdict": NOT_MEASURABLE, "check": "posterior"}
+    checks.to_csv(out / "checks.csv", index=False)
+    post_stats.to_parquet(out / "predictive.parquet", index=False)
+    heldout, info = pd.DataFrame(), {}
+    if settings.heldout:
+        heldout, info = held_out(problem, out, workers, scheduler, settings, say, seed, checker)
+        heldout.to_csv(out / "heldout.csv", index=False)
+    theme(0.8)
+    figures(post, checks, img)
+    return TargetCalibration(post, problem, summary, checks, heldout, time.perf_counter() - started, out, img, info)
+
+
+def held_out(problem: Problem, out: Path, workers: int, scheduler: str | None, settings: Settings, say,
+             seed: int, checker: Problem | None = None) -> tuple[pd.DataFrame, dict]:
+    """For each target group (when more than one is measurable): infer without it, predict it."""
+    groups = list(dict.fromkeys(t.group for t in problem.targets.values()))
+    parts, info = [], {}
+    if len(groups) < 2:
+        return pd.DataFrame(), info
+    for group in groups:
+        smaller = problem.without(group)
+        say(f"held-out check: calibrating without '{group}'")
+        seconds = None if settings.heldout_minutes is None else settings.heldout_minutes * 60
+        post = abc.run_abc(smaller, history_path(out, f"heldout-{group}", smaller),
+                           population=settings.heldout_population, max_populations=settings.heldout_populations,
+                           min_acceptance=settings.min_acceptance, max_seconds=seconds, workers=workers,
+                           scheduler=scheduler, progress=say, seed=seed)
+        draws = post.draw(max(20, settings.draws // 2), np.random.SeedSequence([seed, 6]))
+        stats = predictive(checker or smaller, draws, workers, scheduler)
+        kept = {k: t for k, t in problem.targets.items() if t.group == group}
+        parts.append(check(kept, stats, f"without {group}").assign(held_out=group))
+        info[group] = {"simulations": post.info["simulations"], "generations": post.info["generations"],
+                       "final_epsilon": post.info["final_epsilon"], "seconds": post.info["seconds"]}
+    return pd.concat(parts, ignore_index=True), info

@@ -1,4 +1,4 @@
-"""Kept for old commands: calibration lives in `lcsim.validation.calibration`; this is `lcsim calibrate`.
+"""Kept for old commands: calibration lives in `lcsim.calibration`; this is `lcsim calibrate`.
 
     lcsim calibrate                     # OAT and Morris; rewrites docs/calibration.md and its figures
     lcsim calibrate --seeds 30 --no-doc # a quick look

@@ -9,7 +9,7 @@ import pytest
 
 from lcsim.analysis.compare import compare
 from lcsim.errors import LcsimError
-from lcsim.validation.inference import Posterior, Prior
+from lcsim.calibration import Posterior, Prior
 
 SMALL = {"n_members": 30, "months": 30, "exit_month": 18}
 

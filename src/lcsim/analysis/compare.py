@@ -421,7 +421,7 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     folder per distinct comparison (default `out`: out/compare-SCENARIO), so the same call again
     resumes instead of rerunning. Nothing is written besides the runs: call `.write()`.
 
-    With `posterior` (a folder `lcsim calibrate` wrote, or a `lcsim.validation.inference.Posterior`),
+    With `posterior` (a folder `lcsim calibrate` wrote, or a `lcsim.calibration.Posterior`),
     each replicate draws its uncertain values from the posterior (weighted resampling seeded from
     `numpy.random.SeedSequence([seed, ...])`): `replicates // seeds_per_draw` distinct draws, replicate
     k using draw k // seeds_per_draw in every strategy (common across arms, like its seed). The
@@ -493,7 +493,7 @@ def posterior_draws(posterior, replicates: int, seeds_per_draw: int, seed: int, 
     """The posterior's draws for a comparison: one row per distinct draw, columns named as a run's parameters
     (`assumptions.NAME` for an assumption); and where the posterior came from."""
     from ..assumptions import PREFIX
-    from ..validation.inference import Posterior, load_posterior
+    from ..calibration.posterior import Posterior, load_posterior
 
     if isinstance(seeds_per_draw, bool) or not isinstance(seeds_per_draw, int) or seeds_per_draw < 1:
         raise ParameterError(f"seeds_per_draw: {seeds_per_draw!r} is not allowed; expected a whole number of at "

@@ -3,6 +3,7 @@ one line for every bad input, rules per design point, assumptions in experiment 
 
 import errno
 import functools
+import hashlib
 import json
 import os
 import signal
@@ -46,6 +47,13 @@ def run(exp, out, **kw):
 def snapshot(folder: Path) -> dict:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != ".lock"}
+
+
+def reseal(part: Path) -> None:
+    """Record a part's present bytes as the ones written with it (what lcsim does when it writes one)."""
+    folder, name = part.parent.parent, f"{part.parent.name}/{part.name}"
+    sums = folder / "checksums" / f"{name}.sha256"
+    sums.write_text(f"{hashlib.sha256(part.read_bytes()).hexdigest()}  {name}\n")
 
 
 def one_line_error(capsys, argv) -> str:
@@ -107,6 +115,8 @@ def test_a_duplicated_part_is_detected_and_its_rows_are_returned_once(tmp_path, 
     runs = run(exp_a(), out, flush_seconds=1e-6)
     first = sorted((out / "runs").glob("part-*.parquet"))[0]
     (out / "runs" / "part-000050.parquet").write_bytes(first.read_bytes())
+    assert any("part-000050.parquet: its checksum file is missing" in p for p in check_folder(out).problems)
+    reseal(out / "runs" / "part-000050.parquet")  # copied with a checksum: intact, but a duplicate
     verdict = check_folder(out)
     assert not verdict.ok and verdict.rows == 13 and verdict.runs == 12
     assert any("more than once" in p and "part-000050.parquet" in p for p in verdict.problems)
@@ -139,6 +149,7 @@ def test_resuming_on_other_model_code_records_both_fingerprints(tmp_path):
     table = pq.read_table(first)
     meta = {**table.schema.metadata, b"lcsim.model_fingerprint": b"older"}
     pq.write_table(table.replace_schema_metadata(meta), first)
+    reseal(first)
     sorted((out / "runs").glob("part-*.parquet"))[-1].unlink()
     with pytest.warns(SweepWarning, match="other model code"):
         run(exp_a(), out)
@@ -314,22 +325,28 @@ def test_a_huge_integer_in_an_experiment_file_gives_one_line(edit, field, tmp_pa
     assert not (tmp_path / "o").exists()
 
 
-def test_a_truncated_part_file_gives_one_line_from_sweep_dry_run_check_and_load_results(tmp_path, capsys):
+def test_a_truncated_part_file_is_refused_by_load_results_and_redone_by_a_resume(tmp_path, capsys):
     path = tmp_path / "g.toml"
     path.write_text(GOOD)
     out = tmp_path / "o"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    whole = load_results(out)
     part = next((out / "runs").glob("part-*.parquet"))
     part.write_bytes(part.read_bytes()[:100])
     before = snapshot(out)
-    for extra in ([], ["--dry-run"]):
-        err = one_line_error(capsys, ["sweep", str(path), "--out", str(out), "--workers", "1", *extra])
-        assert "unreadable part file" in err and part.name in err
-    with pytest.raises(SweepError, match="unreadable part file"):
+    with pytest.raises(SweepError, match="part-000001.parquet: fails its check") as info:
         load_results(out)
+    assert "\n" not in str(info.value)
     assert main(["sweep", "--check", str(out)]) == 1
-    assert "unreadable part file" in capsys.readouterr().out
+    assert "runs/part-000001.parquet:" in capsys.readouterr().out
+    with pytest.warns(SweepWarning, match="part-000001.parquet"):
+        assert plan(path, out).to_run == 2  # the dry run says so and changes nothing
     assert snapshot(out) == before
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert "fail their check" in capsys.readouterr().err
+    assert (out / "damaged" / "runs" / "part-000001.parquet").read_bytes() == before["runs/part-000001.parquet"]
+    pd.testing.assert_frame_equal(load_results(out), whole)
+    assert check_folder(out).complete
 
 
 @pytest.mark.parametrize("text", ["", '{"experiment_hash": "ab', "[1, 2]", "not json"])

@@ -1,139 +1,68 @@
-"""A sweep's output folder: manifest, design table, Parquet part files streamed as runs finish, resume.
+"""A sweep's output folder, written as runs finish: manifest, design table, Parquet parts, resume.
 
-    DIR/manifest.json          the experiment, its hash, design, seeds, versions (written first)
-    DIR/design.parquet         one row per design point
-    DIR/runs/part-000001.parquet     one row per run (run id, seed, parameters, outcomes, error)
-    DIR/monthly/part-000001.parquet  with --monthly: one row per run and month (same part numbers)
-
-Every file is written to a hidden temporary name, synced, then renamed, so a reader (or a
-resumed sweep) never sees half a file. A monthly part is renamed before its runs part: the runs
-table alone says which runs are done, and a monthly part without its runs part is dropped.
+The folder's layout, atomic writes and checksums are in `files`; checking its files against the
+manifest and design in `checks`; reading it back (`load_results`, `check_folder`) in `results`.
 
 Every part carries its provenance in its Parquet metadata (`lcsim.experiment_hash`,
-`lcsim.model_fingerprint`, `lcsim.run_ids`): a folder whose parts disagree with its manifest, or
-that has parts and no manifest, is refused rather than adopted. `check_folder` verifies a folder.
+`lcsim.model_fingerprint`, `lcsim.run_ids`) and its SHA-256 in `checksums/`: a folder whose parts
+disagree with its manifest, or that has parts and no manifest, is refused rather than adopted; a
+part that fails its check (damaged on disk, or edited) is set aside in `damaged/` by a resume, which
+reruns its runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import time
 import warnings
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import OutputError, SweepError  # noqa: F401  (SweepError re-exported)
+from ..errors import OutputError, SweepError
 from ..output import disk_error
-from ..parameters import SCHEMA
+from .checks import Verified, verify
+from .files import (
+    DAMAGED,
+    DESIGN_FILE,
+    IDENTITY,
+    LOCK,
+    MANIFEST,
+    META_RUNS,
+    MONTHLY,
+    PARAMS,
+    RUNS,
+    SUMS,
+    PartInfo,
+    Scan,
+    SweepWarning,
+    atomic_write,
+    by_fingerprint,
+    checked_write,
+    designed_ids,
+    digest,
+    harmonize,
+    param_columns,
+    part_number,
+    parts,
+    provenance,
+    read_manifest,
+    read_part,
+    remove_temporaries,
+    sidecar,
+    unify,
+    unreadable,
+    write_manifest,
+)
+from .results import FolderCheck, check_folder, load_results
 
-MANIFEST, DESIGN_FILE, RUNS, MONTHLY, LOCK = "manifest.json", "design.parquet", "runs", "monthly", ".lock"
-PART = re.compile(r"part-(\d+)\.parquet")
-RUN_ID_RE = re.compile(r"p(\d+)-r(\d+)")
-IDENTITY = {"run_id": pa.string(), "point": pa.int64(), "replicate": pa.int64(), "seed": pa.int64()}
-KINDS = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "choice": pa.string()}
-PARAMS = {name: KINDS[p.kind] for name, p in SCHEMA.items()}
-META_HASH, META_MODEL, META_RUNS = b"lcsim.experiment_hash", b"lcsim.model_fingerprint", b"lcsim.run_ids"
-
-
-class SweepWarning(UserWarning):
-    """Something a researcher should know about a sweep that still runs (e.g. resumed on other code)."""
-
-
-def param_columns(assumptions=()) -> dict[str, pa.DataType]:
-    """The parameter columns of a runs table: every schema parameter, then the experiment's assumptions."""
-    from .design import entry
-
-    return {**PARAMS, **{name: KINDS[entry(name).kind] for name in assumptions}}
-
-
-# -- part files -----------------------------------------------------------------------------------
-@dataclass
-class PartInfo:
-    """What a runs part holds, read from its metadata and its run_id and error columns."""
-
-    path: Path
-    run_ids: list[str]
-    failed: set[str]
-    experiment_hash: str | None  # None: written before parts carried their provenance
-    model_fingerprint: str | None
-    listed: list[str] | None  # the run ids its metadata lists
-
-
-def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
-    """A part file's table, or the one-line SweepError naming it (truncated, not Parquet, unreadable)."""
-    try:
-        return pq.read_table(path, columns=columns)
-    except (OSError, pa.ArrowException, ValueError) as err:
-        raise _unreadable(path, err) from None
-
-
-def _unreadable(path: Path, err: BaseException) -> SweepError:
-    text = " ".join(str(err).split())[:120]
-    return SweepError(f"{path}: unreadable part file ({type(err).__name__}: {text}); move it aside and rerun "
-                      "to redo its runs (`lcsim sweep --check DIR` lists every problem)")
-
-
-def part_info(path: Path) -> PartInfo:
-    try:
-        meta = pq.read_schema(path).metadata or {}
-        table = pq.read_table(path, columns=["run_id", "error"])
-    except (OSError, pa.ArrowException, ValueError, KeyError) as err:
-        raise _unreadable(path, err) from None
-    ids = table.column("run_id").to_pylist()
-    errors = table.column("error").to_pylist()
-    listed = None
-    if META_RUNS in meta:
-        try:
-            listed = json.loads(meta[META_RUNS])
-        except ValueError:
-            listed = []
-    return PartInfo(path, ids, {r for r, e in zip(ids, errors) if e is not None},
-                    meta[META_HASH].decode() if META_HASH in meta else None,
-                    meta[META_MODEL].decode() if META_MODEL in meta else None, listed)
-
-
-def provenance(experiment_hash: str, fingerprint: str, run_ids: list[str] | None) -> dict[bytes, bytes]:
-    meta = {META_HASH: experiment_hash.encode(), META_MODEL: fingerprint.encode()}
-    if run_ids is not None:
-        meta[META_RUNS] = json.dumps(run_ids, separators=(",", ":")).encode()
-    return meta
-
-
-@dataclass
-class Scan:
-    """What a folder's runs parts hold, each part read once."""
-
-    parts: list[PartInfo] = field(default_factory=list)
-
-    @property
-    def run_ids(self) -> list[str]:
-        return [r for p in self.parts for r in p.run_ids]
-
-    def first(self) -> dict[str, PartInfo]:
-        """Each run id's first part (the copy load_results keeps)."""
-        out: dict[str, PartInfo] = {}
-        for p in self.parts:
-            for r in p.run_ids:
-                out.setdefault(r, p)
-        return out
-
-    @property
-    def duplicates(self) -> dict[str, int]:
-        return {r: n for r, n in Counter(self.run_ids).items() if n > 1}
-
-    def failed(self) -> set[str]:
-        return {r for r, p in self.first().items() if r in p.failed}
-
-
-def scan(path: Path) -> Scan:
-    return Scan([part_info(f) for f in parts(Path(path) / RUNS)])
+# What other modules import from here (the sweep engine, validation's and analysis' writers, tests).
+__all__ = ["DESIGN_FILE", "IDENTITY", "MONTHLY", "RUNS", "FolderCheck", "SweepError", "SweepFolder", "SweepWarning",
+           "atomic_write", "check_folder", "designed_ids", "harmonize", "load_results", "read_manifest"]
+CHECKSUMS = {"algorithm": "sha256", "folder": SUMS}  # the manifest's record of what carries a checksum
 
 
 class SweepFolder:
@@ -151,33 +80,37 @@ class SweepFolder:
         self._next = 1
         self._last_flush = time.monotonic()
         self._lock = None
-        self._scan: Scan | None = None
+        self._scan: Scan | None = None  # the sound runs parts
+        self._verified: Verified | None = None
+        self._warned: set[str] = set()
+        self._model = ""  # the fingerprint of the code writing new parts (the manifest keeps the first one's)
 
     # -- before anything is written ---------------------------------------------------------
     def check(self, manifest: dict, adopt: bool = False) -> dict | None:
         """Refuse a folder this sweep must not write to; return its manifest if it is a sweep to resume.
 
         Every part's provenance is checked against this experiment: a part of another experiment is
-        refused, and so are parts without a manifest unless `adopt` (and then they must be this one's)."""
-        self._scan = None
+        refused, and so are parts without a manifest unless `adopt` (and then they must be this one's). Every
+        part is checked (checksum, values against the design): a damaged part is left out of what is done, with
+        a warning, and `open` sets it aside so its runs rerun."""
+        self._scan = self._verified = None
         if not self.path.exists():
             return None
         if not self.path.is_dir():
             raise SweepError(f"{self.path}: exists and is not a folder; choose another output folder")
         old = read_manifest(self.path)
         if old is None:
-            foreign = [e for e in os.listdir(self.path) if e not in (DESIGN_FILE, RUNS, MONTHLY, LOCK)
+            foreign = [e for e in os.listdir(self.path) if e not in (DESIGN_FILE, RUNS, MONTHLY, LOCK, SUMS, DAMAGED)
                        and not e.startswith(".")]
             if foreign:
                 raise SweepError(f"{self.path}: not a sweep folder (no {MANIFEST}, holds {foreign[0]!r}); "
                                  "choose another output folder")
-            found = scan(self.path)
-            if found.parts and not adopt:
-                raise SweepError(f"{self.path}: holds {len(found.parts)} part file(s) of runs but no {MANIFEST}, so "
-                                 "nothing says which experiment wrote them; use another output folder, or add "
-                                 "--adopt (lcsim.sweep(..., adopt=True)) if they are this experiment's runs")
-            self._check_parts(found, manifest["experiment_hash"], adopting=True)
-            self._scan = found
+            if parts(self.path / RUNS) and not adopt:
+                raise SweepError(f"{self.path}: holds {len(parts(self.path / RUNS))} part file(s) of runs but no "
+                                 f"{MANIFEST}, so nothing says which experiment wrote them; use another output folder, "
+                                 "or add --adopt (lcsim.sweep(..., adopt=True)) if they are this experiment's runs")
+            found = self._verify(manifest, adopting=True)
+            self._check_parts(found.sound, manifest["experiment_hash"], adopting=True)
             return None
         if old.get("experiment_hash") != manifest["experiment_hash"]:
             name = old.get("experiment", {}).get("name", "?") if isinstance(old.get("experiment"), dict) else "?"
@@ -189,30 +122,44 @@ class SweepFolder:
             flag = "with" if old.get("monthly") else "without"
             raise SweepError(f"{self.path}: was started {flag} --monthly; resume it the same way, "
                              "or use another output folder")
-        found = scan(self.path)
-        self._check_parts(found, manifest["experiment_hash"], adopting=False)
-        self._scan = found
+        self._verify(old, adopting=False)
         return old
+
+    def _verify(self, manifest: dict, adopting: bool) -> Verified:
+        found = verify(self.path, manifest)
+        if found.foreign:
+            p = found.foreign[0]
+            whose = "this folder's manifest" if not adopting else "this experiment"
+            raise SweepError(f"{p.path}: was written by another experiment (hash {p.experiment_hash[:12]}; {whose} "
+                             f"is {manifest['experiment_hash'][:12]}); move it out of the folder, or use another "
+                             "output folder")
+        if found.damaged:
+            runs = len({r for items in found.damaged.values() for f, _ in items if f.parent.name == RUNS
+                        for r in _listed(f)})
+            self._warn(f"{self.path}: {len(found.damaged)} part(s) fail their check: {found.describe_damage()}; "
+                       f"a resume moves them to {DAMAGED}/ and reruns their runs{f' ({runs} listed)' if runs else ''}")
+        if found.design_problem and not adopting:
+            self._warn(f"{self.path}: {found.design_problem}; a resume writes it again from the experiment")
+        self._scan, self._verified = found.sound, found
+        return found
+
+    def _warn(self, message: str) -> None:
+        if message not in self._warned:  # once, though plan() and open() both check the folder
+            self._warned.add(message)
+            warnings.warn(message, SweepWarning, stacklevel=5)
 
     def _check_parts(self, found: Scan, experiment_hash: str, adopting: bool) -> None:
         for p in found.parts:
             if adopting and p.experiment_hash is None:
                 raise SweepError(f"{p.path}: carries no provenance (written by an older lcsim), so it cannot be "
                                  "adopted without a manifest; use another output folder")
-            if p.experiment_hash is not None and p.experiment_hash != experiment_hash:
-                whose = "this folder's manifest" if not adopting else "this experiment"
-                raise SweepError(f"{p.path}: was written by another experiment (hash {p.experiment_hash[:12]}; "
-                                 f"{whose} is {experiment_hash[:12]}); move it out of the folder, or use another "
-                                 "output folder")
-            if p.listed is not None and p.listed != p.run_ids:
-                raise SweepError(f"{p.path}: its run ids differ from those its metadata lists (edited by hand?); "
-                                 "move it aside and rerun to redo its runs")
 
     # -- opening, streaming, closing -----------------------------------------------------------
     def open(self, manifest: dict, design: pd.DataFrame, adopt: bool = False, retry_failed: bool = False) -> None:
         """Create (or reopen to resume) the folder, take its lock, and learn which runs are done."""
         from ..output import usable_folder
 
+        self._model = manifest.get("model_fingerprint") or ""
         old = self.check(manifest, adopt)
         usable_folder(self.path, what="sweep folder")
         self._take_lock()
@@ -221,9 +168,11 @@ class SweepFolder:
         try:
             if old is None:
                 table = pa.Table.from_pandas(design, preserve_index=False)
-                atomic_write(self.path / DESIGN_FILE, lambda tmp: pq.write_table(table, tmp))
-                write_manifest(self.path, manifest)  # last: a folder with a manifest is a complete start
+                checked_write(self.path / DESIGN_FILE, lambda tmp: pq.write_table(table, tmp))
+                self.manifest = {**manifest, "checksums": {**CHECKSUMS, "design": True, "from_part": 1}}
+                write_manifest(self.path, self.manifest)  # last: a folder with a manifest is a complete start
             else:
+                self._resume_design(design)
                 self.manifest = {**manifest, "created": old.get("created", manifest.get("created")),
                                  "model_fingerprint": old.get("model_fingerprint")}
                 if old.get("lcsim_version") != manifest["lcsim_version"]:
@@ -238,16 +187,23 @@ class SweepFolder:
             tables = [RUNS, MONTHLY] if manifest["monthly"] else [RUNS]
             for table in tables:
                 (self.path / table).mkdir(exist_ok=True)
-            _remove_temporaries(self.path, tables)
+            remove_temporaries(self.path, tables)
+            self._set_aside()
+            if old is not None and not isinstance(old.get("checksums"), dict):
+                # Written by an lcsim without checksums: parts from the next number on carry one.
+                old = {**read_manifest(self.path), "checksums": {**CHECKSUMS, "design": True,
+                                                                  "from_part": self._first_free()}}
+                write_manifest(self.path, old)
         except OSError as err:
             self.close()
             raise disk_error(err, self.path) from None
-        found = self._scan if self._scan is not None else scan(self.path)
+        found = self._scan if self._scan is not None else Scan()
         if manifest["monthly"]:  # a monthly part whose runs part never landed: those runs will rerun
             kept = {part_number(p.path) for p in found.parts}
             for f in parts(self.path / MONTHLY):
                 if part_number(f) not in kept:
                     f.unlink()
+                    sidecar(f).unlink(missing_ok=True)
         if retry_failed:
             found = self._drop_failed(found)
         dups = found.duplicates
@@ -264,9 +220,46 @@ class SweepFolder:
             try:
                 self._learn(pq.read_schema(p.path))
             except (OSError, pa.ArrowException) as err:
-                raise _unreadable(p.path, err) from None
-            self._next = max(self._next, part_number(p.path) + 1)
+                raise unreadable(p.path, err) from None
+        self._next = self._first_free()
         self._scan = found
+
+    def _first_free(self) -> int:
+        """The next part number: never one a part (set aside or not) has had, so no two files share one."""
+        numbers = [part_number(f) for sub in (RUNS, MONTHLY) for d in (self.path, self.path / DAMAGED)
+                   for f in parts(d / sub)]
+        return max(numbers, default=0) + 1
+
+    def _resume_design(self, design: pd.DataFrame) -> None:
+        """A resumed folder's design.parquet: rewritten if damaged; refused if it is not the one this
+        experiment draws (the sampler's library changed?); given a checksum if an older lcsim wrote it."""
+        path, found = self.path / DESIGN_FILE, self._verified
+        if found is None or found.design_problem is not None:
+            table = pa.Table.from_pandas(design, preserve_index=False)
+            checked_write(path, lambda tmp: pq.write_table(table, tmp))
+            return
+        stored = found.design
+        if stored is not None and not stored.reset_index(drop=True).equals(design.reset_index(drop=True)):
+            raise SweepError(f"{path}: is not the design this experiment draws now (same experiment hash: a "
+                             "sampler library changed?), so new runs would not match the earlier ones; use another "
+                             "output folder, or install the versions the manifest records")
+        if path in found.legacy:
+            sums = sidecar(path)
+            sums.parent.mkdir(exist_ok=True)
+            atomic_write(sums, lambda tmp: Path(tmp).write_text(f"{digest(path)}  {DESIGN_FILE}\n", encoding="ascii"))
+
+    def _set_aside(self) -> None:
+        """Move the parts that failed their check (and their checksum files) to DIR/damaged/: kept for a
+        look, out of the way of the resume that reruns their runs."""
+        found = self._verified
+        for number in (found.damaged if found is not None else {}):
+            for sub in (RUNS, MONTHLY):
+                f = self.path / sub / f"part-{number:06d}.parquet"
+                for source, target in ((f, self.path / DAMAGED / sub / f.name),
+                                       (sidecar(f), self.path / DAMAGED / SUMS / sub / sidecar(f).name)):
+                    if source.exists():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(source, target)
 
     def _drop_failed(self, found: Scan) -> Scan:
         """--retry-failed: rewrite each part without its failed runs (atomically), so they run again."""
@@ -279,10 +272,9 @@ class SweepFolder:
             mask = pa.array([r not in p.failed for r in p.run_ids])
             rest = table.filter(mask)
             if len(rest) == 0:
-                p.path.unlink()
-                monthly = self.path / MONTHLY / p.path.name
-                if monthly.exists():
-                    monthly.unlink()
+                for f in (p.path, self.path / MONTHLY / p.path.name):
+                    f.unlink(missing_ok=True)
+                    sidecar(f).unlink(missing_ok=True)
                 continue
             ids = rest.column("run_id").to_pylist()
             meta = dict(table.schema.metadata or {})
@@ -334,13 +326,11 @@ class SweepFolder:
         return provenance(m.get("experiment_hash", ""), self._fingerprint(), ids)
 
     def _fingerprint(self) -> str:
-        from .runner import model_fingerprint
-
-        return model_fingerprint()
+        return self._model
 
     def _write(self, target: Path, write) -> None:
         try:
-            atomic_write(target, write)
+            checked_write(target, write)
         except OSError as err:
             raise disk_error(err, target) from None
 
@@ -361,7 +351,7 @@ class SweepFolder:
                 manifest["outcomes"] = list(self.outcomes)
                 manifest["status"] = status
                 if self._scan is not None:
-                    manifest["model_fingerprints"] = _by_fingerprint(self._scan)
+                    manifest["model_fingerprints"] = by_fingerprint(self._scan)
                 try:
                     write_manifest(self.path, manifest)
                 except OSError as err:
@@ -399,7 +389,7 @@ class SweepFolder:
         for f in schema:
             if f.name not in IDENTITY and f.name not in self.params and f.name != "error":
                 known = self.outcomes.get(f.name)
-                self.outcomes[f.name] = f.type if known is None else _unify(known, f.type)
+                self.outcomes[f.name] = f.type if known is None else unify(known, f.type)
 
     def _runs_table(self, rows: list[dict]) -> pa.Table:
         for row in rows:
@@ -414,7 +404,7 @@ class SweepFolder:
         for name, known in self.outcomes.items():
             array = pa.array([r.get(name) for r in rows])
             if known is not None and not pa.types.is_null(array.type):
-                known = _unify(known, array.type)
+                known = unify(known, array.type)
             elif known is None and not pa.types.is_null(array.type):
                 known = array.type
             if known is not None:
@@ -427,269 +417,11 @@ class SweepFolder:
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _by_fingerprint(found: Scan) -> dict[str, dict]:
-    """Which parts (and how many runs) each version of the model code wrote."""
-    out: dict[str, dict] = {}
-    for p in found.parts:
-        entry = out.setdefault(p.model_fingerprint or "unknown (written before parts carried it)",
-                               {"parts": [], "runs": 0})
-        entry["parts"].append(p.path.name)
-        entry["runs"] += len(p.run_ids)
-    return out
-
-
-def designed_ids(manifest: dict):
-    """A test: is this run id one the manifest's design has?"""
-    points, replicates = manifest.get("points"), manifest.get("replicates")
-
-    def designed(rid: str) -> bool:
-        m = RUN_ID_RE.fullmatch(rid) if isinstance(rid, str) else None
-        if m is None or points is None or replicates is None:
-            return m is not None
-        return int(m.group(1)) < points and int(m.group(2)) < replicates
-
-    return designed
-
-
-def _unify(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    if a.equals(b):
-        return a
-    merged = pa.unify_schemas([pa.schema([("x", a)]), pa.schema([("x", b)])], promote_options="permissive")
-    return merged.field("x").type
-
-
-def harmonize(folder: Path, last: str | None = None) -> None:
-    """Rewrite (atomically) the parts whose schema differs from the union of all: e.g. a part where every
-    run survived has an all-null `dissolved_month` that others hold as integers. Each keeps its metadata."""
-    files = parts(folder)
-    if len(files) < 2:
-        return
-    schemas = [pq.read_schema(f) for f in files]
-    unified = pa.unify_schemas([s.remove_metadata() for s in schemas], promote_options="permissive")
-    if last is not None and last in unified.names:  # keep `error` as the last column
-        moved = unified.field(last)
-        unified = unified.remove(unified.get_field_index(last)).append(moved)
-    unified = unified.remove_metadata()
-    for f, schema in zip(files, schemas):
-        if not schema.remove_metadata().equals(unified):
-            table = conform(read_part(f), unified).replace_schema_metadata(schema.metadata)
-            atomic_write(f, lambda tmp: pq.write_table(table, tmp))
-
-
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
-               for f in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def parts(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+def _listed(path: Path) -> list[str]:
+    """The run ids a (damaged) part's metadata lists, if it can be read at all."""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        listed = json.loads(meta.get(META_RUNS, b"[]"))
+        return [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
+    except Exception:  # damaged: nothing to say
         return []
-    return sorted((f for f in folder.iterdir() if PART.fullmatch(f.name)), key=part_number)
-
-
-def part_number(path: Path) -> int:
-    return int(PART.fullmatch(path.name).group(1))
-
-
-def atomic_write(target: Path, write) -> None:
-    """Write through a hidden temporary file in the same folder, sync it, then rename over `target`."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        write(str(tmp))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        try:
-            if tmp.exists():
-                tmp.unlink()
-        except OSError:
-            pass
-
-
-def _remove_temporaries(path: Path, tables: list[str]) -> None:
-    for folder in [path, *(path / t for t in tables)]:
-        for f in folder.glob(".*.tmp"):
-            f.unlink(missing_ok=True)
-
-
-def read_manifest(path: Path) -> dict | None:
-    """The folder's manifest, None if it has none, or the one-line SweepError if it cannot be read."""
-    target = Path(path) / MANIFEST
-    try:
-        text = target.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SweepError(f"{target}: cannot read it ({type(err).__name__}); check the folder's permissions") from None
-    try:
-        manifest = json.loads(text)
-    except ValueError as err:
-        raise SweepError(f"{target}: not valid JSON ({err}; truncated or edited?); restore it, or move the folder "
-                         "aside and rerun to start over") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("experiment_hash", ""), str):
-        raise SweepError(f"{target}: not a sweep manifest (expected a JSON object with experiment_hash); "
-                         "restore it, or move the folder aside and rerun to start over")
-    return manifest
-
-
-def write_manifest(path: Path, manifest: dict) -> None:
-    text = json.dumps(manifest, indent=2, default=str) + "\n"
-    atomic_write(Path(path) / MANIFEST, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def finished_run_ids(path) -> set[str]:
-    """The ids of the runs a sweep folder already holds (what a resume will skip)."""
-    return set(scan(Path(path)).run_ids)
-
-
-def load_results(path, monthly: bool = False) -> pd.DataFrame:
-    """All finished runs of a sweep folder, one row per run in (point, replicate) order.
-
-    With `monthly=True`, the run-community-month table instead (run_id, point, replicate, then the
-    model's per-community monthly columns, `SimulationResult.communities`: with one community,
-    `community` is 0 throughout and the columns are those of `.monthly`). Works on a folder whose sweep is still running or was interrupted. A run id
-    found in more than one part (a copied part) is returned once, from its first part.
-    """
-    folder = Path(path)
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})")
-    run_files = parts(folder / RUNS)
-    if monthly:
-        if not (folder / MONTHLY).is_dir():
-            raise SweepError(f"{folder}: this sweep was run without --monthly; rerun it with --monthly in a new folder")
-        numbers = {part_number(f) for f in run_files}
-        files = [f for f in parts(folder / MONTHLY) if part_number(f) in numbers]
-        order = ["point", "replicate", "month", "community"]
-    else:
-        files, order = run_files, ["point", "replicate"]
-    if not files:
-        assumptions = manifest.get("columns", {}).get("assumptions", [])
-        columns = ["run_id", "point", "replicate"] + ([] if monthly else ["seed", *SCHEMA, *assumptions, "error"])
-        return pd.DataFrame(columns=columns)
-    tables = [read_part(f) for f in files]
-    table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables], promote_options="permissive")
-    frame = table.to_pandas()
-    if monthly:
-        owner = {}  # each run's monthly rows from the part that holds its first runs row
-        for f in run_files:
-            for rid in read_part(f, ["run_id"]).column("run_id").to_pylist():
-                owner.setdefault(rid, part_number(f))
-        part_of = pd.Series([part_number(f) for f, t in zip(files, tables) for _ in range(len(t))])
-        keep = (frame["run_id"].map(owner) == part_of).to_numpy()
-        frame = frame[keep]
-    else:
-        frame = frame[~frame["run_id"].duplicated(keep="first")]
-    for name in frame.columns:  # a bool outcome with nulls (failed runs) comes back as object
-        if frame[name].dtype == object and frame[name].dropna().map(type).eq(bool).all() and frame[name].notna().any():
-            frame[name] = frame[name].astype("boolean")
-    return frame.sort_values([c for c in order if c in frame.columns], kind="stable").reset_index(drop=True)
-
-
-# -- verifying a folder -------------------------------------------------------------------------------
-@dataclass
-class FolderCheck:
-    """`check_folder`'s verdict: counts, and every problem found (empty when the folder is sound)."""
-
-    path: Path
-    name: str | None = None
-    experiment_hash: str | None = None
-    designed: int | None = None
-    parts: int = 0
-    rows: int = 0
-    runs: int = 0  # distinct designed run ids
-    failed: int = 0
-    missing: int | None = None
-    fingerprints: dict = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def complete(self) -> bool:
-        return self.ok and self.missing == 0
-
-    def describe(self) -> str:
-        lines = [f"{self.path}: " + ("sound" if self.ok else f"{len(self.problems)} problem(s)")
-                 + (", complete" if self.complete else "")]
-        if self.name is not None:
-            lines.append(f"  experiment: {self.name} (hash {str(self.experiment_hash)[:12]})")
-        if self.designed is not None:
-            lines.append(f"  runs: {self.runs} of {self.designed} designed ({self.failed} failed, "
-                         f"{self.missing} missing) in {self.rows} rows over {self.parts} part file(s)")
-        for fp, what in self.fingerprints.items():
-            lines.append(f"  model code {fp[:12]}: {what['runs']} runs in {len(what['parts'])} part(s)")
-        lines += [f"  note: {n}" for n in self.notes]
-        shown = self.problems[:12]
-        lines += [f"  problem: {p}" for p in shown]
-        if len(self.problems) > len(shown):
-            lines.append(f"  ... and {len(self.problems) - len(shown)} more problems")
-        if self.failed and self.ok:
-            lines.append("  rerun the failed runs with: lcsim sweep FILE --out DIR --retry-failed")
-        return "\n".join(lines)
-
-
-def check_folder(path) -> FolderCheck:
-    """Verify a sweep folder without changing it: manifest, every part readable and of this experiment,
-    run ids designed and distinct, monthly parts matched; counts of runs, failures and what is missing."""
-    folder = Path(path)
-    out = FolderCheck(folder)
-    if not folder.is_dir():
-        out.problems.append("not a folder")
-        return out
-    try:
-        manifest = read_manifest(folder)
-    except SweepError as err:
-        out.problems.append(str(err))
-        manifest = None
-    if manifest is None:
-        if not out.problems:
-            out.problems.append(f"no {MANIFEST}: nothing says which experiment wrote this folder")
-    else:
-        exp = manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}
-        out.name, out.experiment_hash, out.designed = exp.get("name"), manifest.get("experiment_hash"), \
-            manifest.get("runs")
-    infos = []
-    for f in parts(folder / RUNS):
-        try:
-            infos.append(part_info(f))
-        except SweepError as err:
-            out.problems.append(str(err))
-    found = Scan(infos)
-    out.parts, out.rows = len(parts(folder / RUNS)), len(found.run_ids)
-    for p in infos:
-        if p.experiment_hash is None:
-            out.notes.append(f"{p.path.name}: carries no provenance (written by an older lcsim)")
-        elif out.experiment_hash is not None and p.experiment_hash != out.experiment_hash:
-            out.problems.append(f"{p.path.name}: written by another experiment (hash {p.experiment_hash[:12]})")
-        if p.listed is not None and p.listed != p.run_ids:
-            out.problems.append(f"{p.path.name}: its run ids differ from those its metadata lists")
-    dups = found.duplicates
-    if dups:
-        holders = sorted({p.path.name for p in infos if set(p.run_ids) & set(dups)})
-        out.problems.append(f"{len(dups)} run id(s) appear more than once (e.g. {next(iter(dups))}), in "
-                            f"{', '.join(holders[:6])}: a copied part? load_results keeps the first copy")
-    designed = designed_ids(manifest or {})
-    first = found.first()
-    alien = [r for r in first if not designed(r)]
-    if alien:
-        out.problems.append(f"{len(alien)} run id(s) outside the design (e.g. {alien[0]})")
-    ids = {r for r in first if designed(r)}
-    out.runs, out.failed = len(ids), len(found.failed() & ids)
-    if out.designed is not None:
-        out.missing = out.designed - out.runs
-    out.fingerprints = _by_fingerprint(found)
-    if manifest is not None and manifest.get("monthly"):
-        numbers = {part_number(p.path) for p in infos}
-        orphans = [f.name for f in parts(folder / MONTHLY) if part_number(f) not in numbers]
-        if orphans:
-            out.notes.append(f"{len(orphans)} monthly part(s) without their runs part (a resume drops them)")
-    temporaries = [f.name for f in folder.rglob(".*.tmp")]
-    if temporaries:
-        out.notes.append(f"{len(temporaries)} temporary file(s) of an interrupted write (a resume removes them)")
-    return out

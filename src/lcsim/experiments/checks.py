@@ -1,0 +1,298 @@
+"""Checking a sweep folder's files: each part's checksum, provenance and values against the manifest and design.
+
+A part is sound when its bytes are those written with it (its SHA-256 in `checksums/`), it was
+written by this folder's experiment, and its values are the design's: column types, run ids of
+the design, each run's point, replicate and seed as the design derives them, every parameter
+within the schema's range and equal to the design point's (or the base) value. `verify` checks a
+whole folder; the sweep (resume), `load_results` and `check_folder` (`lcsim sweep --check`) use it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import SweepError
+from .files import (
+    DESIGN_FILE,
+    IDENTITY,
+    KINDS,
+    MONTHLY,
+    NO_CHECKSUM,
+    PARAMS,
+    RUNS,
+    PartInfo,
+    Scan,
+    checksum_problem,
+    part_info,
+    part_number,
+    parts,
+)
+
+
+def _entry(name: str):
+    from .design import entry
+
+    try:
+        return entry(name)
+    except Exception:  # a parameter this lcsim no longer knows: its column is not checked
+        return None
+
+
+def must_carry_checksum(manifest: dict | None, path: Path) -> bool:
+    """Was `path` written by an lcsim that writes checksums? (The manifest says from which part on.)"""
+    sums = (manifest or {}).get("checksums")
+    if not isinstance(sums, dict):
+        return False
+    if path.name == DESIGN_FILE:
+        return bool(sums.get("design"))
+    start = sums.get("from_part")
+    return isinstance(start, int) and part_number(path) >= start
+
+
+MISSING = "its checksum file is missing (checksums/ lost, or the file copied in)"
+
+
+def _checksum(path: Path, manifest: dict | None) -> tuple[str | None, bool]:
+    """(problem, legacy): legacy is a file written before lcsim wrote checksums."""
+    problem = checksum_problem(path)
+    if problem == NO_CHECKSUM:
+        if must_carry_checksum(manifest, path):
+            return MISSING, False
+        return None, True
+    return problem, False
+
+
+# -- the design ---------------------------------------------------------------------------------------
+def read_design(folder: Path, manifest: dict) -> tuple[pd.DataFrame | None, str | None, bool]:
+    """(design table, problem, legacy) of a folder's design.parquet, checked against the manifest."""
+    path = Path(folder) / DESIGN_FILE
+    if not path.exists():
+        return None, f"{DESIGN_FILE} is missing", False
+    problem, legacy = _checksum(path, manifest)
+    if problem is not None:
+        return None, f"{DESIGN_FILE}: {problem}", legacy
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException, ValueError) as err:
+        return None, f"{DESIGN_FILE}: unreadable ({type(err).__name__}: {' '.join(str(err).split())[:100]})", legacy
+    varied = manifest.get("varied")
+    varied = list(varied) if isinstance(varied, list) else [c for c in table.column_names if c != "point"]
+    if table.column_names != ["point", *varied]:
+        return None, f"{DESIGN_FILE}: columns {table.column_names[:8]} are not point and the varied {varied}", legacy
+    points = manifest.get("points")
+    if points is not None and table.num_rows != points:
+        return None, f"{DESIGN_FILE}: {table.num_rows} rows, the manifest designs {points} points", legacy
+    frame = table.to_pandas()
+    if not frame["point"].equals(pd.Series(np.arange(len(frame)), name="point")):
+        return None, f"{DESIGN_FILE}: its points are not 0, 1, 2, ... in order", legacy
+    for name in varied:
+        why = _range_problem(name, frame[name], table.schema.field(name).type)
+        if why is not None:
+            return None, f"{DESIGN_FILE}: {why}", legacy
+    return frame, None, legacy
+
+
+def _range_problem(name: str, values: pd.Series, kind: pa.DataType) -> str | None:
+    p = _entry(name)
+    if p is None:
+        return None
+    if not _same_kind(kind, KINDS[p.kind]):
+        return f"column {name} holds {kind}, expected {KINDS[p.kind]}"
+    if values.isna().any():
+        return f"column {name} has a missing value"
+    if p.kind in ("int", "float"):
+        bad = values[(values < p.low) | (values > p.high)] if p.low is not None else values[:0]
+        if len(bad):
+            return f"{name} = {bad.iloc[0]!r} is outside its range [{p.low:g}, {p.high:g}]"
+    elif p.kind == "choice":
+        bad = values[~values.isin(p.choices)]
+        if len(bad):
+            return f"{name} = {str(bad.iloc[0])[:40]!r} is not one of {', '.join(p.choices)}"
+    return None
+
+
+def _same_kind(found: pa.DataType, expected: pa.DataType) -> bool:
+    """The type a column must have (a string column may be large: pandas writes the design's that way)."""
+    return found.equals(expected) or (pa.types.is_string(expected) and pa.types.is_large_string(found))
+
+
+# -- run values ---------------------------------------------------------------------------------------
+def run_values_problem(table: pa.Table, manifest: dict, design: pd.DataFrame | None) -> str | None:
+    """Why a runs part's values are not this design's runs (None when they are)."""
+    columns = manifest.get("columns") if isinstance(manifest.get("columns"), dict) else {}
+    params = columns.get("params") if isinstance(columns.get("params"), list) else list(PARAMS)
+    expected = {**IDENTITY, **{n: KINDS[p.kind] for n in params if (p := _entry(n)) is not None}, "error": pa.string()}
+    for name, kind in expected.items():
+        if name not in table.column_names:
+            return f"column {name} is missing"
+        if not _same_kind(table.schema.field(name).type, kind):
+            return f"column {name} holds {table.schema.field(name).type}, expected {kind}"
+    if table.num_rows == 0:
+        return "holds no runs"
+    frame = table.select([n for n in expected if n != "error"]).to_pandas()
+    ids = frame["run_id"]
+    for name in frame.columns:
+        if frame[name].isna().any():
+            return f"run {ids[frame[name].isna()].iloc[0]}: {name} is missing"
+    parsed = ids.str.extract(r"\Ap(\d{4,})-r(\d{4,})\Z")
+    if parsed[0].isna().any():
+        return f"run id {str(ids[parsed[0].isna()].iloc[0])[:40]!r} is not of the form p0000-r0000"
+    point, replicate = parsed[0].astype(np.int64), parsed[1].astype(np.int64)
+    wrong = (point != frame["point"]) | (replicate != frame["replicate"])
+    if wrong.any():
+        return f"run {ids[wrong].iloc[0]}: its point or replicate column disagrees with its id"
+    points, replicates = manifest.get("points", math.inf), manifest.get("replicates", math.inf)
+    outside = (point >= points) | (replicate >= replicates)
+    if outside.any():
+        return f"run {ids[outside].iloc[0]} is outside the design ({points} points x {replicates} replicates)"
+    problem = _seed_problem(frame, manifest)
+    if problem is not None:
+        return problem
+    base = manifest.get("base_params") if isinstance(manifest.get("base_params"), dict) else {}
+    design_at = design.set_index("point").reindex(frame["point"]) if design is not None else None
+    for name in expected:
+        if name in IDENTITY or name == "error":
+            continue
+        values = frame[name]
+        why = _range_problem(name, values, table.schema.field(name).type)
+        if why is not None:
+            return why
+        if design_at is not None and name in design_at.columns:
+            want = design_at[name].to_numpy()
+        elif name in (manifest.get("varied") or []) or name not in base:
+            continue  # no design to compare with (damaged): the range above is all that can be checked
+        else:
+            want = np.full(len(values), base[name], dtype=object)
+        differ = values.to_numpy() != want
+        if differ.any():
+            i = int(np.argmax(differ))
+            return (f"run {ids.iloc[i]}: {name} = {values.iloc[i]!r}, but the "
+                    f"{'design' if design_at is not None and name in design_at.columns else 'manifest'} "
+                    f"says {want[i]!r}")
+    return None
+
+
+def _seed_problem(frame: pd.DataFrame, manifest: dict) -> str | None:
+    from .design import run_seed
+
+    root = manifest.get("root_seed")
+    if not isinstance(root, int):
+        return None
+    experiment = manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}
+    common = bool(experiment.get("common_seeds"))
+    for rid, point, replicate, seed in zip(frame["run_id"], frame["point"], frame["replicate"], frame["seed"]):
+        want = run_seed(root, int(point), int(replicate), common)
+        if seed != want:
+            return f"run {rid}: seed {seed} is not the design's ({want})"
+    return None
+
+
+def monthly_values_problem(table: pa.Table, run_ids: list[str] | None) -> str | None:
+    """Why a monthly part's rows are not those of its runs part's runs."""
+    for name in ("run_id", "point", "replicate"):
+        if name not in table.column_names:
+            return f"column {name} is missing"
+    if run_ids is not None:
+        stray = set(table.column("run_id").to_pylist()) - set(run_ids)
+        if stray:
+            return f"holds months of run {sorted(stray, key=str)[0]!s:.40}, which its runs part does not hold"
+    return None
+
+
+# -- a whole folder -----------------------------------------------------------------------------------
+@dataclass
+class Verified:
+    """A folder's files, checked: the sound runs parts, the damaged part numbers, the design."""
+
+    sound: Scan = field(default_factory=Scan)
+    damaged: dict[int, list[tuple[Path, str]]] = field(default_factory=dict)  # part number -> [(file, why)]
+    foreign: list[PartInfo] = field(default_factory=list)  # parts another experiment wrote
+    legacy: list[Path] = field(default_factory=list)  # files written before lcsim wrote checksums
+    design: pd.DataFrame | None = None
+    design_problem: str | None = None
+    tables: dict[Path, pa.Table] = field(default_factory=dict)  # with keep=True: each sound part's table
+
+    def damage(self, path: Path, why: str) -> None:
+        self.damaged.setdefault(part_number(path), []).append((path, why))
+
+    def describe_damage(self, limit: int = 3) -> str:
+        shown = [f"{f.parent.name}/{f.name} ({why})" for items in self.damaged.values() for f, why in items]
+        more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
+        return "; ".join(shown[:limit]) + more
+
+
+def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, keep: bool = False,
+           design: pd.DataFrame | None = None) -> Verified:
+    """Check every part of `folder` (and its design.parquet) without changing anything.
+
+    `design`: the design to check values against (default: the folder's own, if sound). `keep`: keep
+    each sound part's table (load_results reads them once)."""
+    folder = Path(folder)
+    manifest = manifest or {}
+    out = Verified()
+    stored, out.design_problem, legacy = read_design(folder, manifest) if manifest else (None, None, False)
+    if legacy:
+        out.legacy.append(folder / DESIGN_FILE)
+    out.design = design if design is not None else stored
+    infos: list[PartInfo] = []
+    for f in parts(folder / RUNS):
+        info = _check_runs_part(f, manifest, out, keep)
+        if info is not None:
+            infos.append(info)
+    sound_ids = {part_number(p.path): p.run_ids for p in infos}
+    if monthly if monthly is not None else manifest.get("monthly"):
+        for f in parts(folder / MONTHLY):
+            number = part_number(f)
+            if number not in sound_ids:
+                continue  # an orphan (its runs part never landed, or is damaged): never read
+            problem, legacy = _checksum(f, manifest)
+            if legacy:
+                out.legacy.append(f)
+            if problem is None:
+                try:
+                    table = pq.read_table(f)
+                    problem = monthly_values_problem(table, sound_ids[number])
+                    if problem is None and keep:
+                        out.tables[f] = table
+                except (OSError, pa.ArrowException, ValueError) as err:
+                    problem = f"unreadable ({type(err).__name__})"
+            if problem is not None:
+                out.damage(f, problem)
+    out.sound = Scan([p for p in infos if part_number(p.path) not in out.damaged])
+    if keep:
+        out.tables = {f: t for f, t in out.tables.items() if part_number(f) not in out.damaged}
+    return out
+
+
+def _check_runs_part(f: Path, manifest: dict, out: Verified, keep: bool) -> PartInfo | None:
+    problem, legacy = _checksum(f, manifest)
+    try:
+        table = pq.read_table(f)
+        info = part_info(f, table)
+    except (OSError, pa.ArrowException, ValueError, SweepError) as err:
+        text = str(err).split(";")[0].split(": ", 1)[-1] if isinstance(err, SweepError) else type(err).__name__
+        out.damage(f, problem or f"unreadable part file ({text[:100]})")
+        return None
+    exp_hash = manifest.get("experiment_hash")
+    if problem in (None, MISSING) and None not in (info.experiment_hash, exp_hash) and info.experiment_hash != exp_hash:
+        out.foreign.append(info)  # intact bytes (or none to compare) of another experiment: copied in, not damage
+        return None
+    if problem is None and info.listed is not None and info.listed != info.run_ids:
+        problem = "its run ids differ from those its metadata lists"
+    if problem is None and manifest:
+        problem = run_values_problem(table, manifest, out.design)
+    if problem is not None:
+        out.damage(f, problem)
+        return None
+    if legacy:
+        out.legacy.append(f)
+    if keep:
+        out.tables[f] = table
+    return info

@@ -311,3 +311,40 @@ def test_a_knockout_is_run_and_recorded_and_the_document_shows_it(tmp_path):
 def test_full_every_knockout_is_measured(tmp_path):
     verdicts = validate(list(PATTERNS), Context(workers=2, out=tmp_path, img=tmp_path / "img"))
     assert all(v.knockout is not None and v.knockout_passed is not None for v in verdicts)
+
+
+# -- an installed package: the experiment files are package data, nothing looks for the source tree ---------------
+def test_validate_runs_from_an_installed_package_without_the_source_tree(tmp_path):
+    """A copy of the package alone (no pyproject.toml, docs/ or experiments/ beside it), run from an empty folder:
+    every validation experiment loads from the package, and `lcsim validate` measures a pattern there."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    from lcsim.calibration.sensitivity import MORRIS
+    from lcsim.validation.knockouts import KNOCKOUTS
+
+    root = Path(__file__).resolve().parents[1]
+    package = root / "src" / "lcsim" / "validation"
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {p.stem for pattern in globs["lcsim.validation"] for p in package.glob(pattern)}
+    needed = {e for p in PATTERNS.values() for e in p.experiments} | {k.experiment for k in KNOCKOUTS.values()}
+    assert needed | {MORRIS} <= shipped
+    site, work = tmp_path / "site", tmp_path / "work"
+    shutil.copytree(root / "src" / "lcsim", site / "lcsim", ignore=shutil.ignore_patterns("__pycache__"))
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    code = ("import lcsim; from lcsim.validation import runs, PATTERNS; ctx = runs.Context(workers=1); "
+            "[runs.experiment(e, ctx) for p in PATTERNS.values() for e in p.experiments]; "
+            "print(lcsim.__file__); print(runs.home()); print(ctx.out)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    where, home, out = proc.stdout.split("\n")[:3]
+    assert where.startswith(str(site)) and Path(home) == work and Path(out) == work / "out" / "validation"
+    proc = subprocess.run([sys.executable, "-m", "lcsim", "validate", "--only", "P1", "--replicates", "3",
+                           "--no-knockouts", "--workers", "1"], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("P1 ") and (work / "out" / "validation" / "validation-p1-case").is_dir()

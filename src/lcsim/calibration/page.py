@@ -85,7 +85,7 @@ replacement for the scenarios' values.
   the participation, bridge and replication targets.
 - **Simulations**: each particle runs {info.get('replicates')} replicates of each scenario a target needs
   (seeds from `numpy.random.SeedSequence` of a root seed and the particle's values, so a particle is
-  reproducible) through `lcsim.validation.targets.observe` (the model's summary plus the per-member
+  reproducible) through `lcsim.calibration.targets.observe` (the model's summary plus the per-member
   statistics the model does not report) and measures every target's statistic on them.
 - **Distance**: for each target, how far its statistic lies outside the band, in units of the band's
   width, summed over targets (0: all inside). ABC-SMC (pyabc's median epsilon schedule, adaptive

@@ -10,7 +10,7 @@ model does not report, which `observe` measures from a model run (participation 
 bridge decay), plus `scenario`. A target whose columns are absent (a model version without
 them) is *not measurable*: `measure` gives NaN and `status` says so; nothing raises.
 
-    from lcsim.validation import targets
+    from lcsim.calibration import targets
     runs = targets.observe_runs("default", seeds=range(20))
     for t in targets.TARGETS.values():
         print(t.key, t.measure(runs), t.band)
@@ -430,11 +430,11 @@ def render(targets: dict[str, Target] | None = None) -> str:
     lines = ["""# Targets: what is known, as numbers the model is held against
 
 The quantitative targets `lcsim calibrate` fits the model's uncertain values to and checks it
-against ([calibration.md](calibration.md)). They are data in `lcsim.validation.targets.TARGETS`; this
+against ([calibration.md](calibration.md)). They are data in `lcsim.calibration.targets.TARGETS`; this
 page is generated from them (`lcsim calibrate` rewrites it; a test checks it matches). Each has the
 observation, its source, the population it was measured on, how it maps onto the model's outputs
 (a function of a runs table: `simulate(...).summary` for each run, plus the per-member statistics
-`lcsim.validation.targets.observe` measures from a model run), and a **tolerance band**: the values
+`lcsim.calibration.targets.observe` measures from a model run), and a **tolerance band**: the values
 that count as reproducing it, as loose as the transfer from the observed population to learning
 communities warrants. Targets of one **group** come from one source or pattern and are left out
 together in the held-out check. A target whose columns a model version does not produce is reported

@@ -8,13 +8,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.figures import _bars as error_bars  # error-bar lengths, never negative
 from ..analysis.survival import wilson
 from . import leaders
 from .patterns import L1, L2, P1, P2, P3, P4, STRATEGIES, by_control
 from .runs import alive_after_exit
 
 DPI = 110
+
+
+def error_bars(estimate, low, high) -> np.ndarray:
+    """Error-bar lengths below and above, never negative (a bound can sit a rounding error past its estimate)."""
+    return np.clip(np.vstack([np.asarray(estimate) - np.asarray(low), np.asarray(high) - np.asarray(estimate)]), 0,
+                   None)
 
 
 def theme(font_scale: float = 0.85) -> None:

@@ -2,8 +2,8 @@
 
 A sweep run is (community, dynamics) from one seed; P2 needs the same community (members, traits,
 first ties, convener) run again under new dynamics, so each task builds the community from its
-seed, then `reset_rng`s the model to the dynamics seed. The tasks run on the sweep engine's pool
-(`lcsim.experiments.runner.open_pool`: worker processes started clean, or this process with 1 worker).
+seed, then `reset_rng`s the model to the dynamics seed. The tasks run through the one executor
+(`lcsim.experiments.executor.execute`: worker processes started clean, or this process with 1 worker).
 """
 
 from __future__ import annotations
@@ -44,14 +44,11 @@ def dynamics_seed(seed: int, k: int) -> int:
 
 
 def run_communities(params: dict, seeds: list[int], workers: int, dynamics: int = DYNAMICS) -> list[dict]:
-    """Every community in `seeds` under `dynamics` dynamics seeds each, on the sweep engine's pool."""
-    from ..experiments.runner import open_pool
+    """Every community in `seeds` under `dynamics` dynamics seeds each, through the one executor."""
+    from ..experiments.executor import execute
 
     tasks = [(params, s, dynamics_seed(s, k)) for s in seeds for k in range(dynamics)]
-    with open_pool(workers, None) as pool:
-        if pool.in_process:
-            return [run_leaders(t) for t in tasks]
-        return list(pool.executor.map(run_leaders, tasks, chunksize=10))
+    return execute(run_leaders, tasks, workers=workers)
 
 
 def measure(rows: list[dict]) -> pd.DataFrame:

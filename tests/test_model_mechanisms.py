@@ -95,13 +95,14 @@ def test_after_the_exit_members_who_are_not_designated_leaders_host_too():
 
 # -- what control buys ---------------------------------------------------------------------------------
 def test_control_keeps_the_agenda_serving_the_minority_sectors():
+    """The live agenda rules (`Community.agenda`, `sector_agenda`, `fit`, `Convener.agenda`)."""
     model = LearningCommunity(rng=3, collect=False)
-    members = model.members
-    majority = members.agenda()
-    balanced = members.sector_agenda()
-    minority = members.active & (members.sector != 0)
-    fit_majority = members.fit(majority)[minority].mean()
-    fit_balanced = members.fit(balanced)[minority].mean()
+    c, members = model.communities[0], model.members
+    majority = c.agenda()
+    balanced = c.sector_agenda()
+    minority = c.current & (c.take(members.sector) != 0)
+    fit_majority = c.fit(majority)[minority].mean()
+    fit_balanced = c.fit(balanced)[minority].mean()
     assert fit_balanced > fit_majority + 0.02
     agenda = model.convener.agenda(majority, balanced)  # control 0.5: half way
     np.testing.assert_allclose(agenda, 0.5 * majority + 0.5 * balanced)

@@ -2,6 +2,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from lcsim.model import kernels
 from lcsim.model.exits import ExitPlan
 from lcsim.model.ties import Ties
 
@@ -30,7 +31,7 @@ def test_exit_schedules(strategy):
 
 def test_ties_strengthen_form_decay_and_are_forgotten():
     ties = Ties()
-    value = lambda a, b: np.full(len(a), 0.5)
+    value = lambda a, b: np.full(len(a), 0.5)  # noqa: E731
     ties.interact(np.array([0, 1, 1]), np.array([1, 0, 2]), np.array([0.2, 0.4, 0.3]), value)
     assert len(ties) == 2  # (0,1) twice, keeping the larger gain, and (1,2)
     assert np.allclose(sorted(ties.strength), [0.3, 0.4])
@@ -59,4 +60,4 @@ def test_largest_component_matches_networkx():
     expected = max(len(c) for c in nx.connected_components(graph))
     # Ties to non-members must not bridge components among members.
     ties.drop_members(~np.isin(np.arange(n), members))
-    assert ties.largest_component(members, n) == expected
+    assert kernels.largest_component(ties.a, ties.b, members, n) == expected

@@ -11,7 +11,7 @@ import pytest
 
 import lcsim
 from lcsim import Assumptions, ParameterError
-from lcsim.model import CommunityScenario
+from lcsim.model import CommunityScenario, kernels
 from lcsim.model.members import MemberTable, over
 from lcsim.model.ties import Ties
 
@@ -101,11 +101,28 @@ def test_members_leave_only_below_the_threshold_at_the_compounded_chance():
     assert list(gone) == [0, 1] and list(m.active) == [False, False, True]
 
 
-def test_attendance_falls_with_cost_and_only_active_members_come():
-    m = table([1.0, 0.5, 1.0])
-    m.active[2] = False
-    came = m.attend(0.2, AlwaysBelow(0.45))  # chances 0.8, 0.4, 0 (inactive)
-    assert list(came) == [True, False, False]
+def test_attendance_falls_with_cost_only_members_come_and_a_split_organisation_comes_less():
+    """The live rule (`LearningCommunity._attend`): chance = engagement x (1 - cost) x m^-attention_split
+    for an organisation in m live communities; 0 for one that is no longer a member."""
+    model = lcsim.LearningCommunity(rng=0, collect=False, n_members=10, n_communities=2, shared_members=0.2,
+                                    assumptions={"attention_split": 1.0})
+    first, second = model.communities
+    shared = np.intersect1d(first.rows, second.rows)
+    assert len(shared) == 2 and (model.commitments[shared] == 2).all()
+    model.members.engagement[:] = 1.0
+    model.members.engagement[first.rows[1]] = 0.5
+    first.current[first.rows == first.rows[2]] = False  # no longer a member
+    first.streams.attendance = AlwaysBelow(0.45)
+    came = model._attend(first, 0.2)
+    # chance 0.8 for a full member, 0.4 for row 1, 0 for the former member, 0.8 / 2 for the two shared
+    expected = np.ones(len(first.rows), bool)
+    expected[[1, 2]] = False
+    expected[np.isin(first.rows, shared)] = False
+    np.testing.assert_array_equal(came, expected)
+    first.streams.attendance = AlwaysBelow(0.35)  # below 0.4: the shared and row 1 come too
+    expected = np.ones(len(first.rows), bool)
+    expected[2] = False
+    np.testing.assert_array_equal(model._attend(first, 0.2), expected)
 
 
 # -- ties -------------------------------------------------------------------------------------------
@@ -135,12 +152,10 @@ def test_idle_ties_decay_weak_ones_faster_and_faded_ones_are_forgotten():
 
 
 def test_the_largest_component_counts_only_the_given_members():
-    ties = Ties()
-    # components {0, 1, 2}, {3, 4}, and 5 alone
-    ties.add_new(np.array([0, 1, 3]), np.array([1, 2, 4]), np.full(3, 0.5), np.zeros(3))
-    assert ties.largest_component(np.arange(6), 6) == 3
-    assert ties.largest_component(np.array([3, 4, 5]), 6) == 2
-    assert ties.largest_component(np.empty(0, np.int64), 6) == 0
+    a, b = np.array([0, 1, 3]), np.array([1, 2, 4])  # components {0, 1, 2}, {3, 4}, and 5 alone
+    assert kernels.largest_component(a, b, np.arange(6), 6) == 3
+    assert kernels.largest_component(a, b, np.array([3, 4, 5]), 6) == 2
+    assert kernels.largest_component(a, b, np.empty(0, np.int64), 6) == 0
 
 
 def test_dropping_members_removes_every_tie_of_theirs():

@@ -49,7 +49,7 @@ class Community:
         self.last_attendees = NO_ROWS  # organisation rows of those who came to its latest meeting
         self.version = 0  # bumped when its membership changes (cache key for its network measures)
         self._measures: tuple | None = None
-        self._stats: tuple | None = None  # (key, members, leaders, mean engagement): see outcomes.group_record
+        self._rows_stats: tuple | None = None  # (key, rows, members, leaders, mean engagement): outcomes.group_record
         # this month's meeting, if one was due
         self.host = None
         self.attended = NO_ROWS

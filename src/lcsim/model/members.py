@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import append_members, complementarity, grow, sector_sums
+from .kernels import append_members, complementarity, grow
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -118,23 +118,7 @@ class MemberTable:
         """How much two members' assets differ, 0-1: the value of what each lacks and the other has."""
         return complementarity(self.assets, np.asarray(i, np.int64), np.asarray(j, np.int64))
 
-    def agenda(self) -> np.ndarray:
-        """What the members, weighted by engagement, want to talk about."""
-        w = self.engagement * self.active
-        total = w.sum()
-        return (w @ self.interests) / total if total > 0 else np.full(self.a.topics, 1.0 / self.a.topics)
-
-    def fit(self, agenda: np.ndarray) -> np.ndarray:
-        """How well the agenda serves each member (cosine similarity, 0-1)."""
-        norms = np.linalg.norm(self.interests, axis=1) * np.linalg.norm(agenda)
-        return (self.interests @ agenda) / np.maximum(norms, 1e-12)
-
     # -- the monthly rules -------------------------------------------------------------------
-    def attend(self, cost: float, rng) -> np.ndarray:
-        """Boolean mask of members who come: likelier the more engaged, less likely the dearer."""
-        p = self.engagement * (1.0 - cost) * self.active
-        return rng.random(len(self)) < p
-
     def update_engagement(self, value: np.ndarray, months, rows: np.ndarray | None = None) -> None:
         """Engagement follows value against aspiration, as a logistic process in time.
 
@@ -177,7 +161,8 @@ class MemberTable:
         self.capacity = grow(self.capacity, attended, np.asarray(fit, np.float64), support, self.a.learning_rate,
                              self.a.capacity_erosion, self.active)
 
-    def emerge_leaders(self, rate, centrality: np.ndarray, months, rng, eligible: np.ndarray | None = None) -> np.ndarray:
+    def emerge_leaders(self, rate, centrality: np.ndarray, months, rng,
+                       eligible: np.ndarray | None = None) -> np.ndarray:
         """Some ready members step up: the likelier, the higher their propensity, capacity and centrality.
 
         `rate` is monthly; `months` have passed since members last took stock. Either may be one
@@ -257,11 +242,3 @@ class MemberTable:
                 return host if rows is None else int(rows[host])
         return None
 
-    def sector_agenda(self) -> np.ndarray:
-        """The agenda that serves every sector present alike: the mean of each sector's own agenda."""
-        w = self.engagement * self.active
-        per_sector, weight = sector_sums(self.sector, w, self.interests, len(SECTORS))
-        present = weight > 0
-        if not present.any():
-            return np.full(self.interests.shape[1], 1.0 / self.interests.shape[1])
-        return (per_sector[present] / weight[present, None]).mean(axis=0)

@@ -28,84 +28,63 @@ FINAL = (
 )
 
 
-def _network(model, convened) -> tuple[int, int, int]:
-    """(ties, of them across sectors, largest connected group) among the members of the convened
-    communities; cached until the ties or their memberships change."""
-    if len(convened) == 1:
-        within, cross, _, largest = convened[0].measures()
-        return within, cross, largest
+def _network(model, group) -> tuple[int, int, int, int]:
+    """(ties, of them across sectors, ties from its members to organisations outside it, largest
+    connected group) among the members of `group` taken together; cached on the community (one) or
+    the model (several) until the ties or their memberships change."""
+    if len(group) == 1:
+        return group[0].measures()
     ties = model.ties
-    key = (ties.version, tuple(c.version for c in convened))
+    key = (ties.version, tuple(c.version for c in group))
     cached = getattr(model, "_network_cache", None)
     if cached is None or cached[0] != key:
-        mask = model._in_convened()
-        within = mask[ties.a] & mask[ties.b]
+        mask = np.zeros(len(model.members), bool)
+        for c in group:
+            mask[c.member_rows()] = True
+        ends_a, ends_b = mask[ties.a], mask[ties.b]
+        within = ends_a & ends_b
         sector = model.members.sector
         cross = int(np.count_nonzero(within & (sector[ties.a] != sector[ties.b])))
         index = np.flatnonzero(within)
         largest = largest_component(ties.a[index], ties.b[index], np.flatnonzero(mask), len(mask))
-        cached = model._network_cache = (key, int(len(index)), cross, int(largest))
+        cached = model._network_cache = (key, int(len(index)), cross, int(np.count_nonzero(ends_a ^ ends_b)),
+                                         int(largest))
     return cached[1:]
 
 
 def group_record(model, group, convener, replications: int, left: int) -> tuple[dict, int]:
     """The measures of a group of communities taken together as one network (its members' ties
-    among themselves), with `convener` the one whose effort is reported; and, for one community,
-    its ties to organisations outside it."""
+    among themselves), with `convener` the one whose effort is reported; and its ties to
+    organisations outside it."""
     m = model.members
-    across = 0
-    if len(group) == 1 and group[0].everyone:  # the one-community model's own arithmetic
-        c = group[0]
-        mask = c.current
-        # Who is a member, who leads and how engaged they are change only when members take stock
-        # or the membership changes: computed then, reused in the months between.
-        key = (c.version, model.stock_takes, len(mask))
-        if c._stats is None or c._stats[0] != key:
-            n = int(np.count_nonzero(mask))
-            c._stats = (key, n, int(np.count_nonzero(m.leader & mask)),
-                        float(m.engagement @ mask) / n if n else 0.0)
-        _, n, leaders, engagement = c._stats
-        capacity = float(m.capacity @ mask) / n if n else 0.0
-        e, cross, across, largest = c.measures()
-    else:
-        holder = group[0] if len(group) == 1 else model
-        key = (tuple(c.version for c in group), model.stock_takes, len(m))
-        if getattr(holder, "_rows_stats", None) is None or holder._rows_stats[0] != key:
-            rows = group[0].member_rows() if len(group) == 1 else np.flatnonzero(model._in_convened())
-            n = len(rows)
-            holder._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
-                                  float(m.engagement[rows].sum()) / n if n else 0.0)
-        _, rows, n, leaders, engagement = holder._rows_stats
-        if len(group) == 1:
-            e, cross, across, largest = group[0].measures()
-        else:
-            e, cross, largest = _network(model, group)
-        capacity = float(m.capacity[rows].sum()) / n if n else 0.0
-    if len(group) == 1:
-        c = group[0]
-        held, host = c.meetings, c.host
-        alive, quorate, attendance, joined = c.alive, c.quorate, len(c.attended), c.joined
-        host_kind = "none" if host is None else host.kind
-        local = held["leader"] + held["digital"]
-        meetings = held["convener"] + local
-    else:
-        local = sum(c.meetings["leader"] + c.meetings["digital"] for c in group)
-        meetings = local + sum(c.meetings["convener"] for c in group)
-        kinds = {c.host.kind for c in group if c.host is not None}
-        host_kind = "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
-        alive, quorate = any(c.alive for c in group), any(c.quorate for c in group)
-        attendance, joined = sum(len(c.attended) for c in group), sum(c.joined for c in group)
+    # Who is a member, who leads and how engaged they are change only when members take stock or the
+    # membership changes: computed then, kept on the community (or the model, for several), reused between.
+    holder = group[0] if len(group) == 1 else model
+    key = (tuple(c.version for c in group), model.stock_takes, len(m))
+    if getattr(holder, "_rows_stats", None) is None or holder._rows_stats[0] != key:
+        rows = np.concatenate([c.member_rows() for c in group])
+        rows = rows if len(group) == 1 else np.unique(rows)  # an organisation in several counts once
+        n = len(rows)
+        holder._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
+                              float(m.engagement[rows].sum()) / n if n else 0.0)
+    _, rows, n, leaders, engagement = holder._rows_stats
+    e, cross, across, largest = _network(model, group)
+    capacity = float(m.capacity[rows].sum()) / n if n else 0.0
+    local = sum(c.meetings["leader"] + c.meetings["digital"] for c in group)
+    meetings = local + sum(c.meetings["convener"] for c in group)
+    kinds = {c.host.kind for c in group if c.host is not None}
+    host_kind = "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
     return {
-        "alive": alive,
+        "alive": any(c.alive for c in group),
         "convener_intensity": convener.intensity,
         "convener_reach": convener.reach,
         "handover": convener.handover,
         "meeting": host_kind != "none",
         "host": host_kind,
-        "quorate": quorate,
-        "attendance": attendance,
+        "quorate": any(c.quorate for c in group),
+        "attendance": sum(len(c.attended) for c in group),
         "active_members": n,
-        "joined": joined,
+        "joined": sum(c.joined for c in group),
         "left": left,
         "ties": e,
         # A community with no members has no network: its tie measures are undefined (NaN), not 0.
@@ -130,7 +109,7 @@ def month_record(model, group: dict | None = None) -> dict:
         group, _ = group_record(model, model.convened, model.convener, model.replications, model.left)
     communities = model.communities
     return {"month": model.month, **group,
-            "communities_alive": sum(c.alive for c in communities) if len(communities) > 1 else int(communities[0].alive),
+            "communities_alive": int(sum(c.alive for c in communities)),
             "organisations_active": int(np.count_nonzero(model.members.active))}
 
 
@@ -244,6 +223,7 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
     Outcome("replications_alive", "replicated communities alive", "count"),
     Outcome("replications_capped", "replications refused at the cap", "count"),
     Outcome("organisations_active", "organisations active", "count"),
-    Outcome("share_alive", "communities alive", "share", _UNIT, percent=True, average="mean share of communities alive"),
+    Outcome("share_alive", "communities alive", "share", _UNIT, percent=True,
+            average="mean share of communities alive"),
     Outcome("local_hosting_share", "local hosting", "share", _UNIT, percent=True),
 ]}

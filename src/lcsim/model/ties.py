@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from .kernels import adjacency, append_ties, compact_ties, embeddedness, largest_component, merge_contacts, sort_ties
+from .kernels import adjacency, append_ties, compact_ties, embeddedness, merge_contacts, sort_ties
 from .kernels import decay as kernel_decay
 
 _KEY = np.int64(1) << 32
@@ -26,7 +26,6 @@ class Ties:
         self.common = np.empty(0)  # common contacts of the pair (embeddedness), as of the last meeting
         self._sorted = True  # kept in key order for look-ups; appends defer the sort to the next look-up
         self.version = 0  # bumped whenever the set of ties changes (cache key for network measures)
-        self._structure: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.a)
@@ -65,10 +64,6 @@ class Ties:
         self.strength, self.value, self.touched = self.strength[index], self.value[index], self.touched[index]
         self.common = self.common[index]
 
-    def among(self, present: np.ndarray) -> np.ndarray:
-        """Indices of ties whose two members are both in the boolean mask `present`."""
-        return np.flatnonzero(present[self.a] & present[self.b])
-
     def decay(self, rate: float) -> None:
         """Ties with no contact this month weaken: weak ties faster (Burt 2000), bridges faster than
         ties embedded among common contacts (Burt 2002; Jin, Girvan & Newman 2001)."""
@@ -99,10 +94,6 @@ class Ties:
         share = lambda mask: float(alive[mask].mean()) if mask.any() else float("nan")  # noqa: E731
         return share(bridge), share(~bridge)
 
-    def clear(self) -> None:
-        """Drop every tie (a dissolved community keeps none)."""
-        self._keep(np.zeros(len(self), bool))
-
     def forget(self) -> None:
         """Drop ties that have faded below `forget_below`: contacts no one would call on."""
         self._keep(self.strength >= self.assumptions.forget_below)
@@ -125,40 +116,7 @@ class Ties:
     def degree(self, n: int) -> np.ndarray:
         return np.bincount(self.a, minlength=n) + np.bincount(self.b, minlength=n)
 
-    def degree_within(self, index: np.ndarray, n: int) -> np.ndarray:
-        """Each member's number of ties among the ties `index`."""
-        return np.bincount(self.a[index], minlength=n) + np.bincount(self.b[index], minlength=n)
-
-    def neighbours(self, n: int, sorted_lists: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Adjacency in CSR form: (offsets, neighbour indices); each member's list in row order if asked,
-        else in the order of its ties in the list."""
-        if not sorted_lists:
-            return adjacency(self.a, self.b, n)
-        src = np.concatenate([self.a, self.b])
-        dst = np.concatenate([self.b, self.a])
-        order = np.argsort(src * _KEY + dst) if sorted_lists else np.argsort(src, kind="stable")
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(src, minlength=n), out=offsets[1:])
-        return offsets, dst[order]
-
-    def structure(self, sector: np.ndarray, active: np.ndarray, n_active: int | None = None) -> tuple[int, int]:
-        """(ties across sectors, size of the largest connected group of active members).
-
-        Cached until the set of ties or of active members changes: between meetings only tie
-        strengths change, so most months cost nothing here.
-        """
-        if n_active is None:
-            n_active = int(np.count_nonzero(active))
-        key = (self.version, n_active, len(active))
-        if self._structure is None or self._structure[0] != key:
-            cross = int(np.count_nonzero(sector[self.a] != sector[self.b]))
-            self._structure = (key, cross, self.largest_component(np.flatnonzero(active), len(active)))
-        return self._structure[1], self._structure[2]
-
-    def largest_component(self, members: np.ndarray, n: int) -> int:
-        """Size of the largest connected group among `members` (row indices; `n` rows in all).
-
-        Union-find over the ties (compiled: `kernels.largest_component`), far cheaper per month than
-        building a sparse graph.
-        """
-        return int(largest_component(self.a, self.b, np.asarray(members, np.int64), n))
+    def neighbours(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Adjacency in CSR form: (offsets, neighbour indices), each member's list in the order of its
+        ties in the list."""
+        return adjacency(self.a, self.b, n)

@@ -1,0 +1,65 @@
+"""Founding: strong leaders start communities of their own, which then live under the same rules.
+
+A mixin of `LearningCommunity` (it reads the model's members, ties, parameters and streams).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .community import Community, FounderConvener
+from .members import over
+from .streams import Streams
+
+
+class Founding:
+    """Replication by members (ODD 7.10)."""
+
+    def _replicate(self, c, months: int) -> None:
+        """Strong leaders may found a community of their own (Appleseed replicated the case's model)."""
+        m, a = self.members, self.assumptions
+        ready = a.replication_capacity
+        strong = (c.take(m.leader) & c.current & ~c.take(m.replicated) & (c.take(m.capacity) >= ready)
+                  & (c.take(m.engagement) >= ready))
+        if not strong.any():
+            return
+        strong &= c.take(self.ties.degree(len(m))) >= a.replication_degree
+        hits = strong & (c.streams.replication.random(len(c.rows)) < over(self.p["replication"], months))
+        for founder in c.rows[hits].tolist():
+            self._found(c, founder)
+
+    def _found(self, parent: Community, founder: int) -> None:
+        """`founder` starts a community: it invites its strongest contacts (each comes with chance its
+        engagement) and brings new organisations, and convenes it itself (FounderConvener)."""
+        m, a, p, rng = self.members, self.assumptions, self.p, parent.streams.replication
+        if len(self.communities) >= p["max_communities"]:
+            self.replications_capped += 1  # no room: it may try again at a later stock-take
+            return
+        ties = self.ties
+        mine = np.flatnonzero((ties.a == founder) | (ties.b == founder))
+        contacts = np.where(ties.a[mine] == founder, ties.b[mine], ties.a[mine])
+        keep = m.active[contacts]
+        contacts, strength = contacts[keep], ties.strength[mine][keep]
+        invited = contacts[np.argsort(-strength, kind="stable")][:math.ceil(a.invite_share * len(contacts))]
+        came = np.sort(invited[rng.random(len(invited)) < m.engagement[invited]])
+        newcomers = int(round(a.newcomer_ratio * len(came)))
+        if 1 + len(came) + newcomers < a.founding_members:
+            return  # too few would come: the attempt fails (it may try again)
+        m.replicated[founder] = True
+        index = len(self.communities)
+        streams = Streams(self.rng, self.streams.root, community=index)
+        new = self._new_organisations(newcomers, streams.joining, self.month)
+        if newcomers:
+            ties.add_new(new, np.full(newcomers, founder), np.full(newcomers, a.initial_acquaintance),
+                         m.complementarity(new, np.full(newcomers, founder)))
+        rows = np.unique(np.concatenate([[founder], came, new]).astype(np.int64))
+        convener = FounderConvener(self, founder, self.month, m.capacity[founder], p["control"],
+                                   p["resource_sharing"], a.founder_effort)
+        self.communities.append(Community(self, index, rows, convener, streams, origin="replicated",
+                                          parent=parent.index, founder=founder, started=self.month))
+        self.last_stock[new] = self.month
+        self.replications += 1
+        parent.children += 1
+        self._recount()

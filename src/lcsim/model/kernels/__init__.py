@@ -1,0 +1,73 @@
+"""Compiled kernels for the few loops that array calls cannot express cheaply, one module per mechanism:
+`ties` (the edge list, embeddedness, connected groups), `encounters` (who meets whom at a meeting) and
+`members` (capacity, complementarity, newcomers).
+
+numba compiles them on first use and caches the machine code on disk (`cache=True`), so `lcsim run`
+and sweep workers pay the compilation once per installation, not per process. Each kernel has a
+NumPy twin (`_<name>_py`) that gives the same answer (tests check they agree), used if numba is unavailable.
+"""
+
+from __future__ import annotations
+
+from .compile import njit
+from .encounters import (
+    _across_sectors_py,
+    _friends_of_friends_py,
+    _pair_up_py,
+    _renew_candidates_py,
+    _renew_py,
+    _same_sector_partners_py,
+    _with_contacts_py,
+    across_sectors,
+    friends_of_friends,
+    pair_up,
+    renew,
+    renew_candidates,
+    same_sector_partners,
+    with_contacts,
+)
+from .members import (
+    _append_members_py,
+    _complementarity_py,
+    _grow_py,
+    _sector_sums_py,
+    append_members,
+    complementarity,
+    grow,
+    sector_sums,
+)
+from .ties import (
+    _adjacency_py,
+    _append_ties_py,
+    _common_contacts_py,
+    _compact_ties_py,
+    _decay_py,
+    _embeddedness_py,
+    _largest_component_py,
+    _merge_contacts_py,
+    _sort_ties_py,
+    adjacency,
+    append_ties,
+    compact_ties,
+    decay,
+    embeddedness,
+    largest_component,
+    merge_contacts,
+    sort_ties,
+)
+
+if njit is not None:
+    from .ties import _embeddedness_bits, _embeddedness_marks
+
+
+__all__ = [
+    "across_sectors", "adjacency", "append_members", "append_ties", "compact_ties", "complementarity", "decay",
+    "embeddedness", "friends_of_friends", "grow", "largest_component", "merge_contacts", "pair_up", "renew",
+    "renew_candidates", "same_sector_partners", "sector_sums", "sort_ties", "with_contacts",
+    "_across_sectors_py", "_adjacency_py", "_append_members_py", "_append_ties_py", "_common_contacts_py",
+    "_compact_ties_py", "_complementarity_py", "_decay_py", "_embeddedness_py", "_friends_of_friends_py", "_grow_py",
+    "_largest_component_py", "_merge_contacts_py", "_pair_up_py", "_renew_candidates_py", "_renew_py",
+    "_same_sector_partners_py", "_sector_sums_py", "_sort_ties_py", "_with_contacts_py",
+]
+if njit is not None:
+    __all__ += ["_embeddedness_bits", "_embeddedness_marks"]

@@ -1,0 +1,124 @@
+"""Members' kernels: capacity growth, complementarity of assets, per-sector sums of interests, and appending
+newcomers to the member arrays.
+
+Each compiled kernel has a NumPy twin (`_<name>_py`) that gives the same answer (tests/test_kernels.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compile import njit
+
+
+def _grow_py(capacity, attended, fit, support, learning, erosion, active):
+    """Capacity after a month's learning and erosion, clipped to [0, 1], 0 for inactive members
+    (NumPy twin of `grow`); `support` is per member."""
+    gain = learning * attended * fit + support
+    c = capacity
+    return np.clip(c + gain * (1.0 - c) - erosion * c, 0.0, 1.0) * active
+
+
+def _complementarity_py(assets, i, j):
+    """Half the L1 distance between the asset rows i and j (NumPy twin of `complementarity`)."""
+    return 0.5 * np.abs(assets[i] - assets[j]).sum(axis=1)
+
+
+def _sector_sums_py(sector, w, interests, n_sectors):
+    """Per sector: the w-weighted sum of interests, and the sum of w (NumPy twin of `sector_sums`)."""
+    per_sector = np.zeros((n_sectors, interests.shape[1]))
+    np.add.at(per_sector, sector, w[:, None] * interests)
+    return per_sector, np.bincount(sector, w, minlength=n_sectors)
+
+
+def _append_members_py(sector, assets, interests, engagement, aspiration, capacity, propensity, leader, active,
+                       joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
+                       new_propensity, new_aspiration, month):
+    """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
+    replicated, aspiring to `new_aspiration` (NumPy twin of `append_members`)."""
+    n = len(new_sector)
+    return (np.concatenate([sector, new_sector]), np.concatenate([assets, new_assets]),
+            np.concatenate([interests, new_interests]), np.concatenate([engagement, new_engagement]),
+            np.concatenate([aspiration, np.full(n, new_aspiration)]), np.concatenate([capacity, new_capacity]),
+            np.concatenate([propensity, new_propensity]), np.concatenate([leader, np.zeros(n, bool)]),
+            np.concatenate([active, np.ones(n, bool)]), np.concatenate([joined, np.full(n, month)]),
+            np.concatenate([replicated, np.zeros(n, bool)]))
+
+
+if njit is not None:
+    @njit(cache=True, nogil=True)
+    def grow(capacity, attended, fit, support, learning, erosion, active):  # pragma: no cover - compiled
+        """Capacity after a month's learning and erosion, clipped to [0, 1], 0 for inactive members;
+        `support` is per member."""
+        out = np.empty(len(capacity))
+        for k in range(len(capacity)):
+            c = capacity[k]
+            gain = learning * attended[k] * fit[k] + support[k]
+            x = c + gain * (1.0 - c) - erosion * c
+            x = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+            out[k] = x * active[k]
+        return out
+
+    @njit(cache=True, nogil=True)
+    def complementarity(assets, i, j):  # pragma: no cover - compiled
+        """Half the L1 distance between the asset rows i and j (summed left to right, as NumPy does)."""
+        out = np.empty(len(i))
+        width = assets.shape[1]
+        for k in range(len(i)):
+            x, y = i[k], j[k]
+            total = abs(assets[x, 0] - assets[y, 0])
+            for c in range(1, width):
+                total += abs(assets[x, c] - assets[y, c])
+            out[k] = 0.5 * total
+        return out
+
+    @njit(cache=True, nogil=True)
+    def sector_sums(sector, w, interests, n_sectors):  # pragma: no cover - compiled
+        """Per sector: the w-weighted sum of interests, and the sum of w (each in row order)."""
+        per_sector = np.zeros((n_sectors, interests.shape[1]))
+        weight = np.zeros(n_sectors)
+        for k in range(len(sector)):
+            s = sector[k]
+            for t in range(interests.shape[1]):
+                per_sector[s, t] += w[k] * interests[k, t]
+            weight[s] += w[k]
+        return per_sector, weight
+
+    @njit(cache=True, nogil=True)
+    def _extend(old, new):  # pragma: no cover - compiled
+        out = np.empty(len(old) + len(new), old.dtype)
+        out[:len(old)] = old
+        out[len(old):] = new
+        return out
+
+    @njit(cache=True, nogil=True)
+    def _extend_rows(old, new):  # pragma: no cover - compiled
+        out = np.empty((old.shape[0] + new.shape[0], old.shape[1]), old.dtype)
+        out[:old.shape[0]] = old
+        out[old.shape[0]:] = new
+        return out
+
+    @njit(cache=True, nogil=True)
+    def _extend_with(old, n, value):  # pragma: no cover - compiled
+        out = np.empty(len(old) + n, old.dtype)
+        out[:len(old)] = old
+        out[len(old):] = value
+        return out
+
+    @njit(cache=True, nogil=True)
+    def append_members(sector, assets, interests, engagement, aspiration, capacity, propensity, leader, active,
+                       joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
+                       new_propensity, new_aspiration, month):  # pragma: no cover - compiled
+        """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
+        replicated, aspiring to `new_aspiration`."""
+        n = len(new_sector)
+        return (_extend(sector, new_sector), _extend_rows(assets, new_assets), _extend_rows(interests, new_interests),
+                _extend(engagement, new_engagement), _extend_with(aspiration, n, new_aspiration),
+                _extend(capacity, new_capacity), _extend(propensity, new_propensity), _extend_with(leader, n, False),
+                _extend_with(active, n, True), _extend_with(joined, n, month), _extend_with(replicated, n, False))
+
+else:  # pragma: no cover
+    grow = _grow_py
+    complementarity = _complementarity_py
+    sector_sums = _sector_sums_py
+    append_members = _append_members_py

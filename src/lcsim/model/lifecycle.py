@@ -1,0 +1,105 @@
+"""Members' life cycle: leaders step up and down, members leave and bring in newcomers, communities dissolve.
+
+A mixin of `LearningCommunity` (it reads the model's members, ties, parameters and streams).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class LifeCycle:
+    """Leaders, turnover and dissolution (ODD 7.7, 7.8)."""
+
+    def _owners(self, due, eligible: np.ndarray) -> list[tuple[object, np.ndarray]]:
+        """Which community's rules and draws each member taking stock (the mask `eligible`) goes
+        through: the first due community it belongs to (by index), so that each takes stock once
+        and a community's draws never depend on another's."""
+        claimed = ~eligible
+        owners = []
+        for c in sorted(due, key=lambda c: c.index):
+            own = np.zeros(len(self.members), bool)
+            own[c.member_rows()] = True
+            own &= ~claimed
+            claimed |= own
+            owners.append((c, own))
+        return owners
+
+    def _leaders_and_leaving(self, due, months, eligible: np.ndarray) -> None:
+        """Where a meeting was due: members notice the ties that faded, leaders step up and down, and
+        members whose engagement faded may leave."""
+        self.ties.forget()
+        self._leadership(due, months, eligible)
+        self._turnover_out(due, months, eligible)
+
+    def _leadership(self, due, months, eligible: np.ndarray) -> None:
+        """Ready members step up as leaders, and leaders step down, in each community that met."""
+        members, p = self.members, self.p
+        strength = self.ties.per_member(len(members))
+        hosted = np.array([c.host.row for c in due if c.host is not None and c.host.local], np.int64)
+        for c, own in self._owners(due, eligible):
+            # Centrality within its community: the strongest-tied member of it scores 1.
+            top = strength[c.member_rows()].max() if c.n_active else 0.0
+            centrality = strength / top if top > 0 else strength
+            convener = c.convener
+            rate = min(p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development(), 1.0)
+            new = members.emerge_leaders(rate, centrality, months, c.streams.leaders, own)
+            self.leaders_ever.update(new.tolist())
+            members.burn_out(p["burnout"], hosted, months, c.streams.leaders, own)
+
+    def _turnover_out(self, due, months, eligible: np.ndarray) -> None:
+        """Members whose engagement faded may leave the practice: every community they are in."""
+        in_convened = self._in_convened()
+        gone = np.concatenate([self.members.leave(months, c.streams.leaving, own)
+                               for c, own in self._owners(due, eligible)])
+        if len(gone):
+            self.left = int(np.count_nonzero(in_convened[gone]))
+            self.ties.drop_members(~self.members.active)
+            for c in self.communities:
+                if c.alive:
+                    before = c.n_active
+                    c.refresh()
+                    c.left = before - c.n_active
+            self._recount()
+
+    def _in_convened(self) -> np.ndarray:
+        mask = np.zeros(len(self.members), bool)
+        for c in self.convened:
+            mask[c.member_rows()] = True
+        return mask
+
+    def _turnover_in(self, c, months: int) -> int:
+        """Engaged members bring in organisations they know, while the community is alive."""
+        members, rng = self.members, c.streams.recruitment
+        pull = c.take(members.engagement) * c.current
+        count = rng.poisson(self.p["join_rate"] * months * pull.sum())
+        room = self.p["max_members"] - c.n_active
+        if count >= room:  # the size cap: recruit up to it, and record that the run reached it
+            count, self.reached_max_members = max(room, 0), True
+        if count == 0:
+            return 0
+        cumulative = np.cumsum(pull)
+        recruiters = c.rows[np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")]
+        rows = self._new_organisations(count, rng, self.month)
+        c.add(rows)
+        self.ties.add_new(rows, recruiters, np.full(count, self.assumptions.initial_acquaintance),
+                          members.complementarity(rows, recruiters))
+        return count
+
+    def _check_alive(self, c) -> None:
+        """A community that has had no quorate meeting for `dissolution_intervals` meeting intervals has
+        dissolved, for good: its members disperse, and it keeps no members, leaders, ties or hosts.
+        An organisation in no other live community leaves the programme, with its ties."""
+        silent = self.month - c.last_quorate
+        if c.alive and silent > self.assumptions.dissolution_intervals * self.p["meeting_interval"]:
+            rows = c.member_rows()
+            c.dissolve(self.month)
+            self._recount()
+            members = self.members
+            orphans = rows[self.commitments[rows] == 0]
+            members.active[orphans] = False
+            members.leader[orphans] = False
+            self.ties.drop_members(~members.active)
+            for other in self.communities:
+                if other.alive:
+                    other.refresh()

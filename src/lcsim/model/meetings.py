@@ -1,0 +1,201 @@
+"""Meetings and encounters: who hosts a meeting that is due, who comes, and whom they meet there.
+
+A mixin of `LearningCommunity` (it reads the model's members, ties, parameters and streams).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .agents import introductions
+
+
+@dataclass(frozen=True)
+class Host:
+    """Who hosts a meeting: the convener, a local leader (its row), or the digital channel."""
+
+    kind: str  # "convener", "leader" or "digital"
+    row: int = -1  # the leader's row, for kind "leader"
+
+    @property
+    def local(self) -> bool:
+        return self.kind == "leader"
+
+
+CONVENER = Host("convener")
+DIGITAL = Host("digital")
+
+
+class Meetings:
+    """Hosting, attendance and the encounters at a meeting (ODD 7.2, 7.3)."""
+
+    def _hold_meetings(self, order) -> tuple[np.ndarray, np.ndarray]:
+        """Each community with a host holds its meeting, in this month's order: who came, over every
+        organisation, and how well the agenda fitted each who came."""
+        n = len(self.members)
+        attended = np.zeros(n, bool)
+        fit = np.zeros(n)
+        held = False
+        for c in order:
+            if c.host is not None:
+                self._hold_meeting(c, c.host, attended, fit)
+                held = True
+        if held:
+            self.ties.refresh_embeddedness(n)  # ties changed: recount common contacts
+        return attended, fit
+
+    def _choose_host(self, c, active_count: int | None = None) -> Host | None:
+        """Who hosts community `c`'s meeting that is due, if anyone."""
+        convener, rng = c.convener, c.streams.hosting
+        # A present convener leaves some meetings to members (more as it tapers or hands over) and
+        # hosts the rest itself, including any that no member takes up: a safety net while members
+        # practise (Rogers & Coates 2015). Once it is gone, a member hosts or no one does.
+        if convener.present:
+            if convener.offers_hosting(rng):
+                member = self._volunteer(c, active_count)
+                if member is not None:
+                    return member
+            return CONVENER
+        member = self._volunteer(c, active_count)
+        if member is not None:
+            return member
+        if self._channel_open():
+            engagement = c.take(self.members.engagement)[c.current]
+            # When no one hosts a due meeting, the channel carries one if members care enough to
+            # show up online. It fills the gap without postponing the next physical meeting.
+            if len(engagement) and c.streams.digital.random() < engagement.mean():
+                return DIGITAL
+        return None
+
+    def _channel_open(self) -> bool:
+        """The digital channel, where there is one, opens when the programme's convener has left (as
+        the case's did after CSA ended) and lasts while any community does; every community uses it."""
+        return self.p["digital_channel"] and self.convener.plan.gone(self.month) and self.alive_any
+
+    def _volunteer(self, c, active_count: int | None = None) -> Host | None:
+        """Hosting as collective action: any member may step up, leaders more readily (members.volunteer)."""
+        if active_count is None:
+            active_count = c.n_active
+        row = self.members.volunteer(active_count, self.p["member_benefit"], c.streams.hosting, c.rows, c.current,
+                                     self._time_split(c, self.assumptions.attention_split))
+        return Host("leader", row) if row is not None else None
+
+    def _hold_meeting(self, c, host: Host, attended_month: np.ndarray, fit_month: np.ndarray) -> None:
+        members, p, a = self.members, self.p, self.assumptions
+        if host != DIGITAL:
+            c.last_meeting = self.month
+        members_agenda = c.agenda()
+        if host == CONVENER:
+            cost = p["attendance_cost"] * (1.0 - c.convener.attendance_subsidy())
+            agenda = c.convener.agenda(members_agenda, c.sector_agenda())
+        elif host == DIGITAL:
+            cost = p["attendance_cost"] * a.digital_cost
+            agenda = members_agenda
+        else:  # a local leader covers costs as far as its capacity allows, and leans the agenda to its interests
+            cost = p["attendance_cost"] * (1.0 - a.local_subsidy * members.capacity[host.row])
+            lean = a.local_agenda_lean
+            agenda = lean * members.interests[host.row] + (1.0 - lean) * members_agenda
+        c.meetings[host.kind] += 1
+        attended = self._attend(c, cost)
+        if host == DIGITAL:  # most members of an online channel read along without taking part
+            attended &= c.streams.digital.random(len(attended)) < a.digital_turnout
+        if host.local:
+            attended[np.searchsorted(c.rows, host.row)] = True
+            # Hosting is learning by doing: the host's capacity grows (assumption).
+            members.capacity[host.row] += a.hosting_learning * (1.0 - members.capacity[host.row])
+        fit = c.fit(agenda)
+        venue = a.digital_ties if host == DIGITAL else 1.0
+        people = c.rows[attended]
+        present = np.zeros(len(members), bool)
+        present[people] = True
+        fit_all = np.zeros(len(members))
+        fit_all[c.rows] = fit
+        self._interact(c, present, fit_all, venue, self._broker_rate(c, host))
+        # What the meeting was worth to each who came (counted when it next takes stock).
+        self.meeting_value[people] += p["member_benefit"] * fit[attended] * venue - cost
+        attended_month |= present
+        fit_month[people] = fit[attended]
+        c.attended = people
+        c.last_host, c.last_attendees = host, people
+        c.quorate = len(people) >= c.quorum
+        if c.quorate:
+            c.last_quorate = self.month
+
+    def _attend(self, c, cost: float) -> np.ndarray:
+        """Which of the community's rows come: likelier the more engaged, less likely the dearer, and
+        less likely for an organisation whose time is split across communities."""
+        chance = c.take(self.members.engagement) * (1.0 - cost) * c.current
+        split = self._time_split(c, -self.assumptions.attention_split)
+        if split is not None:
+            chance = chance * split
+        return c.streams.attendance.random(len(c.rows)) < chance
+
+    def _broker_rate(self, c, host: Host) -> float:
+        """Introductions per attendee: the convener brokers at its meetings, scaled by its intensity;
+        a local leader brokers as far as its capacity allows (what a handover builds up)."""
+        if host == CONVENER:
+            return self.p["brokering"] * c.convener.reach
+        if host == DIGITAL:
+            return 0.0
+        return self.p["brokering"] * self.members.capacity[host.row]
+
+    # -- encounters at a meeting ----------------------------------------------------------------
+    def _interact(self, c, attended, fit, venue, broker_rate) -> None:
+        """Attendees renew ties with those they know, then meet strangers, friends of friends, and
+        people the host introduces; every new or renewed contact gains by its value. `attended` and
+        `fit` are over every organisation of the programme."""
+        members, ties, p, a = self.members, self.ties, self.p, self.assumptions
+        people = np.flatnonzero(attended)
+        if len(people) < 2:
+            return
+        rng = c.streams.encounters
+
+        # A contact is worth more between complementary members on a fitting agenda.
+        scale = p["tie_gain"] * venue
+        self._renew_known_ties(attended, (scale, a.known_tie_weight, a.fit_weight, fit), rng)
+        pairs = [self._chance_encounters(people, rng), self._friends_of_friends(people, attended, rng)]
+        if broker_rate > 0:
+            pairs.append(introductions(people, members.sector, broker_rate, rng))
+        i = np.concatenate([pair[0] for pair in pairs])
+        j = np.concatenate([pair[1] for pair in pairs])
+        gain = scale * (a.known_tie_weight * members.complementarity(i, j) + a.fit_weight * (fit[i] + fit[j]))
+        ties.interact(i, j, gain, members.complementarity)
+
+    def _renew_known_ties(self, attended, gain, rng) -> None:
+        """Catch up with acquaintances present, but a member only has so many conversations at one
+        meeting: with more acquaintances there, each is renewed less often (Jin, Girvan & Newman 2001).
+
+        `gain` is (scale, known-tie weight, fit weight, fit): a renewed tie gains
+        scale x (known-tie weight x its value + fit weight x (fit of one + fit of the other)).
+        """
+        ties, n, conversations = self.ties, len(self.members), self.assumptions.conversations
+        known, half = kernels.renew_candidates(ties.a, ties.b, attended, n, float(conversations))
+        draws = rng.random(len(known))
+        scale, known_weight, fit_weight, fit = gain
+        kernels.renew(known, draws, half, ties.a, ties.b, ties.value, fit, ties.strength, ties.touched,
+                      scale, known_weight, fit_weight)
+
+    def _chance_encounters(self, people, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Each attendee meets someone at random, from its own sector with chance `homophily`."""
+        members = self.members
+        i = np.repeat(people, self.assumptions.encounters)
+        j = people[rng.integers(0, len(people), len(i))]
+        same = rng.random(len(i)) < self.p["homophily"]
+        count = int(np.count_nonzero(same))
+        if count:
+            kernels.same_sector_partners(i, j, same, rng.random(count), people, members.sector)
+        return i, j
+
+    def _friends_of_friends(self, people, attended, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Some attendees meet a friend of a friend who is present (triadic closure)."""
+        ties = self.ties
+        if not len(ties) or self.p["triadic_closure"] <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        offsets, nbrs = ties.neighbours(len(self.members))
+        seekers = kernels.with_contacts(offsets, people[rng.random(len(people)) < self.p["triadic_closure"]])
+        first = rng.random(len(seekers))  # which contact
+        second = rng.random(len(seekers))  # which of its contacts
+        return kernels.friends_of_friends(offsets, nbrs, seekers, first, second, attended)

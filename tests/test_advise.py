@@ -12,8 +12,9 @@ import zlib
 import numpy as np
 import pytest
 
-from lcsim.analysis.advise import Advice, advise, paired, pareto
 from lcsim.cli import main
+from lcsim.errors import UsageError
+from lcsim.studies.advise import Advice, advise, paired, pareto
 
 BEST_MONTH, BEST_CONTROL = 30, 0.3
 
@@ -146,10 +147,73 @@ def test_rerunning_into_the_same_folder_reuses_every_finished_evaluation(tmp_pat
     assert second.reused == second.evaluations == first.evaluations
     assert second.recommended == first.recommended and second.gain == first.gain
     assert "read back from earlier evaluations" in second.text()
-    # other inputs (here the seed) are another key: nothing is reused
-    third = advise("default", **{**kw, "seed": 5})
+    # another configuration (here the seed) in the same folder is refused in one line naming the difference
+    with pytest.raises(UsageError, match=r"another configuration \(seed 2 there, 5 here\).*--fresh"):
+        advise("default", **{**kw, "seed": 5})
+    assert len(list((tmp_path / "evaluations").glob("*.parquet"))) == 1 and sum(calls) == 0
+    # --fresh starts over: the earlier evaluations go, nothing is reused
+    third = advise("default", **{**kw, "seed": 5}, fresh=True)
     assert third.reused == 0 and sum(calls) == third.evaluations
-    assert len(list((tmp_path / "evaluations").glob("*.parquet"))) == 2
+    assert len(list((tmp_path / "evaluations").glob("*.parquet"))) == 1
+
+
+def test_the_command_line_refuses_another_configuration_in_one_line_and_fresh_replaces_it(tmp_path, capsys):
+    out = tmp_path / "a"
+    words = ["advise", "--scenario", "mexico-csa", "--candidates", "4", "--replicates", "8", "--workers", "1",
+             "--out", str(out)]
+    assert main(words) == 0
+    before = (out / "advice.md").read_text()
+    capsys.readouterr()
+    assert main([*words, "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "seed 0 there, 3 here" in err and "--fresh" in err
+    assert (out / "advice.md").read_text() == before  # nothing of the earlier advice was touched
+    assert main([*words, "--seed", "3", "--fresh"]) == 0
+    assert '"seed": 3' in (out / "advise.json").read_text()
+
+
+def test_two_runs_with_the_same_arguments_write_the_same_advice(tmp_path):
+    kw = dict(candidates=4, replicates=8, finalists=2, workers=1, stress=80, seed=4)
+    first = advise("mexico-csa", **kw)
+    second = advise("mexico-csa", **kw)
+    assert first.failure is not None, first.failure_note  # the discovery (CART too) ran
+    first.write(tmp_path / "one")
+    second.write(tmp_path / "two")
+    assert (tmp_path / "one" / "advice.md").read_text() == (tmp_path / "two" / "advice.md").read_text()
+    for name in ("discovery_rules.csv", "discovery_box.csv"):
+        assert (tmp_path / "one" / "failure" / name).read_text() == (tmp_path / "two" / "failure" / name).read_text()
+
+
+def test_a_killed_worker_leaves_the_advice_as_an_uninterrupted_run_gives_it(tmp_path):
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    kw = dict(candidates=4, replicates=8, finalists=2, discover=False, seed=7)
+    calm = advise("mexico-csa", workers=1, **kw)
+    killed = []
+
+    def kill_one():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            workers = multiprocessing.active_children()
+            if workers:
+                time.sleep(0.3)  # let it start running
+                os.kill(workers[0].pid, signal.SIGKILL)
+                killed.append(time.monotonic())
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one, daemon=True)
+    killer.start()
+    hit = advise("mexico-csa", workers=2, out=tmp_path / "k", **kw)
+    ended = time.monotonic()
+    killer.join(timeout=1)
+    assert killed and killed[0] < ended  # a worker died while the advice was running
+    assert hit.recommended == calm.recommended and hit.gain == calm.gain and hit.rungs == calm.rungs
+    cols = ["run_id", "plan", "replicate", "seed", "survived", "convener_months", "error"]
+    assert hit.runs[cols].equals(calm.runs[cols])
 
 
 def test_the_html_page_is_self_contained():

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from lcsim.analysis import survival
-from lcsim.analysis.compare import comparison_table, format_table, mean_interval, plain_reading
+from lcsim.analysis.comparison import comparison_table, format_table, mean_interval, plain_reading
 from lcsim.analysis.tipping import binned_survival, crossing, tipping_points
 
 HORIZON = 36.0
@@ -510,7 +510,7 @@ def test_the_outcomes_table_describes_every_summary_key():
 
 def test_tables_and_figures_take_labels_from_the_outcomes_table_and_strategies_from_theirs(monkeypatch):
     from lcsim import strategies
-    from lcsim.analysis import compare as comparing
+    from lcsim.analysis import comparison as comparing
     from lcsim.model import outcomes
 
     table = pd.DataFrame({"exit_strategy": ["phase_over", "phase_out"], "survived": [True, False],
@@ -533,7 +533,8 @@ def test_no_analysis_or_cli_module_keeps_its_own_strategy_words_colours_or_order
     from lcsim.strategies import STRATEGIES
 
     root = Path(lcsim.__file__).parent
-    for path in [*(root / "analysis").glob("*.py"), *(root / "cli").glob("*.py")]:
+    for path in [*(root / "analysis").rglob("*.py"), *(root / "studies").rglob("*.py"),
+                 *(root / "cli").glob("*.py")]:
         text = path.read_text(encoding="utf-8")
         for strategy in STRATEGIES.values():
             assert strategy.colour not in text.lower() and strategy.words not in text, (path.name, strategy.name)

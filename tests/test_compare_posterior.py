@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcsim.analysis.compare import compare
+from lcsim.studies.compare import compare
 from lcsim.errors import LcsimError
 from lcsim.calibration import Posterior, Prior
 

@@ -22,10 +22,10 @@ __all__ = [
 ]
 
 # The workflows load statsmodels, SALib and matplotlib: imported on first use, so `import lcsim` stays light.
-_LAZY = {"compare": "analysis.compare", "Comparison": "analysis.compare",
+_LAZY = {"compare": "studies.compare", "Comparison": "studies.compare",
          "analyze": "analysis.workflow", "Analysis": "analysis.workflow",
          "discover": "analysis.discovery", "Discovery": "analysis.discovery",
-         "advise": "analysis.advise", "Advice": "analysis.advise"}
+         "advise": "studies.advise", "Advice": "studies.advise"}
 
 
 def __getattr__(name: str):

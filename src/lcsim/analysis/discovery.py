@@ -171,7 +171,7 @@ class Discovery:
 
 def discover(runs_or_folder, outcome: str = "survived", target: str = "collapse", inputs: list[str] | None = None,
              *, box: int | None = None, mass_min: float = MASS_MIN, peel_alpha: float = PEEL_ALPHA,
-             manifest: dict | None = None, draw: bool = True) -> Discovery:
+             manifest: dict | None = None, draw: bool = True, seed: int = 0) -> Discovery:
     """PRIM and CART on a sweep's completed runs: where do the runs of `target` concentrate?
 
     `runs_or_folder`: a sweep's results folder or its run table (`lcsim.load_results`). `outcome`: a
@@ -179,10 +179,12 @@ def discover(runs_or_folder, outcome: str = "survived", target: str = "collapse"
     is False) or "survival" (True). `inputs`: the columns to search (default: the sweep's varied
     parameters). `box`: a step of the peeling trajectory instead of the rule's choice. `manifest`:
     the sweep's manifest when a run table is given (for its varied parameters). `draw=False` skips
-    the figures. Raises a one-line `UsageError` when there is nothing to search or too little to go on.
+    the figures. `seed`: the CART tree's `random_state` (it breaks ties between equally good splits;
+    PRIM draws nothing), so the same runs give the same rules. Raises a one-line `UsageError` when there
+    is nothing to search or too little to go on.
     """
+    from .results import load_sweep, varied_of
     from .survival import alive_after, common_follow_up, completed
-    from .workflow import load_sweep, varied_of
 
     if target not in TARGETS:
         raise UsageError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
@@ -235,7 +237,7 @@ def discover(runs_or_folder, outcome: str = "survived", target: str = "collapse"
         finder = prim.Prim(x, y, mass_min=mass_min, peel_alpha=peel_alpha)
         found = finder.find_box()
         tree = cart.CART(x, y, mass_min=mass_min)
-        tree.build_tree()
+        _build_tree(tree, seed)
         leaves = tree.boxes
     base = cases / n
     trajectory = _trajectory(found.peeling_trajectory, base)
@@ -466,6 +468,17 @@ def _rules(leaves: list, init: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, run
     table = pd.DataFrame(rows, columns=["rule", "runs", "cases", "coverage", "density"])
     table["predicts"] = table["density"] >= 0.5
     return table.sort_values(["density", "coverage"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _build_tree(tree, seed: int) -> None:
+    """`CART.build_tree` with a fixed `random_state`: EMA Workbench leaves it unset, and scikit-learn then
+    breaks ties between equally good splits by chance, so the rules changed from run to run."""
+    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
+    from sklearn import tree as sk
+
+    model = sk.DecisionTreeRegressor if tree.mode == RuleInductionType.REGRESSION else sk.DecisionTreeClassifier
+    tree.clf = model(min_samples_leaf=int(tree.mass_min * tree.x.shape[0]), random_state=seed)
+    tree.clf.fit(tree._x, tree.y)
 
 
 def _tree_text(tree) -> str:

@@ -19,7 +19,7 @@ import seaborn as sns
 
 from ..model.outcomes import OUTCOMES
 from ..strategies import COLOURS, STRATEGIES, order, rank
-from .compare import COMPARED, arm_label
+from .comparison import COMPARED, arm_label
 from .survival import completed, survival_curve
 from .tipping import MAX_GRID_VALUES, binned_survival, fitted_curve, scale_of
 

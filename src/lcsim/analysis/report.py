@@ -15,7 +15,7 @@ import pandas as pd
 from ..pages import Markup, document, element, escape, fill, image, join, png_base64, rows
 from ..parameters import DEFAULTS, SCHEMA
 from ..strategies import DEFINITIONS, order
-from .compare import REFERENCE, plain_reading, readable
+from .comparison import REFERENCE, plain_reading, readable
 
 QUESTION = ("A convener is about to step back from a multi-sector learning community. Which exit strategy "
             "gives a community like this one the best chance to keep meeting after the convener has gone, "

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..model.outcomes import OUTCOMES
 from ..strategies import STRATEGIES, rank
-from .compare import percent_interval
+from .comparison import percent_interval
 from .survival import completed, survival_probability
 from .tipping import MAX_GRID_VALUES
 

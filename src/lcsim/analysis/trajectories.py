@@ -26,7 +26,7 @@ ORIGIN_COLOURS = {"convened": "#4c72b0", "replicated": "#55a868"}
 def members_by_community(ax, communities: pd.DataFrame) -> None:
     """One line per community: its members over the months it lived (convened blue, replicated
     green, dashed), so a programme's communities and its replications are seen side by side."""
-    for (index, origin), rows in communities.groupby(["community", "origin"], sort=True):
+    for (_, origin), rows in communities.groupby(["community", "origin"], sort=True):
         lived = rows[(rows["month"] >= rows["started"]) & (rows["alive"] | (rows["active_members"] > 0))]
         ax.plot(lived["month"], lived["active_members"], color=ORIGIN_COLOURS.get(origin, "#333333"),
                 linestyle="-" if origin == "convened" else "--", linewidth=1.4 if origin == "convened" else 1.0)

@@ -23,13 +23,13 @@ and `summary` (the Markdown of summary.md), which `.write(out)` writes, each fil
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import UsageError
+from .results import load_sweep, varied_of
 
 TIPPING_FIGURES = 6  # tipping curves drawn for a sensitivity sweep: its most influential parameters
 FACETS = 4  # at most this many levels (panels per row), and this many rows less one, in a faceted heatmap
@@ -112,26 +112,6 @@ def analyze(folder: str | Path, out: str | Path | None = None) -> Analysis:
     if target is not None:
         analysis.write(target)
     return analysis
-
-
-def load_sweep(folder: Path):
-    """The run table and manifest of a sweep folder; a one-line UsageError if it is not one."""
-    import lcsim
-
-    folder = Path(folder)
-    manifest_path = folder / "manifest.json"
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder; expected a sweep's results folder (from `lcsim sweep`)")
-    if not manifest_path.is_file():
-        raise UsageError(f"{folder}: no manifest.json; expected a sweep's results folder (from `lcsim sweep`)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise UsageError(f"{manifest_path}: cannot read it ({err})") from None
-    runs = lcsim.load_results(folder)
-    if runs.empty:
-        raise UsageError(f"{folder}: the sweep has no finished runs yet; run `lcsim sweep` on it first")
-    return runs, manifest
 
 
 def analysis_of(runs: pd.DataFrame, manifest: dict, folder: Path | None = None) -> Analysis:
@@ -250,16 +230,3 @@ def with_discovery(text: str, discovery) -> str:
     section = discovery.to_markdown(level=2, figures=False)
     head, mark, tail = text.partition("## Figures")
     return f"{head}{section}\n{mark}{tail}" if mark else f"{text.rstrip()}\n\n{section}"
-
-
-def varied_of(manifest: dict, runs) -> list[str]:
-    """The varied parameters, as the manifest names them (or, failing that, the columns that vary)."""
-    from ..parameters import SCHEMA
-
-    varied = manifest.get("varied")
-    if varied:
-        return list(varied)
-    experiment = manifest.get("experiment", {})
-    if experiment.get("vary"):
-        return list(experiment["vary"])
-    return [name for name in SCHEMA if name in runs.columns and runs[name].nunique() > 1]

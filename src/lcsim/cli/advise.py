@@ -1,12 +1,13 @@
 """`lcsim advise --scenario NAME`: which exit plan gives the community the best chance, at what effort?
 
-The command line of `lcsim.analysis.advise.advise(...)`: NSGA-II then successive halving over the plans the designer
+The command line of `lcsim.studies.advise.advise(...)`: NSGA-II then successive halving over the plans the designer
 controls (the levers), on common random numbers, with the uncertain values drawn per replicate.
 Prints the recommended plan, its gain over the scenario's current plan, the runners-up, the trade-off
 of survival against convener effort and where the plan fails; writes advice.md, advice.html,
 front.png and the run table (default out/advise/NAME). Every finished run is kept in
 DIR/evaluations/ (Parquet, keyed by a hash of the inputs), so rerunning the same command reuses
-them instead of running them again. The candidate plans come from pymoo's NSGA-II (the advise extra).
+them instead of running them again; another configuration in the same DIR is refused in one line
+(--fresh replaces the earlier advice). The candidate plans come from pymoo's NSGA-II (the advise extra).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ORDER = 57
 
 
 def register(sub) -> None:
-    from ..analysis.advise import CANDIDATES, DEFAULT_LEVERS, REPLICATES
+    from ..studies.advise import CANDIDATES, DEFAULT_LEVERS, REPLICATES
 
     cmd = sub.add_parser("advise", help="recommend an exit plan: best survival for the convener's effort, robust "
                                         "to what is uncertain about the community")
@@ -35,20 +36,22 @@ def register(sub) -> None:
     cmd.add_argument("--seed", type=int, default=0, help="root seed of the plans, draws and replicates")
     cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")
     cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME)")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="replace the advice of another configuration in DIR (deletes its evaluations)")
     cmd.set_defaults(handler=cmd_advise)
 
 
 def cmd_advise(args) -> int:
-    from ..analysis.advise import advise
     from ..output import usable_folder
     from ..scenarios import describe
+    from ..studies.advise import advise
 
     describe(args.scenario)
     out = Path(args.out) if args.out else Path("out") / "advise" / args.scenario
     usable_folder(out, create=False)
     found = advise(args.scenario, levers=args.levers, overrides=overrides(args), budget=args.budget,
                    replicates=args.replicates, candidates=args.candidates, seed=args.seed, workers=args.workers,
-                   out=out)
+                   out=out, fresh=args.fresh)
     written = found.write(out)
     print(found.text())
     print(f"\nwrote {out}/: " + ", ".join(written))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.compare import DIGITAL, ROOT_SEED
 from ..strategies import EXIT_STRATEGIES
+from ..studies.compare import DIGITAL, ROOT_SEED
 from .options import add_model_options, overrides
 
 ORDER = 30
@@ -43,7 +43,7 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
 
 def comparison_of(args, command: str):
     """Run `lcsim.compare` with the command's options (the runs kept under --out)."""
-    from ..analysis.compare import compare
+    from ..studies.compare import compare
 
     return compare(scenario=args.scenario, strategies=args.strategies, replicates=args.replicates,
                    digital=args.digital, overrides=overrides(args), workers=args.workers, seed=args.seed,

@@ -28,8 +28,11 @@ def register(sub) -> None:
 
 
 def cmd_discover(args) -> int:
+    from ..extras import require
+
+    require("discover")
     from ..analysis.discovery import discover
-    from ..analysis.workflow import load_sweep
+    from ..analysis.results import load_sweep
     from ..output import usable_folder
 
     folder = Path(args.folder)

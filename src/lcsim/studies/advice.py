@@ -1,0 +1,224 @@
+"""What `advise` found, in words, tables, a page and a figure: the `Advice`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import LcsimError
+from ..strategies import COLOURS, GRADUAL
+from .plans import DEFAULT_LEVERS
+
+
+@dataclass
+class Advice:
+    """What `advise` found. Plans are dicts of lever values; survival is a share of replicates."""
+
+    scenario: str
+    levers: tuple
+    budget: float | None
+    uncertain: dict  # name -> (low, high) drawn per replicate
+    recommended: dict  # plan, survival, survival_lo, survival_hi, convener_months, replicates
+    reference: dict  # the scenario's current plan, on the same replicates
+    gain: dict  # difference, lo, hi, p (McNemar), distinct
+    runners_up: list  # dicts like `recommended`, plus the paired comparison with it
+    front: pd.DataFrame = field(repr=False)  # the Pareto front: survival against convener effort
+    plans: pd.DataFrame = field(repr=False)  # every evaluated plan with its estimate and rung
+    runs: pd.DataFrame = field(repr=False)  # every run
+    failure: Any = None  # a Discovery over the recommended plan's replicates, or None (see failure_note)
+    failure_note: str = ""
+    evaluations: int = 0
+    rungs: list = field(default_factory=list)  # (plans, replicates each) per rung
+    figures: dict = field(default_factory=dict, repr=False)
+    stress_runs: Any = field(default=None, repr=False)  # the recommended plan over the wide ranges (discovery)
+    generations: int = 0  # NSGA-II generations run in the first rung
+    pop_size: int = 0  # NSGA-II's population
+    reused: int = 0  # runs read back from `out/evaluations/` instead of run again
+
+    @property
+    def cheaper(self):
+        """(number, runner-up) of the cheapest runner-up the data cannot tell apart from the recommended, if it
+        takes less convener effort; else None."""
+        options = [(i, u) for i, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]
+                   and u["convener_months"] < self.recommended["convener_months"]]
+        return min(options, key=lambda iu: iu[1]["convener_months"]) if options else None
+
+    # --- words -----------------------------------------------------------------------------------
+    def text(self) -> str:
+        r, ref, g = self.recommended, self.reference, self.gain
+        lines = [f"Advice for scenario '{self.scenario}' (levers: {', '.join(self.levers)}"
+                 + (f"; budget {self.budget:g} convener-months" if self.budget is not None else "") + ")",
+                 "",
+                 f"Recommended plan: {plan_text(r['plan'])}",
+                 f"  survival {pct(r)} over {r['replicates']} replicates; convener effort "
+                 f"{r['convener_months']:.1f} convener-months",
+                 f"Current plan:     {plan_text(ref['plan'])}",
+                 f"  survival {pct(ref)}; convener effort {ref['convener_months']:.1f} convener-months",
+                 f"Gain over the current plan: {points(g)} (paired on common replicates; McNemar p = "
+                 f"{p_text(g['p'])}): " + ("the data tell them apart" if g["distinct"]
+                                           else "the data cannot tell them apart")
+                 + f"; effort {g.get('effort_difference', 0):+.1f} convener-months",
+                 "", "Runners-up (paired with the recommended plan on the same replicates):"]
+        for i, u in enumerate(self.runners_up, 1):
+            c = u["versus"]
+            lines.append(f"  {i}. {plan_text(u['plan'])}: survival {pct(u)}, {u['convener_months']:.1f} "
+                         f"convener-months; {points(c)} vs recommended, p = {p_text(c['p'])}: "
+                         + ("worse, distinguishable" if c["distinct"] else "not distinguishable"))
+        if not self.runners_up:
+            lines.append("  (none)")
+        cheaper = self.cheaper
+        if cheaper is not None:
+            lines.append(f"  The data cannot tell runner-up {cheaper[0]} apart from the recommended plan, and it takes "
+                         f"{r['convener_months'] - cheaper[1]['convener_months']:.1f} fewer convener-months: "
+                         "if effort matters, it is as good a choice on this evidence.")
+        lines += ["", "Trade-off: survival against convener effort (Pareto front over the evaluated plans)"]
+        lines += ["  " + line for line in front_text(self.front).splitlines()]
+        lines += ["", "Where the recommended plan fails:"]
+        if self.failure is not None:
+            lines.append("  " + self.failure_note + ":")
+            lines.append("  " + self.failure.sentence)
+        else:
+            lines.append("  " + self.failure_note)
+        stressed = 0 if self.stress_runs is None else len(self.stress_runs)
+        first, rest = (self.rungs[0], self.rungs[1:]) if self.rungs else ((0, 0), [])
+        lines += ["", f"Runs: {self.evaluations} in all ({first[0]} plans x {first[1]} replicates proposed by "
+                  f"NSGA-II (population {self.pop_size}, {self.generations} generations)"
+                  + ("; then " + ", ".join(f"{n} plans x {k}" for n, k in rest) + " replicates by successive "
+                     "halving" if rest else "")
+                  + f"; the current plan at {ref['replicates']}"
+                  + (f"; {stressed} stress runs of the recommended plan" if stressed else "") + ")"
+                  + (f"; {self.reused} of them read back from earlier evaluations" if self.reused else ""),
+                  "Uncertain values drawn per replicate: "
+                  + ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items())]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        text = self.text().splitlines()
+        parts = [f"# Advice: {self.scenario}", "", "```", *text, "```", ""]
+        parts += ["## Pareto front", "", _md_table(self.front), "", "![front](front.png)", ""]
+        if self.failure is not None:
+            parts += ["## Where the recommended plan fails", "", self.failure.to_markdown(level=3, figures=False)]
+        return "\n".join(parts) + "\n"
+
+    def to_html(self, heading: bool = True) -> str:
+        """A self-contained page: the figures are inlined as base64 PNG, nothing is linked. `heading=False`:
+        the fragment inside <body> only (one section, `<section class='lcsim-advice'>`), to embed elsewhere."""
+        import base64
+        import io
+        from html import escape
+
+        figures = ""
+        for name, fig in self.figures.items():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            figures += f"<img src='data:image/png;base64,{data}' alt='{escape(name)}'>"
+        body = (f"<section class='lcsim-advice'><h1>Advice: {escape(self.scenario)}</h1>"
+                f"<pre>{escape(self.text())}</pre>"
+                "<h2>Pareto front</h2>" + self.front.to_html(index=False, float_format=lambda x: f"{x:.3g}")
+                + figures + "</section>")
+        if not heading:
+            return body
+        return ("<!doctype html><html><head><meta charset='utf-8'><title>lcsim advise</title></head><body>"
+                + body + "</body></html>")
+
+    def write(self, out) -> list[str]:
+        from ..output import usable_folder
+
+        folder = usable_folder(out)
+        written = []
+        for name, fig in self.figures.items():
+            fig.savefig(folder / name, dpi=120, bbox_inches="tight")
+            written.append(name)
+        (folder / "advice.md").write_text(self.to_markdown())
+        (folder / "advice.html").write_text(self.to_html())
+        self.plans.to_csv(folder / "plans.csv", index=False)
+        self.front.to_csv(folder / "front.csv", index=False)
+        self.runs.to_csv(folder / "runs.csv", index=False)
+        written += ["advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv"]
+        if self.stress_runs is not None:
+            self.stress_runs.to_csv(folder / "stress_runs.csv", index=False)
+            written.append("stress_runs.csv")
+        if self.failure is not None:
+            try:
+                self.failure.write(folder / "failure")
+                written.append("failure/")
+            except LcsimError:
+                pass
+        return written
+
+
+# --- text and figures ---------------------------------------------------------------------------
+
+def plan_text(plan: dict) -> str:
+    parts = []
+    for k, v in plan.items():
+        if k == "transition_months" and plan.get("exit_strategy", "phase_over") not in GRADUAL:
+            continue
+        if isinstance(v, float):
+            v = f"{v:.2f}"
+        elif isinstance(v, (bool, np.bool_)):
+            v = "on" if v else "off"
+        parts.append(f"{k}={v}")
+    return ", ".join(parts)
+
+
+def pct(r: dict) -> str:
+    return f"{r['survival']:.0%} ({r['survival_lo'] * 100:.0f}-{r['survival_hi']:.0%})"
+
+
+def points(c: dict) -> str:
+    return f"{c['difference'] * 100:+.0f} pts ({c['lo'] * 100:+.0f} to {c['hi'] * 100:+.0f})"
+
+
+def p_text(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def front_text(front: pd.DataFrame) -> str:
+    lines = ["convener-months  survival (95% CI)  replicates  plan"]
+    for _, r in front.iterrows():
+        plan = {k: r[k] for k in front.columns if k in DEFAULT_LEVERS}
+        lines.append(f"{r['convener_months']:15.1f}  {pct(r):17s}  {int(r['replicates']):10d}  {plan_text(plan)}")
+    return "\n".join(lines)
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        out.append("| " + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def front_figure(advice: Advice):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plans = advice.plans
+    colour = [COLOURS.get(s, "#888888") for s in plans["exit_strategy"]] if "exit_strategy" in plans else "#888888"
+    ax.scatter(plans["convener_months"], plans["survival"], s=10 + plans["replicates"] / 2, c=colour, alpha=0.5,
+               label="evaluated plans (size: replicates)")
+    f = advice.front
+    ax.plot(f["convener_months"], f["survival"], "-", color="black", lw=1, label="Pareto front")
+    r, ref = advice.recommended, advice.reference
+    ax.errorbar([r["convener_months"]], [r["survival"]], yerr=[[r["survival"] - r["survival_lo"]],
+                [r["survival_hi"] - r["survival"]]], fmt="*", ms=14, color="black", label="recommended")
+    ax.errorbar([ref["convener_months"]], [ref["survival"]], yerr=[[ref["survival"] - ref["survival_lo"]],
+                [ref["survival_hi"] - ref["survival"]]], fmt="s", ms=7, color="grey", label="current plan")
+    if advice.budget is not None:
+        ax.axvline(advice.budget, ls="--", color="red", lw=1, label="budget")
+    ax.set_xlabel("convener effort (convener-months)")
+    ax.set_ylabel("survival (share of replicates)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"{advice.scenario}: survival against convener effort")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

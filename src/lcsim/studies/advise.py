@@ -1,0 +1,259 @@
+"""Advice for a programme designer: which exit plan gives this community the best chance, at what effort?
+
+`advise(scenario, levers=..., overrides=..., budget=...)` searches the plans a designer controls (the
+levers: by default `exit_strategy`, `exit_month`, `transition_months`, `control`, `digital_channel`)
+for the one with the highest survival, and reports it against the scenario's current plan.
+
+How it works
+- *Plan space*: each lever's schema sweep range (`exit_strategy` without `stay`, which never leaves:
+  `stay` is not an exit plan); `exit_month` at most `months`; `transition_months` at most `exit_month`
+  (it only matters for the gradual strategies).
+- *The described community, and what is uncertain about it*: every other parameter is the scenario's
+  (then `overrides`). A few values a designer rarely knows (`UNCERTAIN`: member benefit, aspiration,
+  initial engagement, ...) that `overrides` does not fix are drawn per replicate from +-25% around
+  the scenario's value (clipped to the schema's sweep range) by a Latin hypercube: the advice is
+  robust to them, not tuned to one guess.
+- *Common random numbers*: replicate r has the same uncertain draw and the same seed for every plan,
+  so plans are compared pairwise on the same simulated worlds.
+- *Search*: pymoo's NSGA-II, then successive halving. The levers are encoded on [0, 1] (choices and
+  integers by cells of equal width, decoded by `decode`). NSGA-II (population `candidates / 2`, started
+  from the current plan and a Latin hypercube) runs `generations` generations on two objectives,
+  survival (maximised) and convener-months (minimised), with `budget` as a constraint, every plan
+  evaluated at the first rung's replicates on common random numbers. Every plan it evaluated (its
+  final population, the current plan and the plans it dropped) then goes through successive halving,
+  from the second rung's size: the better half (survival; ties to lower convener
+  effort; plans over `budget` last) goes on with twice the replicates, until `finalists` remain with
+  `replicates` each. Replicates are spent where the decision is still open.
+- *Runs*: each batch of runs goes through the one executor (`lcsim.experiments.executor`: every core,
+  or Dask with `scheduler=`), in chunks; a worker that dies costs nothing (its runs are retried), so
+  the advice is the same as an uninterrupted one. A replicate's uncertain draw differs between
+  replicates, which the sweep's experiment format cannot express, so the runs are not a sweep folder;
+  instead, with `out=`, every finished (plan, replicate) summary is kept in
+  `out/evaluations/<hash>.parquet` (the hash of the inputs: scenario, parameters, levers, uncertain
+  ranges, seed, budget, replicates, stress runs; rewritten atomically every few seconds while runs come
+  back), and a rerun with the same inputs reads them back instead of running them again (resume).
+  `out/advise.json` records the configuration: another configuration in the same folder is refused in
+  one line naming the difference, unless `fresh=True` (`--fresh`), which deletes the earlier advice
+  first. `Advice.runs` holds every run and `write()` saves it.
+- *Seeds*: everything random derives from `seed`: the replicates' seeds (SeedSequence), the uncertain
+  draws and NSGA-II's start (Latin hypercubes), NSGA-II itself, and the CART tree of the discovery; the
+  same arguments write the same `advice.md`.
+- *Outputs*: the recommended plan with its survival (95% Wilson interval) and convener-months; the
+  gain over the current plan (paired difference on common replicates with a 95% interval and
+  McNemar's exact test); the runners-up, each compared pairwise with the recommended; the Pareto
+  front of survival against convener effort over every evaluated plan (figure); and where the
+  recommended plan fails (scenario discovery over the uncertain values on its replicates).
+  `Advice.to_html()` is one self-contained page (figures inlined as base64 PNG, no links);
+  `to_html(heading=False)` is its `<section>` alone, for embedding in another page.
+
+`evaluate=` replaces the simulation (tests: a toy objective with a known optimum): a callable taking a
+list of `(run_id, seed, params)` and returning one summary dict (with `survived` and
+`convener_months`) per task, or None for a failed run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+from ..parameters import SCHEMA, check_params
+from .advice import Advice, front_figure
+from .evaluations import Cache, Runner, paired, pareto, rank, summary
+from .plans import DEFAULT_LEVERS, UNCERTAIN, checked_levers, nsga2, plan_space, uncertain_draws, uncertain_ranges
+
+CANDIDATES = 48
+FINALISTS = 4
+REPLICATES = 160  # replicates of each finalist (and of the current plan)
+STRESS = 200  # runs of the recommended plan over the uncertain values' whole sweep ranges, for discovery
+GENERATIONS = 3  # NSGA-II generations (population: the second rung's plans, candidates / 2)
+
+Evaluate = Callable[[list], list]
+
+# --- the search ---------------------------------------------------------------------------------
+
+def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | None = None,
+           budget: float | None = None, replicates: int = REPLICATES, candidates: int = CANDIDATES,
+           finalists: int = FINALISTS, uncertain=None, seed: int = 0, workers: int | None = None,
+           scheduler=None, evaluate: Evaluate | None = None, discover: bool = True, stress: int = STRESS,
+           progress: bool = False, generations: int = GENERATIONS, out=None, fresh: bool = False) -> Advice:
+    """Search the levers' plan space for the plan with the best survival; see the module's docstring.
+
+    `overrides`: parameters the designer fixes (a lever set here is the current plan's value).
+    `uncertain`: names of parameters drawn per replicate (default `UNCERTAIN` minus `overrides`),
+    or a dict name -> (low, high). Raises a one-line `UsageError`/`ParameterError` on bad input.
+    """
+    from ..scenarios import describe, scenario_params
+
+    levers = checked_levers(levers)
+    overrides = dict(overrides or {})
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not 0 < budget < math.inf):
+        raise UsageError(f"budget {budget!r}: expected a number of convener-months > 0")
+    for name, value, low in (("replicates", replicates, 4), ("candidates", candidates, 2),
+                             ("finalists", finalists, 1), ("generations", generations, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise UsageError(f"{name} {value!r}: expected an integer >= {low}")
+    if finalists > candidates:
+        raise UsageError(f"finalists {finalists} is more than candidates {candidates}")
+    describe(scenario)
+    base = check_params({k: v for k, v in overrides.items() if not k.startswith("assumptions.")},
+                        scenario_params(scenario))
+    assumed = {k: v for k, v in overrides.items() if k.startswith("assumptions.")}
+    space = plan_space(levers, base)
+    ranges = uncertain_ranges(uncertain, base, overrides, levers)
+    current = {k: base[k] for k in levers}
+
+    # successive halving schedule: plans and cumulative replicates per rung
+    schedule, n = [], candidates
+    while True:
+        schedule.append(n)
+        if n <= finalists:
+            break
+        n = max(finalists, math.ceil(n / 2))
+    reps = [max(2, replicates >> (len(schedule) - 1 - k)) for k in range(len(schedule))]
+    reps[-1] = replicates
+    draws = uncertain_draws(ranges, replicates, seed)
+    seeds = [int(np.random.SeedSequence(seed, spawn_key=(r,)).generate_state(1)[0]) for r in range(replicates)]
+
+    if out is not None:
+        claim(out, {"scenario": scenario, "levers": list(levers), "overrides": overrides, "budget": budget,
+                    "replicates": replicates, "candidates": candidates, "finalists": finalists,
+                    "uncertain": {k: list(v) for k, v in ranges.items()}, "seed": seed, "discover": discover,
+                    "stress": stress, "generations": generations}, fresh)
+    cache = Cache(out, {"scenario": scenario, "base": base, "assumed": assumed, "overrides": overrides,
+                         "levers": levers, "uncertain": ranges, "seed": seed, "budget": budget,
+                         "replicates": replicates, "stress": stress if discover else 0})
+    plans = [current]
+    runner = Runner(scenario, {**base, **assumed}, evaluate, workers, scheduler, cache)
+    with runner:
+        done: dict[int, int] = {}  # plan index -> replicates run so far
+        # rung 0: NSGA-II proposes the plans, each evaluated at the first rung's replicates (CRN)
+        pop_size = max(4, schedule[1] if len(schedule) > 1 else schedule[0])
+        final, generations_run = nsga2(space, base, plans, runner, done, reps[0], draws, seeds, budget,
+                                        pop_size, generations, seed)
+        rungs = [(len(done), reps[0])]
+        # successive halving on every plan NSGA-II evaluated (its final population, the current plan, and
+        # the plans it dropped: at the first rung's few replicates a good plan can lose by bad luck, and
+        # the halving's rank is the better judge)
+        alive = rank(runner.estimates(plans, done).loc[sorted({*final, 0, *done})], budget)
+        for k in range(1, len(schedule)):
+            alive = alive[:schedule[k]]
+            want = reps[k]
+            runner.run([(i, plans[i]) for i in alive], range_from=done, upto=want, draws=draws, seeds=seeds)
+            for i in alive:
+                done[i] = want
+            rungs.append((len(alive), want))
+            alive = rank(runner.estimates(plans, done).loc[alive], budget)
+        finals = alive[:schedule[-1]]
+        ref_index = 0  # the current plan is plan 0; make sure it has the full replicates
+        if done.get(ref_index, 0) < replicates:
+            runner.run([(ref_index, plans[ref_index])], range_from=done, upto=replicates, draws=draws, seeds=seeds)
+            done[ref_index] = replicates
+        table = runner.estimates(plans, done)
+        if ref_index not in finals:  # the current plan, now on the finalists' replicates, competes with them
+            finals = rank(table.loc[[*finals, ref_index]], budget)
+        best = finals[0]
+        stress_runs = None
+        if discover and stress and ranges:  # the recommended plan over the uncertain values' whole sweep ranges
+            wide = {k: tuple(SCHEMA[k].sweep) for k in ranges}
+            wide_draws = uncertain_draws(wide, stress, seed + 1)
+            stress_seeds = [int(np.random.SeedSequence(seed, spawn_key=(1, r)).generate_state(1)[0])
+                            for r in range(stress)]
+            before = len(runner.rows)
+            runner.run([(best, plans[best])], range_from={}, upto=stress, draws=wide_draws, seeds=stress_seeds,
+                       tag="s")
+            stress_runs = pd.DataFrame(runner.rows[before:])
+            runner.rows = runner.rows[:before]
+        runs = runner.frame()
+
+
+    rec = summary(table, best, plans)
+    ref = summary(table, ref_index, plans)
+    gain = paired(runs, best, ref_index)
+    gain["effort_difference"] = rec["convener_months"] - ref["convener_months"]
+    runners = []
+    for i in finals[1:4]:
+        u = summary(table, i, plans)
+        u["versus"] = paired(runs, i, best)
+        runners.append(u)
+    front = pareto(table, levers)
+    failure, note = None, ""
+    if discover:
+        failure, note = _failure(runs[runs["plan"] == best], stress_runs, list(ranges), seed)
+    else:
+        note = "not searched (discover=False)"
+    advice = Advice(scenario=scenario, levers=levers, budget=budget, uncertain=ranges, recommended=rec,
+                    reference=ref, gain=gain, runners_up=runners, front=front, plans=table.reset_index(),
+                    runs=runs, failure=failure, failure_note=note,
+                    evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
+                    stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
+                    reused=runner.reused)
+    advice.figures = {"front.png": front_figure(advice)}
+    return advice
+
+
+def _failure(runs: pd.DataFrame, stress: pd.DataFrame | None, inputs: list[str], seed: int):
+    """Scenario discovery of the recommended plan's collapses: on its stress runs (the uncertain values over
+    their whole sweep ranges) when there are some, else on its replicates."""
+    from ..analysis.discovery import discover
+
+    if not inputs:
+        return None, "no uncertain values were drawn, so there are no conditions to search"
+    ok = runs[runs["error"].isna()]
+    fails = int((~ok["survived"].astype(bool)).sum())
+    said = f"{fails} of {len(ok)} replicates collapsed in the stated ranges"
+    data = ok if stress is None else stress[stress["error"].isna()]
+    where = "its replicates" if stress is None else (
+        f"{len(data)} further runs with the uncertain values over their whole sweep ranges")
+    try:
+        found = discover(data, outcome="survived", target="collapse", inputs=inputs, seed=seed)
+    except UsageError as err:
+        return None, f"{said}; too few failures to say where it fails (on {where}): {err}"
+    except ValueError as err:  # discovery.sentence writes into a read-only pandas array when no limit is significant
+        return None, f"{said}; scenario discovery could not describe where ({type(err).__name__}: {err})"
+    found.note = f"{said}; discovery on {where}"
+    return found, found.note
+
+
+
+STAMP = "advise.json"  # the configuration whose advice the folder holds
+OUTPUTS = ("advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv", "stress_runs.csv", "front.png")
+
+
+def claim(out, config: dict, fresh: bool) -> None:
+    """Make `out` this configuration's folder: refuse (one line naming the first difference) a folder that
+    holds another configuration's advice, unless `fresh`, which deletes that advice and its evaluations."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from ..experiments.store import atomic_write
+    from ..output import usable_folder
+
+    folder = usable_folder(Path(out))
+    stamp = folder / STAMP
+    config = json.loads(json.dumps(config, sort_keys=True, default=str))
+    if stamp.exists() and not fresh:
+        try:
+            old = json.loads(stamp.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise UsageError(f"--out {folder}: {STAMP} is damaged; use --fresh to start over") from None
+        if old != config:
+            key = next(k for k in [*config, *old] if old.get(k) != config.get(k))
+            raise UsageError(f"--out {folder} holds the advice of another configuration ({key} "
+                             f"{json.dumps(old.get(key))} there, {json.dumps(config.get(key))} here); give another "
+                             "--out, or --fresh to replace it")
+    if fresh:
+        for name in (*OUTPUTS, STAMP):
+            (folder / name).unlink(missing_ok=True)
+        for name in ("evaluations", "failure"):
+            shutil.rmtree(folder / name, ignore_errors=True)
+    text = json.dumps(config, sort_keys=True, indent=1)
+    atomic_write(stamp, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+__all__ = ["Advice", "advise", "paired", "pareto", "DEFAULT_LEVERS", "UNCERTAIN"]

@@ -16,8 +16,14 @@
    peak resident set size of any worker process (VmHWM in /proc, Linux only).
 3. Runaway runs: the most expensive design point of every shipped experiment (experiments/*.toml; the
    few points with the most member-months, each timed once), against the sweep's per-run time limit.
+4. The one executor's cost: the same runs (small scenario) through `lcsim.simulate` in a loop, and through
+   each path that goes through `lcsim.experiments.executor`: the sweep, compare's posterior draws
+   (`Executor.run` of `simulate_summary`) and advise's evaluations (`studies.evaluations.Runner`). Runs per
+   CPU-second of this process on 1 worker (in this process: the executor's own overhead), as a ratio to the
+   loop, and runs per wall-second on 2 workers.
 
-    .venv/bin/python benchmarks/bench_sweep.py --runaway   # only part 3
+    .venv/bin/python benchmarks/bench_sweep.py --runaway    # only part 3
+    .venv/bin/python benchmarks/bench_sweep.py --executor   # only part 4
 """
 
 from __future__ import annotations
@@ -207,7 +213,7 @@ def runaway(top: int = 4) -> dict:
           f"(by member-months, and by member-months with growth), each timed once; per-run time limit "
           f"{TIME_LIMIT:g} s", flush=True)
     worst = {"seconds": 0.0}
-    for cost, name, point, p, scenario in chosen:
+    for _cost, name, point, p, scenario in chosen:
         start = time.perf_counter()
         result = lcsim.simulate(seed=1, scenario=scenario, **p)
         seconds = time.perf_counter() - start
@@ -219,6 +225,63 @@ def runaway(top: int = 4) -> dict:
     print(f"  costliest: {worst.get('experiment')} point {worst.get('point')} in {worst['seconds']:.1f} s "
           f"({worst['seconds'] / TIME_LIMIT:.1%} of the time limit)")
     return worst
+
+
+def executor_paths(replicates: int, repeats: int) -> dict:
+    """Part 4: runs per CPU-second (1 worker) and per wall-second (2 workers) of each executor path against a loop."""
+    import functools
+
+    import lcsim
+    from lcsim.experiments.executor import Executor
+    from lcsim.experiments.worker import simulate_summary
+    from lcsim.studies.evaluations import Runner
+
+    exp = experiment("bench-executor", SMALL, replicates, strategies=["phase_out"])
+    with tempfile.TemporaryDirectory() as out:
+        table = lcsim.sweep(exp, out, workers=1, progress=False)
+    items = [(int(r.seed), {"control": float(r.control), "exit_strategy": r.exit_strategy})
+             for r in table.itertuples()]
+    n = len(items)
+
+    def loop(workers):
+        for seed, params in items:
+            lcsim.simulate(seed=seed, **SMALL, **params)
+
+    def sweep(workers):
+        with tempfile.TemporaryDirectory() as out:
+            lcsim.sweep(exp, out, workers=workers, progress=False)
+
+    def draws(workers):  # compare's posterior draws: keyed runs through Executor.run
+        fn = functools.partial(simulate_summary, "default", SMALL)
+        with Executor(workers) as ex:
+            for _ in ex.run(fn, ((k, item) for k, item in enumerate(items)), chunk_size=16):
+                pass
+
+    def advise(workers):  # advise's evaluations: one plan per control value, replicates on common seeds
+        plans = [(i, {"control": c, "exit_strategy": "phase_out"}) for i, c in enumerate(CONTROLS)]
+        seeds = [seed for seed, _ in items[:replicates]]
+        with Runner("default", SMALL, None, workers, None) as runner:
+            runner.run(plans, range_from={}, upto=replicates, draws=[{}] * replicates, seeds=seeds)
+
+    paths = {"simulate in a loop": loop, "sweep": sweep, "compare (draws)": draws, "advise (evaluations)": advise}
+    print(f"\nthe one executor: {n} runs of the small scenario through each path, best of {repeats}", flush=True)
+    print(f"  {'path':24}{'runs/CPU s (1 worker)':>23}{'vs loop':>9}{'runs/s (2 workers)':>20}")
+    found = {}
+    for name, path in paths.items():
+        best_cpu = best_wall = 0.0
+        for _ in range(repeats):
+            cpu = time.process_time()
+            path(1)
+            best_cpu = max(best_cpu, n / (time.process_time() - cpu))
+            if name != "simulate in a loop":
+                wall = time.perf_counter()
+                path(2)
+                best_wall = max(best_wall, n / (time.perf_counter() - wall))
+        found[name] = (best_cpu, best_wall)
+        ratio = best_cpu / found["simulate in a loop"][0]
+        wall_text = f"{best_wall:20.1f}" if best_wall else f"{'-':>20}"
+        print(f"  {name:24}{best_cpu:23.1f}{ratio:8.2f}x{wall_text}", flush=True)
+    return found
 
 
 def memory(sizes: list[int]) -> list[dict]:
@@ -246,6 +309,7 @@ def main() -> None:
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help="only the memory figures (part 2)")
     parser.add_argument("--runaway", action="store_true", help="only the costliest shipped design points (part 3)")
+    parser.add_argument("--executor", action="store_true", help="only the executor's paths against a loop (part 4)")
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(args.memory_child)
@@ -254,6 +318,12 @@ def main() -> None:
         return None
     if args.memory:
         memory([200, 2_000] if args.quick else [1_000, 10_000])
+        return None
+    if args.executor:
+        import lcsim
+
+        lcsim.simulate(seed=0, **SMALL)  # warm up
+        executor_paths(20 if args.quick else 100, 1 if args.quick else args.repeats)
         return None
 
     import lcsim
@@ -273,6 +343,7 @@ def main() -> None:
     grew = (found[-1]["streaming_peak"] - found[0]["streaming_peak"]) / 2**20
     print(f"client memory while streaming: {grew:+.1f} MiB from {found[0]['runs']:,} to {found[-1]['runs']:,} runs")
     runaway()
+    executor_paths(20 if args.quick else 100, repeats)
 
 
 if __name__ == "__main__":

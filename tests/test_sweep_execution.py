@@ -142,6 +142,8 @@ def test_a_script_without_a_main_guard_gets_one_line_saying_what_to_do_and_no_ru
     assert "ExecutorError" in last and 'if __name__ == "__main__":' in last and "plain.py" in last
     assert done.stdout.count("after the call") == 0
     assert not list(out.glob("runs/part-*.parquet"))  # no run was blamed for it
+    again = sweep(exp, out, workers=1, progress=False)  # so a resume runs every one of them
+    assert len(again) == 12 and again["error"].isna().all()
 
     # the command line in such a script: one line, exit 2
     toml = tmp_path / "plain.toml"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import socket
 from types import SimpleNamespace
 
 import numpy as np
@@ -374,7 +375,8 @@ def test_a_replicated_community_appears_as_a_group_linked_to_its_parent_and_rewi
     charts = Charts(MONTHS, size=(round(CHARTS_ONE[0] * DPI / 100), round(CHARTS_ONE[1] * DPI / 100)), dpi=DPI,
                     programme=True)
     charts.png([view])
-    assert len(charts.axes) == 6 and charts.smallest_text_px() * CHARTS_ONE[0] / charts.fig.canvas.get_width_height()[0] >= 14
+    scale = CHARTS_ONE[0] / charts.fig.canvas.get_width_height()[0]
+    assert len(charts.axes) == 6 and charts.smallest_text_px() * scale >= 14
     lines = charts.axes[5].get_lines()
     assert [list(line.get_ydata()) for line in lines[:2]] == [[s[0] for s in series], [s[1] for s in series]]
 
@@ -403,3 +405,156 @@ def test_two_plans_and_a_branch_of_a_programme():
     original, branch = r.runs
     for month in range(12):
         assert all(same_group(g, h) for g, h in zip(branch.view(month).groups, original.view(month).groups))
+
+
+# -- crafted session records (issue 24): nothing from a record reaches a page, every bad one is one line --
+PAYLOADS = ["<script>alert(1)</script>", '" onload="alert(1)', "'><img src=x onerror=alert(1)>",
+            "../../../etc/passwd", "phase_out\n<script>", "a" * 100_000]
+
+
+def small_record() -> dict:
+    """A record of every kind of scene (one community with a step-back, its branch, two plans), small enough to
+    re-simulate at once."""
+    r = Room("default", {**scenario_params("default"), "n_members": 20, "months": 12, "exit_month": 6,
+                                  "transition_months": 3}, 3)
+    r.start()
+    for _ in range(3):
+        r.step()
+    r.step_back("phase_over")
+    r.step()
+    r.show(2)
+    r.branch("phase_down")
+    r.step()
+    r.start(mode=TWO_PLANS)
+    r.step()
+    return session_record(r)
+
+
+SAMPLED = ("n_members", "control", "exit_strategy")
+
+
+def leaves(value, path=()):
+    """Every (path, value) of a JSON document, keys of objects included (as path + ("<key>", key)); of the
+    parameters, a sample of every kind, and of a list of months, the first two."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if path and path[-1] == "params" and k not in SAMPLED:
+                continue
+            yield path + (("<key>", k),), k
+            yield from leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for k, v in enumerate(value[:2] if path and path[-1] == "shown" else value):
+            yield from leaves(v, path + (k,))
+    else:
+        yield path, value
+
+
+def replaced(doc, path, new):
+    doc = json.loads(json.dumps(doc))
+    *parents, last = path
+    target = doc
+    for p in parents:
+        target = target[p]
+    if isinstance(last, tuple):  # rename a key
+        target[new if isinstance(new, str) else str(new)] = target.pop(last[1])
+    else:
+        target[last] = new
+    return doc
+
+
+def crafted_records(base: dict) -> list[tuple[str, str]]:
+    """(what, file text): every leaf and key replaced by each payload, and wrong types at every leaf; then
+    huge, nested, NaN/Infinity, unknown presets and fields, and files that are not JSON at all."""
+    out = []
+    for path, value in leaves(base):
+        for payload in PAYLOADS:
+            out.append((f"{path} = {payload[:30]!r}", json.dumps(replaced(base, path, payload))))
+        if not isinstance(path[-1], tuple):
+            for wrong in ([], None, True, -1, 2**70, 1.5, [[[[["deep"]]]]]):
+                if wrong != value or type(wrong) is not type(value):
+                    out.append((f"{path} = {wrong!r}", json.dumps(replaced(base, path, wrong))))
+    text = json.dumps(base)
+    seed = f'"seed": {base["scenes"][0]["seed"]}'
+    for literal in ("NaN", "Infinity", "-Infinity", "1e999", "9" * 5000, "-3", "1.0"):
+        out.append((f"seed {literal[:12]}", text.replace(seed, f'"seed": {literal}', 1)))
+    scene = base["scenes"][0]
+    for preset in ("nowhere", "../default", "default.toml", "DEFAULT", "default "):
+        out.append((f"preset {preset!r}", json.dumps(replaced(base, ("scenes", 0, "preset"), preset))))
+    extra = dict(base, note="<script>alert(1)</script>")
+    out.append(("unknown top-level field", json.dumps(extra)))
+    out.append(("unknown scene field", json.dumps(replaced(base, ("scenes", 0), {**scene, "x": "<script>"}))))
+    out.append(("unknown parameter", json.dumps(replaced(base, ("scenes", 0, "params"),
+                                                          {**scene["params"], "<script>": 1}))))
+    out.append(("huge community", json.dumps(replaced(base, ("scenes", 0, "params", "n_members"), 10**9))))
+    out.append(("months shown past the horizon", json.dumps(replaced(base, ("scenes", 0, "shown"), [0, 10**6]))))
+    out.append(("a million months shown", json.dumps(replaced(base, ("scenes", 0, "shown"), [0] * 1_000_000))))
+    out.append(("600 scenes", json.dumps(dict(base, scenes=base["scenes"] * 200))))
+    out.append(("deeply nested", "[" * 100_000 + "]" * 100_000))
+    out.append(("deeply nested scenes", json.dumps(dict(base, scenes="")).replace('""', "[" * 5000 + "]" * 5000)))
+    out += [("empty", ""), ("null", "null"), ("a list", "[]"), ("a string", '"lcsim-session"'),
+            ("version as text", text.replace('"version": 1', '"version": "1"')),
+            ("version true", text.replace('"version": 1', '"version": true')),
+            ("truncated", text[: len(text) // 2]), ("binary", "\udcff\x00\x01")]
+    return out
+
+
+def test_crafted_session_records_never_reach_a_page_and_each_is_one_line(tmp_path, capsys):
+    from lcsim.app.session import ENV_REPLAY
+
+    base = small_record()
+    records = crafted_records(base)
+    assert len(records) > 400
+    refused, accepted = 0, []
+    with socket.socket() as busy:  # a busy port: a bad record must be reported as such, not as the port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        for k, (what, text) in enumerate(records):
+            path = tmp_path / f"record-{k}.json"
+            path.write_bytes(text.encode("utf-8", "surrogateescape"))
+            out = tmp_path / f"page-{k}.html"
+            status = main(["report", "--session", str(path), "--out", str(out)])
+            printed = capsys.readouterr()
+            if status == 0:  # accepted: then the page and a record saved after replay hold none of it
+                accepted.append(what)
+                page = out.read_text()
+                assert "<script" not in page.lower() and "onload=" not in page and "onerror=" not in page, what
+                saved = session_json(start_room({ENV_REPLAY: str(path)}))
+                assert "<script" not in saved and "onload" not in saved, what
+                continue
+            refused += 1
+            lines = printed.err.strip().splitlines()
+            assert status == 2 and len(lines) == 1 and lines[0].startswith("lcsim report: error: session record"), \
+                (what, printed.err[-500:])
+            assert "Traceback" not in printed.out + printed.err and len(lines[0]) < 400, what
+            assert not out.exists(), what
+            if k % 5 == 0:  # `lcsim app --replay` checks with the same loader; a sample keeps the test short
+                assert main(["app", "--replay", str(path), "--port", port]) == 2, what
+                lines = capsys.readouterr().err.strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith("lcsim app: error: session record"), (what, lines)
+            with pytest.raises(UsageError) as info:  # the page's own loader refuses it the same way
+                start_room({ENV_REPLAY: str(path)})
+            assert "\n" not in str(info.value)
+    print(f"{len(records)} crafted records: {refused} refused in one line, {len(accepted)} accepted without a "
+          f"script ({'; '.join(accepted)})")
+    assert refused >= len(records) - 60
+
+
+def test_a_record_is_rebuilt_from_its_checked_values_so_saving_after_replay_writes_nothing_else(tmp_path):
+    base = small_record()
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(base))
+    again = start_room({"LCSIM_APP_REPLAY": str(path)})
+    saved = json.loads(session_json(again))
+    assert saved["scenes"] == base["scenes"]
+    assert set(saved) == {"format", "version", "lcsim", "saved", "scenes"}
+    assert main(["report", "--session", str(path), "--out", str(tmp_path / "page.html")]) == 0
+    page = (tmp_path / "page.html").read_text()
+    assert page.count("<h2>Scene") == 3 and "<script" not in page
+
+
+def test_a_directory_or_an_unreadable_record_is_one_line(tmp_path, capsys):
+    assert main(["report", "--session", str(tmp_path)]) == 2
+    assert main(["report", "--session", str(tmp_path / "none.json")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and all(e.startswith("lcsim report: error: session record") for e in errors)

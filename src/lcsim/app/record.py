@@ -148,7 +148,7 @@ def _run(run: Any, where: str) -> dict:
         if not steps or steps[-1]["month"] != branched_at:
             raise Bad(f"{where}: a branch steps back at the month it branched")
     label = run["label"]
-    if label not in _labels(plan, branched_at, steps):
+    if not isinstance(label, str) or label not in _labels(plan, branched_at, steps):
         raise Bad(f"{where}, field 'label': {_shown(label)} is not a label the app gives a run")
     return {"label": label, "preset": preset, "params": params, "seed": seed, "events": steps, "plan": plan,
             "branched_at": branched_at}

@@ -26,6 +26,7 @@ from .files import (
     MONTHLY,
     NO_CHECKSUM,
     PARAMS,
+    RUN_ID_RE,
     RUNS,
     PartInfo,
     Scan,
@@ -59,9 +60,12 @@ def must_carry_checksum(manifest: dict | None, path: Path) -> bool:
 MISSING = "its checksum file is missing (checksums/ lost, or the file copied in)"
 
 
-def _checksum(path: Path, manifest: dict | None) -> tuple[str | None, bool]:
-    """(problem, legacy): legacy is a file written before lcsim wrote checksums."""
+def _checksum(path: Path, manifest: dict | None, verified: list | None = None) -> tuple[str | None, bool]:
+    """(problem, legacy): legacy is a file written before lcsim wrote checksums. `verified` collects the
+    files whose checksum held."""
     problem = checksum_problem(path)
+    if problem is None and verified is not None:
+        verified.append(path)
     if problem == NO_CHECKSUM:
         if must_carry_checksum(manifest, path):
             return MISSING, False
@@ -70,12 +74,13 @@ def _checksum(path: Path, manifest: dict | None) -> tuple[str | None, bool]:
 
 
 # -- the design ---------------------------------------------------------------------------------------
-def read_design(folder: Path, manifest: dict) -> tuple[pd.DataFrame | None, str | None, bool]:
+def read_design(folder: Path, manifest: dict, verified: list | None = None
+                ) -> tuple[pd.DataFrame | None, str | None, bool]:
     """(design table, problem, legacy) of a folder's design.parquet, checked against the manifest."""
     path = Path(folder) / DESIGN_FILE
     if not path.exists():
         return None, f"{DESIGN_FILE} is missing", False
-    problem, legacy = _checksum(path, manifest)
+    problem, legacy = _checksum(path, manifest, verified)
     if problem is not None:
         return None, f"{DESIGN_FILE}: {problem}", legacy
     try:
@@ -99,23 +104,41 @@ def read_design(folder: Path, manifest: dict) -> tuple[pd.DataFrame | None, str 
     return frame, None, legacy
 
 
-def _range_problem(name: str, values: pd.Series, kind: pa.DataType) -> str | None:
+def _range_problem(name: str, column, kind: pa.DataType) -> str | None:
+    """Why a column of parameter `name` (an Arrow or pandas column) is not of its type and range."""
     p = _entry(name)
     if p is None:
         return None
     if not _same_kind(kind, KINDS[p.kind]):
         return f"column {name} holds {kind}, expected {KINDS[p.kind]}"
-    if values.isna().any():
+    if _nulls(column):
         return f"column {name} has a missing value"
-    if p.kind in ("int", "float"):
-        bad = values[(values < p.low) | (values > p.high)] if p.low is not None else values[:0]
-        if len(bad):
-            return f"{name} = {bad.iloc[0]!r} is outside its range [{p.low:g}, {p.high:g}]"
+    values = _array(column)
+    if p.kind in ("int", "float") and p.low is not None:
+        bad = (values < p.low) | (values > p.high)
+        if bad.any():
+            return f"{name} = {_plain(values[bad][0])!r} is outside its range [{p.low:g}, {p.high:g}]"
     elif p.kind == "choice":
-        bad = values[~values.isin(p.choices)]
-        if len(bad):
-            return f"{name} = {str(bad.iloc[0])[:40]!r} is not one of {', '.join(p.choices)}"
+        bad = ~np.isin(values, list(p.choices))
+        if bad.any():
+            return f"{name} = {str(values[bad][0])[:40]!r} is not one of {', '.join(p.choices)}"
     return None
+
+
+def _array(column) -> np.ndarray:
+    if isinstance(column, (pa.ChunkedArray, pa.Array)):
+        return column.to_numpy(zero_copy_only=False)
+    return column.to_numpy()
+
+
+def _nulls(column) -> bool:
+    if isinstance(column, (pa.ChunkedArray, pa.Array)):
+        return column.null_count > 0
+    return bool(column.isna().any())
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
 
 
 def _same_kind(found: pa.DataType, expected: pa.DataType) -> bool:
@@ -134,52 +157,49 @@ def run_values_problem(table: pa.Table, manifest: dict, design: pd.DataFrame | N
             return f"column {name} is missing"
         if not _same_kind(table.schema.field(name).type, kind):
             return f"column {name} holds {table.schema.field(name).type}, expected {kind}"
+        if name != "error" and table.column(name).null_count:
+            return f"column {name} has a missing value"
     if table.num_rows == 0:
         return "holds no runs"
-    frame = table.select([n for n in expected if n != "error"]).to_pandas()
-    ids = frame["run_id"]
-    for name in frame.columns:
-        if frame[name].isna().any():
-            return f"run {ids[frame[name].isna()].iloc[0]}: {name} is missing"
-    parsed = ids.str.extract(r"\Ap(\d{4,})-r(\d{4,})\Z")
-    if parsed[0].isna().any():
-        return f"run id {str(ids[parsed[0].isna()].iloc[0])[:40]!r} is not of the form p0000-r0000"
-    point, replicate = parsed[0].astype(np.int64), parsed[1].astype(np.int64)
-    wrong = (point != frame["point"]) | (replicate != frame["replicate"])
+    ids = _array(table.column("run_id"))
+    matches = [RUN_ID_RE.fullmatch(r) if isinstance(r, str) else None for r in ids]
+    if None in matches:
+        return f"run id {str(ids[matches.index(None)])[:40]!r} is not of the form p0000-r0000"
+    point = np.array([int(m.group(1)) for m in matches], dtype=np.int64)
+    replicate = np.array([int(m.group(2)) for m in matches], dtype=np.int64)
+    wrong = (point != _array(table.column("point"))) | (replicate != _array(table.column("replicate")))
     if wrong.any():
-        return f"run {ids[wrong].iloc[0]}: its point or replicate column disagrees with its id"
+        return f"run {ids[wrong][0]}: its point or replicate column disagrees with its id"
     points, replicates = manifest.get("points", math.inf), manifest.get("replicates", math.inf)
     outside = (point >= points) | (replicate >= replicates)
     if outside.any():
-        return f"run {ids[outside].iloc[0]} is outside the design ({points} points x {replicates} replicates)"
-    problem = _seed_problem(frame, manifest)
+        return f"run {ids[outside][0]} is outside the design ({points} points x {replicates} replicates)"
+    problem = _seed_problem(ids, point, replicate, _array(table.column("seed")), manifest)
     if problem is not None:
         return problem
     base = manifest.get("base_params") if isinstance(manifest.get("base_params"), dict) else {}
-    design_at = design.set_index("point").reindex(frame["point"]) if design is not None else None
+    varied = manifest.get("varied") if isinstance(manifest.get("varied"), list) else []
     for name in expected:
         if name in IDENTITY or name == "error":
             continue
-        values = frame[name]
-        why = _range_problem(name, values, table.schema.field(name).type)
+        why = _range_problem(name, table.column(name), table.schema.field(name).type)
         if why is not None:
             return why
-        if design_at is not None and name in design_at.columns:
-            want = design_at[name].to_numpy()
-        elif name in (manifest.get("varied") or []) or name not in base:
+        if design is not None and name in design.columns:
+            want, source = design[name].to_numpy()[np.minimum(point, len(design) - 1)], "design"
+        elif name in varied or name not in base:
             continue  # no design to compare with (damaged): the range above is all that can be checked
         else:
-            want = np.full(len(values), base[name], dtype=object)
-        differ = values.to_numpy() != want
+            want, source = np.full(len(ids), base[name], dtype=object), "manifest"
+        values = _array(table.column(name))
+        differ = values != want
         if differ.any():
             i = int(np.argmax(differ))
-            return (f"run {ids.iloc[i]}: {name} = {values.iloc[i]!r}, but the "
-                    f"{'design' if design_at is not None and name in design_at.columns else 'manifest'} "
-                    f"says {want[i]!r}")
+            return f"run {ids[i]}: {name} = {_plain(values[i])!r}, but the {source} says {_plain(want[i])!r}"
     return None
 
 
-def _seed_problem(frame: pd.DataFrame, manifest: dict) -> str | None:
+def _seed_problem(ids, point, replicate, seeds, manifest: dict) -> str | None:
     from .design import run_seed
 
     root = manifest.get("root_seed")
@@ -187,8 +207,8 @@ def _seed_problem(frame: pd.DataFrame, manifest: dict) -> str | None:
         return None
     experiment = manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}
     common = bool(experiment.get("common_seeds"))
-    for rid, point, replicate, seed in zip(frame["run_id"], frame["point"], frame["replicate"], frame["seed"]):
-        want = run_seed(root, int(point), int(replicate), common)
+    for rid, p, r, seed in zip(ids, point.tolist(), replicate.tolist(), seeds.tolist()):
+        want = run_seed(root, p, r, common)
         if seed != want:
             return f"run {rid}: seed {seed} is not the design's ({want})"
     return None
@@ -218,6 +238,7 @@ class Verified:
     design: pd.DataFrame | None = None
     design_problem: str | None = None
     tables: dict[Path, pa.Table] = field(default_factory=dict)  # with keep=True: each sound part's table
+    verified: list[Path] = field(default_factory=list)  # files whose checksum held
 
     def damage(self, path: Path, why: str) -> None:
         self.damaged.setdefault(part_number(path), []).append((path, why))
@@ -237,7 +258,8 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
     folder = Path(folder)
     manifest = manifest or {}
     out = Verified()
-    stored, out.design_problem, legacy = read_design(folder, manifest) if manifest else (None, None, False)
+    stored, out.design_problem, legacy = read_design(folder, manifest, out.verified) if manifest else \
+        (None, None, False)
     if legacy:
         out.legacy.append(folder / DESIGN_FILE)
     out.design = design if design is not None else stored
@@ -252,7 +274,7 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
             number = part_number(f)
             if number not in sound_ids:
                 continue  # an orphan (its runs part never landed, or is damaged): never read
-            problem, legacy = _checksum(f, manifest)
+            problem, legacy = _checksum(f, manifest, out.verified)
             if legacy:
                 out.legacy.append(f)
             if problem is None:
@@ -272,7 +294,7 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
 
 
 def _check_runs_part(f: Path, manifest: dict, out: Verified, keep: bool) -> PartInfo | None:
-    problem, legacy = _checksum(f, manifest)
+    problem, legacy = _checksum(f, manifest, out.verified)
     try:
         table = pq.read_table(f)
         info = part_info(f, table)

@@ -13,6 +13,7 @@ from ..errors import SweepError
 from ..parameters import SCHEMA
 from .checks import Verified, verify
 from .files import (
+    DESIGN_FILE,
     MANIFEST,
     MONTHLY,
     RUNS,
@@ -78,7 +79,7 @@ def load_results(path, monthly: bool = False, *, skip_damaged: bool = False) -> 
 
 
 def _refuse_or_warn(folder: Path, found: Verified, skip_damaged: bool) -> None:
-    failing = [(folder / "design.parquet", found.design_problem)] if found.design_problem else []
+    failing = [(folder / DESIGN_FILE, found.design_problem)] if found.design_problem else []
     failing += [(f, why) for items in found.damaged.values() for f, why in items]
     failing += [(p.path, f"written by another experiment (hash {p.experiment_hash[:12]})") for p in found.foreign]
     if failing and not skip_damaged:
@@ -180,8 +181,7 @@ def check_folder(path) -> FolderCheck:
                          f"{found.legacy[0].name}): their values were checked, their bytes cannot be")
     sound = found.sound
     out.parts, out.rows = len(parts(folder / RUNS)), len(sound.run_ids)
-    checked = [p.path for p in sound.parts] + ([folder / "design.parquet"] if found.design is not None else [])
-    out.verified = len([f for f in checked if f not in found.legacy])
+    out.verified = len([f for f in found.verified if f.name == DESIGN_FILE or part_number(f) not in found.damaged])
     for p in sound.parts:
         if p.experiment_hash is None:
             out.notes.append(f"{p.path.name}: carries no provenance (written by an older lcsim)")

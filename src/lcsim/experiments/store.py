@@ -197,6 +197,9 @@ class SweepFolder:
         except OSError as err:
             self.close()
             raise disk_error(err, self.path) from None
+        except SweepError:
+            self.close()  # release the lock: nothing was written
+            raise
         found = self._scan if self._scan is not None else Scan()
         if manifest["monthly"]:  # a monthly part whose runs part never landed: those runs will rerun
             kept = {part_number(p.path) for p in found.parts}

@@ -163,3 +163,77 @@ def test_changing_replication_touches_nothing_before_the_first_replication():
         assert low.iloc[:until].equals(high.iloc[:until])
         if len(first):  # a replication is a community now: from then on there are more of them
             assert (high["communities_alive"].iloc[until:] > low["communities_alive"].iloc[until:]).any()
+
+
+# -- issue 20: hosting fatigue, founding and failing -----------------------------------------------------
+OLD_RULES = {"host_fatigue": 0.0, "founding_demand": 0.0, "newness_hazard": 0.0}
+
+
+def _summaries(seeds, assumptions=None, **params):
+    return [lcsim.simulate(seed=s, assumptions=assumptions, **params).summary for s in seeds]
+
+
+def test_hosting_fatigue_rotates_hosting_and_its_knock_out_leaves_one_host():
+    # The issue's case: no designated leaders, so only fatigue can move hosting from one member to another.
+    params = dict(leadership=0.0, n_members=60, replication=0.0)
+    on = np.array([s["top_host_share_after_exit"] for s in _summaries(range(30), None, **params)])
+    off = np.array([s["top_host_share_after_exit"] for s in _summaries(range(30), {"host_fatigue": 0.0}, **params)])
+    both = ~np.isnan(on) & ~np.isnan(off)
+    assert both.sum() >= 15
+    assert np.nanmean(off) > 0.9  # knock-out: the cheapest member hosts every meeting
+    gap = off[both] - on[both]
+    assert gap.mean() > 0.3 and (gap > 0).mean() > 0.8, gap
+
+
+def test_the_host_of_each_meeting_is_recorded():
+    r = lcsim.simulate(seed=2, n_members=40, months=48, exit_month=24)
+    m, c = r.monthly, r.communities
+    assert (m.loc[m["host"] != "leader", "host_member"] == -1).all()
+    local = m[m["host"] == "leader"]
+    assert len(local) and (local["host_member"] >= 0).all()
+    assert c.loc[c["community"] == 0, "host_member"].tolist() == m["host_member"].tolist()
+    after = m[(m["month"] > 24) & (m["host"] == "leader")]["host_member"]
+    assert r.summary["top_host_share_after_exit"] == pytest.approx(after.value_counts().iloc[0] / len(after))
+
+
+def test_demand_limits_founding_and_its_knock_out_founds_more():
+    params = dict(n_members=40, replication=0.3, leadership=0.4, months=96, max_communities=200)
+    on = np.array([s["replications"] for s in _summaries(range(20), {"newness_hazard": 0.0}, **params)])
+    off = np.array([s["replications"] for s in _summaries(range(20), {"newness_hazard": 0.0, "founding_demand": 0.0},
+                                                          **params)])
+    assert off.sum() > 1.3 * on.sum() and (off >= on).mean() > 0.7, (on, off)
+
+
+def test_young_small_founded_communities_fail_and_the_knock_out_keeps_them():
+    params = dict(n_members=40, replication=0.3, leadership=0.4, months=96)
+    on = _summaries(range(20), {"host_fatigue": 0.0, "founding_demand": 0.0}, **params)
+    off = _summaries(range(20), OLD_RULES, **params)
+    share = lambda runs: sum(s["replications_alive"] for s in runs) / max(sum(s["replications"] for s in runs), 1)  # noqa: E731
+    assert sum(s["replications"] for s in on) >= 10
+    assert share(off) - share(on) > 0.2, (share(on), share(off))
+
+
+def test_the_liability_of_newness_falls_with_age_and_size():
+    model = LearningCommunity(rng=0, collect=False, n_members=40, assumptions={"newness_hazard": 0.5,
+                                                                               "newness_halflife": 6.0})
+
+    class Draw:  # a stream whose next draw is `u`
+        def __init__(self, u):
+            self.u = u
+
+        def random(self):
+            return self.u
+
+    c = model.communities[0]
+    c.origin, c.started = "replicated", 0
+    n = c.n_active
+    hazard = lambda age: 0.5 * 0.5 ** (age / 6.0) * (5 / n) ** 0.5  # noqa: E731
+    for age in (0, 6, 24):
+        model.month = age
+        c.streams.outside = Draw(hazard(age) * 0.99)
+        assert model._breaks_up_young(c)
+        c.streams.outside = Draw(hazard(age) * 1.01)
+        assert not model._breaks_up_young(c)
+    c.origin = "convened"  # convened communities have no liability of newness
+    c.streams.outside = Draw(0.0)
+    assert not model._breaks_up_young(c)

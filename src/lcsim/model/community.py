@@ -57,6 +57,8 @@ class Community:
         self.joined = 0
         self.left = 0
         self.children = 0  # communities its members founded
+        self.hosts_after_exit: dict[int, int] = {}  # member row -> meetings it hosted after the programme's exit month
+        self.founding_size = len(self.rows)
 
     # -- who is in it ---------------------------------------------------------------------------
     @property

@@ -26,9 +26,25 @@ class Founding:
         if not strong.any():
             return
         strong &= c.take(self.ties.degree(len(m))) >= a.replication_degree
-        hits = strong & (c.streams.replication.random(len(c.rows)) < over(self.p["replication"], months))
+        chance = over(self.p["replication"] * self._demand(c.rows, strong), months)
+        hits = strong & (c.streams.replication.random(len(c.rows)) < chance)
         for founder in c.rows[hits].tolist():
             self._found(c, founder)
+
+    def _demand(self, rows: np.ndarray, strong: np.ndarray):
+        """Demand for another community around each of `rows` that could found one (the mask `strong`):
+        the share of its active contacts in no other live community, to the power `founding_demand`
+        (Hannan & Freeman 1989: founding is density-dependent; here density is how far the organisations
+        around a founder are already served). 1 where the rule is off."""
+        exponent = self.assumptions.founding_demand
+        if exponent == 0 or not strong.any():
+            return 1.0
+        ties, active = self.ties, self.members.active
+        free = (self.commitments <= 1) & active
+        free_contacts = np.bincount(ties.a, free[ties.b], len(active)) + np.bincount(ties.b, free[ties.a], len(active))
+        contacts = np.bincount(ties.a, active[ties.b], len(active)) + np.bincount(ties.b, active[ties.a], len(active))
+        share = np.where(contacts > 0, free_contacts / np.maximum(contacts, 1), 0.0)[rows]
+        return share ** exponent
 
     def _found(self, parent: Community, founder: int) -> None:
         """`founder` starts a community: it invites its strongest contacts (each comes with chance its

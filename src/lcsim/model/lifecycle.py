@@ -62,6 +62,19 @@ class LifeCycle:
                     c.left = before - c.n_active
             self._recount()
 
+    def _breaks_up_young(self, c) -> bool:
+        """The liability of newness and smallness (Stinchcombe 1965; Freeman, Carroll & Hannan 1983): a
+        community founded by a member breaks up with monthly chance newness_hazard x 0.5^(age /
+        newness_halflife) x (founding_members / members)^smallness, for reasons outside the rules (its
+        founder's organisation loses the funding or the person, a routine never forms). Draws from the
+        community's own `outside` stream; none for convened communities or with the rule off."""
+        a = self.assumptions
+        if c.origin != "replicated" or a.newness_hazard == 0:
+            return False
+        age, n = self.month - c.started, max(c.n_active, 1)
+        hazard = a.newness_hazard * 0.5 ** (age / a.newness_halflife) * (a.founding_members / n) ** a.smallness
+        return bool(c.streams.outside.random() < min(hazard, 1.0))
+
     def _in_convened(self) -> np.ndarray:
         mask = np.zeros(len(self.members), bool)
         for c in self.convened:
@@ -89,9 +102,11 @@ class LifeCycle:
     def _check_alive(self, c) -> None:
         """A community that has had no quorate meeting for `dissolution_intervals` meeting intervals has
         dissolved, for good: its members disperse, and it keeps no members, leaders, ties or hosts.
-        An organisation in no other live community leaves the programme, with its ties."""
+        An organisation in no other live community leaves the programme, with its ties. A community
+        founded by a member may also break up by the liability of newness and smallness."""
         silent = self.month - c.last_quorate
-        if c.alive and silent > self.assumptions.dissolution_intervals * self.p["meeting_interval"]:
+        if c.alive and (silent > self.assumptions.dissolution_intervals * self.p["meeting_interval"]
+                        or self._breaks_up_young(c)):
             rows = c.member_rows()
             c.dissolve(self.month)
             self._recount()

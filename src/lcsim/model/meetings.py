@@ -79,8 +79,9 @@ class Meetings:
         """Hosting as collective action: any member may step up, leaders more readily (members.volunteer)."""
         if active_count is None:
             active_count = c.n_active
+        fatigue = self.fatigue[c.rows] if self.assumptions.host_fatigue > 0 else None
         row = self.members.volunteer(active_count, self.p["member_benefit"], c.streams.hosting, c.rows, c.current,
-                                     self._time_split(c, self.assumptions.attention_split))
+                                     self._time_split(c, self.assumptions.attention_split), fatigue)
         return Host("leader", row) if row is not None else None
 
     def _hold_meeting(self, c, host: Host, attended_month: np.ndarray, fit_month: np.ndarray) -> None:
@@ -104,8 +105,11 @@ class Meetings:
             attended &= c.streams.digital.random(len(attended)) < a.digital_turnout
         if host.local:
             attended[np.searchsorted(c.rows, host.row)] = True
-            # Hosting is learning by doing: the host's capacity grows (assumption).
+            # Hosting is learning by doing: the host's capacity grows (assumption); it also tires the host.
             members.capacity[host.row] += a.hosting_learning * (1.0 - members.capacity[host.row])
+            self.fatigue[host.row] += a.host_fatigue
+            if self.month > p["exit_month"]:
+                c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
         fit = c.fit(agenda)
         venue = a.digital_ties if host == DIGITAL else 1.0
         people = c.rows[attended]

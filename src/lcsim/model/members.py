@@ -200,7 +200,8 @@ class MemberTable:
         return gone
 
     def hosting_odds(self, active_count: int, benefit: float, rows: np.ndarray | None = None,
-                     member: np.ndarray | None = None, split: np.ndarray | None = None) -> np.ndarray:
+                     member: np.ndarray | None = None, split: np.ndarray | None = None,
+                     fatigue: np.ndarray | None = None) -> np.ndarray:
         """Each member's cost-to-benefit ratio K of hosting a meeting that is due (K >= 1: it won't).
 
         Hosting costs effort, more for a member of little capacity and more the larger the meeting to
@@ -217,12 +218,15 @@ class MemberTable:
         cost = a.hosting_cost * (1.0 + active_count / a.coordination_scale) / np.maximum(capacity, 1e-3)
         if split is not None:
             cost = cost * split
+        if fatigue is not None:  # a member who hosted lately finds it dearer to host again (every member)
+            cost = cost * (1.0 + fatigue)
         cost = np.where(leader, cost * a.leader_hosting_ease, cost)
         odds = cost / np.maximum(benefit * engagement, 1e-9)
         return np.where(self.active if member is None else member, odds, np.inf)
 
     def volunteer(self, active_count: int, benefit: float, rng, rows: np.ndarray | None = None,
-                  member: np.ndarray | None = None, split: np.ndarray | None = None) -> int | None:
+                  member: np.ndarray | None = None, split: np.ndarray | None = None,
+                  fatigue: np.ndarray | None = None) -> int | None:
         """Who, if anyone, steps up to host: a volunteer's dilemma (Diekmann 1985), core first.
 
         The core (emergent leaders) faces the dilemma first; if none of them steps up, the other
@@ -233,7 +237,7 @@ class MemberTable:
         1 - P0 / K_i. A larger group brings more candidates, and each leaves it more to the others
         (free-riding, Olson 1965): both size effects come from the same equilibrium.
         """
-        odds = self.hosting_odds(active_count, benefit, rows, member, split)
+        odds = self.hosting_odds(active_count, benefit, rows, member, split, fatigue)
         leader = self.leader if rows is None else self.leader[rows]
         for group in (leader, ~leader):
             candidates = np.flatnonzero(group & (odds < 1.0))

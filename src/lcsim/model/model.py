@@ -79,6 +79,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.last_stock = np.empty(0, np.int64)
         self.meeting_value = np.empty(0)
         self.commitments = np.empty(0, np.int64)
+        self.fatigue = np.empty(0)  # hosting fatigue: raises what hosting costs it, wears off monthly
         rows = self._new_organisations(p["n_members"], self.streams.joining, month=0)
         self._seed_acquaintances(rows, self.streams.joining)
         plan = ExitPlan(p["exit_strategy"], p["exit_month"], p["transition_months"])
@@ -127,6 +128,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.last_stock = np.concatenate([self.last_stock, np.full(count, month, np.int64)])
         self.meeting_value = np.concatenate([self.meeting_value, np.zeros(count)])
         self.commitments = np.concatenate([self.commitments, np.ones(count, np.int64)])
+        self.fatigue = np.concatenate([self.fatigue, np.zeros(count)])
         return rows
 
     def _recount(self) -> None:
@@ -163,12 +165,12 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self._budgets(order)  # 3. each convener splits its effort
         attended, fit = self._hold_meetings(order)  # 4. attendance and encounters
         months, stock = self._take_stock(due)  # 5. members take stock: value and engagement
-        self._decay_ties()  # 6. idle ties decay
+        self._decay_ties()  # 6. idle ties decay, hosts recover
         self.members.grow_capacity(attended, fit, self._support())  # 7. capacity
         if due:  # 8. faded ties forgotten, leaders step up and down, members leave
             self._leaders_and_leaving(due, months, stock)
-        for c in order:  # 9. dissolution; newcomers and founding where a meeting was due
-            self._check_alive(c)
+        for c in order:  # 9. dissolution (founded communities: also the liability of newness); newcomers and
+            self._check_alive(c)  # founding where a meeting was due
         for c in due:
             if c.alive:
                 c.joined = self._turnover_in(c, c.elapsed)
@@ -227,9 +229,12 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         return months, taking_stock
 
     def _decay_ties(self) -> None:
-        """Ties with no contact this month weaken; an open digital channel slows that (upkeep online)."""
+        """Ties with no contact this month weaken (an open digital channel slows that: upkeep online), and
+        hosting fatigue wears off."""
         a = self.assumptions
         self.ties.decay(self.p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open()))
+        if a.host_fatigue > 0:
+            self.fatigue *= 1.0 - a.fatigue_recovery
 
     def _budgets(self, live: list[Community]) -> None:
         """Each convener splits its month's effort: the programme's across the members of every

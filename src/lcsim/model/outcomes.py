@@ -74,6 +74,8 @@ def group_record(model, group, convener, replications: int, left: int) -> tuple[
     meetings = local + sum(c.meetings["convener"] for c in group)
     kinds = {c.host.kind for c in group if c.host is not None}
     host_kind = "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+    # Which organisation hosted (-1: the convener, the channel, or no meeting); of several communities, the first's.
+    host_member = next((c.host.row for c in group if c.host is not None and c.host.local), -1)
     return {
         "alive": any(c.alive for c in group),
         "convener_intensity": convener.intensity,
@@ -81,6 +83,7 @@ def group_record(model, group, convener, replications: int, left: int) -> tuple[
         "handover": convener.handover,
         "meeting": host_kind != "none",
         "host": host_kind,
+        "host_member": host_member,
         "quorate": any(c.quorate for c in group),
         "attendance": sum(len(c.attended) for c in group),
         "active_members": n,
@@ -158,10 +161,20 @@ def summarize(model) -> dict:
         "replications_alive": sum(c.alive for c in replicated),
         "replications_capped": int(model.replications_capped),
         "share_alive": sum(c.alive for c in communities) / len(communities),
+        "top_host_share_after_exit": top_host_share(model.convened),
     }
     last = records[-1]
     summary.update({name: last[name] for name in FINAL})
     return summary
+
+
+def top_host_share(communities) -> float:
+    """Of the meetings members hosted after the exit month, the share its most frequent host held,
+    averaged over the communities that had any (NaN: none did). 1 means one organisation hosted every
+    one: hosting did not rotate."""
+    shares = [max(c.hosts_after_exit.values()) / sum(c.hosts_after_exit.values())
+              for c in communities if c.hosts_after_exit]
+    return float(np.mean(shares)) if shares else NAN
 
 
 # --- the outcomes table: what each summary key is, for every table, figure and sentence -------------
@@ -226,4 +239,6 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
     Outcome("share_alive", "communities alive", "share", _UNIT, percent=True,
             average="mean share of communities alive"),
     Outcome("local_hosting_share", "local hosting", "share", _UNIT, percent=True),
+    Outcome("top_host_share_after_exit", "post-exit meetings its most frequent member host held", "share", _UNIT,
+            percent=True),
 ]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 STREAMS = ("joining", "hosting", "attendance", "encounters", "leaders", "leaving", "recruitment", "replication",
-           "digital", "scheduling")
+           "digital", "scheduling", "outside")  # append only: a stream's seed is its position
 
 
 class Streams:

@@ -533,3 +533,25 @@ def test_an_unknown_assumption_is_refused_in_one_line(tmp_path, capsys):
     err = one_line_error(capsys, ["sweep", str(path), "--out", str(tmp_path / "o")])
     assert "fixed.assumptions.leave_chance" in err and "3" in err
     assert not (tmp_path / "o").exists()
+
+
+# -- designs too large to hold ------------------------------------------------------------------------
+def test_a_design_too_large_to_hold_is_refused_at_dry_run_with_its_size_and_the_limit(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LCSIM_MEMORY_LIMIT", "16")  # this test's limit, whatever the machine's memory
+    path = _write(tmp_path / "big.toml", GOOD.replace('design = "grid"', 'design = "lhs"\nsamples = 8400000')
+                  .replace("control = [0.2, 0.8]", "control = [0.2, 0.8]\njoin_rate = [0.01, 0.1]"))
+    started = time.monotonic()
+    with pytest.raises(ExperimentError, match=r"8,400,000 runs would take about \d+\.\d GB") as info:
+        plan(path, tmp_path / "o")
+    assert time.monotonic() - started < 2  # refused from its size, before a point is drawn
+    assert "the limit is 16.0 GB" in str(info.value) and "field 'samples'" in str(info.value)
+    err = one_line_error(capsys, ["sweep", str(path), "--out", str(tmp_path / "o"), "--dry-run"])
+    assert "results table" in err and not (tmp_path / "o").exists()
+    monkeypatch.setenv("LCSIM_MEMORY_LIMIT", "0.0000001")  # the limit is the one used
+    with pytest.raises(ExperimentError, match=r"2 runs would take .*the limit is 0\.0 GB \(LCSIM_MEMORY_LIMIT"):
+        load_experiment(_write(tmp_path / "g.toml", GOOD))
+    monkeypatch.setenv("LCSIM_MEMORY_LIMIT", "nan")
+    with pytest.raises(ExperimentError, match="LCSIM_MEMORY_LIMIT: \"nan\" is not allowed"):
+        load_experiment(_write(tmp_path / "g.toml", GOOD))
+    monkeypatch.delenv("LCSIM_MEMORY_LIMIT")
+    assert load_experiment(tmp_path / "g.toml").runs == 2

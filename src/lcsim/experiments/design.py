@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -29,6 +30,12 @@ RUN_ID = "p{point:04d}-r{replicate:04d}"
 SEED_RULE = "SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1)[0]"
 COMMON_SEED_RULE = "SeedSequence(root_seed, spawn_key=(replicate,)).generate_state(1)[0]"
 MAX_RUNS = 10_000_000  # a design beyond this is almost surely a typo; split it into several experiments
+# What a run of a design costs the sweeping process, in bytes (measured on 1M-point lhs designs and 150-run
+# tables: a drawn point ~250 B + ~125 B per varied value, its dict for the workers ~100 B + 90 B per value;
+# the table `sweep` returns ~8 B a cell plus ~60 B of strings a row, held about 3 times while it is read).
+POINT_BYTES, VALUE_BYTES, CELL_BYTES, ROW_BYTES, READ_COPIES = 350, 215, 8, 60, 3
+OUTCOME_COLUMNS = 30  # the summary's outcomes (29 today), before the runs have told
+MEMORY_LIMIT_VARIABLE = "LCSIM_MEMORY_LIMIT"
 RULED = {"months", "exit_month", "transition_months", "exit_strategy", "n_members", "max_members"}  # check_consistency
 
 
@@ -309,7 +316,10 @@ _DRAWN: dict[str, Design] = {}  # the last few designs drawn, by experiment hash
 
 
 def build_design(exp) -> Design:
-    """Draw the design and check every point against the rules between parameters (e.g. exit_month <= months)."""
+    """Draw the design and check every point against the rules between parameters (e.g. exit_month <= months).
+
+    A design too large to hold is refused before it is drawn (`check_size`)."""
+    check_size(exp)  # cheap, and the limit may have changed since a design was cached
     key = exp.hash
     if key not in _DRAWN:
         design = design_class(exp.design).draw(exp)
@@ -318,6 +328,50 @@ def build_design(exp) -> Design:
             _DRAWN.pop(next(iter(_DRAWN)))
         _DRAWN[key] = design
     return _DRAWN[key]
+
+
+def design_bytes(exp) -> tuple[int, int]:
+    """(design, results): what drawing the design and holding its results table take in the sweeping process,
+    estimated from points x replicates x columns before anything is drawn."""
+    points = design_class(exp.design).points(exp)
+    varied = len(exp.vary)
+    columns = 4 + len(SCHEMA) + len(exp.assumptions) + OUTCOME_COLUMNS + 1  # identity, parameters, outcomes, error
+    drawn = points * (POINT_BYTES + VALUE_BYTES * varied)
+    results = points * exp.replicates * (CELL_BYTES * columns + ROW_BYTES) * READ_COPIES
+    return drawn, results
+
+
+def memory_limit() -> tuple[float, str]:
+    """(bytes, where it comes from): LCSIM_MEMORY_LIMIT (in GB) if set, else half this machine's memory."""
+    text = os.environ.get(MEMORY_LIMIT_VARIABLE)
+    if text is not None:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 < value < math.inf:
+            raise ExperimentError(f"environment variable {MEMORY_LIMIT_VARIABLE}: {show(text)} is not allowed; "
+                                  "expected a number of GB > 0")
+        return value * 1e9, f"{MEMORY_LIMIT_VARIABLE}={text}"
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 8e9, f"a default; set {MEMORY_LIMIT_VARIABLE}=GB to change it"
+    return total / 2, f"half this machine's memory; set {MEMORY_LIMIT_VARIABLE}=GB to change it"
+
+
+def check_size(exp) -> None:
+    """Refuse, in one line, a design whose points and results would not fit in memory (before drawing it)."""
+    drawn, results = design_bytes(exp)
+    limit, why = memory_limit()
+    if drawn + results > limit:
+        field_ = "samples" if exp.samples is not None else "vary"
+        points = design_class(exp.design).points(exp)
+        raise ExperimentError(
+            f"{exp.source}: field '{field_}': a design of {points:,} points x {exp.replicates} replicates "
+            f"= {points * exp.replicates:,} runs would take about {(drawn + results) / 1e9:.1f} GB in this process "
+            f"(design {drawn / 1e9:.1f} GB, results table {results / 1e9:.1f} GB); the limit is {limit / 1e9:.1f} GB "
+            f"({why}); split it into smaller experiments")
 
 
 def check_points(exp, design: Design) -> None:

@@ -160,6 +160,126 @@ def test_app_command_refuses_bad_settings_in_one_line(capsys):
     assert "try another --port" in errors[2]
 
 
+def test_app_says_what_it_takes_and_refuses_the_rest_in_one_line(capsys, monkeypatch, tmp_path):
+    help_text = ""
+    try:
+        main(["app", "--help"])
+    except SystemExit:
+        help_text = capsys.readouterr().out
+    assert "--set assumptions." not in help_text and "Parameters only" in help_text
+    assert "--max-members" in help_text and "--max-communities" in help_text
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "lcsim-session", "version": 1, "scenes": []}')
+    for argv in (["--set", "assumptions.hosting_cost=0.5"], ["--seed", "-3"], ["--seed", "1_0"],
+                 ["--set", "n_members=2000"], ["--set", "n_communities=6"], ["--max-members", "2"],
+                 ["--months-per-second", "0"], ["--replay", str(bad)]):  # the default port, held or not
+        assert main(["app", *argv]) == 2, argv
+        errors = capsys.readouterr().err.strip().splitlines()
+        assert len(errors) == 1 and errors[0].startswith("lcsim app: error:"), (argv, errors)
+        assert "port" not in errors[0], errors  # the record, the seed or the setting: never the port
+    assert main(["app", "--set", "n_members=2000", "--max-members", "1500"]) == 2  # past the limit it raised
+    assert "n_members 2000 is past this session's limit of 1500" in capsys.readouterr().err
+    import lcsim.extras
+
+    real = lcsim.extras.importlib.util.find_spec
+    monkeypatch.setattr(lcsim.extras.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "solara" else real(name, *a))
+    assert main(["app"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and "'app' extra" in errors[0] and "pip install 'lcsim[app]'" in errors[0]
+
+
+def test_the_limits_bound_what_a_participant_starts_and_runs():
+    from lcsim.app.app import refusal
+    from lcsim.app.limits import Limits
+    from lcsim.app.room import Room
+    from lcsim.errors import LcsimError, UsageError
+
+    limits = Limits(members=300, communities=2)
+    specs = model_params(DEFAULTS, limits)
+    assert specs["n_members"]["max"] == 300 and specs["n_communities"]["max"] == 2
+    assert model_params(DEFAULTS)["n_members"]["max"] == SCHEMA["n_members"].high
+    small = {**DEFAULTS, "n_members": 20, "months": 24, "exit_month": 12}
+    room = Room("default", small, 1, limits=limits)
+    room.start()
+    with pytest.raises(UsageError, match=r"n_members 301 is past this session's limit of 300 .*--max-members"):
+        room.start(params={**small, "n_members": 301})
+    with pytest.raises(UsageError, match="n_communities 3 is past"):
+        room.start(params={**small, "n_communities": 3})
+    with pytest.raises(LcsimError, match=r"seed: -3 is not allowed \(negative\)"):
+        room.start(seed=-3)
+    assert room.runs[0].spec.params["n_members"] == 20  # a refusal leaves the room as it was
+    # Growth: the runs may not grow past 2 x members x communities organisations in all.
+    tiny = Limits(members=5, communities=1)
+    grower = Room("default", {**small, "n_members": 5, "join_rate": 0.2, "quorum": 0.0}, 2, limits=tiny)
+    grower.start()
+    with pytest.raises(UsageError, match="past this session's limit of 10; Reset"):
+        for _ in range(24):
+            grower.step()
+    with pytest.raises(UsageError, match="past this session's limit"):
+        grower.step()  # halted until a new start
+    grower.start(params={**small, "n_members": 5, "join_rate": 0.0})
+    assert grower.step() and grower.halted is None
+    with pytest.raises(UsageError, match="took 3.0 s, past this session's limit of 2 s a month"):
+        Limits().check_growth(10, 3.0)
+    assert Limits(months_per_second=4).pause_ms == 250
+    # Anything else the page cannot do is a short line, with no server path in it.
+    said = refusal(ValueError(f"bad value in {__file__}"))
+    assert said == "that could not be done (ValueError); the settings are unchanged"
+
+
+def test_the_server_ends_with_lcsim_app_however_it_ends(tmp_path):
+    """SIGKILL (which lcsim app cannot catch) and SIGHUP (the terminal closed): the server is gone in seconds."""
+    pytest.importorskip("solara")
+    for sig in (signal.SIGKILL, signal.SIGHUP):
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/"
+        log_path = tmp_path / f"app-{sig.name}.log"
+        proc = _start(port, log_path)
+        try:
+            _wait_open(proc, log_path, url)
+            proc.send_signal(sig)  # to lcsim app only, not its process group
+            proc.wait(timeout=20)
+            deadline = time.monotonic() + 5
+            while _answers(url) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _answers(url), f"the Solara server outlived `lcsim app` killed by {sig.name}"
+            with socket.socket() as s:  # and the port is free again
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", port))
+        finally:
+            _kill(proc)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan ended is reaped by whoever adopted it, maybe later)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_watchdog_ends_a_server_whose_parent_is_gone():
+    """The fallback where there is no parent-death signal: a grandchild watching its parent ends when it is killed."""
+    watching = ("import sys, time\nfrom lcsim.app.serve import watch_parent\n"
+                "watch_parent(int(sys.argv[1]), every=0.1)\nprint('watching', flush=True)\ntime.sleep(60)\n")
+    code = ("import os, subprocess, sys\n"
+            f"child = subprocess.Popen([sys.executable, '-c', {watching!r}, str(os.getpid())])\n"
+            "print(child.pid, flush=True)\nsys.stdin.read()\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    watcher = int(parent.stdout.readline())
+    assert parent.stdout.readline().strip() == "watching" and _running(watcher)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running(watcher):
+        time.sleep(0.1)
+    if _running(watcher):
+        os.kill(watcher, signal.SIGKILL)
+        pytest.fail("the watchdog did not end the process whose parent was killed")
+
+
 # -- the real page in Chromium ------------------------------------------------------------------
 # One server and one page go through every mode (it saves about a minute per extra start); the
 # clean start and stop of the server is a second, short test.

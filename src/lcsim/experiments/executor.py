@@ -383,11 +383,11 @@ def _open(workers: int | None, scheduler, time_limit: float | None):
     if n == 1:
         yield _Pool(_InProcess(), 1, "1 worker (this process)", time_limit, in_process=True)
         return
-    # A fork server (or spawn) starts clean workers; the fork server imports lcsim once, so each new
-    # worker starts warm.
+    # A fork server (or spawn) starts clean workers; the fork server imports lcsim and runs one tiny run
+    # (warm.py) once, so each new worker starts with the model's compiled kernels loaded.
     if "forkserver" in mp.get_all_start_methods():
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["lcsim.experiments.worker"])
+        context.set_forkserver_preload(["lcsim.experiments.worker", "lcsim.experiments.warm"])
     else:
         context = mp.get_context("spawn")
 
@@ -422,8 +422,7 @@ def _dask(scheduler, time_limit):
     executor = None
     try:
         versions = worker_versions(client)
-        from .. import __version__
-
+        __version__ = lcsim_version()
         other = sorted({v for v in versions.values() if v != __version__})
         if other:
             warnings.warn(f"Dask workers run lcsim {', '.join(other)}; this client runs {__version__}", stacklevel=4)

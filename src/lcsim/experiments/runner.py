@@ -25,7 +25,7 @@ from .executor import MAX_CHUNK, STRIKES, Executor, ExecutorError, check_options
 from .executor import worker_versions as _worker_versions  # noqa: F401  (tests patch it here)
 from .experiment import Experiment, ExperimentError, load_experiment
 from .store import DESIGN_FILE, IDENTITY, MONTHLY, RUNS, SweepError, SweepFolder, designed_ids, load_results
-from .worker import simulate_run
+from .worker import lcsim_version, simulate_run
 
 DEFAULT_ROOT = Path("out") / "sweeps"
 TIME_LIMIT = 1800.0  # seconds per run by default: the costliest shipped design point takes far less (docs/sweeps.md)
@@ -203,8 +203,6 @@ def _check_executor_options(workers, scheduler, chunk_size, flush_seconds, time_
 
 def build_manifest(exp: Experiment, design: Design, monthly: bool) -> dict:
     """What an analysis needs to read the folder without the experiment file (docs/sweeps.md)."""
-    from .. import __version__
-
     manifest = {
         "format": 1,
         "experiment": exp.to_dict(),
@@ -225,7 +223,7 @@ def build_manifest(exp: Experiment, design: Design, monthly: bool) -> dict:
         "tables": {"runs": RUNS, "monthly": MONTHLY if monthly else None},
         "columns": {"identity": list(IDENTITY), "params": [*SCHEMA, *exp.assumptions],
                     "assumptions": exp.assumptions, "error": "error"},
-        "lcsim_version": __version__,
+        "lcsim_version": lcsim_version(),
         "model_fingerprint": model_fingerprint(),
         "versions": {pkg: _version(pkg) for pkg in ("mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib")},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

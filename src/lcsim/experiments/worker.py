@@ -140,7 +140,12 @@ def one_line(err: BaseException) -> str:
 
 
 def lcsim_version() -> str:
-    """Asked of every Dask worker before a sweep: it must have lcsim, and should have the client's version."""
-    from .. import __version__
+    """lcsim's version, as `lcsim.__version__` has it (read here without importing the package's top, which
+    imports this package: no import cycle). Asked of every Dask worker before a sweep: it must have lcsim, and
+    should have the client's version."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return __version__
+    try:
+        return version("lcsim")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0+unknown"

@@ -251,6 +251,47 @@ def test_cli_refuses_bad_options_in_one_line(capsys):
     assert "--targets: '/nonexistent.toml' is not a file" in capsys.readouterr().err
 
 
+def test_calibrate_without_its_extra_is_one_line_naming_it_before_any_work(capsys, monkeypatch, tmp_path):
+    from lcsim import extras
+    from lcsim.cli import main
+
+    monkeypatch.setitem(extras.EXTRAS, "calibrate", (("pyabc_is_not_installed",), "lcsim calibrate (ABC-SMC)"))
+    assert main(["calibrate", "--out", str(tmp_path / "out"), "--no-doc"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "needs the 'calibrate' extra" in err and "pip install 'lcsim[calibrate]'" in err
+    assert not (tmp_path / "out").exists()
+
+
+class DiesOnce:
+    """The toy's simulator, except that its first call in a worker process kills that worker (once: a marker
+    file says it happened)."""
+
+    def __init__(self, inner, marker, parent: int):
+        self.inner, self.marker, self.parent = inner, marker, parent
+
+    def __call__(self, pars: dict) -> dict:
+        import os
+
+        if os.getpid() != self.parent and not self.marker.exists():
+            self.marker.write_text("died")
+            os._exit(9)
+        return self.inner(pars)
+
+
+def test_a_worker_that_dies_changes_nothing(tmp_path):
+    """The executor reruns what a dead worker held; each candidate's randomness is its index's, so the posterior
+    is the one an uninterrupted run on one process gives."""
+    import os
+
+    toy = problem.toy_problem()
+    calm = abc.run_abc(toy, tmp_path / "calm.db", population=20, max_populations=1, seed=5)
+    dying = problem.Problem(toy.name, toy.priors, DiesOnce(toy.simulator, tmp_path / "died", os.getpid()),
+                            toy.targets, info=toy.info)
+    hit = abc.run_abc(dying, tmp_path / "hit.db", population=20, max_populations=1, seed=5, workers=2)
+    assert (tmp_path / "died").exists()  # a worker did die
+    pd.testing.assert_frame_equal(calm.table, hit.table)
+
+
 def test_docs_targets_md_is_the_targets_table_as_generated():
     from pathlib import Path
 

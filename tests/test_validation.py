@@ -334,7 +334,7 @@ def test_validate_runs_from_an_installed_package_without_the_source_tree(tmp_pat
     needed = {e for p in PATTERNS.values() for e in p.experiments} | {k.experiment for k in KNOCKOUTS.values()}
     assert needed | {MORRIS} <= shipped
     site, work = tmp_path / "site", tmp_path / "work"
-    shutil.copytree(root / "src" / "lcsim", site / "lcsim", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "src" / "lcsim", site / "lcsim")  # with __pycache__: numba's compiled kernels too
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     code = ("import lcsim; from lcsim.validation import runs, PATTERNS; ctx = runs.Context(workers=1); "

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
+from .discovery_figures import FIGURES, TREE_DEPTH, draw_figures, number_text, p_text, words_for  # noqa: F401  (re-exported)
 
 TARGETS = ("collapse", "survival")  # collapse: y = not outcome; survival: y = outcome
 MASS_MIN = 0.05  # PRIM's smallest box and CART's smallest leaf, as shares of the runs
@@ -50,10 +51,8 @@ PEEL_ALPHA = 0.05  # share of the runs peeled off per PRIM step
 MIN_RUNS = 50  # completed runs PRIM needs: a box of 5% then still holds a few runs
 MIN_CASES = 5  # cases of interest (and other runs) PRIM needs
 SIGNIFICANT = 0.05  # quasi-p-value below which a box limit is said to matter
-TREE_DEPTH = 3  # levels of the CART tree drawn (the rules come from the whole tree)
 RULE = ("the first box on the PRIM peeling trajectory that maximises coverage x lift, where lift = "
         "(density - base rate) / (1 - base rate)")
-FIGURES = ("discovery-tradeoff.png", "discovery-box.png", "discovery-tree.png")
 TABLES = ("discovery_box.csv", "discovery_trajectory.csv", "discovery_rules.csv")
 MARKDOWN = "discovery.md"
 
@@ -110,13 +109,13 @@ class Discovery:
         for r in rows.itertuples():
             qp = min(q for q in (r.qp_low, r.qp_high) if not pd.isna(q)) if not (
                 pd.isna(r.qp_low) and pd.isna(r.qp_high)) else math.nan
-            lines.append(f"| {r.input} | {r.reading} | {r.sweep_range} | {_p(qp)} | {r.meaning} |")
+            lines.append(f"| {r.input} | {r.reading} | {r.sweep_range} | {p_text(qp)} | {r.meaning} |")
         return "\n".join(lines)
 
     def to_markdown(self, level: int = 1, figures: bool = True) -> str:
         """The discovery in words: the sentence, the box, how it was chosen, CART's rules, the figures."""
         h = "#" * level
-        case = _words(self.outcome, self.target)
+        case = words_for(self.outcome, self.target)
         lines = [f"{h} Scenario discovery: where do {case['subject']}?", "", self.sentence, ""]
         if self.note:
             lines += [self.note, ""]
@@ -219,7 +218,7 @@ def discover(runs_or_folder, outcome: str = "survived", target: str = "collapse"
     if not inputs:
         raise UsageError("the sweep varies no inputs: scenario discovery needs a sweep that varies at least one "
                          "parameter (an lhs, sobol, morris or grid design)")
-    words = _words(outcome, target)
+    words = words_for(outcome, target)
     y = (~values if target == "collapse" else values).to_numpy(dtype=bool)
     n, cases = len(y), int(y.sum())
     if cases == 0 or cases == n:
@@ -258,7 +257,7 @@ def discover(runs_or_folder, outcome: str = "survived", target: str = "collapse"
         tree=_tree_text(tree), sentence="", note=note)
     discovery.sentence = sentence(discovery)
     if draw:
-        discovery.figures = _figures(discovery, tree)
+        discovery.figures = draw_figures(discovery, tree)
     return discovery
 
 
@@ -307,20 +306,6 @@ def _design_matrix(runs: pd.DataFrame, inputs: list[str]) -> tuple[pd.DataFrame,
     return pd.DataFrame(columns), categorical
 
 
-def _words(outcome: str, target: str) -> dict:
-    """How to say the cases of interest: subject ("communities collapse"), cases ("collapses"), verbs."""
-    if outcome == "survived":
-        if target == "collapse":
-            return {"subject": "communities collapse", "cases": "collapses", "verb": "collapse",
-                    "verb_past": "collapsed", "Subject": "Communities collapse"}
-        return {"subject": "communities survive", "cases": "survivals", "verb": "survive",
-                "verb_past": "survived", "Subject": "Communities survive"}
-    value = target == "survival"
-    return {"subject": f"runs end with {outcome} {value}", "cases": f"runs with {outcome} {value}",
-            "verb": f"end with {outcome} {value}", "verb_past": f"with {outcome} {value}",
-            "Subject": f"Runs end with {outcome} {value}"}
-
-
 # -- PRIM's trajectory and box --------------------------------------------------------------------
 def _trajectory(peeling: pd.DataFrame, base: float) -> pd.DataFrame:
     t = pd.DataFrame({
@@ -334,18 +319,6 @@ def _trajectory(peeling: pd.DataFrame, base: float) -> pd.DataFrame:
     })
     t["score"] = t["coverage"] * (t["density"] - base) / (1 - base)
     return t
-
-
-def _fmt(value: float, whole: bool) -> str:
-    """A limit as people write it: whole numbers whole, others to three decimals (or significant figures)."""
-    if whole:
-        return f"{int(round(value))}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.3g}"
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
 
 
 def _limits(box_lim: pd.DataFrame, init: pd.DataFrame, p_values: dict, x: pd.DataFrame, runs: pd.DataFrame,
@@ -374,16 +347,16 @@ def _limits(box_lim: pd.DataFrame, init: pd.DataFrame, p_values: dict, x: pd.Dat
             lo, hi = float(math.ceil(lo - 1e-9)), float(math.floor(hi + 1e-9))
         cut_lo, cut_hi = lo > lo0, hi < hi0
         if cut_lo and cut_hi:
-            reading = f"between {_fmt(lo, whole)} and {_fmt(hi, whole)}"
+            reading = f"between {number_text(lo, whole)} and {number_text(hi, whole)}"
         elif cut_lo:
-            reading = f"at least {_fmt(lo, whole)}"
+            reading = f"at least {number_text(lo, whole)}"
         elif cut_hi:
-            reading = f"at most {_fmt(hi, whole)}"
+            reading = f"at most {number_text(hi, whole)}"
         else:
             reading = "any"
         rows.append(dict(input=name, kind="integer" if whole else "number", restricted=cut_lo or cut_hi,
                          low=lo, high=hi, levels="", sweep_low=lo0, sweep_high=hi0,
-                         sweep_range=f"{_fmt(lo0, whole)} to {_fmt(hi0, whole)}",
+                         sweep_range=f"{number_text(lo0, whole)} to {number_text(hi0, whole)}",
                          qp_low=qp[0] if cut_lo else math.nan, qp_high=qp[1] if cut_hi else math.nan,
                          reading=reading, meaning=meaning))
     table = pd.DataFrame(rows)
@@ -407,7 +380,7 @@ def _levels(levels: set, column: pd.Series) -> list[str]:
 
 def sentence(d: Discovery) -> str:
     """The discovery in one sentence a non-modeller can read."""
-    words = _words(d.outcome, d.target)
+    words = words_for(d.outcome, d.target)
     rows = d.limits[d.limits["restricted"]]
     if rows.empty:
         return (f"No region of the inputs stands out: the {words['cases']} are spread over the whole sweep "
@@ -427,12 +400,6 @@ def sentence(d: Discovery) -> str:
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _p(value: float) -> str:
-    if pd.isna(value):
-        return "-"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 # -- CART -----------------------------------------------------------------------------------------
@@ -456,10 +423,10 @@ def _rules(leaves: list, init: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, run
             values = x[name].to_numpy()
             # CART splits half-way between values: a leaf's lower limit is exclusive of the split, its upper inclusive
             if lo > lo0:
-                parts.append(f"{name} > {_fmt(lo, False)}")
+                parts.append(f"{name} > {number_text(lo, False)}")
                 inside &= values > lo
             if hi < hi0:
-                parts.append(f"{name} <= {_fmt(hi, False)}")
+                parts.append(f"{name} <= {number_text(hi, False)}")
                 inside &= values <= hi
         runs_in = int(inside.sum())
         cases_in = int(y[inside].sum())
@@ -485,115 +452,6 @@ def _tree_text(tree) -> str:
     from sklearn.tree import export_text
 
     return export_text(tree.clf, feature_names=[str(f) for f in tree.feature_names], max_depth=TREE_DEPTH + 2)
-
-
-# -- figures --------------------------------------------------------------------------------------
-def _figures(d: Discovery, tree) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figures = {FIGURES[0]: tradeoff_figure(d), FIGURES[1]: box_figure(d), FIGURES[2]: tree_figure(d, tree)}
-    for fig in figures.values():
-        plt.close(fig)  # detached: they save and display, pyplot no longer holds them
-    return figures
-
-
-def tradeoff_figure(d: Discovery):
-    """PRIM's peeling trade-off: coverage against density per step, coloured by inputs restricted."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import BoundaryNorm
-
-    words = _words(d.outcome, d.target)
-    t = d.trajectory
-    fig, ax = plt.subplots(figsize=(7.5, 5.2))
-    top = max(int(t["restricted"].max()), 1)
-    cmap = plt.get_cmap("viridis", top + 1)
-    norm = BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
-    points = ax.scatter(t["coverage"], t["density"], c=t["restricted"], cmap=cmap, norm=norm, s=28, zorder=3)
-    bar = fig.colorbar(points, ax=ax, ticks=range(top + 1))
-    bar.set_label("inputs the box restricts")
-    ax.axhline(d.base_rate, color="#888888", linestyle=":", linewidth=1)
-    ax.annotate(f"whole sweep: {d.base_rate:.0%}", (0.02, d.base_rate), xycoords=("axes fraction", "data"),
-                textcoords="offset points", xytext=(0, 4), fontsize=8, color="#555555")
-    ax.scatter([d.coverage], [d.density], s=220, facecolors="none", edgecolors="#c44e52", linewidths=2, zorder=4)
-    ax.annotate(f"chosen box (step {d.chosen}):\n{d.coverage:.0%} of {words['cases']},\n"
-                f"{d.density:.0%} of its runs {words['verb']}", (d.coverage, d.density), textcoords="offset points",
-                xytext=(-120, -48), fontsize=9, color="#c44e52",
-                arrowprops=dict(arrowstyle="->", color="#c44e52"))
-    ax.set_xlabel(f"coverage: share of all {words['cases']} inside the box")
-    ax.set_ylabel(f"density: share of the box's runs that {words['verb']}")
-    ax.set_xlim(-0.02, 1.04)
-    ax.set_ylim(min(d.base_rate, t["density"].min()) - 0.05, 1.04)
-    ax.grid(alpha=0.3)
-    ax.set_title("PRIM peeling: smaller boxes are denser but catch fewer cases", fontsize=11)
-    fig.tight_layout()
-    return fig
-
-
-def box_figure(d: Discovery):
-    """The chosen box's limits on each input, against the range the sweep covered."""
-    import matplotlib.pyplot as plt
-
-    rows = d.limits
-    fig, ax = plt.subplots(figsize=(8.5, 0.6 * len(rows) + 1.8))
-    for i, r in enumerate(rows.itertuples()):
-        yy = len(rows) - 1 - i
-        colour = "#c44e52" if r.restricted else "#8c8c8c"
-        if r.kind == "choice":
-            every = r.sweep_range.split(", ")
-            kept = set(r.levels.split(", "))
-            width = 1 / len(every)
-            for j, level in enumerate(every):
-                inside = level in kept
-                ax.barh(yy, width * 0.92, left=j * width, height=0.5, color=colour if inside else "#eeeeee",
-                        edgecolor="#999999")
-                ax.text(j * width + width * 0.46, yy, level, ha="center", va="center", fontsize=8,
-                        color="white" if inside and r.restricted else "#333333")
-        else:
-            span = (r.sweep_high - r.sweep_low) or 1.0
-            lo, hi = (r.low - r.sweep_low) / span, (r.high - r.sweep_low) / span
-            ax.barh(yy, 1, left=0, height=0.5, color="#eeeeee", edgecolor="#bbbbbb")
-            ax.barh(yy, max(hi - lo, 0.005), left=lo, height=0.5, color=colour, alpha=0.9 if r.restricted else 0.5)
-            whole = r.kind == "integer"
-            ax.text(-0.01, yy, _fmt(r.sweep_low, whole), ha="right", va="center", fontsize=8, color="#555555")
-            ax.text(1.01, yy, _fmt(r.sweep_high, whole), ha="left", va="center", fontsize=8, color="#555555")
-        qp = np.nanmin([r.qp_low, r.qp_high]) if r.restricted and not (pd.isna(r.qp_low) and pd.isna(r.qp_high)) \
-            else math.nan
-        label = r.reading if r.restricted else "not restricted"
-        if not pd.isna(qp):
-            label += f"  (quasi-p {_p(qp)})"
-        ax.text(1.09, yy, label, ha="left", va="center", fontsize=8.5, color=colour)
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([n.removeprefix("assumptions.") for n in rows["input"]][::-1])
-    ax.set_xlim(-0.08, 1.75)
-    ax.set_xticks([])
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
-    words = _words(d.outcome, d.target)
-    ax.set_title(f"The box where {words['subject']}: {d.coverage:.0%} of {words['cases']}, "
-                 f"{d.density:.0%} of its runs {words['verb']}\n(red: the box's range on each input; grey: the "
-                 "range the sweep covered)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def tree_figure(d: Discovery, tree):
-    """The CART tree's first levels: each node's share of runs that are cases of interest."""
-    import matplotlib.pyplot as plt
-    from sklearn.tree import plot_tree
-
-    words = _words(d.outcome, d.target)
-    depth = min(TREE_DEPTH, tree.clf.get_depth())
-    fig, ax = plt.subplots(figsize=(min(4 + 3.2 * 2 ** max(depth - 1, 0), 22), 2.2 * depth + 2.5))
-    plot_tree(tree.clf, max_depth=TREE_DEPTH, feature_names=[str(f) for f in tree.feature_names],
-              class_names=["other runs", words["cases"]], filled=True, proportion=True,
-              impurity=False, rounded=True, fontsize=8, ax=ax)
-    ax.set_title(f"CART decision tree: where {words['subject']} (value = shares of [other runs, {words['cases']}]; "
-                 f"first {TREE_DEPTH} levels)", fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 # -- EMA Workbench, quietly -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ Each target runs 2,000 examples. They fuzz the checking layers; a run starts onl
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -134,3 +135,56 @@ def test_any_experiment_document_is_accepted_or_refused_naming_the_field(doc):
         assert_one_line(err, "field '")
         return
     assert exp.runs >= 1 and math.isfinite(exp.runs)
+
+
+# -- numbers in --set, as a user means them (issue 24) ----------------------------------------------------
+ASCII_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-10**30, 10**30).map(str),
+    st.from_regex(r"[+-]?[0-9_]{0,4}\.?[0-9_]{0,4}([eE][+-]?[0-9]{1,4})?", fullmatch=True),
+    st.text(alphabet="0123456789١٢٣１２３߀𝟘²_.eE+- nainf", max_size=10),
+    st.sampled_from(["１５", "1_0", "1e-400", "-1e-400", "0e-400", "1e400", "nan", "NaN", "inf", "-Infinity", "0x1",
+                     "٣", "15", " 0.5 ", "5e-324", "1E2", ".5", "5.", "+3", "0.0000"]))
+
+
+@SETTINGS
+@given(name=st.sampled_from(["control", "n_members", "months", PREFIX + "hosting_cost"]), text=NUMBER_TEXT)
+def test_set_numbers_are_read_as_the_user_means_them_or_refused_in_one_line(name, text):
+    try:
+        value = parse_settings([f"{name}={text}"])[name]
+    except Exception as err:  # noqa: BLE001
+        assert_one_line(err, f"'{name.removeprefix(PREFIX)}'")
+        return
+    raw = text.strip()
+    assert ASCII_NUMBER.fullmatch(raw), f"{text!r} was taken as {value!r}"  # only 0-9, no 1_0, no nan/inf
+    assert math.isfinite(value) and value == float(raw)
+    mantissa = ASCII_NUMBER.fullmatch(raw).group(1)
+    assert value != 0 or not any(c in "123456789" for c in mantissa), f"{text!r} underflowed to 0"
+
+
+def test_the_numbers_issue_24_found_are_refused():
+    for text in ("n_members=１５", "n_members=1_0", "control=1e-400", "control=nan", "control=inf", "months=1e400"):
+        with pytest.raises(LcsimError, match="is not allowed"):
+            parse_settings([text])
+    assert parse_settings(["n_members=15", "control=1e-3", "months=24.0"]) == {"n_members": 15, "control": 0.001,
+                                                                           "months": 24}
+
+
+# -- seeds ------------------------------------------------------------------------------------------------
+@SETTINGS
+@given(seed=st.one_of(st.integers(-2**70, 2**70), SCALARS, st.text(alphabet="0123456789-_１ ", max_size=8)))
+def test_any_seed_is_taken_whole_or_refused_in_one_line_before_a_run(seed):
+    from lcsim.values import SEED_MAX, check_seed
+
+    try:
+        value = check_seed(seed, allow_none=True)  # as simulate takes it (None: a seed from the system)
+    except Exception as err:  # noqa: BLE001
+        assert_one_line(err, "seed")
+        with pytest.raises(LcsimError) as info:  # simulate refuses it the same way, before any month
+            lcsim.simulate(seed=seed, months=2, n_members=5, exit_month=1)
+        assert_one_line(info.value, "seed")
+        return
+    if seed is None:
+        return
+    assert isinstance(value, int) and 0 <= value <= SEED_MAX
+    assert not isinstance(seed, (bool, float)) and value == int(str(seed).strip())

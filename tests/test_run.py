@@ -112,3 +112,19 @@ def test_run_refuses_an_output_folder_under_a_file_in_one_line_and_writes_nothin
     assert err.startswith("lcsim run: error: output folder") and "is a file" in err and "\n" not in err
     assert captured.out == ""  # refused before the run, not after it
     assert [p.name for p in tmp_path.iterdir()] == ["afile"] and afile.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("seed, why", [("-3", "negative"), (str(2**63), "too large"), ("1_0", "not an integer"),
+                                        ("１５", "not an integer"), ("3.0", "not an integer")])
+def test_a_bad_seed_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, seed, why):
+    from lcsim.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the default output folder, out/run-default-seedN, would be made here
+    assert main(["run", "--seed", seed, "--months", "4", "--set", "exit_month=2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        f"lcsim run: error: --seed: {seed if why != 'not an integer' else repr(seed)} is not allowed ({why}); "
+        "expected an integer in [0, 2**63 - 1]"]
+    assert captured.out == "" and list(tmp_path.iterdir()) == []
+    with pytest.raises(lcsim.LcsimError, match=f"seed: .* is not allowed \\({why}\\)"):
+        lcsim.simulate(seed=int(seed) if why != "not an integer" else seed, months=4, exit_month=2)

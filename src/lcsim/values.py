@@ -66,5 +66,6 @@ def check_seed(seed: Any, what: str = "seed", allow_none: bool = False) -> Any:
     else:
         why = "not an integer"
     said = str(value) if isinstance(value, int) and not isinstance(value, bool) else repr(seed)
+    said = " ".join(said.split())  # one line, whatever it is (an array's repr spans several)
     said = said if len(said) <= 40 else said[:30] + "..." + said[-6:]
     raise ParameterError(f"{what}: {said} is not allowed ({why}); expected an integer in [0, 2**63 - 1]")

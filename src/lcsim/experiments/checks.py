@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import SweepError
+from .design import entry, run_seed
 from .files import (
     DESIGN_FILE,
     IDENTITY,
@@ -38,8 +39,6 @@ from .files import (
 
 
 def _entry(name: str):
-    from .design import entry
-
     try:
         return entry(name)
     except Exception:  # a parameter this lcsim no longer knows: its column is not checked
@@ -200,8 +199,6 @@ def run_values_problem(table: pa.Table, manifest: dict, design: pd.DataFrame | N
 
 
 def _seed_problem(ids, point, replicate, seeds, manifest: dict) -> str | None:
-    from .design import run_seed
-
     root = manifest.get("root_seed")
     if not isinstance(root, int):
         return None

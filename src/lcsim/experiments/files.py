@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from ..errors import SweepError
 from ..parameters import SCHEMA
+from .design import entry
 
 MANIFEST, DESIGN_FILE, RUNS, MONTHLY, LOCK = "manifest.json", "design.parquet", "runs", "monthly", ".lock"
 DAMAGED, SUMS, CHECKSUM = "damaged", "checksums", ".sha256"
@@ -45,8 +46,6 @@ class SweepWarning(UserWarning):
 
 def param_columns(assumptions=()) -> dict[str, pa.DataType]:
     """The parameter columns of a runs table: every schema parameter, then the experiment's assumptions."""
-    from .design import entry
-
     return {**PARAMS, **{name: KINDS[entry(name).kind] for name in assumptions}}
 
 

@@ -33,6 +33,6 @@ def __getattr__(name: str):
 
     if name in _LAZY:
         return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
-    if name == "validation":  # the patterns, verdicts, calibration and document writers
+    if name == "validation":  # the patterns, verdicts and knock-outs (calibration is lcsim.calibration)
         return import_module(f"{__name__}.validation")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -160,6 +160,7 @@ def posterior_from(history, problem: Problem, seconds: float = NAN, resumed: int
             [int(s) for s in pops["samples"]], "simulations": int(history.total_nr_simulations),
             "particles": int(len(population.particles)), "inside_all_bands": int(inside.sum()),
             "restricted_to_inside": bool(restricted), "final_epsilon": float(pops["epsilon"].iloc[-1]),
+            "effective_particles": float(1 / (table["weight"] ** 2).sum()),  # sets the posterior's Monte Carlo error
             "seconds": float(seconds), "resumed_generations": int(resumed), **problem.info,
             "not_measurable": list(problem.not_measurable),
             "runs_per_simulation": int(problem.info.get("replicates", 1))

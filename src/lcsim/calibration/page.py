@@ -65,7 +65,9 @@ processes); rerun it to refresh this page, its tables under `out/calibration/` a
    if unmeasured else 'Every target was measurable.'}
 - Inference: {info['generations']} generations of {info['particles']} particles, {info['simulations']:,}
   simulations of {info['runs_per_simulation']} runs each ({runs:,} model runs), epsilon
-  {' -> '.join(fmt3(e) for e in info['epsilons'])}. {region.capitalize()}.
+  {' -> '.join(fmt3(e) for e in info['epsilons'])}. {region.capitalize()} (effective sample size
+  {info.get('effective_particles', float('nan')):.0f}: a posterior mean's Monte Carlo error is about its sd over
+  the square root of that).
 - Posterior predictive check: the model reproduces {len(passing)} of {len(checks) - len(unmeasured)} measurable
   targets ({', '.join(f'`{k}`' for k in passing) or 'none'}){'; it cannot reproduce ' +
   ', '.join(f'`{k}`' for k in failing) + ' anywhere it was calibrated' if failing else ''}.

@@ -79,7 +79,8 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
     table: `compare.comparison_table`; params: the full parameter set the arms shared
     (exit_strategy and digital_channel are what varied); scenario: `scenarios.describe(name)`;
     figures: caption -> matplotlib figure (or base64 PNG text); meta: replicates, root_seed,
-    version, runs, failed, command (what produced it); overrides: the --set values.
+    version, runs, failed, command (what produced it), uncertainty_note (which intervals include the
+    posterior's draws, if any); overrides: the --set values.
     """
     horizon = params["months"] - params["exit_month"]
     varied = [c for c in ("exit_strategy", "digital_channel") if c in table.columns]
@@ -176,8 +177,10 @@ def _method_html(meta: dict, params: dict) -> Markup:
         *(["Replicate k of every strategy starts from the same seed (common random numbers), so the strategies "
            "meet the same luck; the intervals and tests below treat the strategies as independent samples, which "
            "makes them conservative."] if meta.get("common_seeds") else []),
-        "Survival probability: share alive at the horizon with a 95% Wilson interval "
-        "(statsmodels proportion_confint); difference from abrupt exit with Newcombe's interval.",
+        *([meta["uncertainty_note"]] if meta.get("uncertainty_note") else []),  # the posterior's draws, if any
+        "Survival probability: share alive at the horizon with"
+        + (" a 95% Wilson interval" if not meta.get("uncertainty_note") else ", without the draws, a 95% Wilson interval")
+        + " (statsmodels proportion_confint); difference from abrupt exit with Newcombe's interval.",
         "Survival curves and medians: Kaplan-Meier (statsmodels SurvfuncRight) of months alive after the exit, "
         "censored at the horizon; pointwise 95% bands from Greenwood's variance on the log(-log) scale; median "
         "interval by the complementary log-log method; log-rank test (statsmodels survdiff) against phase_out.",

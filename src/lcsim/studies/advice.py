@@ -105,25 +105,22 @@ class Advice:
 
     def to_html(self, heading: bool = True) -> str:
         """A self-contained page: the figures are inlined as base64 PNG, nothing is linked. `heading=False`:
-        the fragment inside <body> only (one section, `<section class='lcsim-advice'>`), to embed elsewhere."""
-        import base64
+        the fragment inside <body> only (one section, `<section class='lcsim-advice'>`), to embed elsewhere.
+        Written by `lcsim.pages`: every name and value is escaped; the fragment is `pages.Markup`."""
         import io
-        from html import escape
 
-        figures = ""
+        from ..pages import document, element, fill, image, join, rows
+
+        figures = []
         for name, fig in self.figures.items():
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-            data = base64.b64encode(buf.getvalue()).decode("ascii")
-            figures += f"<img src='data:image/png;base64,{data}' alt='{escape(name)}'>"
-        body = (f"<section class='lcsim-advice'><h1>Advice: {escape(self.scenario)}</h1>"
-                f"<pre>{escape(self.text())}</pre>"
-                "<h2>Pareto front</h2>" + self.front.to_html(index=False, float_format=lambda x: f"{x:.3g}")
-                + figures + "</section>")
-        if not heading:
-            return body
-        return ("<!doctype html><html><head><meta charset='utf-8'><title>lcsim advise</title></head><body>"
-                + body + "</body></html>")
+            figures.append(image(buf.getvalue(), alt=name))
+        front = rows(self.front.columns, [[f"{v:.3g}" if isinstance(v, float) else v for v in row]
+                                          for row in self.front.itertuples(index=False)])
+        body = fill("<section class='lcsim-advice'><h1>Advice: {}</h1>{}<h2>Pareto front</h2>{}{}</section>",
+                    self.scenario, element("pre", self.text()), front, join(figures))
+        return document("lcsim advise", [body]) if heading else body
 
     def write(self, out) -> list[str]:
         from ..output import usable_folder

@@ -153,17 +153,12 @@ class Comparison:
                 "command": command if command is not None else self.command("report")}
         if date:
             meta["date"] = date
-        page = build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
+        if self.posterior:  # the report's method list says which intervals include the posterior's draws
+            meta["uncertainty_note"] = self.uncertainty_note
+        return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
                             figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
                             overrides=self.overrides, meta=meta,
                             advice_html=advice.to_html(heading=False) if advice is not None else None)
-        if self.posterior:  # the report's method list names the chance-only interval: say which include more
-            wilson = "Survival probability: share alive at the horizon with a 95% Wilson interval"
-            note = html_escape(self.uncertainty_note)
-            page = page.replace(wilson, note + " " + wilson.replace("with a 95% Wilson", "with, without the draws, "
-                                                                   "a 95% Wilson"), 1) if wilson in page else \
-                page.replace("<ul>", f"<ul><li>{note}</li>", 1)
-        return page
 
     def write(self, out: str | Path | None = None, report: bool = False, advice=None) -> list[str]:
         """Write comparison.csv and the figures (PNG) into `out` (default: where the runs are kept), and

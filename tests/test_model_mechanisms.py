@@ -198,9 +198,9 @@ def test_the_host_of_each_meeting_is_recorded():
 
 def test_demand_limits_founding_and_its_knock_out_founds_more():
     params = dict(n_members=40, replication=0.3, leadership=0.4, months=96, max_communities=200)
-    on = np.array([s["replications"] for s in _summaries(range(20), {"newness_hazard": 0.0}, **params)])
-    off = np.array([s["replications"] for s in _summaries(range(20), {"newness_hazard": 0.0, "founding_demand": 0.0},
-                                                          **params)])
+    others = {"newness_hazard": 0.0, "availability_shape": 0.0}  # more founders: the rule under test shows
+    on = np.array([s["replications"] for s in _summaries(range(20), others, **params)])
+    off = np.array([s["replications"] for s in _summaries(range(20), {**others, "founding_demand": 0.0}, **params)])
     assert off.sum() > 1.3 * on.sum() and (off >= on).mean() > 0.7, (on, off)
 
 
@@ -237,3 +237,36 @@ def test_the_liability_of_newness_falls_with_age_and_size():
     c.origin = "convened"  # convened communities have no liability of newness
     c.streams.outside = Draw(0.0)
     assert not model._breaks_up_young(c)
+
+
+def _attendance_rates(seed: int, assumptions=None, months: int = 36) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each member's share of the meetings held while it was a member (first `months` months; those who
+    came at least once), the availability of every organisation, and the rows of leaders ever."""
+    model = LearningCommunity(rng=seed, collect=False, assumptions=assumptions, replication=0.0, months=months,
+                              exit_month=months)
+    held, came = np.zeros(0), np.zeros(0)
+    for _ in range(months):
+        model.step()
+        c = model.communities[0]
+        if c.host is not None:
+            n = len(c.rows)
+            held, came = np.pad(held, (0, n - len(held))), np.pad(came, (0, n - len(came)))
+            held += c.current
+            came[np.searchsorted(c.rows, c.attended)] += 1
+    seen = came > 0
+    return came[seen] / held[seen], model.members.availability, np.array(sorted(model.leaders_ever), np.int64)
+
+
+def test_lasting_availability_makes_most_members_peripheral_and_leaders_come_from_the_core():
+    low_on, low_off, core_gap = [], [], []
+    for seed in range(12):
+        rate, availability, leaders = _attendance_rates(seed)
+        low_on.append((rate <= 1 / 3).mean())
+        if len(leaders):
+            core_gap.append(availability[leaders].mean() - availability.mean())
+        rate_off, availability_off, _ = _attendance_rates(seed, {"availability_shape": 0.0})
+        low_off.append((rate_off <= 1 / 3).mean())
+        assert (availability_off == 1.0).all()  # knock-out: everyone fully available
+    gap = np.array(low_on) - np.array(low_off)
+    assert gap.mean() > 0.15 and (gap > 0).all(), gap
+    assert len(core_gap) >= 8 and np.mean(core_gap) > 0.15 and (np.array(core_gap) > 0).mean() > 0.8, core_gap

@@ -49,7 +49,7 @@ def test_replication_starts_communities_some_of_which_survive_and_some_dissolve(
     # A fragile community whose leaders replicate readily, followed for eight years.
     started = alive = dissolved = 0
     for seed in range(16):
-        s = lcsim.simulate(seed=seed, scenario="fragile", replication=0.1, leadership=0.2, months=96).summary
+        s = lcsim.simulate(seed=seed, scenario="fragile", replication=0.2, leadership=0.4, months=96).summary
         started += s["replications"]
         alive += s["replications_alive"]
         dissolved += s["replications"] - s["replications_alive"]
@@ -91,6 +91,7 @@ def test_a_member_in_two_communities_attends_each_less_often_than_a_member_in_on
     for seed in range(20):
         model = LearningCommunity(rng=seed, n_communities=2, n_members=40, shared_members=0.5, collect=False)
         model.members.engagement[:] = 0.8
+        model.members.availability[:] = 1.0
         shared, single = _shared_and_single(model)
         c = model.communities[0]
         came = np.mean([model._attend(c, cost=0.3) for _ in range(200)], axis=0)  # per row of c
@@ -109,6 +110,7 @@ def test_with_no_time_split_members_in_two_communities_attend_as_often():
         model = LearningCommunity(rng=seed, n_communities=2, n_members=40, shared_members=0.5, collect=False,
                                   assumptions={"attention_split": 0.0})
         model.members.engagement[:] = 0.8
+        model.members.availability[:] = 1.0
         shared, single = _shared_and_single(model)
         c = model.communities[0]
         came = np.mean([model._attend(c, cost=0.3) for _ in range(200)], axis=0)
@@ -128,9 +130,9 @@ def test_the_convener_spreads_its_effort_over_every_community_it_convenes():
 
 def test_spreading_the_convener_over_more_communities_costs_survival():
     """Paired seeds: the same convener (effort for 100 members) over one or four communities of 150.
-    Hosting fatigue is knocked out: it lowers survival in both arms towards the floor, where the
-    convener's budget, the rule under test, could no longer show."""
-    rested = {"host_fatigue": 0.0}
+    Hosting fatigue and lasting availability are knocked out: they lower survival in both arms towards
+    the floor, where the convener's budget, the rule under test, could no longer show."""
+    rested = {"host_fatigue": 0.0, "availability_shape": 0.0}
     one = [lcsim.simulate(seed=s, n_members=150, replication=0.0, assumptions=rested).summary["survived"]
            for s in range(16)]
     four = [lcsim.simulate(seed=s, n_members=150, n_communities=4, replication=0.0,

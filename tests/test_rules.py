@@ -32,6 +32,7 @@ def table(engagement, capacity=None, leader=None, propensity=None, aspiration=No
     m.active = np.ones(n, bool)
     m.joined = np.zeros(n, np.int64)
     m.replicated = np.zeros(n, bool)
+    m.availability = np.ones(n)
     return m
 
 
@@ -102,8 +103,8 @@ def test_members_leave_only_below_the_threshold_at_the_compounded_chance():
 
 
 def test_attendance_falls_with_cost_only_members_come_and_a_split_organisation_comes_less():
-    """The live rule (`LearningCommunity._attend`): chance = engagement x (1 - cost) x m^-attention_split
-    for an organisation in m live communities; 0 for one that is no longer a member."""
+    """The live rule (`LearningCommunity._attend`): chance = engagement x availability x (1 - cost) x
+    m^-attention_split for an organisation in m live communities; 0 for one that is no longer a member."""
     model = lcsim.LearningCommunity(rng=0, collect=False, n_members=10, n_communities=2, shared_members=0.2,
                                     assumptions={"attention_split": 1.0})
     first, second = model.communities
@@ -111,15 +112,18 @@ def test_attendance_falls_with_cost_only_members_come_and_a_split_organisation_c
     assert len(shared) == 2 and (model.commitments[shared] == 2).all()
     model.members.engagement[:] = 1.0
     model.members.engagement[first.rows[1]] = 0.5
+    model.members.availability[:] = 1.0
+    busy = [k for k in range(3, len(first.rows)) if first.rows[k] not in shared][0]
+    model.members.availability[first.rows[busy]] = 0.5  # an organisation with half the time
     first.current[first.rows == first.rows[2]] = False  # no longer a member
     first.streams.attendance = AlwaysBelow(0.45)
     came = model._attend(first, 0.2)
-    # chance 0.8 for a full member, 0.4 for row 1, 0 for the former member, 0.8 / 2 for the two shared
+    # chance 0.8 for a full member, 0.4 for row 1 and the busy one, 0 for the former member, 0.8 / 2 for the shared
     expected = np.ones(len(first.rows), bool)
-    expected[[1, 2]] = False
+    expected[[1, 2, busy]] = False
     expected[np.isin(first.rows, shared)] = False
     np.testing.assert_array_equal(came, expected)
-    first.streams.attendance = AlwaysBelow(0.35)  # below 0.4: the shared and row 1 come too
+    first.streams.attendance = AlwaysBelow(0.35)  # below 0.4: the shared, row 1 and the busy one come too
     expected = np.ones(len(first.rows), bool)
     expected[2] = False
     np.testing.assert_array_equal(model._attend(first, 0.2), expected)

@@ -53,6 +53,10 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "-", "van Mierlo 2014 (1% rule: a few members carry most activity); shape is an assumption", 0.05, 10.0, "joining"),
     _a("propensity_shape_b", "float", 3.0, "second shape of the Beta draw of leadership propensity", "-",
        "van Mierlo 2014; shape is an assumption", 0.1, 50.0, "joining"),
+    _a("availability_shape", "float", 0.5, "shape a of the Beta(a, a) draw of each organisation's lasting availability (below 1: many with little time, a core with much); 0 removes it (everyone fully available)",
+       "-", "Wenger, McDermott & Snyder 2002 (core 10-15%, active 15-20%, the rest peripheral); Project ECHO "
+       "(most participants attend a third of sessions or fewer); the Beta form is an assumption", 0.0, 10.0,
+       "joining"),
     _a("initial_acquaintance", "float", 0.2, "strength of the few ties members bring, and of a newcomer's tie to its recruiter",
        "strength", "case (\"limited experience collaborating\"); size is an assumption", 0.05, 1.0, "joining"),
     # --- motivation ------------------------------------------------------------------------------

@@ -129,9 +129,13 @@ class Meetings:
             c.last_quorate = self.month
 
     def _attend(self, c, cost: float) -> np.ndarray:
-        """Which of the community's rows come: likelier the more engaged, less likely the dearer, and
-        less likely for an organisation whose time is split across communities."""
-        chance = c.take(self.members.engagement) * (1.0 - cost) * c.current
+        """Which of the community's rows come: likelier the more engaged and the more available (a lasting
+        trait of the organisation), less likely the dearer, and less likely for an organisation whose time
+        is split across communities."""
+        members = self.members
+        chance = c.take(members.engagement) * (1.0 - cost) * c.current
+        if self.assumptions.availability_shape > 0:
+            chance = chance * c.take(members.availability)
         split = self._time_split(c, -self.assumptions.attention_split)
         if split is not None:
             chance = chance * split

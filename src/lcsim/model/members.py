@@ -61,6 +61,7 @@ class MemberTable:
         self.aspiration = np.empty(0)
         self.capacity = np.empty(0)
         self.propensity = np.empty(0)
+        self.availability = np.empty(0)  # lasting share of meetings it can make time for (1: the rule is off)
         self.leader = np.empty(0, bool)
         self.active = np.empty(0, bool)
         self.joined = np.empty(0, np.int64)
@@ -98,6 +99,11 @@ class MemberTable:
             self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
             self.leader, self.active, self.joined, self.replicated, np.asarray(sector, np.int64), assets, interests,
             np.asarray(engagement, np.float64), capacity, propensity, float(p["aspiration"]), int(month))
+        # Lasting availability, heavy-tailed at both ends: how much time the organisation can give, whatever
+        # its engagement (drawn last, and only with the rule on, so that the other draws stay where they were).
+        shape = a.availability_shape
+        availability = rng.beta(shape, shape, size=n) if shape > 0 else np.ones(n)
+        self.availability = np.concatenate([self.availability, availability])
         return np.arange(start, start + n)
 
     def _constants(self, cso_share: float) -> tuple:
@@ -171,7 +177,9 @@ class MemberTable:
         able = self.active if eligible is None else eligible & self.active
         ready = np.flatnonzero(able & ~self.leader & (self.engagement >= self.a.ready_engagement))
         w = self.a.centrality_weight
-        hazard = _at(rate, ready) * self.propensity[ready] * self.capacity[ready] * (1.0 - w + w * centrality[ready])
+        # Leaders come from the core: those with the time to lead (availability; 1 with the rule off).
+        hazard = (_at(rate, ready) * self.propensity[ready] * self.capacity[ready] * self.availability[ready]
+                  * (1.0 - w + w * centrality[ready]))
         new = ready[rng.random(len(ready)) < over(hazard, _at(months, ready))]
         self.leader[new] = True
         return new

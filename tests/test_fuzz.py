@@ -5,6 +5,7 @@ Each target runs 2,000 examples. They fuzz the checking layers; a run starts onl
 (refused before any month is simulated), so the file stays fast.
 """
 
+import functools
 import math
 import re
 
@@ -188,3 +189,42 @@ def test_any_seed_is_taken_whole_or_refused_in_one_line_before_a_run(seed):
         return
     assert isinstance(value, int) and 0 <= value <= SEED_MAX
     assert not isinstance(seed, (bool, float)) and value == int(str(seed).strip())
+
+
+# -- pages: no string becomes markup ---------------------------------------------------------------------
+HOSTILE = st.one_of(st.text(max_size=30), st.sampled_from(["<script>alert(1)</script>", '" onload="x', "'><b>",
+                                                            "</style><script>", "&lt;script&gt;", "<!--", "]]>"]))
+
+
+@functools.cache
+def _comparison_table():
+    """A real comparison table, from a small comparison run once."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        return lcsim.compare("default", strategies=["phase_out", "phase_over"], replicates=4, out=out, workers=1,
+                             progress=False, overrides={"n_members": 10, "months": 12, "exit_month": 6,
+                                                        "transition_months": 3}).table
+
+
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
+@given(words=st.lists(HOSTILE, min_size=8, max_size=8))
+def test_no_string_given_to_the_page_builder_becomes_markup(words):
+    from lcsim.analysis.report import build_report
+    from lcsim.pages import Markup, element, fill, image, join, rows
+
+    words = [f"ZQ{k}{' '.join(w.split())}QZ{k}" for k, w in enumerate(words)]  # findable, whitespace as the page has it
+
+    made = join([fill("<p>{} {:.0%}</p>", words[0], 0.5), element("td", words[1], title=words[2]),
+                 rows([words[3]], [[words[4]]]), image(b"\x89PNG", alt=words[5]), words[6]])
+    assert isinstance(made, Markup)
+    for w in words[:7]:
+        assert ("<" not in w and ">" not in w and '"' not in w and "'" not in w and "&" not in w) or w not in made
+    page = build_report(table=_comparison_table(), params=lcsim.parameters.DEFAULTS, figures={words[0]: "iVBORw0KGgo="},
+                        scenario={"name": words[1], "title": words[2], "description": words[3]},
+                        meta={"version": words[4], "replicates": words[5], "command": words[6],
+                              "uncertainty_note": words[7], "date": words[0]},
+                        overrides={words[2]: words[3]}, advice_html=words[4])
+    assert "<script" not in page.lower()
+    for w in words:  # a word that could be markup appears only escaped
+        assert not any(c in w for c in "<>\"'&") or w not in page, w

@@ -59,10 +59,11 @@ def must_carry_checksum(manifest: dict | None, path: Path) -> bool:
 MISSING = "its checksum file is missing (checksums/ lost, or the file copied in)"
 
 
-def _checksum(path: Path, manifest: dict | None, verified: list | None = None) -> tuple[str | None, bool]:
+def _checksum(path: Path, manifest: dict | None, verified: list | None = None,
+              data: bytes | None = None) -> tuple[str | None, bool]:
     """(problem, legacy): legacy is a file written before lcsim wrote checksums. `verified` collects the
-    files whose checksum held."""
-    problem = checksum_problem(path)
+    files whose checksum held; `data`: the file's bytes, if already read."""
+    problem = checksum_problem(path, data)
     if problem is None and verified is not None:
         verified.append(path)
     if problem == NO_CHECKSUM:
@@ -271,12 +272,13 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
             number = part_number(f)
             if number not in sound_ids:
                 continue  # an orphan (its runs part never landed, or is damaged): never read
-            problem, legacy = _checksum(f, manifest, out.verified)
+            data = _read(f)
+            problem, legacy = _checksum(f, manifest, out.verified, data)
             if legacy:
                 out.legacy.append(f)
             if problem is None:
                 try:
-                    table = pq.read_table(f)
+                    table = pq.read_table(pa.BufferReader(data))
                     problem = monthly_values_problem(table, sound_ids[number])
                     if problem is None and keep:
                         out.tables[f] = table
@@ -291,9 +293,10 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
 
 
 def _check_runs_part(f: Path, manifest: dict, out: Verified, keep: bool) -> PartInfo | None:
-    problem, legacy = _checksum(f, manifest, out.verified)
+    data = _read(f)  # read once: the bytes hashed are the bytes parsed
+    problem, legacy = _checksum(f, manifest, out.verified, data)
     try:
-        table = pq.read_table(f)
+        table = pq.read_table(pa.BufferReader(data))
         info = part_info(f, table)
     except (OSError, pa.ArrowException, ValueError, SweepError) as err:
         text = str(err).split(";")[0].split(": ", 1)[-1] if isinstance(err, SweepError) else type(err).__name__
@@ -315,3 +318,10 @@ def _check_runs_part(f: Path, manifest: dict, out: Verified, keep: bool) -> Part
     if keep:
         out.tables[f] = table
     return info
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # fails its checksum and its read, and is reported as damaged

@@ -236,3 +236,13 @@ def test_the_report_carries_the_advice_self_contained(tmp_path):
     assert "the best plan for this community" in lowered and "lcsim-advice" in lowered
     assert "http://" not in lowered and "https://" not in lowered and "<script" not in lowered
     assert "the best plan for this community" not in comparison.to_html().lower()
+
+
+def test_a_missing_extra_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
+    from lcsim import extras
+
+    monkeypatch.setitem(extras.EXTRAS, "advise", (("no_such_module_xyz",), "lcsim advise"))
+    code = main(["advise", "--scenario", "mexico-csa", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "pip install 'lcsim[advise]'" in err
+    assert not (tmp_path / "x").exists()

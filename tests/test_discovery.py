@@ -177,3 +177,14 @@ def test_the_cart_tree_is_the_same_on_every_run_of_the_same_data():
     # the seed does decide the ties: some seed picks the other copy somewhere in the tree
     others = {discover(runs, inputs=inputs, draw=False, seed=s).tree for s in range(8)}
     assert len(others) > 1
+
+
+def test_a_missing_extra_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
+    from lcsim import extras
+    from lcsim.cli import main
+
+    monkeypatch.setitem(extras.EXTRAS, "discover", (("no_such_module_xyz",), "lcsim discover"))
+    code = main(["discover", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "pip install 'lcsim[discover]'" in err
+    assert not (tmp_path / "x").exists()

@@ -42,6 +42,9 @@ def register(sub) -> None:
 
 
 def cmd_advise(args) -> int:
+    from ..extras import require
+
+    require("advise", "discover")  # NSGA-II proposes the plans; PRIM and CART say where the plan fails
     from ..output import usable_folder
     from ..scenarios import describe
     from ..studies.advise import advise

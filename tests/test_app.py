@@ -209,16 +209,22 @@ def test_the_limits_bound_what_a_participant_starts_and_runs():
     with pytest.raises(LcsimError, match=r"seed: -3 is not allowed \(negative\)"):
         room.start(seed=-3)
     assert room.runs[0].spec.params["n_members"] == 20  # a refusal leaves the room as it was
-    # Growth: the runs may not grow past 2 x members x communities organisations in all.
-    tiny = Limits(members=5, communities=1)
-    grower = Room("default", {**small, "n_members": 5, "join_rate": 0.2, "quorum": 0.0}, 2, limits=tiny)
+    # Growth: a run may not grow past 2 x members x communities organisations; the room halts until a new start.
+    assert Limits(members=300, communities=2).organisations == 1200
+    with pytest.raises(UsageError, match="grown to 1,201 organisations, past this session's limit of 1,200; Reset"):
+        Limits(members=300, communities=2).check_growth(1201, 0.1)
+
+    class Tight(Limits):
+        organisations = 19  # one fewer than the community starts with: the first month is past it
+
+    grower = Room("default", small, 2, limits=Tight())
     grower.start()
-    with pytest.raises(UsageError, match="past this session's limit of 10; Reset"):
-        for _ in range(24):
-            grower.step()
+    with pytest.raises(UsageError, match="past this session's limit of 19; Reset"):
+        grower.step()
     with pytest.raises(UsageError, match="past this session's limit"):
         grower.step()  # halted until a new start
-    grower.start(params={**small, "n_members": 5, "join_rate": 0.0})
+    grower.limits = Limits()
+    grower.start()
     assert grower.step() and grower.halted is None
     with pytest.raises(UsageError, match="took 3.0 s, past this session's limit of 2 s a month"):
         Limits().check_growth(10, 3.0)

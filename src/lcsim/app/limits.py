@@ -7,11 +7,11 @@ each of 50 communities) took 203 s of CPU and 1.34 GB to start, then 18 s a mont
 - `members`: the largest community (`n_members`) a participant may start (default 1,000: the `large`
   preset; about 0.9 s of CPU to start, 0.05 s a month);
 - `communities`: the largest programme (`n_communities`) a participant may start (default 5: 1,000 x 5
-  starts in about 4 s of CPU, 0.2 s a month, about 20 MB);
+  starts in about 4 s of CPU, then 0.2 s a month, about 80 MB; two plans twice that);
 - `months_per_second`: how fast play may run (default 5);
 - `step_seconds`: CPU seconds one month of one page may take (default 2): a run that has grown past
   it (members recruit, found communities) stops, with a message, rather than hold the machine;
-- `organisations`: what the runs of a page may grow to in all (twice members x communities), for memory.
+- `organisations`: what each run of a page may grow to (twice members x communities), for memory.
 
 The page refuses settings past them with a short message, and its sliders end at them. The trainer sets
 them with `lcsim app --max-members N --max-communities N --months-per-second X --step-seconds S`.
@@ -52,7 +52,7 @@ class Limits:
 
     @property
     def organisations(self) -> int:
-        """The most organisations the runs of one page may hold in all, growth included."""
+        """The most organisations one run of a page may hold, growth included (two plans: each run)."""
         return 2 * self.members * self.communities
 
     @property
@@ -69,9 +69,9 @@ class Limits:
                                  f"sets it: lcsim app {option})")
 
     def check_growth(self, organisations: int, seconds: float) -> None:
-        """After a month: refuse to go on with runs grown past what a page may hold or take per month."""
+        """After a month: refuse to go on with a run grown past what a page may hold, or a month that took too long."""
         if organisations > self.organisations:
-            raise UsageError(f"the runs have grown to {organisations:,} organisations, past this session's limit "
+            raise UsageError(f"a run has grown to {organisations:,} organisations, past this session's limit "
                              f"of {self.organisations:,}; Reset with a smaller community")
         if seconds > self.step_seconds:
             raise UsageError(f"that month took {seconds:.1f} s, past this session's limit of {self.step_seconds:g} s "

@@ -225,7 +225,7 @@ class Room:
                 run.reach(target)
             self._show(target)
             try:
-                self.limits.check_growth(sum(len(r.model.members.active) for r in self.runs),
+                self.limits.check_growth(max(len(r.model.members.active) for r in self.runs),
                                          time.thread_time() - started)
             except UsageError as err:
                 self.halted = str(err)

@@ -21,7 +21,7 @@ import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import DescrStatsW
 
-from ..model.outcomes import OUTCOMES
+from ..outcomes import OUTCOMES
 from ..strategies import WORDS, rank
 from .survival import ALPHA, completed, logrank, median_survival, survival_probability
 

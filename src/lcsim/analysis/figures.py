@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..model.outcomes import OUTCOMES
+from ..outcomes import OUTCOMES
 from ..strategies import COLOURS, STRATEGIES, order, rank
 from .comparison import COMPARED, arm_label
 from .survival import completed, survival_curve

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..model.outcomes import OUTCOMES
+from ..outcomes import OUTCOMES
 from ..strategies import STRATEGIES, rank
 from .comparison import percent_interval
 from .survival import completed, survival_probability

@@ -116,7 +116,7 @@ def analyze(folder: str | Path, out: str | Path | None = None) -> Analysis:
 
 def analysis_of(runs: pd.DataFrame, manifest: dict, folder: Path | None = None) -> Analysis:
     """Every table and figure of one sweep's run table and manifest, and the summary that says them."""
-    from ..model.outcomes import OUTCOMES
+    from ..outcomes import OUTCOMES
     from . import figures
     from .sensitivity import SensitivityError, has_indices, is_balanced, ranking, sensitivity
     from .summary import summary_markdown, survival_by_point, survival_by_setting

@@ -128,3 +128,14 @@ def test_a_bad_seed_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys
     assert captured.out == "" and list(tmp_path.iterdir()) == []
     with pytest.raises(lcsim.LcsimError, match=f"seed: .* is not allowed \\({why}\\)"):
         lcsim.simulate(seed=int(seed) if why != "not an integer" else seed, months=4, exit_month=2)
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "report", "advise", "app"])
+def test_every_command_that_takes_a_seed_checks_it_first(tmp_path, monkeypatch, capsys, command):
+    from lcsim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([command, "--seed", "-3"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"lcsim {command}: error: --seed: -3 is not allowed (negative); expected an integer in [0, 2**63 - 1]"]
+    assert list(tmp_path.iterdir()) == []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .options import add_model_options, overrides
+from .options import add_model_options, add_seed_option, overrides, seed_of
 
 ORDER = 57
 
@@ -33,7 +33,7 @@ def register(sub) -> None:
                      help="replicates of each finalist and of the current plan (default: %(default)s)")
     cmd.add_argument("--candidates", type=int, default=CANDIDATES, metavar="N",
                      help="plans in the first rung of successive halving (default: %(default)s)")
-    cmd.add_argument("--seed", type=int, default=0, help="root seed of the plans, draws and replicates")
+    add_seed_option(cmd, "root seed of the plans, draws and replicates")
     cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")
     cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME)")
     cmd.add_argument("--fresh", action="store_true",
@@ -53,7 +53,7 @@ def cmd_advise(args) -> int:
     out = Path(args.out) if args.out else Path("out") / "advise" / args.scenario
     usable_folder(out, create=False)
     found = advise(args.scenario, levers=args.levers, overrides=overrides(args), budget=args.budget,
-                   replicates=args.replicates, candidates=args.candidates, seed=args.seed, workers=args.workers,
+                   replicates=args.replicates, candidates=args.candidates, seed=seed_of(args), workers=args.workers,
                    out=out, fresh=args.fresh)
     written = found.write(out)
     print(found.text())

@@ -10,7 +10,7 @@ import argparse
 
 from ..strategies import EXIT_STRATEGIES
 from ..studies.compare import DIGITAL, ROOT_SEED
-from .options import add_model_options, overrides
+from .options import add_model_options, add_seed_option, overrides, seed_of
 
 ORDER = 30
 
@@ -31,8 +31,7 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
                      metavar="NAME", help="exit strategies to compare (default: all four: %(default)s)")
     cmd.add_argument("--digital", choices=tuple(DIGITAL),
                      help="digital channel off, on, or both side by side (default: as the scenario sets it)")
-    cmd.add_argument("--seed", type=int, default=ROOT_SEED, metavar="N",
-                     help="root seed; every run's seed derives from it (default: %(default)s)")
+    add_seed_option(cmd, "root seed; every run's seed derives from it", default=ROOT_SEED)
     cmd.add_argument("--workers", type=_positive, metavar="N", help="worker processes (default: all local cores)")
     cmd.add_argument("--out", metavar="DIR", help=f"output folder (default: {default_out})")
     cmd.add_argument("--posterior", metavar="DIR",
@@ -46,7 +45,7 @@ def comparison_of(args, command: str):
     from ..studies.compare import compare
 
     return compare(scenario=args.scenario, strategies=args.strategies, replicates=args.replicates,
-                   digital=args.digital, overrides=overrides(args), workers=args.workers, seed=args.seed,
+                   digital=args.digital, overrides=overrides(args), workers=args.workers, seed=seed_of(args),
                    out=args.out if args.out is not None else f"out/{command}-{args.scenario}", progress=True,
                    posterior=args.posterior)
 

@@ -246,3 +246,14 @@ def test_a_missing_extra_is_one_line_before_any_work(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "pip install 'lcsim[advise]'" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_damaged_evaluations_are_one_line_and_fresh_starts_over(tmp_path):
+    kw = dict(levers=("exit_month", "control"), evaluate=toy, seed=2, candidates=8, replicates=16, stress=40,
+              out=tmp_path)
+    advise("default", **kw)
+    stored = next((tmp_path / "evaluations").glob("*.parquet"))
+    stored.write_bytes(stored.read_bytes()[:-40])  # truncated
+    with pytest.raises(UsageError, match=r"evaluations cannot be read.*--fresh"):
+        advise("default", **kw)
+    assert advise("default", **kw, fresh=True).reused == 0

@@ -37,11 +37,14 @@ class Cache:
             return
         import json
 
-        try:
+        try:  # written whole and atomically: damage comes from outside, and is said, never silently dropped
             table = pd.read_parquet(self.path)
-        except Exception:  # a damaged file: start again (it is rewritten whole, atomically)
-            return
-        self.results = {k: json.loads(v) for k, v in zip(table["key"], table["summary"])}
+            self.results = {k: json.loads(v) for k, v in zip(table["key"], table["summary"], strict=True)}
+        except Exception as err:
+            from ..errors import UsageError
+
+            raise UsageError(f"{self.path}: the stored evaluations cannot be read ({type(err).__name__}); "
+                             "use --fresh to start this advice over") from None
 
     def add(self, results: dict) -> None:
         if not results:

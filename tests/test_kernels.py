@@ -83,10 +83,15 @@ def test_encounter_kernels_match_their_numpy_twins(seed):
     i, j = rng.integers(0, n, 50), rng.integers(0, n, 50)
     np.testing.assert_array_equal(kernels.complementarity(assets, i, j), kernels._complementarity_py(assets, i, j))
 
-    for got, want in zip(kernels.renew_candidates(a, b, present, n, 4.0),
-                         kernels._renew_candidates_py(a, b, present, n, 4.0)):
+    weight = rng.random(len(a)) * 2
+    for w in (weight, np.ones(len(a))):
+        for got, want in zip(kernels.renew_candidates(a, b, present, n, 4.0, w),
+                             kernels._renew_candidates_py(a, b, present, n, 4.0, w)):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    for got, want in zip(kernels.renew_candidates(a, b, present, n, 4.0, np.ones(len(a))),
+                         kernels._renew_candidates_py(a, b, present, n, 4.0, np.ones(len(a)))):
         np.testing.assert_array_equal(got, want)
-    known, half = kernels._renew_candidates_py(a, b, present, n, 4.0)
+    known, half = kernels._renew_candidates_py(a, b, present, n, 4.0, np.ones(len(a)))
     draws, value, fit = rng.random(len(known)), rng.random(len(a)), rng.random(n)
     strength0 = rng.random(len(a))
     results = []
@@ -120,7 +125,8 @@ def test_encounter_kernels_match_their_numpy_twins(seed):
 def test_sector_sums_and_tie_sorting_match_their_numpy_twins():
     rng = np.random.default_rng(9)
     sector, w, interests = rng.integers(0, 4, 120), rng.random(120), rng.dirichlet(np.ones(6), 120)
-    for got, want in zip(kernels.sector_sums(sector, w, interests, 4), kernels._sector_sums_py(sector, w, interests, 4)):
+    for got, want in zip(kernels.sector_sums(sector, w, interests, 4),
+                         kernels._sector_sums_py(sector, w, interests, 4)):
         np.testing.assert_array_equal(got, want)
     a, b = _graph(9, 60, 300)
     arrays = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.5, rng.random(len(a)))
@@ -159,7 +165,8 @@ def test_tie_bookkeeping_and_introductions_match_their_numpy_twins(seed):
 
     attendees, sectors = np.flatnonzero(rng.random(50) < 0.6), rng.integers(0, 4, 50)
     first, second = rng.integers(0, len(attendees), 40), rng.integers(0, len(attendees), 40)
-    got, want = kernels.pair_up(attendees, first, second, sectors), kernels._pair_up_py(attendees, first, second, sectors)
+    got = kernels.pair_up(attendees, first, second, sectors)
+    want = kernels._pair_up_py(attendees, first, second, sectors)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert got[2] == want[2]

@@ -130,9 +130,9 @@ def test_the_convener_spreads_its_effort_over_every_community_it_convenes():
 
 def test_spreading_the_convener_over_more_communities_costs_survival():
     """Paired seeds: the same convener (effort for 100 members) over one or four communities of 150.
-    Hosting fatigue and lasting availability are knocked out: they lower survival in both arms towards
+    Hosting fatigue, lasting availability and weighted renewal are knocked out: they lower survival in both arms towards
     the floor, where the convener's budget, the rule under test, could no longer show."""
-    rested = {"host_fatigue": 0.0, "availability_shape": 0.0}
+    rested = {"host_fatigue": 0.0, "availability_shape": 0.0, "renewal_weighting": 0.0}
     one = [lcsim.simulate(seed=s, n_members=150, replication=0.0, assumptions=rested).summary["survived"]
            for s in range(16)]
     four = [lcsim.simulate(seed=s, n_members=150, n_communities=4, replication=0.0,

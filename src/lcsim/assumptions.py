@@ -121,6 +121,9 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "assumption", 0, 20, "meetings"),
     _a("conversations", "float", 4.0, "acquaintances an attendee catches up with at one meeting", "per attendee",
        "Jin, Girvan & Newman 2001 (a cap on how many ties one keeps up); size is an assumption", 0.5, 50.0, "meetings"),
+    _a("renewal_weighting", "float", 1.0, "how far an attendee's conversations go to its closest, most embedded acquaintances present: in proportion to (strength x (1 + common contacts))^this; 0 removes it (all alike)",
+       "exponent", "Feld 1981 (ties inside shared foci are kept up); Krackhardt 1999 (ties embedded in cliques are "
+       "stronger and more stable); Burt 2002 (bridges decay fast); the form is an assumption", 0.0, 3.0, "meetings"),
     # --- the convener ----------------------------------------------------------------------------
     _a("convener_subsidy", "float", 0.5, "share of attendance cost the convener covers at full intensity", "share",
        "assumption", 0.0, 1.0, "convener"),

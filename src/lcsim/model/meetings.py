@@ -175,12 +175,16 @@ class Meetings:
     def _renew_known_ties(self, attended, gain, rng) -> None:
         """Catch up with acquaintances present, but a member only has so many conversations at one
         meeting: with more acquaintances there, each is renewed less often (Jin, Girvan & Newman 2001).
+        Conversations go to acquaintances in proportion to (strength x (1 + common contacts))^renewal_weighting:
+        one catches up with close, embedded contacts first (Feld 1981; Krackhardt 1999), so bridges lapse.
 
         `gain` is (scale, known-tie weight, fit weight, fit): a renewed tie gains
         scale x (known-tie weight x its value + fit weight x (fit of one + fit of the other)).
         """
         ties, n, conversations = self.ties, len(self.members), self.assumptions.conversations
-        known, half = kernels.renew_candidates(ties.a, ties.b, attended, n, float(conversations))
+        k = self.assumptions.renewal_weighting
+        weight = np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
+        known, half = kernels.renew_candidates(ties.a, ties.b, attended, n, float(conversations), weight)
         draws = rng.random(len(known))
         scale, known_weight, fit_weight, fit = gain
         kernels.renew(known, draws, half, ties.a, ties.b, ties.value, fit, ties.strength, ties.touched,

@@ -11,13 +11,15 @@ import numpy as np
 from .compile import njit
 
 
-def _renew_candidates_py(a, b, present, n, conversations):
+def _renew_candidates_py(a, b, present, n, conversations, weight):
     """Ties among the members in the mask `present`, and half the summed chance that each side
-    catches up with the other given its acquaintances present (NumPy twin of `renew_candidates`)."""
+    catches up with the other: `conversations` shared among its acquaintances present in proportion to
+    each tie's `weight` (NumPy twin of `renew_candidates`)."""
     known = np.flatnonzero(present[a] & present[b])
-    degree = np.bincount(a[known], minlength=n) + np.bincount(b[known], minlength=n)
-    chance = (np.minimum(1.0, conversations / np.maximum(degree[a[known]], 1))
-              + np.minimum(1.0, conversations / np.maximum(degree[b[known]], 1)))
+    w = weight[known]
+    total = np.bincount(a[known], w, minlength=n) + np.bincount(b[known], w, minlength=n)
+    chance = (np.minimum(1.0, conversations * w / np.maximum(total[a[known]], 1e-12))
+              + np.minimum(1.0, conversations * w / np.maximum(total[b[known]], 1e-12)))
     return known, chance / 2.0
 
 
@@ -76,25 +78,26 @@ def _across_sectors_py(i, j, attendees, third, sectors):
 
 if njit is not None:
     @njit(cache=True, nogil=True)
-    def renew_candidates(a, b, present, n, conversations):  # pragma: no cover - compiled
+    def renew_candidates(a, b, present, n, conversations, weight):  # pragma: no cover - compiled
         """Ties among the members in the mask `present`, and half the summed chance that each side
-        catches up with the other given its acquaintances present."""
+        catches up with the other: `conversations` shared among its acquaintances present in proportion
+        to each tie's `weight`."""
         m = len(a)
         known = np.empty(m, np.int64)
-        degree = np.zeros(n, np.int64)
+        total = np.zeros(n)
         k = 0
         for e in range(m):
             if present[a[e]] and present[b[e]]:
                 known[k] = e
-                degree[a[e]] += 1
-                degree[b[e]] += 1
+                total[a[e]] += weight[e]
+                total[b[e]] += weight[e]
                 k += 1
         known = known[:k]
         half = np.empty(k)
         for q in range(k):
             e = known[q]
-            half[q] = (min(1.0, conversations / max(degree[a[e]], 1))
-                       + min(1.0, conversations / max(degree[b[e]], 1))) / 2.0
+            share = conversations * weight[e]
+            half[q] = (min(1.0, share / max(total[a[e]], 1e-12)) + min(1.0, share / max(total[b[e]], 1e-12))) / 2.0
         return known, half
 
     @njit(cache=True, nogil=True)

@@ -268,3 +268,19 @@ def test_a_checksum_whose_part_never_landed_is_ignored_and_removed_on_resume(fol
     assert check_folder(work).complete
     pd.testing.assert_frame_equal(run(work, monthly=True), runs)
     assert not orphan.exists()
+
+
+def test_adopting_parts_written_without_checksums_keeps_them_and_checks_the_new_ones(tmp_path):
+    out = tmp_path / "a"
+    runs = run(out, flush_seconds=1e-6)
+    shutil.rmtree(out / "checksums")
+    (out / "manifest.json").unlink()
+    *kept, last = sorted((out / "runs").glob("part-*.parquet"))
+    last.unlink()
+    with pytest.warns(SweepWarning, match="without checksums"):
+        again = sweep(exp_c(), out, workers=1, progress=False, adopt=True)
+    pd.testing.assert_frame_equal(again, runs)
+    start = json.loads((out / "manifest.json").read_text())["checksums"]["from_part"]
+    assert start == store_files.part_number(kept[-1]) + 1
+    verdict = check_folder(out)
+    assert verdict.complete and verdict.verified == 2  # the design and the one new part

@@ -169,7 +169,9 @@ class SweepFolder:
             if old is None:
                 table = pa.Table.from_pandas(design, preserve_index=False)
                 checked_write(self.path / DESIGN_FILE, lambda tmp: pq.write_table(table, tmp))
-                self.manifest = {**manifest, "checksums": {**CHECKSUMS, "design": True, "from_part": 1}}
+                adopted = self._verified.legacy if self._verified is not None else []
+                start = self._first_free() if any(f.name != DESIGN_FILE for f in adopted) else 1  # adopted, no sums
+                self.manifest = {**manifest, "checksums": {**CHECKSUMS, "design": True, "from_part": start}}
                 write_manifest(self.path, self.manifest)  # last: a folder with a manifest is a complete start
             else:
                 self._resume_design(design)

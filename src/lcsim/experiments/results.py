@@ -114,6 +114,7 @@ class FolderCheck:
     failed: int = 0
     missing: int | None = None
     verified: int = 0  # files whose checksum held
+    damaged: int = 0  # part numbers (or the design) that fail their check: a resume redoes them
     fingerprints: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -144,7 +145,7 @@ class FolderCheck:
             lines.append(f"  ... and {len(self.problems) - len(shown)} more problems")
         if self.failed and self.ok:
             lines.append("  rerun the failed runs with: lcsim sweep FILE --out DIR --retry-failed")
-        elif not self.ok and self.designed is not None:
+        elif self.damaged and self.designed is not None:
             lines.append("  rerun the sweep (same FILE, --out DIR) to set damaged parts aside and redo their runs")
         return "\n".join(lines)
 
@@ -174,6 +175,7 @@ def check_folder(path) -> FolderCheck:
         out.problems.append(found.design_problem)
     for items in found.damaged.values():
         out.problems += [f"{f.parent.name}/{f.name}: {why}" for f, why in items]
+    out.damaged = len(found.damaged) + bool(found.design_problem)
     out.problems += [f"{p.path.name}: written by another experiment (hash {p.experiment_hash[:12]})"
                      for p in found.foreign]
     if found.legacy:

@@ -136,8 +136,9 @@ class SweepFolder:
         if found.damaged:
             runs = len({r for items in found.damaged.values() for f, _ in items if f.parent.name == RUNS
                         for r in _listed(f)})
+            listed = f" ({runs} listed in them)" if runs else ""
             self._warn(f"{self.path}: {len(found.damaged)} part(s) fail their check: {found.describe_damage()}; "
-                       f"a resume moves them to {DAMAGED}/ and reruns their runs{f' ({runs} listed)' if runs else ''}")
+                       f"a resume moves them to {DAMAGED}/ and reruns their runs{listed}")
         if found.design_problem and not adopting:
             self._warn(f"{self.path}: {found.design_problem}; a resume writes it again from the experiment")
         self._scan, self._verified = found.sound, found
@@ -244,7 +245,7 @@ class SweepFolder:
             checked_write(path, lambda tmp: pq.write_table(table, tmp))
             return
         stored = found.design
-        if stored is not None and not stored.reset_index(drop=True).equals(design.reset_index(drop=True)):
+        if stored is not None and not _same_values(stored, design):
             raise SweepError(f"{path}: is not the design this experiment draws now (same experiment hash: a "
                              "sampler library changed?), so new runs would not match the earlier ones; use another "
                              "output folder, or install the versions the manifest records")
@@ -430,3 +431,10 @@ def _listed(path: Path) -> list[str]:
         return [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
     except Exception:  # damaged: nothing to say
         return []
+
+
+def _same_values(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """The same design, whatever dtypes pandas gave its columns (str or object, int64 or Int64)."""
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    return all(a[c].astype(object).tolist() == b[c].astype(object).tolist() for c in a.columns)

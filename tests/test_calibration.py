@@ -129,7 +129,7 @@ def test_every_target_names_its_source_population_mapping_and_a_band():
     for key, t in targets.TARGETS.items():
         assert t.key == key and t.source and t.population and t.mapping and t.confirmed
         assert t.low <= t.value <= t.high or t.low == t.high == t.value, key
-    assert set(targets.GROUPS) == {"survival", "case", "participation", "bridges", "replication"}
+    assert set(targets.GROUPS) == {"survival", "hazard", "case", "participation", "bridges", "replication"}
 
 
 def test_band_distance_is_zero_inside_grows_outside_and_penalises_nan():

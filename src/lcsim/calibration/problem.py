@@ -7,7 +7,7 @@ schedule closes in on the region that reproduces every target at once (history m
 implausible" region, weighted as a posterior).
 
 `toy_problem` is a binomial survival count with a Beta prior, whose exact posterior is known (the
-known-answer test); `model_problem` runs a few replicates of the scenario through `targets.observe`
+known-answer test); `model_problem` runs REPLICATES (20) replicates of each scenario through `targets.observe`
 at each particle and measures every target.
 """
 
@@ -83,11 +83,14 @@ class Prior:
 
 
 # The uncertain values calibrated by default: those the Morris screening and one-at-a-time effects
-# (docs/calibration.md, sensitivity section) show survival leans on, plus the values behind the
-# participation, bridge and replication targets. Scale-like ones get a log-uniform prior.
+# (docs/calibration.md, sensitivity section) show survival leans on (hosting_cost, coordination_scale,
+# conversations, ...), the values behind the participation, bridge and replication targets, and every rule
+# switch (`rule_switches`: the strength of each rule the issue-20 revision added, 0 removing it). Scale-like
+# ones get a log-uniform prior. Names this model version does not have are skipped.
 UNCERTAIN: tuple[tuple[str, str, str], ...] = (
     ("hosting_cost", "assumption", "uniform"),
     ("coordination_scale", "assumption", "loguniform"),
+    ("conversations", "assumption", "uniform"),
     ("leader_hosting_ease", "assumption", "uniform"),
     ("member_benefit", "param", "uniform"),
     ("attendance_cost", "param", "uniform"),
@@ -96,19 +99,39 @@ UNCERTAIN: tuple[tuple[str, str, str], ...] = (
     ("embeddedness_protection", "assumption", "uniform"),
     ("leadership", "param", "uniform"),
     ("replication", "param", "uniform"),
+    ("fatigue_recovery", "assumption", "uniform"),
 )
+NEUTRAL = "removes it"  # an assumption whose meaning says "0 removes it" switches a rule: 0 is the rule off
 
 
-def default_priors(names=None) -> list[Prior]:
-    """Priors over `names` (default: UNCERTAIN): a parameter's schema `sweep` range, an assumption's
-    plausible range (lcsim.assumptions.TABLE)."""
+def rule_switches() -> list[str]:
+    """The assumptions that switch a rule (their meaning says 0 removes it), in the table's order."""
+    from ..assumptions import TABLE
+
+    return [n for n, p in TABLE.items() if NEUTRAL in p.meaning and float(p.low) <= 0.0]
+
+
+def uncertain() -> tuple[tuple[str, str, str], ...]:
+    """UNCERTAIN and every rule switch, as far as this model version has them."""
     from ..assumptions import TABLE
     from ..parameters import SCHEMA
 
-    chosen = UNCERTAIN if names is None else [(n, "param" if n in SCHEMA else "assumption", "uniform")
-                                              for n in names]
+    chosen = [u for u in UNCERTAIN if u[0] in (SCHEMA if u[1] == "param" else TABLE)]
+    return tuple(chosen + [(n, "assumption", "uniform") for n in rule_switches() if n not in {u[0] for u in chosen}])
+
+
+def default_priors(names=None, without=()) -> list[Prior]:
+    """Priors over `names` (default: `uncertain()`) less `without` (values a structural variant fixes): a
+    parameter's schema `sweep` range, an assumption's plausible range (lcsim.assumptions.TABLE)."""
+    from ..assumptions import TABLE
+    from ..parameters import SCHEMA
+
+    chosen = uncertain() if names is None else [(n, "param" if n in SCHEMA else "assumption", "uniform")
+                                                for n in names]
     found = []
     for name, kind, dist in chosen:
+        if name in without:
+            continue
         if kind == "param":
             if name not in SCHEMA or SCHEMA[name].kind not in ("int", "float"):
                 raise UsageError(f"prior: '{name}' is not a numeric parameter; expected one of the schema's numbers "
@@ -222,30 +245,49 @@ def toy_problem(n: int = 50, survivors: int = 38, a: float = 2.0, b: float = 2.0
                    info={"n": n, "survivors": survivors, "a": a, "b": b})
 
 
+AFTER_EXIT = 60  # months every scenario is followed past its exit: CYDS's four years and a hazard over five
+REPLICATES = 20  # runs of each scenario per simulation: a share over 20 runs moves in steps of 0.05, not 1/3
+
+
 class ModelSimulator:
-    """Runs `replicates` runs of each scenario the targets need at a particle's values; measures every target."""
+    """Runs `replicates` runs of each scenario the targets need at a particle's values; measures every target.
+
+    `fixed` parameters and `assumptions` (a structural variant's settings, e.g. a rule switched off) hold for
+    every run; each scenario runs to `after_exit` months past its exit month unless `fixed` sets `months`."""
 
     def __init__(self, scenario: str, targets: dict[str, Target], priors: list[Prior], replicates: int,
-                 root_seed: int = ROOT_SEED, fixed: dict | None = None):
+                 root_seed: int = ROOT_SEED, fixed: dict | None = None, assumptions: dict | None = None,
+                 after_exit: int | None = AFTER_EXIT):
         self.scenario, self.replicates, self.root_seed = scenario, int(replicates), int(root_seed)
         self.targets = {k: t.scenario for k, t in targets.items()}  # key -> its scenario (None: `scenario`)
         self.kinds = {p.name: p.kind for p in priors}
-        self.fixed = dict(fixed or {})
+        self.fixed, self.assumptions = dict(fixed or {}), dict(assumptions or {})
+        self.after_exit = None if after_exit is None else int(after_exit)
         self.scenarios = sorted({s or scenario for s in self.targets.values()})
 
     def split(self, pars: dict) -> tuple[dict, dict]:
-        params, assumptions = dict(self.fixed), {}
+        params, assumptions = dict(self.fixed), dict(self.assumptions)
         for name, value in pars.items():
             (params if self.kinds.get(name) == "param" else assumptions)[name] = float(value)
         return params, assumptions
+
+    def horizon(self, scenario: str, params: dict) -> dict:
+        """`params` with `months` set to `after_exit` past the scenario's exit month (unless fixed)."""
+        if self.after_exit is None or "months" in self.fixed:
+            return params
+        from ..scenarios import scenario_params
+
+        exit_month = int(params.get("exit_month", scenario_params(scenario).get("exit_month", 36)))
+        return {**params, "months": exit_month + self.after_exit}
 
     def runs(self, pars: dict) -> pd.DataFrame:
         params, assumptions = self.split(pars)
         seeds = particle_seed(self.root_seed, dict(pars)).generate_state(self.replicates * len(self.scenarios))
         rows = []
         for i, scenario in enumerate(self.scenarios):
+            chosen = self.horizon(scenario, params)
             for r in range(self.replicates):
-                rows.append(_targets.observe(int(seeds[i * self.replicates + r]), scenario, params, assumptions))
+                rows.append(_targets.observe(int(seeds[i * self.replicates + r]), scenario, chosen, assumptions))
         return pd.DataFrame(rows)
 
     def measure(self, runs: pd.DataFrame) -> dict:
@@ -258,19 +300,27 @@ class ModelSimulator:
         return self.measure(self.runs(pars))
 
 
-def model_problem(targets: dict[str, Target] | None = None, scenario: str = "default", replicates: int = 5,
-                  priors: list[Prior] | None = None, root_seed: int = ROOT_SEED, fixed: dict | None = None) -> Problem:
+def model_problem(targets: dict[str, Target] | None = None, scenario: str = "default",
+                  replicates: int = REPLICATES, priors: list[Prior] | None = None, root_seed: int = ROOT_SEED,
+                  fixed: dict | None = None, assumptions: dict | None = None, after_exit: int | None = AFTER_EXIT,
+                  name: str | None = None) -> Problem:
     """The model's calibration problem: which targets this model version can measure is found by one probe run
-    of each scenario the targets name (the others are listed as not measurable)."""
+    of each scenario the targets name (the others are listed as not measurable). `assumptions` fixes a
+    structural variant's settings for every run (their priors are dropped)."""
     if replicates < 1:
         raise UsageError(f"replicates: {replicates} is not allowed; expected an integer >= 1")
     targets = dict(_targets.TARGETS if targets is None else targets)
-    priors = default_priors() if priors is None else priors
+    assumptions = dict(assumptions or {})
+    priors = default_priors(without=set(assumptions)) if priors is None else [p for p in priors
+                                                                             if p.name not in assumptions]
     columns: dict[str, set] = {}
     for s in sorted({t.scenario or scenario for t in targets.values()}):
-        columns[s] = set(_targets.observe(0, s, dict(fixed or {})))
+        columns[s] = set(_targets.observe(0, s, dict(fixed or {}), assumptions))
     measurable = {k: t for k, t in targets.items() if t.measurable(columns[t.scenario or scenario])}
     missing = [k for k in targets if k not in measurable]
-    sim = ModelSimulator(scenario, measurable, priors, replicates, root_seed, fixed)
-    return Problem(f"model:{scenario}", priors, sim, measurable, dict(measurable), missing,
-                   {"scenario": scenario, "replicates": replicates, "root_seed": root_seed, "fixed": fixed or {}})
+    sim = ModelSimulator(scenario, measurable, priors, replicates, root_seed, fixed, assumptions, after_exit)
+    info = {"scenario": scenario, "replicates": replicates, "root_seed": root_seed, "fixed": fixed or {},
+            "after_exit": after_exit}
+    if assumptions:
+        info["assumptions"] = assumptions
+    return Problem(name or f"model:{scenario}", priors, sim, measurable, dict(measurable), missing, info)

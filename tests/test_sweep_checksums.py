@@ -134,7 +134,7 @@ def test_an_edited_value_is_detected(folder, tmp_path, column, change, sealed, w
     assert main(["sweep", "--check", str(work)]) == 1
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not parquet at all", os.urandom(4096), "valid-but-other"])
+@pytest.mark.parametrize("garbage", [b"", b"not parquet at all", os.urandom(4096), "valid-but-other", "one-value"])
 def test_a_garbage_design_is_reported_refused_and_rewritten_by_a_resume(folder, tmp_path, garbage):
     out, runs = folder
     work = tmp_path / "w"
@@ -143,10 +143,23 @@ def test_a_garbage_design_is_reported_refused_and_rewritten_by_a_resume(folder, 
     if garbage == "valid-but-other":  # a Parquet file, checksum forged, that is not this design
         pq.write_table(pa.table({"point": [0, 1], "control": [0.1, 0.2]}), design)
         reseal(design)
+    elif garbage == "one-value":  # one value changed within its range, checksum forged: not the drawn design
+        table = pq.read_table(design)
+        control = table.column("control").to_pylist()
+        control[0] = 0.2
+        pq.write_table(table.set_column(1, "control", pa.array(control)), design)
+        reseal(design)
     else:
         design.write_bytes(garbage)
     verdict = check_folder(work)
     assert not verdict.ok and any("design.parquet" in p for p in verdict.problems), verdict.problems
+    if garbage == "one-value":  # the parts disagree with it; --check also redraws the design to say which is wrong
+        assert any("not the design its experiment draws" in p for p in verdict.problems)
+        with pytest.raises(SweepError, match="fails its check"):
+            load_results(work)
+        with pytest.raises(SweepError, match="is not the design this experiment draws now"):
+            run(work, monthly=True)  # refused, not resumed over
+        return
     with pytest.raises(SweepError, match="design.parquet"):
         load_results(work)
     with pytest.warns(SweepWarning, match="skipped 1 file"):

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import SweepError
-from .design import entry, run_seed
+from .design import build_design, entry, run_seed
+from .experiment import load_experiment
 from .files import (
     DESIGN_FILE,
     IDENTITY,
@@ -221,7 +222,25 @@ def monthly_values_problem(table: pa.Table, run_ids: list[str] | None) -> str | 
         stray = set(table.column("run_id").to_pylist()) - set(run_ids)
         if stray:
             return f"holds months of run {sorted(stray, key=str)[0]!s:.40}, which its runs part does not hold"
+    for rid, point, replicate in set(zip(*(table.column(n).to_pylist() for n in ("run_id", "point", "replicate")))):
+        m = RUN_ID_RE.fullmatch(rid) if isinstance(rid, str) else None
+        if m is None or (int(m.group(1)), int(m.group(2))) != (point, replicate):
+            return f"run {str(rid)[:40]}: its point or replicate column disagrees with its id"
     return None
+
+
+def drawn_design_problem(manifest: dict, stored: pd.DataFrame) -> str | None:
+    """Why a (sound) stored design is not the one the manifest's experiment draws with the libraries installed
+    now; None when it is, or when the experiment cannot be loaded here (its parameters changed)."""
+    try:
+        drawn = build_design(load_experiment(manifest["experiment"])).table
+    except Exception:  # an experiment this lcsim cannot load (a parameter renamed): nothing to compare with
+        return None
+    if list(drawn.columns) == list(stored.columns) and len(drawn) == len(stored) and all(
+            drawn[c].astype(object).tolist() == stored[c].astype(object).tolist() for c in drawn.columns):
+        return None
+    return (f"{DESIGN_FILE}: not the design its experiment draws (edited, or a sampler library changed: the "
+            "manifest's versions say which were used)")
 
 
 # -- a whole folder -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ..errors import SweepError
 from ..parameters import SCHEMA
-from .checks import Verified, verify
+from .checks import Verified, drawn_design_problem, verify
 from .files import (
     DESIGN_FILE,
     MANIFEST,
@@ -173,6 +173,9 @@ def check_folder(path) -> FolderCheck:
     found = verify(folder, manifest)
     if found.design_problem:
         out.problems.append(found.design_problem)
+    elif found.design is not None and isinstance(manifest.get("experiment"), dict):
+        drawn = drawn_design_problem(manifest, found.design)
+        out.problems += [drawn] if drawn else []
     for items in found.damaged.values():
         out.problems += [f"{f.parent.name}/{f.name}: {why}" for f, why in items]
     out.damaged = len(found.damaged) + bool(found.design_problem)

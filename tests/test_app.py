@@ -234,6 +234,20 @@ def test_the_limits_bound_what_a_participant_starts_and_runs():
     assert said == "that could not be done (ValueError); the settings are unchanged"
 
 
+def test_a_record_that_went_bad_after_the_start_opens_the_default_community_with_a_note(tmp_path, monkeypatch):
+    from lcsim.app.app import opening_room
+    from lcsim.app.limits import ENV_LIMITS, Limits
+    from lcsim.app.session import ENV_REPLAY
+
+    bad = tmp_path / "changed.json"
+    bad.write_text('{"format": "lcsim-session", "version": 1, "scenes": [{"mode": "<script>"}]}')
+    monkeypatch.setenv(ENV_REPLAY, str(bad))
+    monkeypatch.setenv(ENV_LIMITS, Limits(members=200).to_env())
+    room, note = opening_room()
+    assert room.preset == "default" and room.limits.members == 200
+    assert note.startswith(f"session record {bad}: scene 1") and note.endswith("showing the default community instead")
+
+
 def test_the_server_ends_with_lcsim_app_however_it_ends(tmp_path):
     """SIGKILL (which lcsim app cannot catch) and SIGHUP (the terminal closed): the server is gone in seconds."""
     pytest.importorskip("solara")
@@ -359,6 +373,21 @@ def server(tmp_path):
             except subprocess.TimeoutExpired:
                 pass
         _kill(proc)
+
+
+def _founding_seed(months: int = 30) -> int:
+    """The first seed on which mexico-csa's members found a community by `months` (seed 23 did, on the model
+    of 2026-12-02), found with the room library so the browser test follows the model as it changes."""
+    from lcsim.app.room import Room
+
+    for seed in range(23, 123):
+        room = Room("mexico-csa", scenario_params("mexico-csa"), seed)
+        room.start()
+        for _ in range(months):
+            room.step()
+        if re.search(r"[1-9]\d* founded by members", room.views()[0].status):
+            return seed
+    pytest.fail("no seed in 23-122 has mexico-csa's members found a community within 30 months")
 
 
 @pytest.fixture
@@ -614,7 +643,7 @@ def test_the_room_on_a_projector(server, images, tmp_path):
             page.get_by_role("option", name="mexico-csa").click()
             _until(page, "/3 of 3 convened communities meeting/.test(text('.lcsim-status'))")
             seed = page.get_by_label("seed (Reset applies it)")
-            seed.fill("23")  # on seed 23 members found communities from month 16
+            seed.fill(str(_founding_seed()))  # a seed on which members found a community by month 30
             seed.press("Enter")
             page.get_by_role("button", name="Reset", exact=True).click()
             _until(page, "text('.lcsim-month') === 'Month 0'")

@@ -22,6 +22,7 @@ from mesa.visualization.solara_viz import UserInputs
 from ..errors import LcsimError, UsageError
 from ..scenarios import describe, names, scenario_params
 from .charts import RUN_COLOURS, Charts, notes
+from .limits import Limits
 from .live import STEP_BACK_STRATEGIES, changed, model_params, plural, show, tidy
 from .network import NetworkPicture, legend_items, title
 from .room import PLANS, SINGLE, TWO_PLANS, Room, checked, difference_text
@@ -34,7 +35,7 @@ def opening_room() -> tuple[Room, str | None]:
     try:
         return start_room(), None
     except LcsimError as err:
-        room = Room("default", scenario_params("default"), 0)
+        room = Room("default", scenario_params("default"), 0, limits=Limits.from_env())
         room.start()
         return room, f"{err}; showing the default community instead"
 

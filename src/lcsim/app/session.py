@@ -133,6 +133,10 @@ def write_debrief(session_path, out=None) -> Path:
     out = Path(out) if out is not None else Path(session_path).with_suffix(".html")
     if out.is_dir() or not out.suffix:  # a folder (new or not): the page goes in it
         out = out / "debrief.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(debrief_html(record))
+    page = debrief_html(record)  # the whole page first: nothing is written for a record that cannot be shown
+    from ..experiments.store import atomic_write
+    from ..output import usable_folder
+
+    usable_folder(out.parent)
+    atomic_write(out, lambda path: Path(path).write_text(page, encoding="utf-8"))
     return out

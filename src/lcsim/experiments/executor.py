@@ -317,8 +317,8 @@ class _InProcess(cf.Executor):
 class _Monitor:
     """Reads the workers' pipe: who is ready, who runs which item since when; ends an item past its limit."""
 
-    def __init__(self, reader, time_limit: float | None):
-        self.reader, self.time_limit = reader, time_limit
+    def __init__(self, reader, writer, time_limit: float | None):
+        self.reader, self.writer, self.time_limit = reader, writer, time_limit
         self.ready = False
         self.running: dict[int, tuple] = {}  # pid -> (chunk id, index, started)
         self.ended: dict[tuple, float] = {}
@@ -371,6 +371,7 @@ class _Monitor:
         self.stopped.set()
         self.thread.join(timeout=2)
         self.reader.close()
+        self.writer.close()  # the workers' copies went with them
 
 
 @contextmanager
@@ -395,7 +396,7 @@ def _open(workers: int | None, scheduler, time_limit: float | None):
         reader, writer = context.Pipe(duplex=False)  # one pipe per pool: a killed writer cannot jam the next
         executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=start_worker,
                                           initargs=(os.getpid(), writer))
-        return executor, _Monitor(reader, time_limit)
+        return executor, _Monitor(reader, writer, time_limit)
 
     executor, monitor = factory()
     pool = _Pool(executor, n, f"{n} local worker processes", time_limit, factory=factory, monitor=monitor)

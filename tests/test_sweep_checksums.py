@@ -200,7 +200,8 @@ def test_a_resume_after_damage_reruns_exactly_the_damaged_parts_runs(tmp_path, m
     assert (out / "damaged" / table / part.name).exists()
     pd.testing.assert_frame_equal(again, clean)
     pd.testing.assert_frame_equal(load_results(out, monthly=True), clean_monthly)
-    assert check_folder(out).complete
+    verdict = check_folder(out)
+    assert verdict.complete and any("set aside in damaged/" in n for n in verdict.notes)
 
 
 def test_skip_damaged_loads_the_sound_parts_and_says_which_were_skipped(folder, tmp_path):

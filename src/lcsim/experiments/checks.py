@@ -291,8 +291,7 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
             number = part_number(f)
             if number not in sound_ids:
                 continue  # an orphan (its runs part never landed, or is damaged): never read
-            data = _read(f)
-            problem, legacy = _checksum(f, manifest, out.verified, data)
+            data, problem, legacy = _read_checked(f, manifest, out.verified)
             if legacy:
                 out.legacy.append(f)
             if problem is None:
@@ -312,8 +311,7 @@ def verify(folder: Path, manifest: dict | None, *, monthly: bool | None = None, 
 
 
 def _check_runs_part(f: Path, manifest: dict, out: Verified, keep: bool) -> PartInfo | None:
-    data = _read(f)  # read once: the bytes hashed are the bytes parsed
-    problem, legacy = _checksum(f, manifest, out.verified, data)
+    data, problem, legacy = _read_checked(f, manifest, out.verified)
     try:
         table = pq.read_table(pa.BufferReader(data))
         info = part_info(f, table)
@@ -337,6 +335,17 @@ def _check_runs_part(f: Path, manifest: dict, out: Verified, keep: bool) -> Part
     if keep:
         out.tables[f] = table
     return info
+
+
+def _read_checked(f: Path, manifest: dict, verified: list) -> tuple[bytes, str | None, bool]:
+    """A file's bytes (read once: the bytes hashed are the bytes parsed) and its checksum verdict. A mismatch
+    is read again once: a sweep closing beside this reader may have just replaced the part and its sum."""
+    data = _read(f)
+    problem, legacy = _checksum(f, manifest, verified, data)
+    if problem not in (None, MISSING):
+        data = _read(f)
+        problem, legacy = _checksum(f, manifest, verified, data)
+    return data, problem, legacy
 
 
 def _read(path: Path) -> bytes:

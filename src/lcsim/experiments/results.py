@@ -13,6 +13,7 @@ from ..errors import SweepError
 from ..parameters import SCHEMA
 from .checks import Verified, drawn_design_problem, verify
 from .files import (
+    DAMAGED,
     DESIGN_FILE,
     MANIFEST,
     MONTHLY,
@@ -210,6 +211,9 @@ def check_folder(path) -> FolderCheck:
         orphans = [f.name for f in parts(folder / MONTHLY) if part_number(f) not in numbers]
         if orphans:
             out.notes.append(f"{len(orphans)} monthly part(s) without their runs part (a resume drops them)")
+    aside = parts(folder / DAMAGED / RUNS) + parts(folder / DAMAGED / MONTHLY)
+    if aside:
+        out.notes.append(f"{len(aside)} part(s) set aside in {DAMAGED}/ by a resume (their runs were redone)")
     temporaries = [f.name for f in folder.rglob(".*.tmp")]
     if temporaries:
         out.notes.append(f"{len(temporaries)} temporary file(s) of an interrupted write (a resume removes them)")

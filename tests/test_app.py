@@ -643,6 +643,12 @@ def test_the_room_on_a_projector(server, images, tmp_path):
             page.get_by_role("option", name="mexico-csa").click()
             _until(page, "/3 of 3 convened communities meeting/.test(text('.lcsim-status'))")
             seed = page.get_by_label("seed (Reset applies it)")
+            seed.fill("-3")  # refused with a short red line, never a traceback (issue 24)
+            seed.press("Enter")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            page.get_by_text("seed: -3 is not allowed (negative)").wait_for(timeout=30_000)
+            body = page.evaluate("() => document.body.innerText")
+            assert "Traceback" not in body and str(ROOT) not in body and "site-packages" not in body
             seed.fill(str(_founding_seed()))  # a seed on which members found a community by month 30
             seed.press("Enter")
             page.get_by_role("button", name="Reset", exact=True).click()

@@ -179,8 +179,9 @@ def _method_html(meta: dict, params: dict) -> Markup:
            "makes them conservative."] if meta.get("common_seeds") else []),
         *([meta["uncertainty_note"]] if meta.get("uncertainty_note") else []),  # the posterior's draws, if any
         "Survival probability: share alive at the horizon with"
-        + (" a 95% Wilson interval" if not meta.get("uncertainty_note") else ", without the draws, a 95% Wilson interval")
-        + " (statsmodels proportion_confint); difference from abrupt exit with Newcombe's interval.",
+        + (", without the draws," if meta.get("uncertainty_note") else "")
+        + " a 95% Wilson interval (statsmodels proportion_confint); difference from abrupt exit with Newcombe's "
+        "interval.",
         "Survival curves and medians: Kaplan-Meier (statsmodels SurvfuncRight) of months alive after the exit, "
         "censored at the horizon; pointwise 95% bands from Greenwood's variance on the log(-log) scale; median "
         "interval by the complementary log-log method; log-rank test (statsmodels survdiff) against phase_out.",

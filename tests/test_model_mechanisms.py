@@ -6,6 +6,7 @@ checks a direction beyond noise, or a known answer of one rule.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -169,7 +170,7 @@ def test_changing_replication_touches_nothing_before_the_first_replication():
 # Issue 20's rules, each at the value that removes it: a test turns on the rule it tests and leaves the
 # others off where they would drown its effect (fewer founders, fewer hosts, lower survival for all).
 OLD_RULES = {"host_fatigue": 0.0, "founding_demand": 0.0, "newness_hazard": 0.0, "availability_shape": 0.0,
-             "renewal_weighting": 0.0}
+             "renewal_weighting": 0.0, "growth_bound": 0.0, "outside_exit": 0.0, "moderation_cost": 0.0}
 
 
 def _summaries(seeds, assumptions=None, **params):
@@ -298,3 +299,52 @@ def test_renewal_goes_to_close_embedded_contacts_so_bridges_lapse_and_the_knock_
     bridges = off[:, 0] - on[:, 0]
     assert bridges.mean() > 0.1 and (bridges > 0).mean() >= 0.8, (on, off)
     assert (on[:, 1] > on[:, 0]).all()  # embedded ties outlast bridges of the same threshold
+
+
+def test_growth_stops_where_members_can_no_longer_host_and_the_knock_out_keeps_growing():
+    params = dict(months=120, exit_month=24, replication=0.0, join_rate=0.03)
+    bound = _summaries(range(12), {**OLD_RULES, "growth_bound": 1.0}, **params)
+    free = _summaries(range(12), OLD_RULES, **params)
+    gap = np.array([f["peak_members"] - b["peak_members"] for b, f in zip(bound, free)])
+    assert gap.mean() > 2.5 * gap.std(ddof=1) / np.sqrt(len(gap)) and (gap >= 0).all(), gap
+
+
+def test_organisations_leave_for_outside_reasons_at_the_compounded_rate():
+    model = LearningCommunity(rng=0, collect=False, n_members=40, assumptions={"outside_exit": 0.1})
+    c = model.communities[0]
+
+    class Draws:  # a stream whose draws are `u`
+        def __init__(self, u):
+            self.u = u
+
+        def random(self, size):
+            return np.full(size, self.u)
+
+    own, months = c.mask(), np.full(len(model.members), 3)
+    c.streams.outside = Draws(1 - 0.9 ** 3 + 0.01)  # just above the chance over three months: no one leaves
+    assert len(model._leave_for_outside_reasons(c, own, months)) == 0
+    c.streams.outside = Draws(1 - 0.9 ** 3 - 0.01)  # just below: everyone taking stock leaves
+    gone = model._leave_for_outside_reasons(c, own, months)
+    assert len(gone) == 40 and not model.members.active[gone].any()
+    knocked_out = LearningCommunity(rng=0, collect=False, n_members=40, assumptions={"outside_exit": 0.0})
+    assert len(knocked_out._leave_for_outside_reasons(knocked_out.communities[0], own, months)) == 0
+
+
+def test_an_online_meeting_needs_a_moderator_and_the_knock_out_needs_none():
+    params = dict(digital_channel=True)
+    rules = {**OLD_RULES, "hosting_cost": 0.45}  # dear enough that members rarely host in person: the channel carries
+    online = []
+    for cost in (0.5, 0.0):
+        runs = [lcsim.simulate(seed=s, assumptions={**rules, "moderation_cost": cost}, **params) for s in range(16)]
+        online.append(np.array([(r.monthly["host"] == "digital").sum() for r in runs]))
+        if cost:  # every online meeting had a moderator, who took part
+            model = LearningCommunity(rng=0, collect=False, assumptions={**rules, "moderation_cost": cost}, **params)
+            for _ in range(model.p["months"]):
+                model.step()
+                c = model.communities[0]
+                if c.host is not None and c.host.online:
+                    assert c.host.row >= 0 and c.host.row in c.attended
+    gap = online[1] - online[0]  # fewer online meetings when one needs a moderator: a sign test, as a few
+    up, down = int((gap > 0).sum()), int((gap < 0).sum())  # runs lose most of them and others none
+    p_value = sum(math.comb(up + down, k) for k in range(up, up + down + 1)) / 2 ** (up + down)
+    assert p_value < 0.05 and gap.sum() > 0, online

@@ -113,6 +113,12 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "group's coordinating role rotates: Wenger, McDermott & Snyder 2002)", 0.0, 10.0, "hosting"),
     _a("fatigue_recovery", "float", 0.1, "share of a member's hosting fatigue that wears off each month", "per month",
        "assumption", 0.01, 1.0, "hosting"),
+    _a("growth_bound", "float", 1.0, "how far recruitment slows as a community outgrows what it can host on its own: newcomers x (1 - K)^this, K the cheapest member's cost-to-benefit of hosting (no limit while a convener hosts); 0 removes it",
+       "exponent", "Provan & Kenis 2008 (shared governance does not scale); the form is an assumption", 0.0, 5.0,
+       "hosting"),
+    _a("outside_exit", "float", 0.01, "monthly chance that a member organisation leaves for reasons outside the community (it loses its funding, its representative moves on); 0 removes it",
+       "per month", "assumption (an outside hazard; compare: coalitions past their funding ended at 3-8% a year, "
+       "Feinberg et al. 2008)", 0.0, 0.2, "leaving"),
     _a("local_subsidy", "float", 0.5, "share of attendance cost a local host at full capacity covers", "share",
        "assumption", 0.0, 1.0, "meetings"),
     _a("local_agenda_lean", "float", 0.5, "weight of a local host's own interests in its meeting's agenda (the rest: the members')",
@@ -142,6 +148,9 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "van Mierlo 2014 (most members of online groups lurk); size is an assumption", 0.0, 1.0, "digital"),
     _a("digital_upkeep", "float", 0.5, "share of tie decay that keeping in touch online prevents while the channel is open",
        "share", "assumption", 0.0, 1.0, "digital"),
+    _a("moderation_cost", "float", 0.5, "cost of moderating an online meeting relative to hosting one in person: a channel meeting needs a member who takes it on (the volunteer's dilemma at this share of the cost); 0 removes it (no moderator needed)",
+       "x", "Butler, Sproull, Kiesler & Kraut 2007 (online communities are kept up by a few volunteers' "
+       "community work); size is an assumption", 0.0, 1.0, "digital"),
     _a("digital_ties", "float", 0.5, "how much ties and value grow online relative to a meeting in person", "x",
        "assumption (the case's channel was a fallback)", 0.0, 1.0, "digital"),
     # --- ties ------------------------------------------------------------------------------------

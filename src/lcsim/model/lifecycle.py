@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .members import over
+
 
 class LifeCycle:
     """Leaders, turnover and dissolution (ODD 7.7, 7.8)."""
@@ -50,8 +52,9 @@ class LifeCycle:
     def _turnover_out(self, due, months, eligible: np.ndarray) -> None:
         """Members whose engagement faded may leave the practice: every community they are in."""
         in_convened = self._in_convened()
-        gone = np.concatenate([self.members.leave(months, c.streams.leaving, own)
-                               for c, own in self._owners(due, eligible)])
+        owners = self._owners(due, eligible)
+        gone = np.concatenate([self.members.leave(months, c.streams.leaving, own) for c, own in owners]
+                              + [self._leave_for_outside_reasons(c, own, months) for c, own in owners])
         if len(gone):
             self.left = int(np.count_nonzero(in_convened[gone]))
             self.ties.drop_members(~self.members.active)
@@ -75,6 +78,20 @@ class LifeCycle:
         hazard = a.newness_hazard * 0.5 ** (age / a.newness_halflife) * (a.founding_members / n) ** a.smallness
         return bool(c.streams.outside.random() < min(hazard, 1.0))
 
+    def _leave_for_outside_reasons(self, c, own: np.ndarray, months) -> np.ndarray:
+        """Organisations also leave for reasons outside the community, however engaged: they lose their
+        funding, their representative moves on (`outside_exit` a month, compounded over the months
+        since they last took stock; the community's own stream `outside`). Returns the rows that left."""
+        rate = self.assumptions.outside_exit
+        if rate == 0:
+            return np.empty(0, np.int64)
+        members = self.members
+        able = np.flatnonzero(own & members.active)
+        gone = able[c.streams.outside.random(len(able)) < over(rate, months[able])]
+        members.active[gone] = False
+        members.leader[gone] = False
+        return gone
+
     def _in_convened(self) -> np.ndarray:
         mask = np.zeros(len(self.members), bool)
         for c in self.convened:
@@ -85,7 +102,7 @@ class LifeCycle:
         """Engaged members bring in organisations they know, while the community is alive."""
         members, rng = self.members, c.streams.recruitment
         pull = c.take(members.engagement) * c.current
-        count = rng.poisson(self.p["join_rate"] * months * pull.sum())
+        count = rng.poisson(self.p["join_rate"] * months * pull.sum() * self._room_to_grow(c))
         room = self.p["max_members"] - c.n_active
         if count >= room:  # the size cap: recruit up to it, and record that the run reached it
             count, self.reached_max_members = max(room, 0), True
@@ -98,6 +115,20 @@ class LifeCycle:
         self.ties.add_new(rows, recruiters, np.full(count, self.assumptions.initial_acquaintance),
                           members.complementarity(rows, recruiters))
         return count
+
+    def _room_to_grow(self, c) -> float:
+        """How far members still bring in others: (1 - K)^growth_bound, K the cheapest member's
+        cost-to-benefit of hosting a meeting of the community's size (Provan & Kenis 2008: shared
+        governance does not scale). While its convener hosts there is no limit; once members must host,
+        a community stops growing where even its best-placed host would find it no longer worth it."""
+        exponent = self.assumptions.growth_bound
+        if exponent == 0 or c.convener.present:
+            return 1.0
+        fatigue = self.fatigue[c.rows] if self.assumptions.host_fatigue > 0 else None
+        odds = self.members.hosting_odds(c.n_active, self.p["member_benefit"], c.rows, c.current,
+                                         self._time_split(c, self.assumptions.attention_split), fatigue)
+        cheapest = float(odds.min()) if len(odds) else np.inf
+        return max(0.0, 1.0 - cheapest) ** exponent
 
     def _check_alive(self, c) -> None:
         """A community that has had no quorate meeting for `dissolution_intervals` meeting intervals has

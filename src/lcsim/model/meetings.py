@@ -18,11 +18,15 @@ class Host:
     """Who hosts a meeting: the convener, a local leader (its row), or the digital channel."""
 
     kind: str  # "convener", "leader" or "digital"
-    row: int = -1  # the leader's row, for kind "leader"
+    row: int = -1  # the member's row: the host, for kind "leader"; the moderator, for "digital" (-1: none needed)
 
     @property
     def local(self) -> bool:
         return self.kind == "leader"
+
+    @property
+    def online(self) -> bool:
+        return self.kind == "digital"
 
 
 CONVENER = Host("convener")
@@ -65,9 +69,14 @@ class Meetings:
         if self._channel_open():
             engagement = c.take(self.members.engagement)[c.current]
             # When no one hosts a due meeting, the channel carries one if members care enough to
-            # show up online. It fills the gap without postponing the next physical meeting.
+            # show up online and a member takes on moderating it. It fills the gap without postponing
+            # the next physical meeting.
             if len(engagement) and c.streams.digital.random() < engagement.mean():
-                return DIGITAL
+                if self.assumptions.moderation_cost == 0:
+                    return DIGITAL
+                moderator = self._volunteer(c, active_count, self.assumptions.moderation_cost)
+                if moderator is not None:
+                    return Host("digital", moderator.row)
         return None
 
     def _channel_open(self) -> bool:
@@ -75,24 +84,28 @@ class Meetings:
         the case's did after CSA ended) and lasts while any community does; every community uses it."""
         return self.p["digital_channel"] and self.convener.plan.gone(self.month) and self.alive_any
 
-    def _volunteer(self, c, active_count: int | None = None) -> Host | None:
-        """Hosting as collective action: any member may step up, leaders more readily (members.volunteer)."""
+    def _volunteer(self, c, active_count: int | None = None, effort: float = 1.0) -> Host | None:
+        """Hosting as collective action: any member may step up, leaders more readily (members.volunteer).
+        `effort`: the task's cost relative to hosting a meeting in person (moderating the channel: less)."""
         if active_count is None:
             active_count = c.n_active
         fatigue = self.fatigue[c.rows] if self.assumptions.host_fatigue > 0 else None
+        split = self._time_split(c, self.assumptions.attention_split)
+        if effort != 1.0:
+            split = np.full(len(c.rows), effort) if split is None else split * effort
         row = self.members.volunteer(active_count, self.p["member_benefit"], c.streams.hosting, c.rows, c.current,
-                                     self._time_split(c, self.assumptions.attention_split), fatigue)
+                                     split, fatigue)
         return Host("leader", row) if row is not None else None
 
     def _hold_meeting(self, c, host: Host, attended_month: np.ndarray, fit_month: np.ndarray) -> None:
         members, p, a = self.members, self.p, self.assumptions
-        if host != DIGITAL:
+        if not host.online:
             c.last_meeting = self.month
         members_agenda = c.agenda()
         if host == CONVENER:
             cost = p["attendance_cost"] * (1.0 - c.convener.attendance_subsidy())
             agenda = c.convener.agenda(members_agenda, c.sector_agenda())
-        elif host == DIGITAL:
+        elif host.online:
             cost = p["attendance_cost"] * a.digital_cost
             agenda = members_agenda
         else:  # a local leader covers costs as far as its capacity allows, and leans the agenda to its interests
@@ -101,8 +114,11 @@ class Meetings:
             agenda = lean * members.interests[host.row] + (1.0 - lean) * members_agenda
         c.meetings[host.kind] += 1
         attended = self._attend(c, cost)
-        if host == DIGITAL:  # most members of an online channel read along without taking part
+        if host.online:  # most members of an online channel read along without taking part
             attended &= c.streams.digital.random(len(attended)) < a.digital_turnout
+        if host.online and host.row >= 0:  # the moderator takes part, and tires a little
+            attended[np.searchsorted(c.rows, host.row)] = True
+            self.fatigue[host.row] += a.host_fatigue * a.moderation_cost
         if host.local:
             attended[np.searchsorted(c.rows, host.row)] = True
             # Hosting is learning by doing: the host's capacity grows (assumption); it also tires the host.
@@ -111,7 +127,7 @@ class Meetings:
             if self.month > p["exit_month"]:
                 c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
         fit = c.fit(agenda)
-        venue = a.digital_ties if host == DIGITAL else 1.0
+        venue = a.digital_ties if host.online else 1.0
         people = c.rows[attended]
         present = np.zeros(len(members), bool)
         present[people] = True
@@ -146,7 +162,7 @@ class Meetings:
         a local leader brokers as far as its capacity allows (what a handover builds up)."""
         if host == CONVENER:
             return self.p["brokering"] * c.convener.reach
-        if host == DIGITAL:
+        if host.online:
             return 0.0
         return self.p["brokering"] * self.members.capacity[host.row]
 

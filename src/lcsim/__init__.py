@@ -18,14 +18,14 @@ __all__ = [
     "SCHEMA", "Advice", "Analysis", "Assumptions", "Comparison", "Discovery", "ExperimentError", "LcsimError",
     "LearningCommunity",
     "OutputError", "ParameterError", "SimulationResult", "SweepError", "UsageError", "__version__", "advise", "analyze",
-    "compare", "discover", "load_results", "simulate", "sweep", "validation",
+    "compare", "discover", "load_results", "posterior", "simulate", "sweep", "validation",
 ]
 
 # The workflows load statsmodels, SALib and matplotlib: imported on first use, so `import lcsim` stays light.
 _LAZY = {"compare": "studies.compare", "Comparison": "studies.compare",
          "analyze": "analysis.workflow", "Analysis": "analysis.workflow",
          "discover": "analysis.discovery", "Discovery": "analysis.discovery",
-         "advise": "studies.advise", "Advice": "studies.advise"}
+         "advise": "studies.advise", "Advice": "studies.advise", "posterior": "calibration.shipped"}
 
 
 def __getattr__(name: str):

@@ -24,7 +24,7 @@ import pandas as pd
 from . import abc
 from .histories import history_path
 from .posterior import Posterior
-from .problem import ROOT_SEED, Problem, model_problem
+from .problem import AFTER_EXIT, REPLICATES, ROOT_SEED, Problem, model_problem
 from .targets import NOT_MEASURABLE, TARGETS, Target
 
 DRAWS = 100  # posterior (and prior) predictive draws
@@ -37,17 +37,23 @@ class Settings:
 
     population: int = 100
     max_populations: int = 12
-    replicates: int = 3
+    replicates: int = REPLICATES  # runs of each scenario per simulation: enough that a share is a share
     min_acceptance: float = 0.02
-    max_minutes: float | None = 20.0
+    max_minutes: float | None = None  # no time limit: the history resumes, so a long inference runs in parts
     draws: int = DRAWS
-    check_replicates: int = 12  # runs of each scenario per predictive draw: shares measured on more runs, as the
-    # sources measured them on tens to hundreds of coalitions (the inference's few runs make its statistics coarse)
+    check_replicates: int = REPLICATES  # runs of each scenario per predictive draw
     heldout: bool = True
-    heldout_population: int = 50
-    heldout_populations: int = 4
-    heldout_minutes: float | None = 2.0
+    heldout_population: int | None = None  # None: as large as the main inference (population, generations, time)
+    heldout_populations: int | None = None
+    heldout_minutes: float | None = None
     fixed: dict = field(default_factory=dict)  # parameters fixed for every run (tests shrink the runs so)
+    assumptions: dict = field(default_factory=dict)  # a structural variant's settings (the chosen structure)
+    after_exit: int | None = AFTER_EXIT  # months each scenario is followed past its exit
+
+    def heldout_size(self) -> tuple[int, int, float | None]:
+        """(population, generations, minutes) of each held-out inference: the main one's unless set."""
+        return (self.heldout_population or self.population, self.heldout_populations or self.max_populations,
+                self.heldout_minutes if self.heldout_minutes is not None else self.max_minutes)
 
 
 def predictive(problem: Problem, values: pd.DataFrame, workers: int = 1, scheduler: str | None = None) -> pd.DataFrame:
@@ -117,7 +123,7 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     say = progress or (lambda text: None)
     started = time.perf_counter()
     problem = model_problem(targets, scenario=scenario, replicates=settings.replicates, root_seed=seed,
-                                      fixed=settings.fixed)
+                            fixed=settings.fixed, assumptions=settings.assumptions, after_exit=settings.after_exit)
     if problem.not_measurable:
         say(f"{NOT_MEASURABLE}: {', '.join(problem.not_measurable)}")
     say(f"calibrating {len(problem.priors)} values against {len(problem.targets)} targets "
@@ -132,7 +138,8 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     summary.to_csv(out / "summary.csv", index=False)
     say(f"posterior predictive check: {settings.draws} draws of {settings.check_replicates} runs per scenario")
     checker = model_problem(problem.targets, scenario=scenario, replicates=settings.check_replicates,
-                                      root_seed=seed + 1, fixed=settings.fixed)
+                            root_seed=seed + 1, fixed=settings.fixed, assumptions=settings.assumptions,
+                            after_exit=settings.after_exit)
     draws = post.draw(settings.draws, np.random.SeedSequence([seed, 5]))
     post_stats = predictive(checker, draws, workers, scheduler)
     prior_stats = predictive(checker, problem.prior_sample(settings.draws, seed), workers, scheduler)
@@ -163,12 +170,13 @@ def held_out(problem: Problem, out: Path, workers: int, scheduler: str | None, s
     for group in groups:
         smaller = problem.without(group)
         say(f"held-out check: calibrating without '{group}'")
-        seconds = None if settings.heldout_minutes is None else settings.heldout_minutes * 60
+        population, generations, minutes = settings.heldout_size()
+        seconds = None if minutes is None else minutes * 60
         post = abc.run_abc(smaller, history_path(out, f"heldout-{group}", smaller),
-                           population=settings.heldout_population, max_populations=settings.heldout_populations,
+                           population=population, max_populations=generations,
                            min_acceptance=settings.min_acceptance, max_seconds=seconds, workers=workers,
                            scheduler=scheduler, progress=say, seed=seed)
-        draws = post.draw(max(20, settings.draws // 2), np.random.SeedSequence([seed, 6]))
+        draws = post.draw(settings.draws, np.random.SeedSequence([seed, 6]))
         stats = predictive(checker or smaller, draws, workers, scheduler)
         kept = {k: t for k, t in problem.targets.items() if t.group == group}
         parts.append(check(kept, stats, f"without {group}").assign(held_out=group))

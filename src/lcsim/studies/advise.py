@@ -99,6 +99,9 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
             raise UsageError(f"{name} {value!r}: expected an integer >= {low}")
     if finalists > candidates:
         raise UsageError(f"finalists {finalists} is more than candidates {candidates}")
+    from ..values import check_seed
+
+    seed = check_seed(seed)  # a negative or oversized seed: one line, before any work (the one seed check)
     describe(scenario)
     base = check_params({k: v for k, v in overrides.items() if not k.startswith("assumptions.")},
                         scenario_params(scenario))

@@ -161,7 +161,7 @@ class _Batch:
 
     def __init__(self, ex: Executor, fn, tasks, size: int):
         self.ex, self.pool, self.fn, self.tasks = ex, ex.pool, fn, tasks
-        self.size = 1 if ex.in_process else max(1, size)
+        self.size = max(1, size)
         self.inflight: dict[cf.Future, _Chunk] = {}
         self.suspects: collections.deque = collections.deque()  # items of a chunk whose worker died
         self.again: collections.deque = collections.deque()  # items lost with a pool we ended ourselves

@@ -155,7 +155,8 @@ class _Stream:
         missing = exp.runs - len(folder.done)
         self.todo = ((r, (r[3], self.points[r[1]])) for r in runs(exp, len(self.points))
                      if r[0] not in folder.done)  # lazy: memory stays flat
-        self.size = chunk_size or max(1, min(MAX_CHUNK, missing // (executor.capacity * 8)))
+        spread = max(1, min(MAX_CHUNK, missing // (executor.capacity * 8)))
+        self.size = chunk_size or (1 if executor.in_process else spread)  # in this process: a result per run
         self.fn = functools.partial(simulate_run, exp.scenario, self.base, monthly, run)
         self.ran = self.failed = 0
 

@@ -12,6 +12,8 @@ which is why a local worker reports on a pipe which task it runs since when.
 from __future__ import annotations
 
 import ctypes
+import itertools
+import math
 import os
 import threading
 import time
@@ -93,26 +95,73 @@ def deadline(seconds: float | None):
     if not seconds:
         yield
         return
-    thread, lock, state = threading.get_ident(), threading.Lock(), {"active": True, "fired": False}
-
-    def fire() -> None:
-        with lock:
-            if state["active"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(RunTimeLimit))
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    watchdog = _Watchdog.here()
+    thread = threading.get_ident()
+    token = watchdog.arm(thread, seconds)
     try:
         yield
     finally:
-        with lock:
-            state["active"] = False
-        timer.cancel()
-        if state["fired"]:  # whether or not the exception was delivered yet: deliver it now, once
+        if watchdog.disarm(token):  # whether or not the exception was delivered yet: deliver it now, once
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)
             raise RunTimeLimit
+
+
+class _Watchdog:
+    """One thread per process that raises RunTimeLimit in the threads whose deadline passed (a thread per run,
+    as `threading.Timer` would start, cost a tenth of a millisecond per run). Started on first use, so a
+    process that never arms a deadline (the fork server) has no thread to fork."""
+
+    _instance: _Watchdog | None = None
+
+    @classmethod
+    def here(cls) -> _Watchdog:
+        if cls._instance is None or cls._instance.pid != os.getpid():
+            cls._instance = cls()
+        return cls._instance
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.cond = threading.Condition()
+        self.jobs: dict[int, tuple[int, float]] = {}  # token -> (thread id, due on the monotonic clock)
+        self.fired: set[int] = set()
+        self.tokens = itertools.count()
+        self.waking = math.inf  # when the thread wakes next: a later deadline need not wake it now
+        threading.Thread(target=self.loop, name="lcsim-deadlines", daemon=True).start()
+
+    def arm(self, thread: int, seconds: float) -> int:
+        with self.cond:
+            token = next(self.tokens)
+            due = time.monotonic() + seconds
+            self.jobs[token] = (thread, due)
+            if due < self.waking:
+                self.cond.notify()
+        return token
+
+    def disarm(self, token: int) -> bool:
+        """End a deadline; True if it fired."""
+        with self.cond:
+            self.jobs.pop(token, None)
+            if token in self.fired:
+                self.fired.discard(token)
+                return True
+        return False
+
+    def loop(self) -> None:
+        with self.cond:
+            while True:
+                if not self.jobs:
+                    self.waking = math.inf
+                    self.cond.wait()
+                    continue
+                token, (thread, due) = min(self.jobs.items(), key=lambda job: job[1][1])
+                left = due - time.monotonic()
+                if left > 0:
+                    self.waking = due
+                    self.cond.wait(left)
+                    continue
+                del self.jobs[token]
+                self.fired.add(token)
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(RunTimeLimit))
 
 
 def watch_client(client_pid: int, every: float = 1.0) -> None:

@@ -20,6 +20,7 @@ import solara
 from mesa.visualization.solara_viz import UserInputs
 
 from ..errors import LcsimError, UsageError
+from ..pages import fill
 from ..scenarios import describe, names, scenario_params
 from .charts import RUN_COLOURS, Charts, notes
 from .limits import Limits
@@ -312,7 +313,9 @@ def RunTitle(room: Room, k: int, view):
 @solara.component
 def Symbols(items, classes, width=None):
     """A legend as HTML text: (symbol, colour, label) items that wrap as the width allows."""
-    spans = [solara.HTML(tag="span", unsafe_innerHTML=f'<span style="color:{colour}">{symbol}</span>&nbsp;{label}',
+    # The only HTML the page writes itself: through lcsim.pages, so every part is escaped.
+    spans = [solara.HTML(tag="span", unsafe_innerHTML=fill('<span style="color:{}">{}</span>&nbsp;{}', colour, symbol,
+                                                          label),
                          style="margin-right: 10px; white-space: nowrap; display: inline-block")
              for symbol, colour, label in items]
     solara.Div(children=spans, classes=["lcsim-caption", *classes],

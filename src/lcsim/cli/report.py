@@ -1,7 +1,9 @@
 """`lcsim report`: the comparison of exit strategies as one HTML file a designer can send.
 
 The command line of `lcsim.compare(...)` then `Comparison.write(out, report=True)`, which writes
-`Comparison.to_html()` (analysis/report.py builds it) next to the table and figures.
+`Comparison.to_html()` (analysis/report.py builds it) next to the table and figures. `--session FILE`
+instead checks the app's session record against its schema (app/record.py) and writes its debrief.
+Every page is written by `lcsim.pages`, which escapes every string it is given.
 """
 
 from __future__ import annotations

@@ -39,16 +39,17 @@ def test_tighter_control_yields_fewer_local_leaders():
 
 
 def test_a_convener_who_stays_keeps_more_communities_alive_than_an_abrupt_exit():
-    # Most default communities now outlive an abrupt exit (about 0.93): 120 pairs give the discordant
-    # pairs a sign test needs.
-    seeds = range(120)
-    assert_survives_more(outcome("survived", seeds, exit_strategy="stay"),
-                         outcome("survived", seeds, exit_strategy="phase_out"))
+    # Nearly every default community outlives an abrupt exit since issue 20 (a convener's routine makes
+    # hosting cheaper): the fragile community shows the convener's presence.
+    seeds = range(40)
+    assert_survives_more(outcome("survived", seeds, "fragile", exit_strategy="stay"),
+                         outcome("survived", seeds, "fragile", exit_strategy="phase_out"))
 
 
 def test_a_digital_channel_helps_survival_after_an_abrupt_exit():
-    without = outcome("months_alive_after_exit", digital_channel=False)
-    with_channel = outcome("months_alive_after_exit", digital_channel=True)
+    # On `fragile`, where communities die after the exit (on default nearly all now survive it).
+    without = outcome("months_alive_after_exit", scenario="fragile", digital_channel=False)
+    with_channel = outcome("months_alive_after_exit", scenario="fragile", digital_channel=True)
     assert_paired_increase(without, with_channel, alpha=0.05)
 
 

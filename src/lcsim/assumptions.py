@@ -119,6 +119,9 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
     _a("outside_exit", "float", 0.01, "monthly chance that a member organisation leaves for reasons outside the community (it loses its funding, its representative moves on); 0 removes it",
        "per month", "assumption (an outside hazard; compare: coalitions past their funding ended at 3-8% a year, "
        "Feinberg et al. 2008)", 0.0, 0.2, "leaving"),
+    _a("routine_learning", "float", 0.1, "how much of the convener's hosting routine a member picks up at one of its meetings under full control (it lowers what hosting costs that member: x (1 - know-how)); 0 removes it",
+       "share per meeting", "Nelson & Winter 1982; Argote & Ingram 2000 (routines carry know-how between "
+       "people); the case (CSA ran the meetings to a format); size is an assumption", 0.0, 1.0, "hosting"),
     _a("local_subsidy", "float", 0.5, "share of attendance cost a local host at full capacity covers", "share",
        "assumption", 0.0, 1.0, "meetings"),
     _a("local_agenda_lean", "float", 0.5, "weight of a local host's own interests in its meeting's agenda (the rest: the members')",

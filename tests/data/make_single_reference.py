@@ -30,7 +30,8 @@ CASES = [
 SEEDS = (0, 1, 2)
 # Issue 20's rules, each at the value that removes it.
 KNOCKED_OUT = {"host_fatigue": 0.0, "founding_demand": 0.0, "newness_hazard": 0.0, "availability_shape": 0.0,
-               "renewal_weighting": 0.0, "growth_bound": 0.0, "outside_exit": 0.0, "moderation_cost": 0.0}
+               "renewal_weighting": 0.0, "growth_bound": 0.0, "outside_exit": 0.0, "moderation_cost": 0.0,
+               "routine_learning": 0.0}
 PATH = Path(__file__).with_name("single-community.parquet")
 
 

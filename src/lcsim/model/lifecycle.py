@@ -126,7 +126,7 @@ class LifeCycle:
             return 1.0
         fatigue = self.fatigue[c.rows] if self.assumptions.host_fatigue > 0 else None
         odds = self.members.hosting_odds(c.n_active, self.p["member_benefit"], c.rows, c.current,
-                                         self._time_split(c, self.assumptions.attention_split), fatigue)
+                                         self._hosting_scale(c), fatigue)
         cheapest = float(odds.min()) if len(odds) else np.inf
         return max(0.0, 1.0 - cheapest) ** exponent
 

@@ -90,12 +90,21 @@ class Meetings:
         if active_count is None:
             active_count = c.n_active
         fatigue = self.fatigue[c.rows] if self.assumptions.host_fatigue > 0 else None
-        split = self._time_split(c, self.assumptions.attention_split)
-        if effort != 1.0:
-            split = np.full(len(c.rows), effort) if split is None else split * effort
         row = self.members.volunteer(active_count, self.p["member_benefit"], c.streams.hosting, c.rows, c.current,
-                                     split, fatigue)
+                                     self._hosting_scale(c, effort), fatigue)
         return Host("leader", row) if row is not None else None
+
+    def _hosting_scale(self, c, effort: float = 1.0) -> np.ndarray | None:
+        """What hosting costs each of `c`'s rows relative to the rule's base cost: its split time
+        (m^attention_split), the task's `effort`, and (1 - know_how): the hosting routine it picked up at
+        the convener's meetings. None where all are 1."""
+        scale = self._time_split(c, self.assumptions.attention_split)
+        if effort != 1.0:
+            scale = np.full(len(c.rows), effort) if scale is None else scale * effort
+        if self.assumptions.routine_learning > 0:
+            routine = 1.0 - self.know_how[c.rows]
+            scale = routine if scale is None else scale * routine
+        return scale
 
     def _hold_meeting(self, c, host: Host, attended_month: np.ndarray, fit_month: np.ndarray) -> None:
         members, p, a = self.members, self.p, self.assumptions
@@ -129,6 +138,11 @@ class Meetings:
         fit = c.fit(agenda)
         venue = a.digital_ties if host.online else 1.0
         people = c.rows[attended]
+        if host == CONVENER and a.routine_learning > 0:
+            # A convener in control runs its meetings to a routine; those who come pick it up
+            # (organisational routines carry know-how: Nelson & Winter 1982; Argote & Ingram 2000).
+            learnt = a.routine_learning * c.convener.control_exercised * c.convener.intensity
+            self.know_how[people] += learnt * (1.0 - self.know_how[people])
         present = np.zeros(len(members), bool)
         present[people] = True
         fit_all = np.zeros(len(members))

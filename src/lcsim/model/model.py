@@ -80,6 +80,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.meeting_value = np.empty(0)
         self.commitments = np.empty(0, np.int64)
         self.fatigue = np.empty(0)  # hosting fatigue: raises what hosting costs it, wears off monthly
+        self.know_how = np.empty(0)  # the hosting routine it picked up at the convener's meetings (0-1)
         rows = self._new_organisations(p["n_members"], self.streams.joining, month=0)
         self._seed_acquaintances(rows, self.streams.joining)
         plan = ExitPlan(p["exit_strategy"], p["exit_month"], p["transition_months"])
@@ -129,6 +130,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.meeting_value = np.concatenate([self.meeting_value, np.zeros(count)])
         self.commitments = np.concatenate([self.commitments, np.ones(count, np.int64)])
         self.fatigue = np.concatenate([self.fatigue, np.zeros(count)])
+        self.know_how = np.concatenate([self.know_how, np.zeros(count)])
         return rows
 
     def _recount(self) -> None:

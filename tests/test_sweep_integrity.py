@@ -181,7 +181,9 @@ def test_the_fastest_growth_over_the_longest_horizon_ends_in_a_recorded_outcome(
     assert len(runs) == 1
     row = runs.iloc[0]
     if pd.isna(row["error"]):
-        assert bool(row["reached_max_members"]) and row["peak_members"] <= lcsim.SCHEMA["max_members"].default
+        # it reaches the size cap, or (since issue 20's outside exits and growth bound) dissolves before it
+        assert (bool(row["reached_max_members"]) or not bool(row["survived"])) and (
+            row["peak_members"] <= lcsim.SCHEMA["max_members"].default)
     else:
         assert row["error"].startswith("RunTimeLimit:") and "3 s" in row["error"]
 

@@ -196,7 +196,7 @@ SMALL = {"n_members": 24, "months": 30, "exit_month": 18}
 
 def test_lcsim_calibrate_runs_end_to_end_on_the_model_and_resumes(tmp_path):
     settings = checks.Settings(population=6, max_populations=1, replicates=1, draws=4, heldout=False,
-                               check_replicates=1, max_minutes=5, fixed=SMALL)
+                               check_replicates=1, max_minutes=5, fixed=SMALL, select=("availability_shape",))
     doc = tmp_path / "docs" / "calibration.md"
     written = page.regenerate(None, out=tmp_path / "out", doc=doc, workers=1, settings=settings,
                               with_sensitivity=False)
@@ -208,9 +208,14 @@ def test_lcsim_calibrate_runs_end_to_end_on_the_model_and_resumes(tmp_path):
     assert set(verdicts["target"]) == set(targets.TARGETS)
     assert set(verdicts["verdict"]) <= {"PASS", "FAIL", targets.NOT_MEASURABLE}
     text = doc.read_text()
-    for heading in ("## Posterior and identifiability", "## Posterior predictive check", "## Held-out check",
-                    "## Sensitivity: "):
+    for heading in ("## Posterior and identifiability", "## Posterior predictive check", "## Misspecification",
+                    "## Structural alternatives", "## Held-out check", "## Sensitivity: "):
         assert heading in text
+    chosen = result.selection.table
+    assert list(chosen["structure"]) == ["revised rules", "without availability_shape"]
+    assert chosen["probability"].sum() == pytest.approx(1) and result.selection.best in text
+    assert all((tmp_path / "out" / "abc" / name).is_file() for name in ("misfit.csv", "conflicts.csv"))
+    settings.select, settings.figures = (), False  # the rest checks the histories only
     for name in ("calibration-posterior.png", "calibration-pairs.png", "calibration-checks.png"):
         assert (doc.parent / "img" / name).is_file()
     assert text.count("## Sensitivity: ") == 1 and "# Calibration: every parameter" not in text

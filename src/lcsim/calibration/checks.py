@@ -9,6 +9,10 @@
   band); the same under the prior, for comparison;
 - a held-out check: for each target group, the inference again without that group, and its
   predictive check on the group left out (is it predicted from the others?);
+- misspecification: per target the share of predictive draws inside its band, and the pairs of targets whose
+  bands are not met together (`misfit`);
+- structural alternatives, when asked for: ABC model selection between the revised rules and each named rule
+  switched off (`selection`);
 - figures (marginals, pairs, predictive checks).
 """
 
@@ -49,6 +53,8 @@ class Settings:
     fixed: dict = field(default_factory=dict)  # parameters fixed for every run (tests shrink the runs so)
     assumptions: dict = field(default_factory=dict)  # a structural variant's settings (the chosen structure)
     after_exit: int | None = AFTER_EXIT  # months each scenario is followed past its exit
+    select: tuple = ()  # rule switches whose structure (the rule off) is weighed against the revised rules
+    figures: bool = True  # draw the figures (a resumed run that only extends the history may skip them)
 
     def heldout_size(self) -> tuple[int, int, float | None]:
         """(population, generations, minutes) of each held-out inference: the main one's unless set."""
@@ -97,6 +103,8 @@ class TargetCalibration:
     out: Path
     img: Path
     heldout_info: dict = field(default_factory=dict)
+    predictive: pd.DataFrame = field(default_factory=pd.DataFrame)  # the posterior predictive draws' statistics
+    selection: object | None = None  # selection.Selection, when structural alternatives were weighed
 
     @property
     def posterior_checks(self) -> pd.DataFrame:
@@ -151,13 +159,41 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
                                    "verdict": NOT_MEASURABLE, "check": "posterior"}
     checks.to_csv(out / "checks.csv", index=False)
     post_stats.to_parquet(out / "predictive.parquet", index=False)
+    from .misfit import conflicts, coverage
+
+    coverage(problem.targets, post_stats).to_csv(out / "misfit.csv", index=False)
+    conflicts(problem.targets, post_stats).to_csv(out / "conflicts.csv", index=False)
     heldout, info = pd.DataFrame(), {}
     if settings.heldout:
         heldout, info = held_out(problem, out, workers, scheduler, settings, say, seed, checker)
         heldout.to_csv(out / "heldout.csv", index=False)
-    theme(0.8)
-    figures(post, checks, img)
-    return TargetCalibration(post, problem, summary, checks, heldout, time.perf_counter() - started, out, img, info)
+    if settings.figures:
+        theme(0.8)
+        figures(post, checks, img)
+    chosen = None
+    if settings.select:
+        chosen = weigh_structures(settings, scenario, out, workers, scheduler, say, seed)
+    return TargetCalibration(post, problem, summary, checks, heldout, time.perf_counter() - started, out, img, info,
+                             post_stats, chosen)
+
+
+def weigh_structures(settings: Settings, scenario: str, out: Path, workers: int, scheduler: str | None, say,
+                     seed: int):
+    """ABC model selection between the revised rules and each rule in `settings.select` switched off, as large as
+    the main inference (population, generations, replicates); its table in selection.csv."""
+    from . import selection
+
+    problems = selection.model_problems(selection.structures(settings.select), scenario=scenario,
+                                        replicates=settings.replicates, root_seed=seed, fixed=settings.fixed,
+                                        after_exit=settings.after_exit)
+    say(f"structural alternatives: {', '.join(p.name for p in problems)}")
+    key = selection.Alternatives(problems).key
+    result = selection.select(problems, out / f"select-{key}.db", population=settings.population,
+                              max_populations=settings.max_populations, min_acceptance=settings.min_acceptance,
+                              max_seconds=None if settings.max_minutes is None else settings.max_minutes * 60,
+                              workers=workers, scheduler=scheduler, progress=say, seed=seed)
+    result.table.to_csv(out / "selection.csv", index=False)
+    return result
 
 
 def held_out(problem: Problem, out: Path, workers: int, scheduler: str | None, settings: Settings, say,

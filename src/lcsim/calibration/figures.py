@@ -14,6 +14,8 @@ from .posterior import Posterior
 from .problem import ROOT_SEED
 from .targets import NOT_MEASURABLE
 
+PAIRS = 8
+
 
 def figures(post: Posterior, checks: pd.DataFrame, img: Path) -> None:
     import matplotlib.pyplot as plt
@@ -35,17 +37,20 @@ def figures(post: Posterior, checks: pd.DataFrame, img: Path) -> None:
         ax.axis("off")
     fig.suptitle("posterior marginals over each prior's range (weighted resample)")
     save(fig, img, "calibration-posterior.png")
-    grid = sns.pairplot(sample.sample(min(600, len(sample)), random_state=0), corner=True, height=1.25,
-                        plot_kws={"s": 6, "alpha": 0.35, "edgecolor": "none"}, diag_kws={"bins": 15})
-    for i, p in enumerate(post.priors):
+    # pairs of the PAIRS values the targets narrowed most (a pair grid grows with the square of the values)
+    ratios = post.summary().set_index("name")["spread_ratio"].fillna(1.0)
+    shown = [p for p in post.priors if p.name in set(ratios.nsmallest(PAIRS).index)]
+    grid = sns.pairplot(sample[[p.name for p in shown]].sample(min(600, len(sample)), random_state=0), corner=True,
+                        height=1.25, plot_kws={"s": 6, "alpha": 0.35, "edgecolor": "none"}, diag_kws={"bins": 15})
+    for i, p in enumerate(shown):
         for j in range(i + 1):
             ax = grid.axes[i, j]
             if ax is None:
                 continue
-            ax.set_xlim(post.priors[j].low, post.priors[j].high)
+            ax.set_xlim(shown[j].low, shown[j].high)
             if i != j:
                 ax.set_ylim(p.low, p.high)
-    grid.figure.suptitle("posterior: pairs of values", y=1.01)
+    grid.figure.suptitle(f"posterior: pairs of the {len(shown)} values the targets narrowed most", y=1.01)
     grid.figure.savefig(img / "calibration-pairs.png", dpi=90, bbox_inches="tight")
     plt.close(grid.figure)
     measured = checks[checks["verdict"] != NOT_MEASURABLE]

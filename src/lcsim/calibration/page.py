@@ -77,24 +77,28 @@ processes); rerun it to refresh this page, its tables under `out/calibration/` a
 assumption (or the case's setting), none is taken from this posterior. The posterior is an answer to "which
 values would make a community like the default one reproduce the targets", to be used through
 `lcsim compare --posterior out/calibration/abc/posterior` (each replicate draws its values from it), not a
-replacement for the scenarios' values.
+replacement for the scenarios' values. `lcsim.posterior()` returns the posterior shipped with the package, once
+one fitted to these rules has been written there (`lcsim calibrate --ship`); until then it says none has been
+fitted.
 
 ## Method
 
 - **Priors**: uniform over each value's range (log-uniform for scale-like values), a parameter's
   schema `sweep` range (`lcsim params`) or an assumption's plausible range (`lcsim params --assumptions`).
-  The values chosen are those the sensitivity section below shows survival leans on, and those behind
-  the participation, bridge and replication targets.
-- **Simulations**: each particle runs {info.get('replicates')} replicates of each scenario a target needs
+  The values chosen are those the sensitivity section below shows survival leans on (`hosting_cost`,
+  `coordination_scale`, `conversations`, ...), those behind the participation, bridge and replication
+  targets, and the strength of every rule that 0 removes (`lcsim.calibration.problem.rule_switches`).
+- **Simulations**: each particle runs {info.get('replicates')} replicates of each scenario a target needs,
+  each followed {info.get('after_exit') or 'the scenario\'s'} months past its exit
   (seeds from `numpy.random.SeedSequence` of a root seed and the particle's values, so a particle is
-  reproducible) through `lcsim.calibration.targets.observe` (the model's summary plus the per-member
+  reproducible) through `lcsim.calibration.observe` (the model's summary plus the per-member
   statistics the model does not report) and measures every target's statistic on them.
 - **Distance**: for each target, how far its statistic lies outside the band, in units of the band's
   width, summed over targets (0: all inside). ABC-SMC (pyabc's median epsilon schedule, adaptive
   multivariate normal perturbation) closes in on distance 0. It stops after the most generations asked
   for (12 by default), when a generation's acceptance falls below {settings.min_acceptance:.0%}, past the
-  minutes asked for (20 by default), or when the next epsilon would be 0; then the particles with distance 0
-  are the posterior if there are at least {MIN_INSIDE}.
+  minutes asked for (`--minutes`; no limit by default: it resumes), or when the next epsilon would be 0;
+  then the particles with distance 0 are the posterior if there are at least {MIN_INSIDE}.
 - **Resume**: the history is a SQLite database named after the configuration (`out/calibration/abc/abc-KEY.db`,
   KEY a hash of the priors, targets and bands, scenario, replicates and seed; this page's is
   `{info.get('history', '')}`); rerunning the same command continues from its last complete generation
@@ -104,15 +108,13 @@ replacement for the scenarios' values.
   by the seed, the generation and i alone, and candidates are accepted in index order, so the posterior is
   the same on any number of workers (`lcsim.calibration.batches`).
 - **Checks**: {settings.draws} draws from the posterior (weighted resampling) and {settings.draws} from the
-  prior, each simulated on {settings.check_replicates} runs of each scenario (more than the inference's
-  {info.get('replicates')}: a share over {info.get('replicates')} runs can only be 0, 1/3, 2/3 or 1, while the
-  sources measured theirs over tens to hundreds of coalitions); per target, the predictive median and 95%
-  interval of the
-  statistic, the share of draws inside the band, and a verdict: **PASS** when the predictive median lies
-  inside the band.
-- **Held-out**: the inference again with one target group left out (smaller: {settings.heldout_population}
-  particles, a few minutes each; generations and simulations per group in its table), then the predictive
-  check of that group.
+  prior, each simulated on {settings.check_replicates} runs of each scenario (a share over n runs moves in
+  steps of 1/n: with 3 it could only be 0, 1/3, 2/3 or 1; the sources measured theirs over tens to hundreds
+  of coalitions); per target, the predictive median and 95% interval of the statistic, the share of draws
+  inside the band, and a verdict: **PASS** when the predictive median lies inside the band.
+- **Held-out**: the inference again with one target group left out, as large as the main one
+  ({settings.heldout_size()[0]} particles, at most {settings.heldout_size()[1]} generations; generations and
+  simulations per group in its table), then the predictive check of that group.
 {scaling}
 ## Posterior and identifiability
 
@@ -148,6 +150,14 @@ The posterior is in `out/calibration/abc/posterior/posterior.parquet` (one row p
                      f"{ptext} | {fmt(r['median'])} [{fmt(r['q025'])}, {fmt(r['q975'])}] | {fmt(r['inside'])} | "
                      f"**{r['verdict']}** |\n")
     lines.append("\n![predictive checks](img/calibration-checks.png)\n")
+    if len(result.predictive):
+        from .misfit import render as misfit_section
+
+        lines.append("\n" + misfit_section(result.problem.targets, result.predictive))
+    if result.selection is not None:
+        from .selection import render as selection_section
+
+        lines.append("\n" + selection_section(result.selection))
     lines.append("\n## Held-out check\n\n")
     if len(result.heldout):
         lines.append("Each group left out of the inference in turn, then predicted from the posterior of the others "

@@ -26,12 +26,20 @@ def register(sub) -> None:
     cmd.add_argument("--population", type=int, default=None, metavar="N", help="particles per generation (100)")
     cmd.add_argument("--generations", type=int, default=None, metavar="N", help="most generations (12)")
     cmd.add_argument("--replicates", type=int, default=None, metavar="N",
-                     help="runs of each scenario per simulation (3)")
+                     help="runs of each scenario per simulation (20)")
     cmd.add_argument("--minutes", type=float, default=None, metavar="M",
-                     help="stop the main inference after about M minutes (20)")
+                     help="stop each inference after about M minutes (no limit; rerunning resumes it)")
     cmd.add_argument("--draws", type=int, default=None, metavar="N", help="predictive draws per check (100)")
     cmd.add_argument("--check-replicates", type=int, default=None, metavar="N",
-                     help="runs of each scenario per predictive draw (12)")
+                     help="runs of each scenario per predictive draw (20)")
+    cmd.add_argument("--after-exit", type=int, default=None, metavar="M",
+                     help="months each scenario is followed past its exit (60)")
+    cmd.add_argument("--select", metavar="RULES", default=None,
+                     help="weigh structural alternatives: the revised rules against each named rule switched off "
+                          "(comma-separated rule switches, e.g. availability_shape,founding_demand), by ABC model "
+                          "selection as large as the main inference")
+    cmd.add_argument("--ship", action="store_true",
+                     help="write this posterior into the package as the one lcsim.posterior() returns")
     cmd.add_argument("--no-heldout", action="store_true", help="skip the held-out check")
     cmd.add_argument("--no-sensitivity", action="store_true",
                      help="skip the one-at-a-time and Morris sensitivity (the page keeps its previous section)")
@@ -57,7 +65,8 @@ def cmd_calibrate(args) -> int:
 
     for option, value in (("--workers", args.workers), ("--seeds", args.seeds), ("--population", args.population),
                           ("--generations", args.generations), ("--replicates", args.replicates),
-                          ("--draws", args.draws), ("--check-replicates", args.check_replicates)):
+                          ("--draws", args.draws), ("--check-replicates", args.check_replicates),
+                          ("--after-exit", args.after_exit)):
         if value is not None and value < 1:
             raise UsageError(f"{option}: {value} is not allowed; expected an integer >= 1")
     if args.minutes is not None and not args.minutes > 0:
@@ -65,10 +74,15 @@ def cmd_calibrate(args) -> int:
     settings = page.Settings()
     for name, value in (("population", args.population), ("max_populations", args.generations),
                         ("replicates", args.replicates), ("max_minutes", args.minutes), ("draws", args.draws),
-                        ("check_replicates", args.check_replicates)):
+                        ("check_replicates", args.check_replicates), ("after_exit", args.after_exit)):
         if value is not None:
             setattr(settings, name, value)
     settings.heldout = not args.no_heldout
+    if args.select:
+        from ..calibration.selection import structures
+
+        settings.select = tuple(n.strip() for n in args.select.split(",") if n.strip())
+        structures(settings.select)  # an unknown rule switch: one line, before any work
     out = usable_folder(args.out if args.out is not None else home() / page.DEFAULT_OUT, "calibration output folder")
     doc = Path(args.doc) if args.doc is not None else page.default_doc()
     if not args.no_doc:
@@ -95,6 +109,12 @@ def cmd_calibrate(args) -> int:
         print(f"{NOT_MEASURABLE}: {', '.join(missing)}")
     print(f"{written.seconds / 60:.1f} minutes on {args.workers} worker processes; posterior in "
           f"{result.out / 'posterior'}, figures in {result.img}")
+    if result.selection is not None:
+        print(result.selection.table.round(3).to_string(index=False))
+    if args.ship:
+        from ..calibration.shipped import ship
+
+        print(f"shipped the posterior as {ship(result.out / info['history'])}")
     if written.doc is not None:
         print(f"wrote {written.doc}")
     return 0

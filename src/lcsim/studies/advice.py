@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.robustness import disagreements, robustness_text
 from ..errors import LcsimError
 from ..strategies import COLOURS, GRADUAL
+from .fair import follow_up_text
 from .plans import DEFAULT_LEVERS
 
 
@@ -37,6 +39,9 @@ class Advice:
     generations: int = 0  # NSGA-II generations run in the first rung
     pop_size: int = 0  # NSGA-II's population
     reused: int = 0  # runs read back from `out/evaluations/` instead of run again
+    robustness: Any = field(default=None, repr=False)  # analysis.robustness table over the finalists' worlds
+    follow_up: int | None = None  # survival read this many months after each plan's exit (studies.fair)
+    threshold: float = 0.5  # the survival a world must reach to count as satisficing
 
     @property
     def cheaper(self):
@@ -45,6 +50,40 @@ class Advice:
         options = [(i, u) for i, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]
                    and u["convener_months"] < self.recommended["convener_months"]]
         return min(options, key=lambda iu: iu[1]["convener_months"]) if options else None
+
+    def plan_name(self, index) -> str:
+        """A plan's name in the advice's words: recommended, current plan, runner-up k, or plan i."""
+        if index == self.recommended["plan_index"]:
+            return "recommended"
+        if index == self.reference["plan_index"]:
+            return "current plan"
+        for k, u in enumerate(self.runners_up, 1):
+            if index == u["plan_index"]:
+                return f"runner-up {k}"
+        return f"plan {index}"
+
+    def robustness_notes(self) -> list[str]:
+        """Where the robustness measures disagree, and which runners-up the data cannot tell apart."""
+        if self.robustness is None:
+            return []
+        notes = disagreements(self.robustness, self.plan_name)
+        alike = [f"runner-up {k}" for k, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]]
+        if alike:
+            notes.append("The data cannot tell the recommended plan apart from " + ", ".join(alike) + ": another run "
+                         "(another seed) may recommend " + ("it" if len(alike) == 1 else "one of them")
+                         + "; on this evidence they are equally good.")
+        return notes
+
+    def robustness_lines(self) -> list[str]:
+        if self.robustness is None:
+            return []
+        worlds = int(self.robustness["worlds"].iloc[0])
+        lines = ["", f"Robustness over {worlds} simulated worlds (one replicate each: survived or not; a world "
+                 f"reaches the threshold when survival >= {self.threshold:g}; regret: the best plan's survival in "
+                 "that world minus this plan's):"]
+        lines += ["  " + line for line in robustness_text(self.robustness, self.plan_name, self.threshold).splitlines()]
+        lines += ["  " + note for note in self.robustness_notes()]
+        return lines
 
     # --- words -----------------------------------------------------------------------------------
     def text(self) -> str:
@@ -61,6 +100,7 @@ class Advice:
                  f"{p_text(g['p'])}): " + ("the data tell them apart" if g["distinct"]
                                            else "the data cannot tell them apart")
                  + f"; effort {g.get('effort_difference', 0):+.1f} convener-months",
+                 *([follow_up_text(self.follow_up)] if self.follow_up else []),
                  "", "Runners-up (paired with the recommended plan on the same replicates):"]
         for i, u in enumerate(self.runners_up, 1):
             c = u["versus"]
@@ -74,6 +114,7 @@ class Advice:
             lines.append(f"  The data cannot tell runner-up {cheaper[0]} apart from the recommended plan, and it takes "
                          f"{r['convener_months'] - cheaper[1]['convener_months']:.1f} fewer convener-months: "
                          "if effort matters, it is as good a choice on this evidence.")
+        lines += self.robustness_lines()
         lines += ["", "Trade-off: survival against convener effort (Pareto front over the evaluated plans)"]
         lines += ["  " + line for line in front_text(self.front).splitlines()]
         lines += ["", "Where the recommended plan fails:"]

@@ -59,10 +59,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ..analysis.robustness import THRESHOLD, robustness
 from ..errors import UsageError
 from ..parameters import SCHEMA, check_params
 from .advice import Advice, front_figure
 from .evaluations import Cache, Runner, paired, pareto, rank, summary
+from .fair import resolved_follow_up
 from .plans import DEFAULT_LEVERS, UNCERTAIN, checked_levers, nsga2, plan_space, uncertain_draws, uncertain_ranges
 
 CANDIDATES = 48
@@ -79,12 +81,16 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
            budget: float | None = None, replicates: int = REPLICATES, candidates: int = CANDIDATES,
            finalists: int = FINALISTS, uncertain=None, seed: int = 0, workers: int | None = None,
            scheduler=None, evaluate: Evaluate | None = None, discover: bool = True, stress: int = STRESS,
-           progress: bool = False, generations: int = GENERATIONS, out=None, fresh: bool = False) -> Advice:
+           progress: bool = False, generations: int = GENERATIONS, out=None, fresh: bool = False,
+           follow_up: int | None = None, threshold: float = THRESHOLD) -> Advice:
     """Search the levers' plan space for the plan with the best survival; see the module's docstring.
 
     `overrides`: parameters the designer fixes (a lever set here is the current plan's value).
     `uncertain`: names of parameters drawn per replicate (default `UNCERTAIN` minus `overrides`),
-    or a dict name -> (low, high). Raises a one-line `UsageError`/`ParameterError` on bad input.
+    or a dict name -> (low, high). `follow_up`: survival is read this many months after each plan's own exit
+    (`lcsim.studies.fair`; default `FOLLOW_UP`, 36, or what a `months` override implies). `threshold`: the
+    survival a world must reach to count as satisficing (`lcsim.analysis.robustness`).
+    Raises a one-line `UsageError`/`ParameterError` on bad input.
     """
     from ..scenarios import describe, scenario_params
 
@@ -101,11 +107,14 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         raise UsageError(f"finalists {finalists} is more than candidates {candidates}")
     from ..values import check_seed
 
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise UsageError(f"threshold {threshold!r}: expected a survival between 0 and 1")
     seed = check_seed(seed)  # a negative or oversized seed: one line, before any work (the one seed check)
     describe(scenario)
     base = check_params({k: v for k, v in overrides.items() if not k.startswith("assumptions.")},
                         scenario_params(scenario))
     assumed = {k: v for k, v in overrides.items() if k.startswith("assumptions.")}
+    follow_up = resolved_follow_up(follow_up, overrides, base)
     space = plan_space(levers, base)
     ranges = uncertain_ranges(uncertain, base, overrides, levers)
     current = {k: base[k] for k in levers}
@@ -126,12 +135,12 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         claim(out, {"scenario": scenario, "levers": list(levers), "overrides": overrides, "budget": budget,
                     "replicates": replicates, "candidates": candidates, "finalists": finalists,
                     "uncertain": {k: list(v) for k, v in ranges.items()}, "seed": seed, "discover": discover,
-                    "stress": stress, "generations": generations}, fresh)
+                    "stress": stress, "generations": generations, "follow_up": follow_up}, fresh)
     cache = Cache(out, {"scenario": scenario, "base": base, "assumed": assumed, "overrides": overrides,
                          "levers": levers, "uncertain": ranges, "seed": seed, "budget": budget,
-                         "replicates": replicates, "stress": stress if discover else 0})
+                         "replicates": replicates, "stress": stress if discover else 0, "follow_up": follow_up})
     plans = [current]
-    runner = Runner(scenario, {**base, **assumed}, evaluate, workers, scheduler, cache)
+    runner = Runner(scenario, {**base, **assumed}, evaluate, workers, scheduler, cache, follow_up)
     with runner:
         done: dict[int, int] = {}  # plan index -> replicates run so far
         # rung 0: NSGA-II proposes the plans, each evaluated at the first rung's replicates (CRN)
@@ -184,6 +193,11 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         u["versus"] = paired(runs, i, best)
         runners.append(u)
     front = pareto(table, levers)
+    # robustness over the worlds (replicates) every finalist and the current plan ran: one 0/1 survival per world
+    compared = list(dict.fromkeys([*finals, ref_index]))
+    ok = runs[runs["error"].isna() & runs["plan"].isin(compared) & (runs["replicate"] < replicates)]
+    worlds = ok.pivot_table(index="plan", columns="replicate", values="survived", aggfunc="first").dropna(axis=1)
+    robust = robustness(worlds.loc[compared].astype(float).to_numpy(), plans=compared, threshold=threshold)
     failure, note = None, ""
     if discover:
         failure, note = _failure(runs[runs["plan"] == best], stress_runs, list(ranges), seed)
@@ -194,7 +208,7 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     runs=runs, failure=failure, failure_note=note,
                     evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
                     stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
-                    reused=runner.reused)
+                    reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold)
     advice.figures = {"front.png": front_figure(advice)}
     return advice
 

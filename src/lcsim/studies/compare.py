@@ -98,8 +98,9 @@ class Comparison:
         assumed = {k: v for k, v in self.overrides.items() if str(k).startswith("assumptions.")}
         if assumed:
             digital += "; " + ", ".join(f"{k}={_value_text(v)}" for k, v in assumed.items())
-        text = (f"scenario {self.scenario}: {p['n_members']} members, convener gone at month {p['exit_month']} "
-                f"of {p['months']}, control {p['control']:g}, {digital}; "
+        text = (f"scenario {self.scenario}: {p['n_members']} members, convener gone at month {p['exit_month']}, "
+                f"survival read {p['months'] - p['exit_month']} months later (month {p['months']}), "
+                f"control {p['control']:g}, {digital}; "
                 f"{self.replicates} communities per strategy ({len(self.runs)} runs")
         if self.failed:
             text += f", {self.failed} failed and left out"
@@ -186,7 +187,8 @@ class Comparison:
 
 def compare(scenario: str = "default", strategies=None, replicates: int = 200, digital: str | bool | None = None,
             overrides: dict | None = None, out: str | Path | None = None, workers: int | None = None,
-            seed: int = ROOT_SEED, progress: bool = True, posterior=None, seeds_per_draw: int = 10) -> Comparison:
+            seed: int = ROOT_SEED, progress: bool = True, posterior=None, seeds_per_draw: int = 10,
+            follow_up: int | None = None) -> Comparison:
     """Compare exit strategies on a scenario: run (or resume) the sweep, and return its `Comparison`.
 
     The runs go through the sweep engine as a grid over `exit_strategy` (and `digital_channel`:
@@ -204,6 +206,9 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     survival intervals then include parameter uncertainty (`Comparison.uncertainty_note`); the runs
     are kept as one Parquet file per distinct comparison and reused when the same call comes again.
 
+    `follow_up`: survival is read this many months after the exit, as in `advise` (`lcsim.studies.fair`; default
+    `FOLLOW_UP`, 36, or what a `months` override implies): every run lasts exit_month + follow_up months.
+
     Everything is checked before any run: an unknown scenario, parameter or strategy raises
     `ParameterError`; an unusable `out` raises `OutputError`.
     """
@@ -214,6 +219,11 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     fixed = dict(overrides or {})
     digital = _digital(digital)
     params = _checked_params(scenario, fixed)
+    from .fair import horizon, resolved_follow_up
+
+    months = horizon(params, resolved_follow_up(follow_up, fixed, params))
+    if months != params["months"]:  # only then: the same comparison as before keeps its runs folder
+        fixed["months"] = params["months"] = months
     for name in ("exit_strategy",) + (("digital_channel",) if digital else ()):
         if name in fixed:
             option = "--strategies" if name == "exit_strategy" else "--digital"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.survival import wilson
+from .fair import horizon
 from .plans import plain, plan_key
 
 CHUNK = 20  # runs per executor task
@@ -68,8 +69,9 @@ class Runner:
     `evaluate`; keeps every run, and stores each finished one in the cache as it comes (at most every few
     seconds), so a dying worker costs nothing and a killed advice resumes."""
 
-    def __init__(self, scenario, base, evaluate, workers, scheduler, cache=None):
+    def __init__(self, scenario, base, evaluate, workers, scheduler, cache=None, follow_up=None):
         self.scenario, self.base, self.evaluate = scenario, base, evaluate
+        self.follow_up = follow_up  # each run lasts its plan's exit month + follow_up (studies.fair); None: base's
         self.workers, self.scheduler = workers, scheduler
         self.cache = cache if cache is not None else Cache(None, {})
         self.rows: list[dict] = []
@@ -94,6 +96,8 @@ class Runner:
             for r in range(range_from.get(i, 0), upto):
                 rid = f"p{i:04d}-{tag}{r:04d}"
                 params = {**plan, **draws[r]}
+                if self.follow_up is not None:
+                    params["months"] = horizon({**self.base, **params}, self.follow_up)
                 key = plan_key(plan, tag, r)
                 meta[rid] = (i, r, params, key)
                 if key in self.cache.results:

@@ -267,7 +267,7 @@ def regenerate(targets_file=None, *, out: Path | None = None, doc: Path | None =
     written = None
     if write_doc:
         from ..experiments.store import atomic_write
-        from .targets import write_targets_doc
+        from .targets_doc import write_targets_doc
 
         write_targets_doc(doc.parent / "targets.md")
         text = render(result, workers, measured_on, section, settings, scaling)

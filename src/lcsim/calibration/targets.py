@@ -368,15 +368,3 @@ def load_targets(path: str | Path | None = None) -> dict[str, Target]:
 
 
 
-
-def render(targets: dict[str, Target] | None = None) -> str:
-    """docs/targets.md (`targets_doc.render`)."""
-    from .targets_doc import render as page
-
-    return page(targets)
-
-
-def write_targets_doc(path: str | Path) -> Path:
-    from .targets_doc import write_targets_doc as write
-
-    return write(path)

@@ -20,7 +20,9 @@ ORDER = 57
 
 
 def register(sub) -> None:
+    from ..analysis.robustness import THRESHOLD
     from ..studies.advise import CANDIDATES, DEFAULT_LEVERS, REPLICATES
+    from ..studies.fair import FOLLOW_UP
 
     cmd = sub.add_parser("advise", help="recommend an exit plan: best survival for the convener's effort, robust "
                                         "to what is uncertain about the community")
@@ -33,6 +35,12 @@ def register(sub) -> None:
                      help="replicates of each finalist and of the current plan (default: %(default)s)")
     cmd.add_argument("--candidates", type=int, default=CANDIDATES, metavar="N",
                      help="plans in the first rung of successive halving (default: %(default)s)")
+    cmd.add_argument("--follow-up", type=int, metavar="MONTHS",
+                     help=f"read each plan's survival this many months after its own exit (default: {FOLLOW_UP}, "
+                          "or what --set months implies)")
+    cmd.add_argument("--threshold", type=float, default=THRESHOLD, metavar="SURVIVAL",
+                     help="the survival a simulated world must reach for a plan to count as good enough there "
+                          "(satisficing, in the robustness table; default: %(default)s, i.e. the community survives)")
     add_seed_option(cmd, "root seed of the plans, draws and replicates")
     cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")
     cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME)")
@@ -54,7 +62,7 @@ def cmd_advise(args) -> int:
     usable_folder(out, create=False)
     found = advise(args.scenario, levers=args.levers, overrides=overrides(args), budget=args.budget,
                    replicates=args.replicates, candidates=args.candidates, seed=seed_of(args), workers=args.workers,
-                   out=out, fresh=args.fresh)
+                   out=out, fresh=args.fresh, follow_up=args.follow_up, threshold=args.threshold)
     written = found.write(out)
     print(found.text())
     print(f"\nwrote {out}/: " + ", ".join(written))

@@ -34,6 +34,9 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
     add_seed_option(cmd, "root seed; every run's seed derives from it", default=ROOT_SEED)
     cmd.add_argument("--workers", type=_positive, metavar="N", help="worker processes (default: all local cores)")
     cmd.add_argument("--out", metavar="DIR", help=f"output folder (default: {default_out})")
+    cmd.add_argument("--follow-up", type=_positive, metavar="MONTHS",
+                     help="read survival this many months after the exit, as lcsim advise does (default: 36, or what "
+                          "--set months implies)")
     cmd.add_argument("--posterior", metavar="DIR",
                      help="draw each replicate's uncertain values from this posterior (the folder lcsim calibrate "
                           "wrote, e.g. out/calibration/abc/posterior): survival intervals then include parameter "
@@ -47,7 +50,7 @@ def comparison_of(args, command: str):
     return compare(scenario=args.scenario, strategies=args.strategies, replicates=args.replicates,
                    digital=args.digital, overrides=overrides(args), workers=args.workers, seed=seed_of(args),
                    out=args.out if args.out is not None else f"out/{command}-{args.scenario}", progress=True,
-                   posterior=args.posterior)
+                   posterior=args.posterior, follow_up=args.follow_up)
 
 
 def cmd_compare(args) -> int:

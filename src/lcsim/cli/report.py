@@ -39,7 +39,7 @@ def cmd_report(args) -> int:
         import lcsim
 
         advice = lcsim.advise(comparison.scenario, overrides=comparison.overrides, workers=args.workers,
-                              out=comparison.out / "advise")
+                              out=comparison.out / "advise", follow_up=args.follow_up)
         print()
         print(advice.text())
     written = comparison.write(report=True, advice=advice)

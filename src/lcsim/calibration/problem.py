@@ -100,6 +100,9 @@ UNCERTAIN: tuple[tuple[str, str, str], ...] = (
     ("leadership", "param", "uniform"),
     ("replication", "param", "uniform"),
     ("fatigue_recovery", "assumption", "uniform"),
+    ("newness_halflife", "assumption", "loguniform"),
+    ("smallness", "assumption", "uniform"),
+    ("digital_turnout", "assumption", "uniform"),
 )
 NEUTRAL = "removes it"  # an assumption whose meaning says "0 removes it" switches a rule: 0 is the rule off
 

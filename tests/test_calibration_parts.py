@@ -156,3 +156,12 @@ def test_a_calibration_history_ships_as_a_weighted_table_with_its_commit_and_tar
     with pytest.raises(UsageError, match="not a calibration history"):
         shipped.ship(tmp_path / "nothing.db", tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_cli_refuses_an_unknown_structure_in_one_line_before_any_work(capsys, tmp_path):
+    from lcsim.cli import main
+
+    assert main(["calibrate", "--select", "availability_shape,nope", "--out", str(tmp_path / "out"), "--no-doc"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--select: 'nope' is not a rule switch" in err
+    assert not (tmp_path / "out" / "abc").exists()

@@ -71,6 +71,7 @@ processes); rerun it to refresh this page, its tables under `out/calibration/` a
 - Posterior predictive check: the model reproduces {len(passing)} of {len(checks) - len(unmeasured)} measurable
   targets ({', '.join(f'`{k}`' for k in passing) or 'none'}){'; it cannot reproduce ' +
   ', '.join(f'`{k}`' for k in failing) + ' anywhere it was calibrated' if failing else ''}.
+  {together(result)}
 - What this says about the model: {interpretation(result)}
 
 **Scenarios.** `default` and `mexico-csa` keep their documented values: every value in them remains an
@@ -175,6 +176,22 @@ The posterior is in `out/calibration/abc/posterior/posterior.parquet` (one row p
         lines.append("Not run (`--no-heldout`, or fewer than two measurable target groups).\n")
     lines.append("\n" + sensitivity)
     return "".join(lines)
+
+
+def together(result: TargetCalibration) -> str:
+    """A sentence: the share of posterior predictive draws inside every band at once, and the best structure."""
+    from .misfit import inside
+
+    if not len(result.predictive):
+        return ""
+    share = float(inside(result.problem.targets, result.predictive).all(axis=1).mean())
+    text = (f"{share:.0%} of {len(result.predictive)} posterior predictive draws reproduce every target at once "
+            f"({'at least' if share >= 0.5 else 'fewer than'} half).")
+    if result.selection is not None:
+        best = result.selection.table.set_index("structure").loc[result.selection.best]
+        text += (f" Of the structures weighed, the data favour **{result.selection.best}** (posterior probability "
+                 f"{best['probability']:.2f}).")
+    return text
 
 
 def interpretation(result: TargetCalibration) -> str:

@@ -77,6 +77,12 @@ def check(targets: dict[str, Target], stats: pd.DataFrame, label: str = "posteri
     rows = []
     for key, t in targets.items():
         x = pd.to_numeric(stats.get(key, pd.Series(dtype=float)), errors="coerce").dropna().to_numpy()
+        if not len(x) and key in stats.columns and len(stats):  # measurable, but undefined in every draw (e.g. a
+            # hazard after the first year when every run ended in it): no draw reproduces it
+            rows.append({"target": key, "group": t.group, "observed": t.value, "low": t.low, "high": t.high,
+                         "median": np.nan, "q025": np.nan, "q975": np.nan, "inside": 0.0, "verdict": "FAIL",
+                         "check": label})
+            continue
         if not len(x):
             rows.append({"target": key, "group": t.group, "observed": t.value, "low": t.low, "high": t.high,
                          "median": np.nan, "q025": np.nan, "q975": np.nan, "inside": np.nan,

@@ -222,5 +222,8 @@ best structure's probability over each one's, in Kass & Raftery's (1995) words.
     for _, r in result.table.iterrows():
         bf = "" if r["evidence"] == "the best supported" else f"{r['bayes_factor']:.3g}"
         lines.append(f"| {r['structure']} | {r['probability']:.3f} | {r['particles']} | {bf} | {r['evidence']} |\n")
-    lines.append(f"\nAnswers use the best supported structure: **{result.best}**.\n")
+    p = float(result.table["probability"].max())
+    error = np.sqrt(p * (1 - p) / info["effective_particles"]) if info["effective_particles"] > 0 else NAN
+    lines.append(f"\nThe best supported structure is **{result.best}** (probability {p:.2f}, Monte Carlo error about "
+                 f"{error:.2f}); the answers are to use it.\n")
     return "".join(lines)

@@ -116,14 +116,14 @@ def programme(seeds=range(5)) -> None:
     print("\nprogrammes of several communities:")
     for label, params, target in PROGRAMME_TARGETS:
         kept = [lcsim.simulate(seed=s, **params).summary for s in seeds]
-        seconds = best_of(lambda: [lcsim.simulate(seed=s, **params) for s in seeds], 3) / len(seeds)
+        seconds = best_of(lambda params=params: [lcsim.simulate(seed=s, **params) for s in seeds], 3) / len(seeds)
         ever = sum(k["communities_ever"] for k in kept) / len(kept)
         print(f"  {label:66s} {seconds * 1000:8.1f} ms  ({ever:.1f} communities)  "
               f"target < {target * 1000:.0f} ms: {'met' if seconds < target else 'NOT met'}")
     print("\nscaling with communities (150 organisations each, replication off): time per community")
     base = None
     for n in (1, 3, 10, 30):
-        seconds = best_of(lambda: [lcsim.simulate(seed=s, n_communities=n, replication=0.0) for s in range(2)],
+        seconds = best_of(lambda n=n: [lcsim.simulate(seed=s, n_communities=n, replication=0.0) for s in range(2)],
                           2) / 2
         base = base or seconds
         print(f"  n_communities={n:3d}: {seconds * 1000:8.1f} ms   per community vs one: {seconds / n / base:4.2f}x")

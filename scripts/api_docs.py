@@ -11,7 +11,6 @@ that does not resolve fails the build (tests/test_api_docs.py runs this, so the 
 from __future__ import annotations
 
 import argparse
-import importlib
 import inspect
 import subprocess
 import sys

@@ -33,7 +33,7 @@ def constant_rows() -> str:
 def render(text: str) -> str:
     for marker, body in (("parameters", parameter_rows()), ("constants", constant_rows())):
         text = re.sub(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)",
-                      lambda m: m.group(1) + body + "\n" + m.group(2), text, flags=re.S)
+                      lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text, flags=re.S)
     return text
 
 

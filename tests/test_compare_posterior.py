@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcsim.studies.compare import compare
-from lcsim.errors import LcsimError
 from lcsim.calibration import Posterior, Prior
+from lcsim.errors import LcsimError
+from lcsim.studies.compare import compare
 
 SMALL = {"n_members": 30, "months": 30, "exit_month": 18}
 

@@ -165,3 +165,24 @@ def test_cli_refuses_an_unknown_structure_in_one_line_before_any_work(capsys, tm
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--select: 'nope' is not a rule switch" in err
     assert not (tmp_path / "out" / "abc").exists()
+
+
+def test_bridge_retention_counts_ties_that_mean_something_and_keeps_them_only_while_that_strong():
+    """A tracker on a hand-made model: four bridges and two embedded ties a year before the exit, one bridge too
+    weak to count; a year later one counted bridge faded below the threshold and one is gone."""
+    from types import SimpleNamespace
+
+    from lcsim.calibration.observe import Tracker
+
+    def model(month, keys, strength, common):
+        a, b = np.array([k // 100 for k in keys]), np.array([k % 100 for k in keys])
+        ties = SimpleNamespace(a=a, b=b, keys=np.array(keys), strength=np.array(strength), common=np.array(common))
+        return SimpleNamespace(month=month, ties=ties, members=SimpleNamespace(active=np.ones(10, bool)),
+                               communities=[])
+
+    tracker = Tracker(exit_month=24, threshold=0.2)
+    tracker.after_step(model(12, [1, 2, 3, 4, 5, 6], [0.5, 0.5, 0.5, 0.1, 0.5, 0.5], [0, 0, 0, 0, 2, 1]))
+    tracker.after_step(model(24, [1, 2, 4, 5, 6], [0.5, 0.1, 0.5, 0.5, 0.5], [0, 0, 0, 2, 1]))
+    stats = tracker.stats()
+    assert stats["bridge_retention"] == pytest.approx(1 / 3)  # of bridges 1, 2, 3 (4 too weak): only 1 kept strong
+    assert stats["embedded_retention"] == 1.0

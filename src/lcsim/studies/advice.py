@@ -42,6 +42,7 @@ class Advice:
     robustness: Any = field(default=None, repr=False)  # analysis.robustness table over the finalists' worlds
     follow_up: int | None = None  # survival read this many months after each plan's exit (studies.fair)
     threshold: float = 0.5  # the survival a world must reach to count as satisficing
+    seeds_per_world: int = 1  # replicates per draw of the uncertain values
 
     @property
     def cheaper(self):
@@ -78,9 +79,9 @@ class Advice:
         if self.robustness is None:
             return []
         worlds = int(self.robustness["worlds"].iloc[0])
-        lines = ["", f"Robustness over {worlds} simulated worlds (one replicate each: survived or not; a world "
-                 f"reaches the threshold when survival >= {self.threshold:g}; regret: the best plan's survival in "
-                 "that world minus this plan's):"]
+        lines = ["", f"Robustness over {worlds} simulated worlds (each one draw of the uncertain values, run on about "
+                 f"{self.seeds_per_world} seeds; a plan reaches the threshold in a world where it survives in at least "
+                 f"{self.threshold:.0%} of them; regret: the best plan's survival in that world minus this plan's):"]
         lines += ["  " + line for line in robustness_text(self.robustness, self.plan_name, self.threshold).splitlines()]
         lines += ["  " + note for note in self.robustness_notes()]
         return lines
@@ -145,23 +146,13 @@ class Advice:
         return "\n".join(parts) + "\n"
 
     def to_html(self, heading: bool = True) -> str:
-        """A self-contained page: the figures are inlined as base64 PNG, nothing is linked. `heading=False`:
+        """A self-contained page for a programme officer (`advice_page`: the answer first, plain column names,
+        fits 1280 px, printable): the figures are inlined as base64 PNG, nothing is linked. `heading=False`:
         the fragment inside <body> only (one section, `<section class='lcsim-advice'>`), to embed elsewhere.
         Written by `lcsim.pages`: every name and value is escaped; the fragment is `pages.Markup`."""
-        import io
+        from .advice_page import page
 
-        from ..pages import document, element, fill, image, join, rows
-
-        figures = []
-        for name, fig in self.figures.items():
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-            figures.append(image(buf.getvalue(), alt=name))
-        front = rows(self.front.columns, [[f"{v:.3g}" if isinstance(v, float) else v for v in row]
-                                          for row in self.front.itertuples(index=False)])
-        body = fill("<section class='lcsim-advice'><h1>Advice: {}</h1>{}<h2>Pareto front</h2>{}{}</section>",
-                    self.scenario, element("pre", self.text()), front, join(figures))
-        return document("lcsim advise", [body]) if heading else body
+        return page(self, heading)
 
     def write(self, out) -> list[str]:
         from ..output import usable_folder
@@ -177,6 +168,10 @@ class Advice:
         self.front.to_csv(folder / "front.csv", index=False)
         self.runs.to_csv(folder / "runs.csv", index=False)
         written += ["advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv"]
+        if self.robustness is not None:
+            self.robustness.rename_axis("plan_index").assign(plan=[self.plan_name(i) for i in self.robustness.index]) \
+                .to_csv(folder / "robustness.csv")
+            written.append("robustness.csv")
         if self.stress_runs is not None:
             self.stress_runs.to_csv(folder / "stress_runs.csv", index=False)
             written.append("stress_runs.csv")

@@ -12,7 +12,10 @@ How it works
   (then `overrides`). A few values a designer rarely knows (`UNCERTAIN`: member benefit, aspiration,
   initial engagement, ...) that `overrides` does not fix are drawn per replicate from +-25% around
   the scenario's value (clipped to the schema's sweep range) by a Latin hypercube: the advice is
-  robust to them, not tuned to one guess.
+  robust to them, not tuned to one guess. A *world* is one such draw, run on `seeds_per_world` seeds
+  (replicate r in world r % worlds), so a plan's survival in each world is a share, from which the
+  robustness table is computed (`lcsim.analysis.robustness`: mean, satisficing share at `threshold`,
+  regret, how often best).
 - *Common random numbers*: replicate r has the same uncertain draw and the same seed for every plan,
   so plans are compared pairwise on the same simulated worlds.
 - *Search*: pymoo's NSGA-II, then successive halving. The levers are encoded on [0, 1] (choices and
@@ -72,6 +75,7 @@ FINALISTS = 4
 REPLICATES = 160  # replicates of each finalist (and of the current plan)
 STRESS = 200  # runs of the recommended plan over the uncertain values' whole sweep ranges, for discovery
 GENERATIONS = 3  # NSGA-II generations (population: the second rung's plans, candidates / 2)
+SEEDS_PER_WORLD = 10  # replicates per uncertain draw: a plan's survival in one world is then a share, not 0/1
 
 Evaluate = Callable[[list], list]
 
@@ -82,14 +86,17 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
            finalists: int = FINALISTS, uncertain=None, seed: int = 0, workers: int | None = None,
            scheduler=None, evaluate: Evaluate | None = None, discover: bool = True, stress: int = STRESS,
            progress: bool = False, generations: int = GENERATIONS, out=None, fresh: bool = False,
-           follow_up: int | None = None, threshold: float = THRESHOLD) -> Advice:
+           follow_up: int | None = None, threshold: float = THRESHOLD,
+           seeds_per_world: int = SEEDS_PER_WORLD) -> Advice:
     """Search the levers' plan space for the plan with the best survival; see the module's docstring.
 
     `overrides`: parameters the designer fixes (a lever set here is the current plan's value).
     `uncertain`: names of parameters drawn per replicate (default `UNCERTAIN` minus `overrides`),
     or a dict name -> (low, high). `follow_up`: survival is read this many months after each plan's own exit
     (`lcsim.studies.fair`; default `FOLLOW_UP`, 36, or what a `months` override implies). `threshold`: the
-    survival a world must reach to count as satisficing (`lcsim.analysis.robustness`).
+    survival a world must reach to count as satisficing (`lcsim.analysis.robustness`). `seeds_per_world`: a
+    world is one draw of the uncertain values; replicate r runs in world r % (replicates // seeds_per_world), so
+    the first replicates (the early rungs) still see distinct worlds and the finalists see each world this often.
     Raises a one-line `UsageError`/`ParameterError` on bad input.
     """
     from ..scenarios import describe, scenario_params
@@ -100,7 +107,8 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                                or not 0 < budget < math.inf):
         raise UsageError(f"budget {budget!r}: expected a number of convener-months > 0")
     for name, value, low in (("replicates", replicates, 4), ("candidates", candidates, 2),
-                             ("finalists", finalists, 1), ("generations", generations, 1)):
+                             ("finalists", finalists, 1), ("generations", generations, 1),
+                             ("seeds_per_world", seeds_per_world, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise UsageError(f"{name} {value!r}: expected an integer >= {low}")
     if finalists > candidates:
@@ -128,17 +136,21 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         n = max(finalists, math.ceil(n / 2))
     reps = [max(2, replicates >> (len(schedule) - 1 - k)) for k in range(len(schedule))]
     reps[-1] = replicates
-    draws = uncertain_draws(ranges, replicates, seed)
+    worlds = max(1, replicates // seeds_per_world)
+    world_draws = uncertain_draws(ranges, worlds, seed)
+    draws = [world_draws[r % worlds] for r in range(replicates)]
     seeds = [int(np.random.SeedSequence(seed, spawn_key=(r,)).generate_state(1)[0]) for r in range(replicates)]
 
     if out is not None:
         claim(out, {"scenario": scenario, "levers": list(levers), "overrides": overrides, "budget": budget,
                     "replicates": replicates, "candidates": candidates, "finalists": finalists,
                     "uncertain": {k: list(v) for k, v in ranges.items()}, "seed": seed, "discover": discover,
-                    "stress": stress, "generations": generations, "follow_up": follow_up}, fresh)
+                    "stress": stress, "generations": generations, "follow_up": follow_up,
+                    "seeds_per_world": seeds_per_world}, fresh)
     cache = Cache(out, {"scenario": scenario, "base": base, "assumed": assumed, "overrides": overrides,
                          "levers": levers, "uncertain": ranges, "seed": seed, "budget": budget,
-                         "replicates": replicates, "stress": stress if discover else 0, "follow_up": follow_up})
+                         "replicates": replicates, "stress": stress if discover else 0, "follow_up": follow_up,
+                         "seeds_per_world": seeds_per_world})
     plans = [current]
     runner = Runner(scenario, {**base, **assumed}, evaluate, workers, scheduler, cache, follow_up)
     with runner:
@@ -193,11 +205,12 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         u["versus"] = paired(runs, i, best)
         runners.append(u)
     front = pareto(table, levers)
-    # robustness over the worlds (replicates) every finalist and the current plan ran: one 0/1 survival per world
+    # robustness over the worlds every finalist and the current plan ran: survival per world, a share of its seeds
     compared = list(dict.fromkeys([*finals, ref_index]))
     ok = runs[runs["error"].isna() & runs["plan"].isin(compared) & (runs["replicate"] < replicates)]
-    worlds = ok.pivot_table(index="plan", columns="replicate", values="survived", aggfunc="first").dropna(axis=1)
-    robust = robustness(worlds.loc[compared].astype(float).to_numpy(), plans=compared, threshold=threshold)
+    ok = ok.assign(world=ok["replicate"] % worlds, survived=ok["survived"].astype(float))
+    per_world = ok.pivot_table(index="plan", columns="world", values="survived", aggfunc="mean").dropna(axis=1)
+    robust = robustness(per_world.loc[compared].astype(float).to_numpy(), plans=compared, threshold=threshold)
     failure, note = None, ""
     if discover:
         failure, note = _failure(runs[runs["plan"] == best], stress_runs, list(ranges), seed)
@@ -208,7 +221,8 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     runs=runs, failure=failure, failure_note=note,
                     evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
                     stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
-                    reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold)
+                    reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold,
+                    seeds_per_world=seeds_per_world)
     advice.figures = {"front.png": front_figure(advice)}
     return advice
 
@@ -238,7 +252,8 @@ def _failure(runs: pd.DataFrame, stress: pd.DataFrame | None, inputs: list[str],
 
 
 STAMP = "advise.json"  # the configuration whose advice the folder holds
-OUTPUTS = ("advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv", "stress_runs.csv", "front.png")
+OUTPUTS = ("advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv", "stress_runs.csv", "front.png",
+           "robustness.csv")
 
 
 def claim(out, config: dict, fresh: bool) -> None:

@@ -1,0 +1,69 @@
+"""The advice carries robustness (issue 22 item 3) and its page is made for a programme officer (item 6)."""
+
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from lcsim.studies.advise import advise
+
+
+def toy(tasks):
+    """Survival ~ Bernoulli(p): best at exit month 30 and control 0.3, higher with member_benefit; common luck."""
+    out = []
+    for _, seed, params in tasks:
+        common = np.random.default_rng(seed).random(2)
+        own = np.random.default_rng([seed, zlib.crc32(repr(sorted(params.items())).encode())]).random()
+        u = common[0] if common[1] < 0.5 else own
+        p = 0.9 - 0.8 * ((params["exit_month"] - 30) / 18) ** 2 - 0.8 * ((params["control"] - 0.3) / 0.5) ** 2
+        p = float(np.clip(p + 1.2 * (params.get("member_benefit", 1.0) - 1.0), 0.02, 0.98))
+        out.append({"survived": bool(u < p), "convener_months": float(params["exit_month"])})
+    return out
+
+
+@pytest.fixture(scope="module")
+def advice():
+    return advise("default", levers=("exit_month", "control"), evaluate=toy, seed=3, candidates=8, replicates=40,
+                  finalists=3, discover=False, seeds_per_world=5, threshold=0.6)
+
+
+def test_the_advice_carries_the_robustness_table(advice):
+    t = advice.robustness
+    assert advice.recommended["plan_index"] in t.index and advice.reference["plan_index"] in t.index
+    assert (t["worlds"] == 8).all()  # 40 replicates, 5 seeds per world
+    assert t["best_share"].sum() == pytest.approx(1)
+    assert t["max_regret"].ge(t["mean_regret"]).all() and t["mean_regret"].ge(0).all()
+    # every world has its 5 seeds, so the mean over worlds is the survival over the replicates
+    plans = advice.plans.set_index("plan_index")
+    for i, row in t.iterrows():
+        assert row["mean"] == pytest.approx(plans.loc[i, "survival"])
+    runs = advice.runs[advice.runs["plan"] == advice.recommended["plan_index"]]
+    assert runs.groupby(runs["replicate"] % 8)["member_benefit"].nunique().eq(1).all()  # one draw per world
+    assert runs["member_benefit"].nunique() == 8
+    text = advice.text()
+    assert "Robustness over 8 simulated worlds" in text and "at least 60%" in text
+
+
+def test_the_page_puts_the_answer_first_in_plain_words(advice):
+    page = advice.to_html()
+    body = page[page.index("<body>"):]
+    assert "<pre" not in body
+    people = body[:body.index("How it was computed")]  # the method, last, may name the parameters
+    for code_name in ("plan_index", "survival_lo", "survival_hi", "convener_months", "exit_month", "_"):
+        assert code_name not in people.replace("lcsim-advice", ""), code_name
+    order = [body.index(s) for s in ("Recommended plan:", "How sure:", "What it costs:", "When it fails:",
+                                     "<img", "<h2>The plans</h2>", "Robustness across", "How it was computed")]
+    assert order == sorted(order)
+    assert "36 months after this plan&#x27;s own exit" in body or "36 months after this plan's own exit" in body
+    assert "How often the best" in body and "Worlds where it survives (threshold 0.6)" in body
+
+
+def test_the_page_fits_1280_px_and_prints(advice):
+    page = advice.to_html()
+    assert re.search(r"\.lcsim-advice\{max-width:1050px", page)
+    assert page.count("<table") == page.count("<div class=\"box\"><table")  # every table scrolls in its own box
+    assert ".lcsim-advice .box{max-width:100%;overflow-x:auto}" in page and "@media print" in page
+    assert "http" not in page and "data:image/png;base64," in page
+    fragment = advice.to_html(heading=False)
+    assert fragment.startswith("<section class='lcsim-advice'>") and "<style>" in fragment

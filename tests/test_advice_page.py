@@ -67,3 +67,27 @@ def test_the_page_fits_1280_px_and_prints(advice):
     assert "http" not in page and "data:image/png;base64," in page
     fragment = advice.to_html(heading=False)
     assert fragment.startswith("<section class='lcsim-advice'>") and "<style>" in fragment
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_the_page_has_no_horizontal_scrolling_at_1280_px_in_chromium(advice, tmp_path):
+    import os
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"this browser test needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "advice.html"
+    path.write_text(advice.to_html(), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(path.as_uri())
+            width = page.evaluate("document.documentElement.scrollWidth")
+            section = page.evaluate("document.querySelector('section.lcsim-advice').getBoundingClientRect().width")
+        finally:
+            browser.close()
+    assert width <= 1280 and section <= 1050

@@ -113,7 +113,8 @@ def test_the_inference_is_sized_to_succeed_and_its_held_out_checks_are_as_large(
     assert settings.heldout_size() == (settings.population, settings.max_populations, settings.max_minutes)
     assert checks.Settings(population=40, max_populations=3, max_minutes=5).heldout_size() == (40, 3, 5)
     names = {p.name for p in problem.default_priors()}
-    assert {"hosting_cost", "coordination_scale", "conversations"} <= names
+    assert {"hosting_cost", "coordination_scale", "conversations", "tie_gain", "burnout"} <= names
+    assert not {"n_members", "exit_month", "control", "meeting_interval"} & names  # design, fixed by scenarios
     assert set(problem.rule_switches()) <= names and "availability_shape" in problem.rule_switches()
 
 
@@ -165,6 +166,8 @@ def test_cli_refuses_an_unknown_structure_in_one_line_before_any_work(capsys, tm
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--select: 'nope' is not a rule switch" in err
     assert not (tmp_path / "out" / "abc").exists()
+    assert main(["calibrate", "--values", "hosting_cost,nope", "--out", str(tmp_path / "out"), "--no-doc"]) == 2
+    assert "'nope' is neither a parameter nor an assumption" in capsys.readouterr().err
 
 
 def test_bridge_retention_counts_ties_that_mean_something_and_keeps_them_only_while_that_strong():

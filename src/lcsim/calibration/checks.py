@@ -28,7 +28,7 @@ import pandas as pd
 from . import abc
 from .histories import history_path
 from .posterior import Posterior
-from .problem import AFTER_EXIT, REPLICATES, ROOT_SEED, Problem, model_problem
+from .problem import AFTER_EXIT, REPLICATES, ROOT_SEED, Problem, default_priors, model_problem
 from .targets import NOT_MEASURABLE, TARGETS, Target
 
 DRAWS = 100  # posterior (and prior) predictive draws
@@ -54,6 +54,7 @@ class Settings:
     assumptions: dict = field(default_factory=dict)  # a structural variant's settings (the chosen structure)
     after_exit: int | None = AFTER_EXIT  # months each scenario is followed past its exit
     select: tuple = ()  # rule switches whose structure (the rule off) is weighed against the revised rules
+    values: tuple = ()  # the uncertain values to calibrate (default: problem.uncertain())
     figures: bool = True  # draw the figures (a resumed run that only extends the history may skip them)
 
     def heldout_size(self) -> tuple[int, int, float | None]:
@@ -136,7 +137,8 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda text: None)
     started = time.perf_counter()
-    problem = model_problem(targets, scenario=scenario, replicates=settings.replicates, root_seed=seed,
+    priors = default_priors(settings.values or None, without=set(settings.assumptions))
+    problem = model_problem(targets, scenario=scenario, replicates=settings.replicates, root_seed=seed, priors=priors,
                             fixed=settings.fixed, assumptions=settings.assumptions, after_exit=settings.after_exit)
     if problem.not_measurable:
         say(f"{NOT_MEASURABLE}: {', '.join(problem.not_measurable)}")
@@ -189,7 +191,8 @@ def weigh_structures(settings: Settings, scenario: str, out: Path, workers: int,
     the main inference (population, generations, replicates); its table in selection.csv."""
     from . import selection
 
-    problems = selection.model_problems(selection.structures(settings.select), scenario=scenario,
+    priors = default_priors(settings.values or None)
+    problems = selection.model_problems(selection.structures(settings.select), scenario=scenario, priors=priors,
                                         replicates=settings.replicates, root_seed=seed, fixed=settings.fixed,
                                         after_exit=settings.after_exit)
     say(f"structural alternatives: {', '.join(p.name for p in problems)}")

@@ -38,6 +38,9 @@ def register(sub) -> None:
                      help="weigh structural alternatives: the revised rules against each named rule switched off "
                           "(comma-separated rule switches, e.g. availability_shape,founding_demand), by ABC model "
                           "selection as large as the main inference")
+    cmd.add_argument("--values", metavar="NAMES", default=None,
+                     help="the uncertain values to calibrate, comma-separated parameters or assumptions (default: "
+                          "those survival leans on and every rule switch; docs/calibration.md, Method)")
     cmd.add_argument("--ship", action="store_true",
                      help="write this posterior into the package as the one lcsim.posterior() returns")
     cmd.add_argument("--no-heldout", action="store_true", help="skip the held-out check")
@@ -78,6 +81,11 @@ def cmd_calibrate(args) -> int:
         if value is not None:
             setattr(settings, name, value)
     settings.heldout = not args.no_heldout
+    if args.values:
+        from ..calibration.problem import default_priors
+
+        settings.values = tuple(n.strip() for n in args.values.split(",") if n.strip())
+        default_priors(settings.values)  # an unknown name: one line, before any work
     if args.select:
         from ..calibration.selection import structures
 

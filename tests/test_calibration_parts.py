@@ -189,3 +189,10 @@ def test_bridge_retention_counts_ties_that_mean_something_and_keeps_them_only_wh
     stats = tracker.stats()
     assert stats["bridge_retention"] == pytest.approx(1 / 3)  # of bridges 1, 2, 3 (4 too weak): only 1 kept strong
     assert stats["embedded_retention"] == 1.0
+
+
+def test_model_selection_gives_the_same_answer_on_one_and_two_workers(tmp_path):
+    runs = [selection.select(selection.toy_problems(50, 38, ((1.0, 1.0), (8.0, 2.0))), tmp_path / f"w{w}.db",
+                             population=40, max_populations=2, seed=9, workers=w) for w in (1, 2)]
+    pd.testing.assert_frame_equal(runs[0].particles, runs[1].particles)
+    assert runs[0].table["probability"].tolist() == runs[1].table["probability"].tolist()

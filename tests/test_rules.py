@@ -63,6 +63,26 @@ def test_engagement_moves_its_log_odds_by_the_rate_times_the_gap_and_aspiration_
     np.testing.assert_allclose(m.aspiration, 1 - 0.5 * 0.75 ** 2)
 
 
+def test_a_loss_of_value_moves_engagement_as_far_whatever_its_path():
+    """Why a taper only brings the loss forward (docs/model.md section 8, (g)): with aspirations that
+    adapt, the gaps to value sum to (final value - first value) / aspiration_adaptation, so an abrupt
+    loss and the same loss in twelve monthly steps end at the same engagement; the taper's is lower
+    while the abrupt one's support still lasts."""
+    a = Assumptions.of(engagement_rate=0.6, aspiration_adaptation=0.05)
+    abrupt, taper = (table([0.5], aspiration=[0.4], assumptions=a) for _ in range(2))
+    before, after = 0.4, 0.0
+    for month in range(1, 13):  # the taper's twelve months: the abrupt exit's convener is still there
+        abrupt.update_engagement(np.array([before]), months=1)
+        taper.update_engagement(np.array([before + (after - before) * month / 13]), months=1)
+    assert taper.engagement[0] < abrupt.engagement[0] - 0.05
+    for m in (abrupt, taper):
+        m.update_engagement(np.array([after]), months=600)  # long after the exit: the gap has closed
+    np.testing.assert_allclose(taper.aspiration, abrupt.aspiration, atol=1e-9)
+    total = 0.6 * (after - before) / 0.05  # the whole shift in log-odds, path or no path
+    np.testing.assert_allclose(np.log(abrupt.engagement / (1 - abrupt.engagement)), total, atol=1e-6)
+    np.testing.assert_allclose(np.log(taper.engagement / (1 - taper.engagement)), total, atol=1e-6)
+
+
 def test_capacity_grows_with_learning_and_support_and_erodes():
     a = Assumptions.of(learning_rate=0.1, capacity_erosion=0.02)
     m = table([0.5, 0.5, 0.5], capacity=[0.5, 0.5, 0.0], assumptions=a)

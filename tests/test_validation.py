@@ -69,13 +69,15 @@ def test_p2_fast_the_same_community_grows_different_leaders_from_the_prone_tail(
 
 # -- P3: the digital channel raises survival ------------------------------------------------------
 def test_p3_fast_the_digital_channel_raises_survival_where_communities_are_at_risk():
-    # P3's criterion is set on the case's scenario, where the community (20 organisations) now survives
-    # with or without the channel, so the full pattern fails there (docs/validation.md, diagnosis). What
-    # a fast sample can guard is the mechanism where there is a gap to fill: the default community after
-    # an abrupt exit.
-    seeds = range(120)
-    with_channel = outcome("survived", seeds, digital_channel=True)
-    without = outcome("survived", seeds, digital_channel=False)
+    # P3's criterion is set on the case's scenario (docs/validation.md); a fast sample guards the mechanism
+    # where there is a gap to fill. Since members learn the convener's hosting routine in proportion to its
+    # control (docs/model.md 8 (f)), default communities (control 0.5) outlive an abrupt exit in about 0.99 of
+    # runs and `fragile` ones in none: no discordant pairs either way. A hands-off convener (control 0)
+    # teaches no routine, so about half its communities die after an abrupt exit: there the channel can show.
+    seeds = range(60)
+    with_channel = outcome("survived", seeds, control=0.0, digital_channel=True)
+    without = outcome("survived", seeds, control=0.0, digital_channel=False)
+    assert 0.2 < without.mean() < 0.8, f"survival {without.mean():.2f} without the channel: no longer at risk"
     assert_survives_more(with_channel, without)
 
 
@@ -96,9 +98,12 @@ def test_p4_fast_alike_members_form_fewer_cross_sector_ties_and_fewer_communitie
 
 # -- L1: gradual or handover exits beat an abrupt one (Rogers & Coates 2015) ------------------------
 def test_l1_fast_a_handover_beats_an_abrupt_exit():
-    seeds = range(120)  # most default communities outlive an abrupt exit: more pairs for the sign test
-    assert_survives_more(outcome("survived", seeds, exit_strategy="phase_over"),
-                         outcome("survived", seeds, exit_strategy="phase_out"))
+    # Under a hands-off convener (control 0), where about half the communities die after an abrupt exit (see
+    # the P3 fast test for why not the default): on default nearly every run survives either way.
+    seeds = range(60)
+    out = outcome("survived", seeds, control=0.0, exit_strategy="phase_out")
+    assert 0.2 < out.mean() < 0.8, f"survival {out.mean():.2f} after an abrupt exit: no longer at risk"
+    assert_survives_more(outcome("survived", seeds, control=0.0, exit_strategy="phase_over"), out)
 
 
 def test_l1_fast_a_taper_hands_over_and_does_no_worse_than_an_abrupt_exit():

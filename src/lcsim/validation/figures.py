@@ -176,3 +176,37 @@ def figure_l2(runs: pd.DataFrame, n: str, img) -> None:
                 cbar_kws={"label": "survival at month 72"})
     ax.set(title=f"survival by benefit and resources (n = {n} each)")
     save(fig, img, L2.figure)
+
+
+def figure_members(runs: pd.DataFrame, img: Path) -> None:
+    """P5-P7's figures from their shared observed runs: attendance, post-exit hosting, tie retention."""
+    import matplotlib.pyplot as plt
+
+    from .members import BRIDGE_RETENTION, HIGH_ATTENDERS, LOW_ATTENDERS, TOP_HOST, spread
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    bins = np.linspace(0, 1, 41)
+    ax.hist(spread(runs, "low_attender_share"), bins, alpha=0.7, label="a third of meetings or fewer")
+    ax.hist(spread(runs, "high_attender_share"), bins, alpha=0.7, label="two thirds or more")
+    ax.axvline(LOW_ATTENDERS, color="C0", ls="--")
+    ax.axvspan(*HIGH_ATTENDERS, color="C1", alpha=0.08)
+    ax.set(xlabel="share of participants (one value per run)", ylabel="runs",
+           title="P5: attendance before the exit (dashed: low-attender target; band: high)")
+    ax.legend(fontsize=8)
+    save(fig, img, "validation-p5.png")
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.hist(spread(runs, "top_host_share_after_exit"), np.linspace(0, 1, 21), color="C2")
+    ax.axvline(TOP_HOST, color="k", ls="--")
+    ax.set(xlabel="share of member-hosted post-exit meetings held by the most frequent host", ylabel="runs",
+           title=f"P6: hosting after the exit (dashed: {TOP_HOST:.1f}, the criterion's bound on the mean)")
+    save(fig, img, "validation-p6.png")
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    both = runs[["bridge_retention", "embedded_retention"]].dropna()
+    ax.scatter(both["bridge_retention"], both["embedded_retention"], s=10, alpha=0.6)
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
+    ax.axvline(BRIDGE_RETENTION, color="k", ls="--")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="bridges retained over the year before the exit",
+           ylabel="embedded ties retained", title="P7: tie retention per run (dashed: bridge bound)")
+    save(fig, img, "validation-p7.png")

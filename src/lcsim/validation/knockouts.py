@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import leaders
+from . import leaders, members
 from .patterns import Verdict, assess_p1, assess_p2, assess_p4, with_share_at_exit
 from .runs import Context, arm, experiment, run_knockout
 from .statistics import paired
@@ -42,6 +42,12 @@ KNOCKOUTS: dict[str, Knockout] = {k.key: k for k in [
     Knockout("P4", "complementarity no longer grows ties (known_tie_weight 0)",
              {"assumptions.known_tie_weight": 0.0}, "validation-p4-complementarity",
              vary={"complementarity": [0.2, 0.7]}, monthly=True),
+    Knockout("P5", "every organisation equally available (availability_shape 0: no lasting, heavy-tailed "
+             "availability)", {"assumptions.availability_shape": 0.0}, members.EXPERIMENT),
+    Knockout("P6", "hosting does not tire the host (host_fatigue 0)", {"assumptions.host_fatigue": 0.0},
+             members.EXPERIMENT),
+    Knockout("P7", "conversations go to any acquaintance present, whatever its strength and shared contacts "
+             "(renewal_weighting 0)", {"assumptions.renewal_weighting": 0.0}, members.EXPERIMENT),
     Knockout("L1", "no local leaders to hand over to or to taper towards (leadership 0)", {"leadership": 0.0},
              "validation-l1-exits", vary={"exit_strategy": ["phase_out", "phase_down", "phase_over"],
                                           "digital_channel": [False]}),
@@ -107,11 +113,21 @@ def measure_l2(runs: pd.DataFrame, ctx: Context) -> tuple[float, float, float, b
 MEASURES: dict[str, Callable] = {"P1": measure_p1, "P3": measure_p3, "L1": measure_l1, "L2": measure_l2}
 
 
+def measure_member(ko: Knockout, ctx: Context) -> tuple[float, float, float, bool, list[str]]:
+    """P5-P7's knock-out: their experiment's seeds observed again with the mechanism off, the same assessment."""
+    exp, seeds = members.member_seeds(ctx)
+    runs = members.observe_all(exp.scenario, {**exp.fixed, **ko.settings}, seeds, ctx.workers)
+    v = members.MEMBER_PATTERNS[ko.key](runs)
+    return v.value, v.low, v.high, v.passed, v.lines[:2]
+
+
 def knock_out(verdict: Verdict, ctx: Context) -> Verdict:
     """Run `verdict`'s knock-out and fill its knock-out fields (and its by-construction label)."""
     ko = KNOCKOUTS[verdict.key]
     if ko.key == "P2":
         value, low, high, passed, lines = measure_p2(ko, ctx)
+    elif ko.key in members.MEMBER_PATTERNS:
+        value, low, high, passed, lines = measure_member(ko, ctx)
     else:
         runs, monthly = run_knockout(ko.experiment, ctx, ko.settings, ko.vary, ko.monthly)
         value, low, high, passed, lines = (measure_p4(runs, monthly, ctx) if ko.key == "P4"

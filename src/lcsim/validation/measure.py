@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import leaders
-from .figures import figure_l1, figure_l2, figure_p1, figure_p2, figure_p3, figure_p4
+from . import leaders, members
+from .figures import figure_l1, figure_l2, figure_members, figure_p1, figure_p2, figure_p3, figure_p4
 from .knockouts import knock_out
 from .patterns import (
     PATTERNS,
@@ -81,6 +81,14 @@ def l2(ctx: Context) -> Verdict:
     return v
 
 
+def member_patterns(keys, ctx: Context) -> dict[str, Verdict]:
+    """P5, P6, P7 (those in `keys`) from one set of observed runs of their shared experiment."""
+    exp, seeds = members.member_seeds(ctx)
+    runs = members.observe_all(exp.scenario, dict(exp.fixed), seeds, ctx.workers)
+    figure_members(runs, ctx.img)
+    return {k: members.MEMBER_PATTERNS[k](runs) for k in keys}
+
+
 def validate(only=tuple(PATTERNS), ctx: Context | None = None) -> list[Verdict]:
     """Measure the patterns named in `only` (all by default), in PATTERNS order."""
     from ..errors import UsageError
@@ -96,6 +104,9 @@ def validate(only=tuple(PATTERNS), ctx: Context | None = None) -> list[Verdict]:
     for key, fn in (("P1", p1), ("P2", p2), ("P4", p4), ("L2", l2)):
         if key in only:
             found[key] = fn(ctx)
+    wanted = [k for k in members.MEMBER_PATTERNS if k in only]
+    if wanted:
+        found.update(member_patterns(wanted, ctx))
     if "P3" in only:
         found["P3"] = p3(ctx, l1_runs)
     if ctx.knockouts:

@@ -133,7 +133,7 @@ class Advice:
                   + f"; the current plan at {ref['replicates']}"
                   + (f"; {stressed} stress runs of the recommended plan" if stressed else "") + ")"
                   + (f"; {self.reused} of them read back from earlier evaluations" if self.reused else ""),
-                  "Uncertain values drawn per replicate: "
+                  "Uncertain values drawn per world: "
                   + ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items())]
         return "\n".join(lines)
 

@@ -15,7 +15,7 @@ from ..strategies import GRADUAL, WORDS
 # scoped to the section, so the same design holds inside `report --advise`
 STYLE = """
 .lcsim-advice{max-width:1050px;margin:0 auto;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;
-color:#222;line-height:1.45;overflow-wrap:anywhere}
+color:#222;line-height:1.45;overflow-wrap:break-word}
 .lcsim-advice h1{font-size:1.6em;margin-bottom:.2em}
 .lcsim-advice h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd}
 .lcsim-advice .answer{background:#f5f8fc;border-left:4px solid #4c72b0;padding:.6em 1em}
@@ -44,7 +44,9 @@ def plan_words(plan: dict) -> str:
     if "exit_month" in plan:
         parts.append(f"the convener gone at month {int(plan['exit_month'])}")
     if "control" in plan:
-        parts.append(f"the convener keeps {float(plan['control']):.0%} of hosting and agenda")
+        c = float(plan["control"])  # 0.329 and 0.331 are two plans: say so
+        parts.append(f"the convener keeps {c:.0%} of hosting and agenda" if round(c, 2) == c else
+                     f"the convener keeps {c:.1%} of hosting and agenda")
     if "digital_channel" in plan:
         parts.append("with the digital channel" if bool(plan["digital_channel"]) else "no digital channel")
     return ", ".join(parts) or "the scenario's plan"
@@ -63,9 +65,11 @@ def answer(advice) -> Markup:
     r, ref, g = advice.recommended, advice.reference, advice.gain
     same = r["plan_index"] == ref["plan_index"]
     lines = [fill("<p><b>Recommended plan:</b> {}.</p>", plan_words(r["plan"]))]
-    lines.append(fill("<p><b>How sure:</b> the community survives in {} of {} simulated worlds (95% interval {} to "
-                      "{}), read {} months after this plan's own exit.</p>", _share(r["survival"]), r["replicates"],
-                      _share(r["survival_lo"]), _share(r["survival_hi"]), advice.follow_up or "-"))
+    worlds = "" if advice.robustness is None else f" ({int(advice.robustness['worlds'].iloc[0])} worlds)"
+    lines.append(fill("<p><b>How sure:</b> the community survives in {} of {} simulated communities{} (95% interval "
+                      "{} to {}), read {} months after this plan's own exit.</p>", _share(r["survival"]),
+                      r["replicates"], worlds, _share(r["survival_lo"]), _share(r["survival_hi"]),
+                      advice.follow_up or "-"))
     if same:
         lines.append(element("p", "This is the scenario's current plan: no plan searched did better."))
     else:
@@ -88,7 +92,7 @@ def answer(advice) -> Markup:
 
 
 def plans_table(advice) -> Markup:
-    head = ["Plan", "What the convener does", "Survival", "95% interval", "Convener-months", "Simulated worlds"]
+    head = ["Plan", "What the convener does", "Survival", "95% interval", "Convener-months", "Simulated communities"]
     body = []
     for role, p in [("Recommended", advice.recommended), ("Current plan", advice.reference),
                     *((f"Runner-up {k}", u) for k, u in enumerate(advice.runners_up, 1))]:
@@ -107,7 +111,7 @@ def front_table(advice) -> Markup:
         plan = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f[levers].items()}
         body.append([_num(f"{f['convener_months']:.1f}"), plan_words(plan), _num(_share(f["survival"])),
                      _num(f"{_share(f['survival_lo'])} to {_share(f['survival_hi'])}"), _num(int(f["replicates"]))])
-    head = ["Convener-months", "What the convener does", "Survival", "95% interval", "Simulated worlds"]
+    head = ["Convener-months", "What the convener does", "Survival", "95% interval", "Simulated communities"]
     return element("div", rows(head, body), class_="box")
 
 
@@ -137,9 +141,11 @@ def method(advice) -> Markup:
                 if advice.follow_up else "Every plan is read at the scenario's last month."),
         element("span", "Uncertain values drawn per world: " + (", ".join(
             f"{k} {lo:g} to {hi:g}" for k, (lo, hi) in advice.uncertain.items()) or "none")),
-        element("span", "Robustness: in each world a plan survives or not; the threshold is the survival a world "
-                        "must reach to count; regret is the best plan's survival in that world minus this plan's; "
-                        "'how often the best' shares a world equally among the plans tied best in it."),
+        element("span", f"Robustness: a world is one draw of the uncertain values, run on {advice.seeds_per_world} "
+                        "seeds; a plan's survival in a world is the share of those runs it survives. 'Worlds where it "
+                        f"survives' counts the worlds where that share reaches {advice.threshold:.0%} (--threshold); "
+                        "regret is the best plan's survival in that world minus this plan's; 'how often the best' "
+                        "shares a world equally among the plans tied best in it."),
     ]
     if advice.budget is not None:
         items.append(fill("Budget: at most {:g} convener-months.", advice.budget))

@@ -135,8 +135,10 @@ class MemberTable:
         does not matter, only what members got and for how long.
 
         Aspirations adapt to the value members get used to (aspiration-level adaptation, compounded
-        monthly): a community spoiled by a generous convener feels its abrupt exit as a loss, while a
-        gradual exit lets expectations follow.
+        monthly): a community spoiled by a generous convener feels its exit as a loss. The response is
+        linear in the gap, so a loss moves the log-odds by the same total, rate x loss / adaptation,
+        whether it comes at once or in steps: a taper spreads the loss, it does not shrink it
+        (docs/model.md section 8, (g)).
         """
         a = self.a
         keep = 1.0 - a.aspiration_adaptation

@@ -12,6 +12,7 @@ after an abrupt exit, handover growing leaders) live in tests/test_mechanisms.py
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -25,7 +26,7 @@ from lcsim.analysis.sensitivity import oat
 from lcsim.assumptions import TABLE
 from lcsim.errors import UsageError
 from lcsim.parameters import SCHEMA
-from lcsim.validation import PATTERNS, Context, Verdict, measure, paired, patterns, validate
+from lcsim.validation import PATTERNS, Context, Verdict, measure, members, paired, patterns, validate
 from lcsim.validation.leaders import run_leaders
 
 
@@ -94,6 +95,53 @@ def test_p4_fast_alike_members_form_fewer_cross_sector_ties_and_fewer_communitie
     wins, losses, _ = sign_test(outcome("survived", seeds, complementarity=0.7),
                                 outcome("survived", seeds, complementarity=0.2))
     assert wins > losses, f"alike members' communities survived as often: {wins} for, {losses} against"
+
+
+# -- P5-P7: who takes part, who hosts, which ties last (issue 20 item 8) -----------------------------------
+@functools.cache
+def observed(seeds: range, **assumptions) -> pd.DataFrame:
+    """Default-scenario runs observed month by month (attendance per member, ties a year apart)."""
+    from lcsim.calibration.observe import observe_runs
+
+    return observe_runs("default", seeds, assumptions=assumptions or None)
+
+
+def test_p5_fast_most_members_attend_little_and_not_without_lasting_availability():
+    seeds = range(8)
+    base, off = observed(seeds), observed(seeds, availability_shape=0.0)
+    assert base["low_attender_share"].mean() > 0.3 and 0.1 < base["high_attender_share"].mean() < 0.5
+    assert off["low_attender_share"].mean() < 0.2  # the knock-out: everyone available, most come to most meetings
+    assert wilcoxon(base["low_attender_share"], off["low_attender_share"], alternative="greater").pvalue < 0.01
+
+
+def test_p6_fast_hosting_rotates_after_the_exit_and_concentrates_without_host_fatigue():
+    seeds = range(10)
+    base, off = observed(seeds), observed(seeds, host_fatigue=0.0)
+    top, top_off = base["top_host_share_after_exit"], off["top_host_share_after_exit"]
+    assert top.mean() < 0.4, f"the most frequent post-exit host held {top.mean():.2f} of the meetings"
+    assert top_off.mean() > top.mean() + 0.1
+    assert wilcoxon(top_off, top, alternative="greater").pvalue < 0.05
+
+
+def test_p7_fast_bridges_fade_faster_than_embedded_ties_and_slower_without_weighted_renewal():
+    seeds = range(10)
+    base, off = observed(seeds), observed(seeds, renewal_weighting=0.0)
+    assert (base["embedded_retention"] - base["bridge_retention"]).mean() > 0.2
+    assert base["bridge_retention"].mean() < 0.45  # wider than the full criterion (0.35): few seeds
+    assert wilcoxon(off["bridge_retention"], base["bridge_retention"], alternative="greater").pvalue < 0.05
+
+
+def test_the_member_patterns_fail_when_their_criterion_is_not_met():
+    even = pd.DataFrame({"low_attender_share": [0.1] * 20, "high_attender_share": [0.6] * 20, "participants": 100})
+    uneven = even.assign(low_attender_share=0.4, high_attender_share=0.25)
+    assert members.assess_p5(uneven).passed and not members.assess_p5(even).passed
+    rotating = pd.DataFrame({"top_host_share_after_exit": [0.25, 0.3, 0.35] * 10, "meetings_after_exit": 12})
+    assert members.assess_p6(rotating).passed
+    assert not members.assess_p6(rotating.assign(top_host_share_after_exit=[0.3, 0.4, 0.5] * 10)).passed
+    ties = pd.DataFrame({"bridge_retention": [0.2, 0.3] * 10, "embedded_retention": [0.7, 0.8] * 10})
+    assert members.assess_p7(ties).passed
+    assert not members.assess_p7(ties.assign(bridge_retention=[0.45, 0.5] * 10)).passed  # bridges last
+    assert not members.assess_p7(ties.assign(embedded_retention=[0.3, 0.4] * 10)).passed  # no longer than bridges
 
 
 # -- L1: gradual or handover exits beat an abrupt one (Rogers & Coates 2015) ------------------------

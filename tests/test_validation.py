@@ -301,6 +301,13 @@ def test_p4_full(ctx):
 
 
 @pytest.mark.validation
+@pytest.mark.parametrize("key", ["P5", "P6", "P7"])
+def test_member_patterns_full(ctx, key):
+    v = measure.member_patterns([key], ctx)[key]
+    assert v.passed, v.explain()
+
+
+@pytest.mark.validation
 def test_l1_full_handover(l1_full):
     v = l1_full[0]
     assert v.parts["phase_over"], v.explain()

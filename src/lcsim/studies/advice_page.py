@@ -30,6 +30,9 @@ color:#222;line-height:1.45;overflow-wrap:break-word}
 .lcsim-advice table,.lcsim-advice img{break-inside:avoid}}
 """
 PAGE_STYLE = "body{margin:2em auto;padding:0 1em}"
+EMBEDDED = ("The advice's figures are over worlds in which the uncertain values vary (see how it was computed), with "
+            "its own seeds and follow-up: the same plan can score differently here than in the comparison above, "
+            "which keeps the scenario's values. Within the advice, every plan meets the same worlds.")
 
 
 def plan_words(plan: dict) -> str:
@@ -158,7 +161,8 @@ def section(advice, heading: bool = True) -> Markup:
     parts = [Markup(f"<style>{STYLE}</style>"),
              fill("<h1>Advice: which exit plan for {}?</h1>" if heading else "<h3>Advice for {}</h3>",
                   advice.scenario),
-             answer(advice), Markup("<h2>The trade-off: survival against convener effort</h2>"), figures,
+             answer(advice), *([] if heading else [element("p", EMBEDDED, class_="muted")]),
+             Markup("<h2>The trade-off: survival against convener effort</h2>"), figures,
              Markup("<h2>The plans</h2>"), plans_table(advice)]
     if advice.robustness is not None:
         parts += [Markup("<h2>Robustness across the simulated worlds</h2>"), robustness_table(advice)]

@@ -211,7 +211,7 @@ def test_resuming_on_other_model_code_warns_in_one_line(tmp_path, capsys):
     capsys.readouterr()
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("lcsim sweep: warning: ") and "other model code" in err
+    assert err.count("\n") == 1 and err.startswith("lcsim: warning: ") and "other model code" in err
     next((out / "runs").glob("part-*.parquet")).unlink()
     with pytest.warns(lcsim.experiments.SweepWarning, match="other model code"):
         run(load_experiment(path), out)

@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -298,3 +300,19 @@ def test_adopting_parts_written_without_checksums_keeps_them_and_checks_the_new_
     assert start == store_files.part_number(kept[-1]) + 1
     verdict = check_folder(out)
     assert verdict.complete and verdict.verified == 2  # the design and the one new part
+
+
+def test_lcsim_analyze_refuses_a_damaged_part_in_one_line_and_skips_it_when_asked(folder, tmp_path):
+    out, _ = folder
+    work = tmp_path / "w"
+    shutil.copytree(out, work)
+    part = sorted((work / "runs").glob("part-*.parquet"))[2]
+    part.write_bytes(part.read_bytes()[:-1])
+    code = subprocess.run([sys.executable, "-m", "lcsim", "analyze", str(work), "--out", str(tmp_path / "a")],
+                          capture_output=True, text=True)
+    assert code.returncode == 2 and code.stderr.strip().count("\n") == 0 and part.name in code.stderr
+    assert not (tmp_path / "a").exists()
+    skipped = subprocess.run([sys.executable, "-m", "lcsim", "analyze", str(work), "--out", str(tmp_path / "b"),
+                              "--skip-damaged"], capture_output=True, text=True)
+    assert skipped.returncode == 0, skipped.stderr
+    assert f"runs/{part.name}" in skipped.stderr and skipped.stderr.startswith("lcsim: warning: ")

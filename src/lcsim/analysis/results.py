@@ -8,8 +8,12 @@ from pathlib import Path
 from ..errors import UsageError
 
 
-def load_sweep(folder: Path):
-    """The run table and manifest of a sweep folder; a one-line UsageError if it is not one."""
+def load_sweep(folder: Path, skip_damaged: bool = False):
+    """The run table and manifest of a sweep folder; a one-line UsageError if it is not one.
+
+    A part that fails its checksum or value check is refused in one line, unless `skip_damaged` (then the
+    rest load and a warning names what was left out).
+    """
     from ..experiments.store import load_results
 
     folder = Path(folder)
@@ -22,7 +26,7 @@ def load_sweep(folder: Path):
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise UsageError(f"{manifest_path}: cannot read it ({err})") from None
-    runs = load_results(folder)
+    runs = load_results(folder, skip_damaged=skip_damaged)
     if runs.empty:
         raise UsageError(f"{folder}: the sweep has no finished runs yet; run `lcsim sweep` on it first")
     return runs, manifest

@@ -97,16 +97,17 @@ class Analysis:
         return self.summary
 
 
-def analyze(folder: str | Path, out: str | Path | None = None) -> Analysis:
+def analyze(folder: str | Path, out: str | Path | None = None, *, skip_damaged: bool = False) -> Analysis:
     """Analyse a sweep's results folder; with `out`, also write every file there (see `Analysis.write`).
 
     Raises `UsageError` (one line) if `folder` is not a sweep's results folder or every run failed,
-    and `OutputError` if `out` cannot be written, before anything is computed.
+    and `OutputError` if `out` cannot be written, before anything is computed. A damaged part is refused
+    (one line naming it) unless `skip_damaged`, which analyses the rest and warns what was left out.
     """
     from ..output import usable_folder
 
     folder = Path(folder)
-    runs, manifest = load_sweep(folder)
+    runs, manifest = load_sweep(folder, skip_damaged=skip_damaged)
     target = usable_folder(out) if out is not None else None
     analysis = analysis_of(runs, manifest, folder)
     if target is not None:

@@ -56,12 +56,14 @@ def cmd_sweep(args) -> int:
                          "exit-timing-by-style.toml")
     extra = parse_settings(args.assignments)
     if args.dry_run:
-        print(plan(args.file, args.out, extra, args.monthly, retry_failed=args.retry_failed,
-                   adopt=args.adopt).describe())
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line_warning
+            print(plan(args.file, args.out, extra, args.monthly, retry_failed=args.retry_failed,
+                       adopt=args.adopt).describe())
         return 0
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = _one_line_warning
+            warnings.showwarning = one_line_warning
             sweep(args.file, args.out, workers=args.workers, scheduler=args.scheduler, monthly=args.monthly,
                   progress=not args.quiet, flush_seconds=args.flush_seconds, overrides=extra,
                   retry_failed=args.retry_failed, adopt=args.adopt,
@@ -72,5 +74,6 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"lcsim sweep: warning: {message}", file=sys.stderr)
+def one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line each on stderr (Python's own format adds the source line of lcsim's code)."""
+    print(f"lcsim: warning: {message}", file=sys.stderr)

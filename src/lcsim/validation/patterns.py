@@ -9,7 +9,8 @@ kept apart so each can be used alone:
 - `figures.figure_<key>(...)`: its figure;
 - `measure.<key>(ctx)`: run its experiments afresh through `lcsim.sweep`, assess, draw.
 
-`measure.validate(only, ctx)` measures several patterns and their knock-outs (`knockouts`).
+`measure.validate(only, ctx)` measures several patterns and their knock-outs (`knockouts`). P5-P7 (who
+takes part, who hosts, which ties last) are defined in `members`, measured together from one set of runs.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
       "Rogers & Coates 2015 (motivation: benefits to participants)", low=0.0, high=2.0, sweep=(0.0, 2.0),
       group="community"),
     P("aspiration", "float", 0.3, "value a member expects per month at the start; engagement grows above it, fades below, and it adapts to what members get", "value per month",
-      "calibrated: about what a member gets in the first months (0.24-0.29 on default), as the case's members all wanted to keep taking part at the fourth event (docs/sources.md); aspiration-level adaptation is an assumption", low=0.0, high=1.0, sweep=(0.15, 0.6), group="community"),
+      "calibrated: about what a member gets in the first months (0.24-0.29 on default when it was set; 0.31-0.33 at months 3-6 with the issue-20 rules), as the case's members all wanted to keep taking part at the fourth event (docs/sources.md); aspiration-level adaptation is an assumption", low=0.0, high=1.0, sweep=(0.15, 0.6), group="community"),
     P("attendance_cost", "float", 0.3, "cost of attending a meeting no one subsidises (time, travel)", "value",
       "assumption", low=0.0, high=1.0, sweep=(0.0, 0.6), group="community"),
     P("meeting_interval", "int", 3, "months between meetings", "months",

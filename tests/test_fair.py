@@ -49,3 +49,16 @@ def test_the_follow_up_default_and_a_months_override():
             resolved_follow_up(bad, {}, {"months": 72, "exit_month": 36})
     with pytest.raises(LcsimError, match="months 10"):
         resolved_follow_up(None, {"months": 10}, {"months": 10, "exit_month": 18})
+
+
+def test_compare_states_the_follow_up_on_the_command_line(tmp_path, capsys):
+    from lcsim.cli import main
+
+    code = main(["compare", "--scenario", "fragile", "--replicates", "2", "--strategies", "phase_out",
+                 "--set", "n_members=20", "--follow-up", "6", "--workers", "1", "--out", str(tmp_path)])
+    assert code == 0
+    assert "convener gone at month 36, survival read 6 months later (month 42)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "--scenario", "fragile", "--follow-up", "0", "--out", str(tmp_path / "x")])
+    assert exit_.value.code == 2
+    assert "--follow-up" in capsys.readouterr().err and not (tmp_path / "x").exists()

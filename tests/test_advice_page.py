@@ -72,22 +72,30 @@ def test_the_page_fits_1280_px_and_prints(advice):
 CHROMIUM = "/usr/bin/chromium"
 
 
-def test_the_page_has_no_horizontal_scrolling_at_1280_px_in_chromium(advice, tmp_path):
+def test_the_page_and_the_report_with_it_have_no_horizontal_scrolling_at_1280_px(advice, tmp_path):
     import os
 
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"this browser test needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
-    path = tmp_path / "advice.html"
-    path.write_text(advice.to_html(), encoding="utf-8")
+    import lcsim
+
+    comparison = lcsim.compare("default", strategies=["phase_out", "phase_over"], replicates=2, workers=1,
+                               overrides={"n_members": 20}, out=tmp_path / "c", progress=False)
+    pages = {"advice": advice.to_html(), "report": comparison.to_html(advice=advice)}
+    measured = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--no-first-run"])
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(path.as_uri())
-            width = page.evaluate("document.documentElement.scrollWidth")
-            section = page.evaluate("document.querySelector('section.lcsim-advice').getBoundingClientRect().width")
+            for name, html in pages.items():
+                path = tmp_path / f"{name}.html"
+                path.write_text(html, encoding="utf-8")
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(path.as_uri())
+                measured[name] = (page.evaluate("document.documentElement.scrollWidth"), page.evaluate(
+                    "document.querySelector('section.lcsim-advice').getBoundingClientRect().width"))
         finally:
             browser.close()
-    assert width <= 1280 and section <= 1050
+    for name, (width, section) in measured.items():
+        assert width <= 1280 and section <= 1050, (name, width, section)

@@ -1,6 +1,7 @@
 """Fair comparisons (issue 22 item 1): survival read the same follow-up after each plan's own exit, on the same
 worlds (common random numbers), so the same plan gets the same survival in `lcsim.compare` and `lcsim.advise`."""
 
+import numpy as np
 import pytest
 
 import lcsim
@@ -44,7 +45,8 @@ def test_the_follow_up_default_and_a_months_override():
     assert resolved_follow_up(None, {}, {"months": 72, "exit_month": 36}) == FOLLOW_UP == 36
     assert resolved_follow_up(None, {"months": 30}, {"months": 30, "exit_month": 18}) == 12
     assert resolved_follow_up(24, {"months": 30}, {"months": 30, "exit_month": 18}) == 24
-    for bad in (0, -3, 2.5, True):
+    assert resolved_follow_up(np.int64(24), {}, {"months": 72, "exit_month": 36}) == 24
+    for bad in (0, -3, 2.5, True, 241, "36", np.bool_(True)):
         with pytest.raises(LcsimError, match="follow_up"):
             resolved_follow_up(bad, {}, {"months": 72, "exit_month": 36})
     with pytest.raises(LcsimError, match="months 10"):

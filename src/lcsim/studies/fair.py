@@ -10,15 +10,20 @@ survival in both.
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from ..errors import UsageError
 
 FOLLOW_UP = 36  # months after the exit at which survival is read (the shipped scenarios' 72 - 36)
 
 
 def checked_follow_up(follow_up) -> int:
-    if isinstance(follow_up, bool) or not isinstance(follow_up, int) or not 1 <= follow_up <= 240:
+    if isinstance(follow_up, (bool, np.bool_)) or not isinstance(follow_up, numbers.Integral) \
+            or not 1 <= follow_up <= 240:
         raise UsageError(f"follow_up {follow_up!r}: expected a whole number of months after the exit, 1 to 240")
-    return follow_up
+    return int(follow_up)
 
 
 def resolved_follow_up(follow_up, overrides: dict, params: dict) -> int:

@@ -36,7 +36,7 @@ EMBEDDED = ("The advice's figures are over worlds in which the uncertain values 
 
 
 def plan_words(plan: dict) -> str:
-    """A plan as a sentence: 'handing over (phase_over) over 12 months, the convener gone at month 45; ...'."""
+    """A plan as a sentence: '<the strategy's words> over 12 months, the convener gone at month 45; ...'."""
     parts = []
     strategy = plan.get("exit_strategy")
     if strategy is not None:

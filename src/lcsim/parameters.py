@@ -161,6 +161,16 @@ SCHEMA: dict[str, Parameter] = {p.name: p for p in [
       choices=EXIT_STRATEGIES, sweep=EXIT_STRATEGIES, group="programme"),
     P("transition_months", "int", 12, "length of the taper (phase_down) or handover (phase_over) before exit", "months",
       "assumption", low=1, high=120, sweep=(3, 24), group="programme"),
+    P("exit_trigger", "choice", "none", "a signpost that makes the convener step back before exit_month (then the latest "
+      "month, a backstop): none, or local_hosting (members hosted trigger_share of the last trigger_window meetings)",
+      "-", "adaptive pathways (Haasnoot et al. 2013); case lesson: hand over as members take up hosting",
+      choices=("none", "local_hosting"), sweep=("none", "local_hosting"), group="programme"),
+    P("trigger_share", "float", 0.5, "local_hosting trigger: share of the last trigger_window meetings that members "
+      "(not the convener) hosted at which the convener steps back", "share", "assumption (a designer's choice)",
+      low=0.05, high=1.0, sweep=(0.25, 0.9), group="programme"),
+    P("trigger_window", "int", 4, "local_hosting trigger: the meetings (over its convened communities) the convener "
+      "looks back on; it acts only once it has seen this many", "meetings", "assumption (a designer's choice)",
+      low=1, high=24, sweep=(2, 8), group="programme"),
     P("control", "float", 0.5, "convener's style: share of hosting and agenda it keeps for itself", "0-1",
       "case lesson: balance convening and letting others lead", low=0.0, high=1.0, sweep=(0.0, 1.0), group="convener"),
     P("brokering", "float", 0.5, "cross-sector introductions per attendee at a meeting the convener hosts (a local host brokers this times its capacity)", "per attendee",

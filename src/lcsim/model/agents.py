@@ -12,7 +12,7 @@ from mesa import Agent
 
 from ..parameters import SECTORS
 from ..strategies import GRADUAL, STRATEGIES
-from .exits import ExitPlan
+from .exits import ExitPlan, Trigger, stepped_back
 from .kernels import across_sectors, pair_up
 
 
@@ -76,9 +76,15 @@ class Convener(Agent):
     practice in hosting. Handing over lowers the control it exercises and turns effort to leaders.
     """
 
-    def __init__(self, model, plan: ExitPlan, control: float, resource_sharing: float, effort: int) -> None:
+    def __init__(self, model, plan: ExitPlan, control: float, resource_sharing: float, effort: int,
+                 trigger: Trigger | None = None) -> None:
         super().__init__(model)
         self.plan = plan
+        # A signpost to step back early (None: the fixed plan, as before); the plan's exit month is the backstop.
+        self.trigger = trigger if trigger is not None else Trigger.of(getattr(model, "p", {}))
+        self.triggered_at: int | None = None  # month the signpost held and it stepped back
+        self.hosted_locally: list[bool] = []  # per meeting it has seen held, oldest first: did a member host it?
+        self._seen: dict[int, tuple[int, int]] = {}  # community index -> (meetings, member-hosted) seen so far
         self.original_plan = plan  # the plan the run started with (the trainer's button may change it)
         self.stepped_back_at: int | None = None  # month the trainer's "steps back now" was pressed
         self.control = control
@@ -99,8 +105,27 @@ class Convener(Agent):
         return self.control * (1.0 - self.handover)
 
     def act(self, month: int) -> None:
+        if self.trigger is not None and self.triggered_at is None and STRATEGIES[self.plan.strategy].leaves \
+                and month < self.plan.start:
+            self._watch(month)
         self.intensity = self.plan.intensity(month)
         self.handover = self.plan.handover(month)
+
+    def _watch(self, month: int) -> None:
+        """Read the signpost from what it observes: who hosted each meeting held since last month in the
+        communities it convenes (their meeting counts by host); step back this month if it holds."""
+        for c in self.model.communities:
+            if c.convener is not self:
+                continue
+            held = c.meetings
+            total, local = held["convener"] + held["leader"] + held["digital"], held["leader"] + held["digital"]
+            seen_total, seen_local = self._seen.get(c.index, (0, 0))
+            new_local = local - seen_local
+            self.hosted_locally.extend([True] * new_local + [False] * (total - seen_total - new_local))
+            self._seen[c.index] = (total, local)
+        if self.trigger.holds(self.hosted_locally):
+            self.plan = stepped_back(self.plan, month)
+            self.triggered_at = month
 
     def budget(self, active_members: int, hosts: int) -> None:
         """Split this month's effort: hosting meetings (`hosts` of them) takes its share first, the rest

@@ -6,6 +6,7 @@ Rogers & Coates (2015) name three ways a programme leaves: phase out (stop), pha
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..strategies import GRADUAL, STRATEGIES
@@ -59,3 +60,40 @@ class ExitPlan:
     def gone(self, month: int) -> bool:
         """The convener has left (the digital channel, where there is one, opens from here)."""
         return STRATEGIES[self.strategy].leaves and month >= self.exit_month
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A signpost that makes the convener step back before its plan's exit month (adaptive pathways, Haasnoot et
+    al. 2013): `local_hosting` holds when members hosted at least `share` of the last `window` meetings of the
+    communities it convenes. The plan's exit month stays the latest month it leaves (a backstop)."""
+
+    kind: str  # "local_hosting"
+    share: float
+    window: int
+
+    @classmethod
+    def of(cls, params: dict) -> Trigger | None:
+        """The trigger `params` ask for; None for `exit_trigger=none` (the fixed plan, exactly as before)."""
+        kind = params.get("exit_trigger", "none")
+        if kind == "none":
+            return None
+        return cls(kind, float(params["trigger_share"]), int(params["trigger_window"]))
+
+    def holds(self, hosted_locally: list[bool]) -> bool:
+        """Does the signpost hold on the meetings seen so far (oldest first; True: a member hosted it)?"""
+        if len(hosted_locally) < self.window:
+            return False
+        last = hosted_locally[-self.window:]
+        return sum(last) >= self.share * self.window - 1e-9
+
+    def describe(self) -> str:
+        k = math.ceil(self.share * self.window - 1e-9)
+        return f"members host {k} of the last {self.window} meetings"
+
+
+def stepped_back(plan: ExitPlan, month: int) -> ExitPlan:
+    """`plan` brought forward so that its withdrawal starts at `month`: a gradual exit starts its transition then,
+    an abrupt one leaves then (never later than the plan's own exit month)."""
+    exit_month = month + plan.transition_months if plan.strategy in GRADUAL else month
+    return ExitPlan(plan.strategy, min(exit_month, plan.exit_month), plan.transition_months)

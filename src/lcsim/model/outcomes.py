@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import largest_component
+from .kernels import network_measures
 
 NAN = float("nan")
 
@@ -41,14 +41,8 @@ def _network(model, group) -> tuple[int, int, int, int]:
         mask = np.zeros(len(model.members), bool)
         for c in group:
             mask[c.member_rows()] = True
-        ends_a, ends_b = mask[ties.a], mask[ties.b]
-        within = ends_a & ends_b
-        sector = model.members.sector
-        cross = int(np.count_nonzero(within & (sector[ties.a] != sector[ties.b])))
-        index = np.flatnonzero(within)
-        largest = largest_component(ties.a[index], ties.b[index], np.flatnonzero(mask), len(mask))
-        cached = model._network_cache = (key, int(len(index)), cross, int(np.count_nonzero(ends_a ^ ends_b)),
-                                         int(largest))
+        cached = model._network_cache = (key, *network_measures(ties.a, ties.b, model.members.sector, mask,
+                                                                 np.flatnonzero(mask)))
     return cached[1:]
 
 
@@ -138,7 +132,7 @@ def summarize(model) -> dict:
     never builds a monthly table.
     """
     p, records = model.p, model.records
-    exit_month = p["exit_month"]
+    exit_month = p["exit_month"] if model.convener.triggered_at is None else model.convener.exit_month  # a trigger
     dissolved = model.dissolved_month
     survived = dissolved is None
     alive_after = p["months"] - exit_month if survived else max(0, dissolved - exit_month)

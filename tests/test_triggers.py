@@ -1,0 +1,72 @@
+"""Adaptive exits: the convener steps back when a signpost holds (exit_trigger), its exit month a backstop."""
+
+from __future__ import annotations
+
+import pytest
+
+import lcsim
+from lcsim.model.exits import ExitPlan, Trigger, stepped_back
+
+TRIGGER = {"exit_trigger": "local_hosting", "trigger_share": 0.5, "trigger_window": 4}
+
+
+def test_the_signpost_needs_a_full_window_and_counts_members_hosts():
+    t = Trigger("local_hosting", 0.5, 4)
+    assert not t.holds([True, True, True])  # fewer meetings seen than the window
+    assert t.holds([False, True, False, True])  # 2 of the last 4
+    assert not t.holds([True, True, False, False, True, False])  # only the last 4 count: 1 of them
+    assert t.describe() == "members host 2 of the last 4 meetings"
+
+
+def test_stepping_back_brings_the_plan_forward_never_later_than_its_backstop():
+    assert stepped_back(ExitPlan("phase_out", 36, 12), 20) == ExitPlan("phase_out", 20, 12)
+    assert stepped_back(ExitPlan("phase_over", 36, 12), 10) == ExitPlan("phase_over", 22, 12)
+    assert stepped_back(ExitPlan("phase_down", 36, 12), 30).exit_month == 36
+
+
+def test_trigger_off_is_the_fixed_plan_and_on_the_same_seed_it_acts_only_when_the_signpost_holds():
+    fired = 0
+    for seed in range(4):
+        fixed = lcsim.simulate(seed, "default", keep_model=True)
+        off = lcsim.simulate(seed, "default", exit_trigger="none", trigger_share=0.9)
+        assert off.summary == fixed.summary  # the trigger's values mean nothing while it is off
+        on = lcsim.simulate(seed, "default", keep_model=True, **TRIGGER)
+        c = on.model.convener
+        if c.triggered_at is None:  # never held before the fixed exit: the very same run (common random numbers)
+            assert on.summary == fixed.summary
+            continue
+        fired += 1
+        assert c.triggered_at < 36 and c.exit_month == c.triggered_at  # phase_out leaves the month it holds
+        assert Trigger.of(on.params).holds(c.hosted_locally)
+        # it held for the first time at that month: one meeting fewer seen, it did not hold
+        assert all(m["convener_intensity"] == 1.0 for m in on.records[1:c.triggered_at])
+        assert on.records[c.triggered_at]["convener_intensity"] == 0.0
+        assert on.summary["convener_months"] == pytest.approx(c.triggered_at - 1)
+        assert on.summary["months_alive_after_exit"] <= 72 - c.triggered_at
+        # the same world up to the month it stepped back
+        assert [r["active_members"] for r in on.records[:c.triggered_at]] == \
+            [r["active_members"] for r in fixed.records[:c.triggered_at]]
+    assert fired >= 1
+
+
+def test_a_strict_signpost_never_holds_and_a_loose_one_holds_first():
+    strict = lcsim.simulate(1, "default", keep_model=True, exit_trigger="local_hosting", trigger_share=1.0,
+                            trigger_window=24)
+    loose = lcsim.simulate(1, "default", keep_model=True, exit_trigger="local_hosting", trigger_share=0.25,
+                           trigger_window=2)
+    assert strict.model.convener.triggered_at is None
+    assert loose.model.convener.triggered_at is not None and loose.model.convener.triggered_at < 36
+
+
+def test_a_gradual_plan_starts_its_handover_when_the_signpost_holds():
+    on = lcsim.simulate(1, "default", keep_model=True, exit_strategy="phase_over", transition_months=6, **TRIGGER)
+    c = on.model.convener
+    assert c.triggered_at is not None and c.exit_month == c.triggered_at + 6
+    assert on.records[c.triggered_at + 6]["convener_intensity"] == 0.0
+
+
+def test_bad_trigger_values_are_one_line():
+    with pytest.raises(lcsim.ParameterError, match="exit_trigger"):
+        lcsim.simulate(0, "default", exit_trigger="sometimes")
+    with pytest.raises(lcsim.ParameterError, match="trigger_window"):
+        lcsim.simulate(0, "default", trigger_window=0)

@@ -1,4 +1,4 @@
-"""`lcsim run`, `lcsim params`, `lcsim scenarios`: one community, and what can be set.
+"""`lcsim run`, `lcsim params`: one community, and what can be set (`lcsim scenarios`: cli/scenarios.py).
 
 `lcsim params` lists the parameters (`lcsim.SCHEMA`); `lcsim params --assumptions` the model's
 assumptions (`lcsim.assumptions.TABLE`), set with `--set assumptions.NAME=VALUE`.
@@ -7,13 +7,11 @@ assumptions (`lcsim.assumptions.TABLE`), set with `--set assumptions.NAME=VALUE`
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 from ..assumptions import PREFIX
 from ..assumptions import TABLE as ASSUMPTIONS
 from ..parameters import SCHEMA
-from ..scenarios import describe, names
 from .options import add_model_options, add_seed_option, assumptions_of, output_dir, resolved_params, seed_of
 
 ORDER = 10
@@ -33,9 +31,6 @@ def register(sub) -> None:
     params.add_argument("--assumptions", action="store_true",
                         help=f"list the model's assumptions instead (set them with --set {PREFIX}NAME=VALUE)")
     params.set_defaults(handler=cmd_params)
-
-    scen = sub.add_parser("scenarios", help="list the named scenarios and what they set")
-    scen.set_defaults(handler=cmd_scenarios)
 
 
 def cmd_run(args) -> int:
@@ -151,13 +146,3 @@ def _table(head: tuple, rows: list[tuple], markdown: bool) -> str:
 def _show(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
-
-def cmd_scenarios(args) -> int:
-    for name in names():
-        s = describe(name)
-        print(f"{name}: {s['title']}")
-        print(textwrap.indent(textwrap.fill(" ".join(s["description"].split()), 92), "    "))
-        sets = ", ".join(f"{k}={_show(v)}" for k, v in s["params"].items()) or "(the defaults)"
-        print(textwrap.indent(textwrap.fill("sets: " + sets, 92), "    "))
-        print()
-    return 0

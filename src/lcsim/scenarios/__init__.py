@@ -1,7 +1,9 @@
 """Named scenarios: small sets of parameter values, each with a description and its sources.
 
 Each scenario is a TOML file beside this module, read through the parameter schema, so a
-scenario can never hold a parameter or value the model does not accept.
+scenario can never hold a parameter or value the model does not accept. A designer's own file
+(`lcsim scenarios new NAME`, read by `community.load`) is taken wherever a name is: a path ending in
+`.toml`, or naming an existing file, is read as such a file.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from ..parameters import ParameterError, check_params, close_match
 
@@ -34,18 +37,39 @@ def names() -> list[str]:
     return list(_library())
 
 
-def describe(name: str) -> dict:
-    """A scenario's title, description, sources and its own parameter values."""
+def is_file(name) -> bool:
+    """Whether `name` means a scenario file rather than a named scenario."""
+    if isinstance(name, Path):
+        return True
+    return isinstance(name, str) and name not in _library() and (
+        name.endswith(".toml") or "/" in name or "\\" in name or Path(name).is_file())
+
+
+def label(name) -> str:
+    """A scenario's short name for folders and titles: the name, or a file's stem."""
+    return Path(name).stem if is_file(name) else str(name)
+
+
+def describe(name) -> dict:
+    """A scenario's title, description, sources and its own parameter values (a file's: converted)."""
+    if is_file(name):
+        from .community import load
+
+        return load(name)
     lib = _library()
     if name not in lib:
         match = close_match(name, lib)
         hint = f" (did you mean '{match}'?)" if match else ""
-        raise ParameterError(f"scenario '{name}' is unknown{hint}; expected one of {', '.join(lib)}")
+        raise ParameterError(f"scenario '{name}' is unknown{hint}; expected one of {', '.join(lib)}, "
+                             "or a scenario file (lcsim scenarios new NAME)")
     return lib[name]
 
 
-def scenario_params(name: str) -> dict:
-    """The full, checked parameter set of a scenario (defaults, then the scenario's values)."""
+def scenario_params(name) -> dict:
+    """The full, checked parameter set of a scenario (defaults, then the scenario's values); `name` may be
+    a scenario file's path."""
+    if is_file(name):
+        return check_params(describe(name)["params"])  # load() names the file in its errors
     try:
         return check_params(describe(name)["params"])
     except ParameterError as err:

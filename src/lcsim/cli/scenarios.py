@@ -1,0 +1,67 @@
+"""`lcsim scenarios`: the named scenarios, and `lcsim scenarios new NAME` for a designer's own.
+
+`new` writes a commented scenario file (`lcsim.scenarios.community.template`) asking for what a designer
+knows in their own terms; every command that takes `--scenario` takes the file's path.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+from ..errors import UsageError
+from ..scenarios import describe, names
+
+ORDER = 12  # after run (10) and params (in run.py)
+
+
+def register(sub) -> None:
+    scen = sub.add_parser("scenarios", help="list the named scenarios; `scenarios new NAME` writes your own")
+    scen.set_defaults(handler=cmd_scenarios)
+    actions = scen.add_subparsers(dest="action", metavar="ACTION")
+    new = actions.add_parser("new", help="write NAME.toml: a commented file describing your community in your "
+                                         "own terms, for --scenario NAME.toml")
+    new.add_argument("name", metavar="NAME", help="the scenario's name (letters, digits, - and _)")
+    new.add_argument("--out", metavar="FILE", help="where to write it (default: NAME.toml here)")
+    new.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    new.set_defaults(handler=cmd_new)
+
+
+def cmd_scenarios(args) -> int:
+    for name in names():
+        s = describe(name)
+        print(f"{name}: {s['title']}")
+        print(textwrap.indent(textwrap.fill(" ".join(s["description"].split()), 92), "    "))
+        sets = ", ".join(f"{k}={_show(v)}" for k, v in s["params"].items()) or "(the defaults)"
+        print(textwrap.indent(textwrap.fill("sets: " + sets, 92), "    "))
+        print()
+    print("your own: `lcsim scenarios new NAME` writes NAME.toml to fill in (organisations by sector, meetings a\n"
+          "year, months of convening left, budget, digital channel); then use --scenario NAME.toml with run,\n"
+          "compare, report and advise.")
+    return 0
+
+
+def cmd_new(args) -> int:
+    from ..experiments.files import atomic_write
+    from ..scenarios.community import template
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", args.name):
+        raise UsageError(f"scenario name {args.name!r} is not allowed; expected letters, digits, - and _ "
+                         "(at most 64, starting with a letter or digit)")
+    if args.name in names():
+        raise UsageError(f"scenario name {args.name!r} is taken by a named scenario; expected another name")
+    out = Path(args.out) if args.out else Path(f"{args.name}.toml")
+    if out.suffix != ".toml":
+        raise UsageError(f"--out {str(out)!r}: expected a file name ending in .toml (so --scenario reads it)")
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists; not overwritten (add --force to replace it)")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    atomic_write(out, lambda path: Path(path).write_text(template(args.name), encoding="utf-8"))
+    print(f"wrote {out}: fill in what you know, then e.g.  lcsim run --scenario {out}")
+    return 0
+
+
+def _show(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

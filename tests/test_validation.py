@@ -322,6 +322,24 @@ def test_l1_full_taper(l1_full):
 
 
 @pytest.mark.validation
+def test_l3_full(ctx, l1_full):
+    v = measure.l3(ctx, l1_full[2])
+    assert v.passed, v.explain()
+
+
+def test_the_l3_verdict_fails_when_control_buys_nothing():
+    def table(hands_off: float, n: int = 200) -> pd.DataFrame:
+        u = np.random.default_rng(3).random(n)  # shared per seed: paired like common seeds
+        rates = {0.1: hands_off, 0.5: 0.95, 0.9: 0.95}
+        return pd.DataFrame([{"control": c, "exit_strategy": "phase_out", "replicate": i, "survived": bool(u[i] < r)}
+                             for c, r in rates.items() for i in range(n)])
+
+    assert patterns.assess_l3(table(0.7)).passed
+    v = patterns.assess_l3(table(0.95))
+    assert not v.passed and v.value == pytest.approx(0.0)
+
+
+@pytest.mark.validation
 def test_l2_full(ctx):
     v = measure.l2(ctx)
     assert v.passed, v.explain()

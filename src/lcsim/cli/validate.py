@@ -7,12 +7,12 @@ from pathlib import Path
 from ..errors import UsageError
 
 ORDER = 70
-PATTERN_NAMES = "P1-P7, L1, L2"  # lcsim.validation.PATTERNS, named here so `lcsim --help` stays light
+PATTERN_NAMES = "P1-P7, L1-L3"  # lcsim.validation.PATTERNS, named here so `lcsim --help` stays light
 
 
 def register(sub) -> None:
     cmd = sub.add_parser("validate",
-                         help="measure the validation patterns (P1-P7, L1, L2); regenerate docs/validation.md")
+                         help="measure the validation patterns (P1-P7, L1-L3); regenerate docs/validation.md")
     cmd.add_argument("--only", nargs="+", metavar="NAME", type=str.upper,
                      help=f"measure only these patterns ({PATTERN_NAMES}); the document is then left alone")
     cmd.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes (default 2)")

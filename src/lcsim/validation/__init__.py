@@ -14,10 +14,10 @@ face. Calibration against the targets is `lcsim.calibration` (`lcsim calibrate`)
 
 from .document import Validation, provenance, regenerate, render, write_document
 from .measure import validate
-from .patterns import L1, L2, P1, P2, P3, P4, P5, P6, P7, PATTERNS, Pattern, Verdict
+from .patterns import L1, L2, L3, P1, P2, P3, P4, P5, P6, P7, PATTERNS, Pattern, Verdict
 from .runs import Context
 from .statistics import Paired, bootstrap_mean, paired
 
-__all__ = ["L1", "L2", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "PATTERNS", "Context", "Paired", "Pattern",
+__all__ = ["L1", "L2", "L3", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "PATTERNS", "Context", "Paired", "Pattern",
            "Validation", "Verdict", "bootstrap_mean", "paired", "provenance", "regenerate", "render", "validate",
            "write_document"]

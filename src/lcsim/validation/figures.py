@@ -210,3 +210,14 @@ def figure_members(runs: pd.DataFrame, img: Path) -> None:
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="bridges retained over the year before the exit",
            ylabel="embedded ties retained", title="P7: tie retention per run (dashed: bridge bound)")
     save(fig, img, "validation-p7.png")
+
+
+def figure_l3(style: pd.DataFrame, img: Path) -> None:
+    """L3: survival after an abrupt exit by the convener's control."""
+    import matplotlib.pyplot as plt
+
+    out = style[style["exit_strategy"] == "phase_out"]
+    fig, ax = plt.subplots(figsize=(6.0, 3.4))
+    bar_axes(ax, [(f"control {c:g}", "phase_out", g["survived"].astype(float)) for c, g in out.groupby("control")],
+             "L3: survival after an abrupt exit, by the convener's control")
+    save(fig, img, "validation-l3.png")

@@ -51,6 +51,9 @@ KNOCKOUTS: dict[str, Knockout] = {k.key: k for k in [
     Knockout("L1", "no local leaders to hand over to or to taper towards (leadership 0)", {"leadership": 0.0},
              "validation-l1-exits", vary={"exit_strategy": ["phase_out", "phase_down", "phase_over"],
                                           "digital_channel": [False]}),
+    Knockout("L3", "members pick up nothing of the convener's hosting routine (routine_learning 0)",
+             {"assumptions.routine_learning": 0.0}, "validation-l1-exits-by-control",
+             vary={"control": [0.1, 0.5], "exit_strategy": ["phase_out"]}),
     Knockout("L2", "the convener's resources do nothing (resource_rate 0, mentoring_rate 0)",
              {"assumptions.resource_rate": 0.0, "assumptions.mentoring_rate": 0.0}, "validation-l2-benefit-resources",
              vary={"member_benefit": [1.0], "resource_sharing": [0.0, 0.5]}),
@@ -110,7 +113,13 @@ def measure_l2(runs: pd.DataFrame, ctx: Context) -> tuple[float, float, float, b
     return loss.diff, loss.low, loss.high, loss.meets, [loss.text()]
 
 
-MEASURES: dict[str, Callable] = {"P1": measure_p1, "P3": measure_p3, "L1": measure_l1, "L2": measure_l2}
+def measure_l3(runs: pd.DataFrame, ctx: Context) -> tuple[float, float, float, bool, list[str]]:
+    gain = paired("no routine learned, phase_out, control 0.5 vs 0.1", arm(runs, control=0.5), arm(runs, control=0.1))
+    return gain.diff, gain.low, gain.high, gain.meets, [gain.text()]
+
+
+MEASURES: dict[str, Callable] = {"P1": measure_p1, "P3": measure_p3, "L1": measure_l1, "L2": measure_l2,
+                                 "L3": measure_l3}
 
 
 def measure_member(ko: Knockout, ctx: Context) -> tuple[float, float, float, bool, list[str]]:

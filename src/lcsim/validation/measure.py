@@ -9,13 +9,14 @@ from __future__ import annotations
 import pandas as pd
 
 from . import leaders, members
-from .figures import figure_l1, figure_l2, figure_members, figure_p1, figure_p2, figure_p3, figure_p4
+from .figures import figure_l1, figure_l2, figure_l3, figure_members, figure_p1, figure_p2, figure_p3, figure_p4
 from .knockouts import knock_out
 from .patterns import (
     PATTERNS,
     Verdict,
     assess_l1,
     assess_l2,
+    assess_l3,
     assess_p1,
     assess_p2,
     assess_p3,
@@ -63,15 +64,23 @@ def p4(ctx: Context) -> Verdict:
     return v
 
 
-def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.DataFrame]:
-    """L1's verdict, and the runs of validation-l1-exits (P3 reads them too)."""
+def l1(ctx: Context, runs: pd.DataFrame | None = None) -> tuple[Verdict, pd.DataFrame, pd.DataFrame]:
+    """L1's verdict, the runs of validation-l1-exits (P3 reads them too) and of its by-control file (L3 too)."""
     if runs is None:
         runs, _ = run("validation-l1-exits", ctx)
     case, _ = run("validation-l1-exits-case", ctx)
     style, _ = run("validation-l1-exits-by-control", ctx)
     v = assess_l1(runs, case, style)
     figure_l1(runs, style, ctx.img)
-    return v, runs
+    return v, runs, style
+
+
+def l3(ctx: Context, style: pd.DataFrame | None = None) -> Verdict:
+    if style is None:
+        style, _ = run("validation-l1-exits-by-control", ctx)
+    v = assess_l3(style)
+    figure_l3(style, ctx.img)
+    return v
 
 
 def l2(ctx: Context) -> Verdict:
@@ -98,9 +107,11 @@ def validate(only=tuple(PATTERNS), ctx: Context | None = None) -> list[Verdict]:
     if unknown:
         raise UsageError(f"unknown pattern '{unknown[0]}'; expected one of {', '.join(PATTERNS)}")
     found: dict[str, Verdict] = {}
-    l1_runs = None
+    l1_runs = style = None
     if "L1" in only:
-        found["L1"], l1_runs = l1(ctx)
+        found["L1"], l1_runs, style = l1(ctx)
+    if "L3" in only:
+        found["L3"] = l3(ctx, style)
     for key, fn in (("P1", p1), ("P2", p2), ("P4", p4), ("L2", l2)):
         if key in only:
             found[key] = fn(ctx)

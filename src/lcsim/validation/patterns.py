@@ -274,7 +274,34 @@ def assess_l2(runs: pd.DataFrame) -> Verdict:
                       extra=[("survival loss without benefit", no_benefit.diff, no_benefit.low, no_benefit.high)])
 
 
+# -- L3 ------------------------------------------------------------------------------------------
+L3 = Pattern(
+    "L3", "A balanced convener leaves more behind than a hands-off one",
+    "Communities whose convener kept a share of the hosting and the agenda (control 0.5) outlive an abrupt exit "
+    "more often than those whose convener left them to members from the start (control 0.1): members host "
+    "the way they saw it done.",
+    "The case: the convener \"had to balance convening and letting others lead\" (docs/sources.md). Routines "
+    "carry know-how between people (Nelson & Winter 1982; Argote & Ingram 2000). The rule behind it "
+    "(`routine_learning`, docs/model.md 8 (f)) was added to give control this effect, so the pattern tests its "
+    "size through the rest of the model, not an effect nobody put in.",
+    ("validation-l1-exits-by-control",),
+    f"on the default scenario after an abrupt exit (`phase_out`), control 0.5 survives more often than control "
+    f"0.1 by at least {MIN_EFFECT:.2f}, run by run on common seeds (one-sided sign test on discordant pairs, "
+    "p < 0.05). Control 0.9 against 0.5 (the other side of the balance) is reported, not required.",
+    "validation-l3.png",
+    "A hands-off convener's communities survive an abrupt exit as often as a balanced one's: control buys "
+    "nothing that lasts.")
+
+
+def assess_l3(style: pd.DataFrame) -> Verdict:
+    balanced = arm(style, control=0.5, exit_strategy="phase_out")
+    main = paired("phase_out, control 0.5 vs 0.1", balanced, arm(style, control=0.1, exit_strategy="phase_out"))
+    high = paired("phase_out, control 0.9 vs 0.5", arm(style, control=0.9, exit_strategy="phase_out"), balanced)
+    return L3.verdict("survival gain, control 0.5 vs 0.1", main.diff, main.low, main.high, main.meets,
+                      n=f"{main.n} paired seeds", lines=[main.text(), high.text()])
+
+
 # -- all of them ------------------------------------------------------------------------------------
-PATTERNS: dict[str, Pattern] = {p.key: p for p in (P1, P2, P3, P4, P5, P6, P7, L1, L2)}
+PATTERNS: dict[str, Pattern] = {p.key: p for p in (P1, P2, P3, P4, P5, P6, P7, L1, L2, L3)}
 
 

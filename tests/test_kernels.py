@@ -186,3 +186,18 @@ def test_appending_members_matches_its_numpy_twin():
     for got, want in zip(kernels.append_members(*old, *new), kernels._append_members_py(*old, *new)):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_network_measures_match_their_numpy_twin(seed):
+    """A community's (or several's) ties within, across sectors, to outside and largest group, in one pass."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    a, b = _graph(seed, n, int(rng.integers(0, 4 * n)))
+    sector = rng.integers(0, 4, n).astype(np.int64)
+    inside = rng.random(n) < rng.random()
+    members = np.flatnonzero(inside)
+    got = kernels.network_measures(a, b, sector, inside, members)
+    want = kernels._network_measures_py(a, b, sector, inside, members)
+    assert tuple(int(x) for x in got) == want
+    assert [type(x) for x in got] == [int] * 4

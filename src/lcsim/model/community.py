@@ -20,7 +20,7 @@ import numpy as np
 from ..parameters import SECTORS
 from .agents import Convener
 from .exits import ExitPlan
-from .kernels import largest_component, sector_sums
+from .kernels import network_measures, sector_sums
 
 NO_ROWS = np.empty(0, np.int64)
 
@@ -143,15 +143,8 @@ class Community:
         ties = self.model.ties
         key = (ties.version, self.version)
         if self._measures is None or self._measures[0] != key:
-            inside = self.mask()
-            ends_a, ends_b = inside[ties.a], inside[ties.b]
-            within = ends_a & ends_b
-            sector = self.model.members.sector
-            cross = int(np.count_nonzero(within & (sector[ties.a] != sector[ties.b])))
-            index = np.flatnonzero(within)  # its own ties only: outsiders do not connect its members
-            largest = largest_component(ties.a[index], ties.b[index], self.member_rows(), len(inside))
-            self._measures = (key, int(np.count_nonzero(within)), cross, int(np.count_nonzero(ends_a ^ ends_b)),
-                              int(largest))
+            self._measures = (key, *network_measures(ties.a, ties.b, self.model.members.sector, self.mask(),
+                                                     self.member_rows()))
         return self._measures[1:]
 
 

@@ -58,6 +58,20 @@ def _largest_component_py(a, b, members, n):
         labels = new
 
 
+def _network_measures_py(a, b, sector, inside, members):
+    """(ties within the organisations of the mask `inside`, of them across sectors, ties from them to
+    organisations outside, size of their largest connected group through their own ties); `members`:
+    the rows of `inside` (NumPy twin of `network_measures`)."""
+    if len(members) == 0:
+        return 0, 0, 0, 0
+    ends_a, ends_b = inside[a], inside[b]
+    within = ends_a & ends_b
+    cross = int(np.count_nonzero(within & (sector[a] != sector[b])))
+    index = np.flatnonzero(within)  # its own ties only: outsiders do not connect its members
+    largest = _largest_component_py(a[index], b[index], members, len(inside))
+    return int(len(index)), cross, int(np.count_nonzero(ends_a ^ ends_b)), int(largest)
+
+
 def _merge_contacts_py(ta, tb, strength, touched, i, j, gain):
     """Pairs (i, j) meet (NumPy twin of `merge_contacts`): known ties (ta, tb, sorted by pair)
     strengthen in place by gain x (1 - strength) and are marked touched; returns the new pairs
@@ -349,10 +363,38 @@ if njit is not None:
                 best = size[r]
         return best
 
+    @njit(cache=True, nogil=True)
+    def network_measures(a, b, sector, inside, members):  # pragma: no cover - compiled
+        """One pass over the ties: (within, across sectors, to outside, largest connected group)."""
+        if len(members) == 0:
+            return 0, 0, 0, 0
+        parent = np.arange(len(inside))
+        within = cross = outside = 0
+        for e in range(len(a)):
+            x, y = inside[a[e]], inside[b[e]]
+            if x and y:
+                within += 1
+                if sector[a[e]] != sector[b[e]]:
+                    cross += 1
+                u, v = _find(parent, a[e]), _find(parent, b[e])
+                if u != v:
+                    parent[max(u, v)] = min(u, v)
+            elif x or y:
+                outside += 1
+        size = np.zeros(len(inside), np.int64)
+        best = 0
+        for k in range(len(members)):
+            r = _find(parent, members[k])
+            size[r] += 1
+            if size[r] > best:
+                best = size[r]
+        return within, cross, outside, best
+
 else:  # pragma: no cover
     adjacency = _adjacency_py
     embeddedness = _embeddedness_py
     largest_component = _largest_component_py
+    network_measures = _network_measures_py
     merge_contacts = _merge_contacts_py
     decay = _decay_py
     sort_ties = _sort_ties_py

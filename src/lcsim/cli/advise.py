@@ -21,14 +21,20 @@ ORDER = 57
 
 def register(sub) -> None:
     from ..analysis.robustness import THRESHOLD
-    from ..studies.advise import CANDIDATES, DEFAULT_LEVERS, REPLICATES
+    from ..studies.advise import CANDIDATES, DEFAULT_LEVERS, REPLICATES, TRIGGER_LEVERS
     from ..studies.fair import FOLLOW_UP
 
     cmd = sub.add_parser("advise", help="recommend an exit plan: best survival for the convener's effort, robust "
                                         "to what is uncertain about the community")
     add_model_options(cmd)
     cmd.add_argument("--levers", default=",".join(DEFAULT_LEVERS), metavar="A,B,...",
-                     help="the parameters the plan chooses (default: %(default)s)")
+                     help="the parameters the plan chooses (default: %(default)s; also: "
+                          f"{', '.join(TRIGGER_LEVERS)})")
+    cmd.add_argument("--triggers", action="store_true",
+                     help="also search adaptive exits: the convener steps back once members have hosted a share "
+                          "of the last meetings (exit_trigger=local_hosting, trigger_share of the last "
+                          "trigger_window meetings), exit_month its latest month; compared with the fixed plans at "
+                          "the same follow-up after the month it actually left")
     cmd.add_argument("--budget", type=float, metavar="CONVENER_MONTHS",
                      help="most convener effort a plan may take, in convener-months")
     cmd.add_argument("--replicates", type=int, default=REPLICATES, metavar="N",
@@ -43,7 +49,8 @@ def register(sub) -> None:
                           "(satisficing, in the robustness table; default: %(default)s, i.e. the community survives)")
     add_seed_option(cmd, "root seed of the plans, draws and replicates")
     cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")
-    cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME)")
+    cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME, or "
+                     "NAME-<hash> for other --set values or settings; lcsim report --advise reuses it)")
     cmd.add_argument("--fresh", action="store_true",
                      help="replace the advice of another configuration in DIR (deletes its evaluations)")
     cmd.set_defaults(handler=cmd_advise)
@@ -54,15 +61,19 @@ def cmd_advise(args) -> int:
 
     require("advise", "discover")  # NSGA-II proposes the plans; PRIM and CART say where the plan fails
     from ..output import usable_folder
-    from ..scenarios import describe
-    from ..studies.advise import advise
+    from ..scenarios import describe, plan_limits
+    from ..studies.advise import TRIGGER_LEVERS, advise, advise_folder
 
     describe(args.scenario)
-    out = Path(args.out) if args.out else Path("out") / "advise" / args.scenario
+    if args.triggers:
+        args.levers += "".join(f",{name}" for name in TRIGGER_LEVERS if name not in args.levers)
+    args.levers, args.budget = plan_limits(args.scenario, args.levers, args.budget)  # a scenario file's limits
+    settings = dict(levers=args.levers, budget=args.budget, replicates=args.replicates, candidates=args.candidates,
+                    seed=seed_of(args), follow_up=args.follow_up, threshold=args.threshold)
+    given = overrides(args)
+    out = Path(args.out) if args.out else advise_folder(args.scenario, given, **settings)
     usable_folder(out, create=False)
-    found = advise(args.scenario, levers=args.levers, overrides=overrides(args), budget=args.budget,
-                   replicates=args.replicates, candidates=args.candidates, seed=seed_of(args), workers=args.workers,
-                   out=out, fresh=args.fresh, follow_up=args.follow_up, threshold=args.threshold)
+    found = advise(args.scenario, overrides=given, workers=args.workers, out=out, fresh=args.fresh, **settings)
     written = found.write(out)
     print(found.text())
     print(f"\nwrote {out}/: " + ", ".join(written))

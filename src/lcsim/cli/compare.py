@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..scenarios import label
 from ..strategies import EXIT_STRATEGIES
 from ..studies.compare import DIGITAL, ROOT_SEED
 from .options import add_model_options, add_seed_option, overrides, seed_of
@@ -49,7 +50,7 @@ def comparison_of(args, command: str):
 
     return compare(scenario=args.scenario, strategies=args.strategies, replicates=args.replicates,
                    digital=args.digital, overrides=overrides(args), workers=args.workers, seed=seed_of(args),
-                   out=args.out if args.out is not None else f"out/{command}-{args.scenario}", progress=True,
+                   out=args.out if args.out is not None else f"out/{command}-{label(args.scenario)}", progress=True,
                    posterior=args.posterior, follow_up=args.follow_up)
 
 

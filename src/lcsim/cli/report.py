@@ -17,7 +17,12 @@ def register(sub) -> None:
     cmd = sub.add_parser("report", help="compare exit strategies and write one self-contained HTML report")
     add_comparison_options(cmd, default_out="out/report-SCENARIO")
     cmd.add_argument("--advise", action="store_true",
-                     help="also search for the best plan (lcsim advise) and add it, with where it fails, to the report")
+                     help="also search for the best plan (lcsim advise) and add it, with where it fails, to the "
+                          "report; it reuses the evaluations lcsim advise stored for the same scenario and --set "
+                          "values "
+                          "(out/advise/NAME, or NAME-<hash>)")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="with --advise: start that advice over (deletes its stored evaluations)")
     cmd.add_argument("--session", metavar="FILE",
                      help="instead: turn a session record saved in the app into a debriefing page "
                           "(FILE.html, or --out)")
@@ -35,14 +40,32 @@ def cmd_report(args) -> int:
     print()
     print(comparison.format_table())
     advice = None
-    if args.advise:  # the advisor on the same scenario and --set values; its evaluations resume in out/advise
-        import lcsim
-
-        advice = lcsim.advise(comparison.scenario, overrides=comparison.overrides, workers=args.workers,
-                              out=comparison.out / "advise", follow_up=args.follow_up)
-        print()
-        print(advice.text())
+    if args.advise:  # `lcsim advise` on the same scenario and --set values: the same folder, so its evaluations
+        advice = _advice(args)  # are reused (same plan, same number)
     written = comparison.write(report=True, advice=advice)
     rest = [name for name in written if name != "report.html"]
     print(f"\nwrote {comparison.out}/report.html (open it in any browser; it needs no network), " + ", ".join(rest))
     return 0
+
+
+def _advice(args):
+    """The advice `lcsim advise --scenario NAME` with the same --set values (and its defaults) gives, read from and
+    kept in the folder it uses (`studies.advise.advise_folder`)."""
+    from ..extras import require
+
+    require("advise", "discover")
+    from ..scenarios import plan_limits
+    from ..studies import advise as study
+    from .options import overrides, seed_of
+
+    levers, budget = plan_limits(args.scenario, ",".join(study.DEFAULT_LEVERS), None)  # a scenario file's limits
+    settings = dict(levers=levers, budget=budget, replicates=study.REPLICATES, candidates=study.CANDIDATES,
+                    seed=seed_of(args), follow_up=args.follow_up)
+    given = overrides(args)
+    out = study.advise_folder(args.scenario, given, **settings)
+    found = study.advise(args.scenario, overrides=given, workers=args.workers, out=out, fresh=args.fresh, **settings)
+    found.write(out)
+    print()
+    print(found.text())
+    print(f"(the advice's evaluations: {out}/; {found.reused} of them reused)")
+    return found

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..assumptions import PREFIX
 from ..assumptions import TABLE as ASSUMPTIONS
 from ..parameters import SCHEMA
+from ..scenarios import label
 from .options import add_model_options, add_seed_option, assumptions_of, output_dir, resolved_params, seed_of
 
 ORDER = 10
@@ -40,7 +41,7 @@ def cmd_run(args) -> int:
     seed = seed_of(args)
     params = resolved_params(args, months=args.months, exit_strategy=args.exit_strategy)
     assumed = assumptions_of(args)
-    out = usable_folder(output_dir(args.out, f"out/run-{args.scenario}-seed{seed}"))
+    out = usable_folder(output_dir(args.out, f"out/run-{label(args.scenario)}-seed{seed}"))
     result = simulate(seed=seed, assumptions=assumed, **params)
     print(summary_text(result, args.scenario))
     write_run(result, out, args.scenario)

@@ -74,3 +74,17 @@ def scenario_params(name) -> dict:
         return check_params(describe(name)["params"])
     except ParameterError as err:
         raise ParameterError(f"scenario '{name}': {err}") from None
+
+
+def plan_limits(name, levers, budget: float | None) -> tuple:
+    """(levers, budget) for `advise` on scenario `name`: a scenario file's budget when none is given, and
+    no digital-channel lever when the file says a channel is not possible (a named scenario: unchanged)."""
+    if not is_file(name):
+        return levers, budget
+    found = describe(name)
+    if budget is None:
+        budget = found["budget"]
+    if not found["channel_possible"]:
+        listed = [s.strip() for s in levers.split(",")] if isinstance(levers, str) else list(levers)
+        levers = tuple(s for s in listed if s and s != "digital_channel")
+    return levers, budget

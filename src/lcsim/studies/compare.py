@@ -236,13 +236,20 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     vary = {"exit_strategy": list(strategies)}
     if digital:
         vary["digital_channel"] = DIGITAL[digital]
+    from ..scenarios import describe, is_file
+    from ..scenarios import label as short
+
+    runs_on, run_fixed = scenario, fixed
+    if is_file(scenario):  # a designer's file: its values travel in [fixed], so an edited file is a new sweep
+        run_fixed = {**{k: v for k, v in describe(scenario)["params"].items() if k not in vary}, **fixed}
+        runs_on = "default"
     experiment = {
-        "name": f"compare-{scenario}",
+        "name": f"compare-{short(scenario)}",
         "description": f"lcsim compare: exit strategies {', '.join(strategies)} on scenario {scenario}",
-        "scenario": scenario, "fixed": fixed, "vary": vary, "design": "grid",
+        "scenario": runs_on, "fixed": run_fixed, "vary": vary, "design": "grid",
         "replicates": replicates, "root_seed": seed, "common_seeds": True,
     }
-    folder = usable_folder(out if out is not None else f"out/compare-{scenario}")
+    folder = usable_folder(out if out is not None else f"out/compare-{short(scenario)}")
     drawn = None
     if posterior is not None:
         drawn, label = posterior_draws(posterior, replicates, seeds_per_draw, seed, fixed)

@@ -50,6 +50,8 @@ def group_record(model, group, convener, replications: int, left: int) -> tuple[
     """The measures of a group of communities taken together as one network (its members' ties
     among themselves), with `convener` the one whose effort is reported; and its ties to
     organisations outside it."""
+    if len(group) == 1:
+        return _community_record(model, group[0], convener, replications, left)
     m = model.members
     # Who is a member, who leads and how engaged they are change only when members take stock or the
     # membership changes: computed then, kept on the community (or the model, for several), reused between.
@@ -93,6 +95,49 @@ def group_record(model, group, convener, replications: int, left: int) -> tuple[
         "leaders": leaders,
         "mean_engagement": engagement,
         "mean_capacity": capacity,
+        "replications": replications,
+        "local_hosting_share": local / meetings if meetings else 0.0,
+    }, across
+
+
+def _community_record(model, c, convener, replications: int, left: int) -> tuple[dict, int]:
+    """`group_record` of one community, without the loops over a group (records are taken for every
+    community every month: issue 23). The same values, of the same types, as the general path."""
+    m = model.members
+    key = (c.version, model.stock_takes, len(m))
+    stats = c._rows_stats
+    if stats is None or stats[0] != key:
+        rows = c.member_rows()
+        n = len(rows)
+        stats = c._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
+                                 float(m.engagement[rows].sum()) / n if n else 0.0)
+    _, rows, n, leaders, engagement = stats
+    e, cross, across, largest = c.measures()
+    held, host = c.meetings, c.host
+    local = 0 + (held["leader"] + held["digital"])  # 0 + : the type `sum` gives in the general path
+    meetings = local + (0 + held["convener"])
+    host_kind = "none" if host is None else host.kind
+    return {
+        "alive": c.alive,
+        "convener_intensity": convener.intensity,
+        "convener_reach": convener.reach,
+        "handover": convener.handover,
+        "meeting": host is not None,
+        "host": host_kind,
+        "host_member": host.row if host is not None and host.local else -1,
+        "quorate": bool(c.quorate),
+        "attendance": len(c.attended),
+        "active_members": n,
+        "joined": 0 + c.joined,
+        "left": left,
+        "ties": e,
+        "density": (2.0 * e / (n * (n - 1)) if n > 1 else 0.0) if n else NAN,
+        "cross_sector_share": (cross / e if e else 0.0) if n else NAN,
+        "ei_index": ((2 * cross - e) / e if e else 0.0) if n else NAN,
+        "largest_component_share": largest / n if n else NAN,
+        "leaders": leaders,
+        "mean_engagement": engagement,
+        "mean_capacity": float(m.capacity[rows].sum()) / n if n else 0.0,
         "replications": replications,
         "local_hosting_share": local / meetings if meetings else 0.0,
     }, across

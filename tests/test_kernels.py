@@ -201,3 +201,18 @@ def test_network_measures_match_their_numpy_twin(seed):
     want = kernels._network_measures_py(a, b, sector, inside, members)
     assert tuple(int(x) for x in got) == want
     assert [type(x) for x in got] == [int] * 4
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_hosting_odds_match_their_numpy_twin(seed):
+    """Each member's cost-to-benefit of hosting, with and without split time and fatigue."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 60))
+    capacity = rng.random(n) * rng.choice([1.0, 1e-4])  # some below the 1e-3 floor
+    engagement = rng.random(n) * rng.choice([1.0, 1e-10])
+    leader, member = rng.random(n) < 0.3, rng.random(n) < 0.8
+    split = rng.random(n) + 1.0 if seed % 2 else np.empty(0)
+    fatigue = rng.random(n) if seed % 3 else np.empty(0)
+    args = (capacity, leader, engagement, member, split, fatigue, float(rng.random() * 3), float(rng.random()),
+            float(rng.random() * 2))
+    np.testing.assert_array_equal(kernels.hosting_odds(*args), kernels._hosting_odds_py(*args))

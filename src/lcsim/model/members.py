@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import append_members, complementarity, grow
+from .kernels import append_members, complementarity, grow, hosting_odds
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -20,6 +20,7 @@ _PROFILES = np.eye(len(SECTORS), N_ASSETS)
 
 
 _EPS = 1e-9
+_NONE = np.empty(0)  # an optional per-member factor that is absent (hosting_odds)
 
 
 def over(monthly, months: int):
@@ -225,14 +226,10 @@ class MemberTable:
         a = self.a
         capacity, leader, engagement = (self.capacity, self.leader, self.engagement) if rows is None else (
             self.capacity[rows], self.leader[rows], self.engagement[rows])
-        cost = a.hosting_cost * (1.0 + active_count / a.coordination_scale) / np.maximum(capacity, 1e-3)
-        if split is not None:
-            cost = cost * split
-        if fatigue is not None:  # a member who hosted lately finds it dearer to host again (every member)
-            cost = cost * (1.0 + fatigue)
-        cost = np.where(leader, cost * a.leader_hosting_ease, cost)
-        odds = cost / np.maximum(benefit * engagement, 1e-9)
-        return np.where(self.active if member is None else member, odds, np.inf)
+        base = a.hosting_cost * (1.0 + active_count / a.coordination_scale)
+        return hosting_odds(capacity, leader, engagement, self.active if member is None else member,
+                            _NONE if split is None else split, _NONE if fatigue is None else fatigue,
+                            float(base), float(a.leader_hosting_ease), float(benefit))
 
     def volunteer(self, active_count: int, benefit: float, rng, rows: np.ndarray | None = None,
                   member: np.ndarray | None = None, split: np.ndarray | None = None,

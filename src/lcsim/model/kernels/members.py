@@ -45,6 +45,20 @@ def _append_members_py(sector, assets, interests, engagement, aspiration, capaci
             np.concatenate([replicated, np.zeros(n, bool)]))
 
 
+def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
+    """Each member's cost-to-benefit ratio of hosting (NumPy twin of `hosting_odds`): `base` / capacity
+    (at least 1e-3), times `split` and (1 + `fatigue`) where those are not empty, times `ease` for
+    leaders, over `benefit` x engagement (at least 1e-9); infinite for those not in `member`."""
+    cost = base / np.maximum(capacity, 1e-3)
+    if len(split):
+        cost = cost * split
+    if len(fatigue):
+        cost = cost * (1.0 + fatigue)
+    cost = np.where(leader, cost * ease, cost)
+    odds = cost / np.maximum(benefit * engagement, 1e-9)
+    return np.where(member, odds, np.inf)
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
     def grow(capacity, attended, fit, support, learning, erosion, active):  # pragma: no cover - compiled
@@ -117,8 +131,24 @@ if njit is not None:
                 _extend(capacity, new_capacity), _extend(propensity, new_propensity), _extend_with(leader, n, False),
                 _extend_with(active, n, True), _extend_with(joined, n, month), _extend_with(replicated, n, False))
 
+    @njit(cache=True, nogil=True)
+    def hosting_odds(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
+        """One pass instead of ten small array calls: hosting is weighed at every meeting that is due."""
+        out = np.empty(len(capacity))
+        for k in range(len(capacity)):
+            cost = base / max(capacity[k], 1e-3)
+            if len(split):
+                cost = cost * split[k]
+            if len(fatigue):
+                cost = cost * (1.0 + fatigue[k])
+            if leader[k]:
+                cost = cost * ease
+            out[k] = cost / max(benefit * engagement[k], 1e-9) if member[k] else np.inf
+        return out
+
 else:  # pragma: no cover
     grow = _grow_py
     complementarity = _complementarity_py
     sector_sums = _sector_sums_py
     append_members = _append_members_py
+    hosting_odds = _hosting_odds_py

@@ -20,7 +20,8 @@ def add_model_options(parser: argparse.ArgumentParser, scenario: bool = True, as
     """--scenario and --set; `assumptions=False` for a command that takes parameters only (the app)."""
     if scenario:
         parser.add_argument("--scenario", default="default", metavar="NAME",
-                            help="a named scenario (see `lcsim scenarios`); default: %(default)s")
+                            help="a named scenario (see `lcsim scenarios`) or a scenario file, FILE.toml (write one "
+                                 "with `lcsim scenarios new NAME`); default: %(default)s")
     what = ("set a parameter (repeatable), e.g. --set control=0.3, or an assumption, e.g. "
             f"--set {PREFIX}engagement_rate=0.2; see `lcsim params` (--assumptions)") if assumptions else (
         "set a parameter (repeatable), e.g. --set control=0.3; see `lcsim params`. Parameters only: "

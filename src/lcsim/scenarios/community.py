@@ -96,6 +96,8 @@ digital_channel_possible = true   # could it, if it helped? When false, `lcsim a
 # Any other model parameter, in the model's own terms (`lcsim params` lists them with their ranges);
 # a value here wins over the answers above. For example:
 # control = 0.4   # {SCHEMA["control"].meaning} ({SCHEMA["control"].allowed})
+# initial_engagement = 0.5   # how engaged members are today: {SCHEMA["initial_engagement"].meaning}
+#                              ({SCHEMA["initial_engagement"].allowed})
 '''
 
 

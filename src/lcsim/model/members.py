@@ -194,7 +194,8 @@ class MemberTable:
         leaders = np.flatnonzero(self.leader if eligible is None else self.leader & eligible)
         if len(leaders) == 0:
             return
-        just_hosted = leaders == hosted if np.ndim(hosted) == 0 else np.isin(leaders, hosted)
+        # hosted: a row, or the few rows that hosted this month (np.isin costs more than it saves on so few)
+        just_hosted = leaders == hosted if np.ndim(hosted) == 0 else (leaders[:, None] == hosted).any(axis=1)
         hazard = over(np.where(just_hosted, min(1.0, self.a.hosting_burnout * rate), rate), _at(months, leaders))
         out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < self.a.leader_quits_below)]
         self.leader[out] = False

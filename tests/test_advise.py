@@ -257,3 +257,39 @@ def test_damaged_evaluations_are_one_line_and_fresh_starts_over(tmp_path):
     with pytest.raises(UsageError, match=r"evaluations cannot be read.*--fresh"):
         advise("default", **kw)
     assert advise("default", **kw, fresh=True).reused == 0
+
+
+def test_report_advise_reuses_what_lcsim_advise_stored_for_the_same_configuration(tmp_path, capsys, monkeypatch):
+    import lcsim.studies.advise as study
+    from lcsim.studies.evaluations import Runner
+
+    monkeypatch.chdir(tmp_path)  # both commands' default folders: out/advise/NAME-<hash of the --set values>
+    tiny = ["--scenario", "mexico-csa", "--set", "n_members=12", "--workers", "1", "--follow-up", "12"]
+    assert main(["advise", *tiny, "--candidates", "4", "--replicates", "8"]) == 0
+    folders = list((tmp_path / "out" / "advise").iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("mexico-csa-")
+    advised = (folders[0] / "advice.md").read_text()
+    capsys.readouterr()
+
+    def nothing_new(self, tasks, meta):
+        raise AssertionError(f"report --advise ran {len(tasks)} new evaluations")
+
+    monkeypatch.setattr(Runner, "_evaluate", nothing_new)
+    monkeypatch.setattr(study, "REPLICATES", 8)  # what `lcsim advise` was given above (report takes its defaults)
+    monkeypatch.setattr(study, "CANDIDATES", 4)
+    assert main(["report", *tiny, "--replicates", "4", "--strategies", "phase_out", "--advise",
+                 "--out", str(tmp_path / "report")]) == 0
+    printed = capsys.readouterr().out
+    assert f"{folders[0].relative_to(tmp_path)}/" in printed and "reused" in printed
+    assert list((tmp_path / "out" / "advise").iterdir()) == folders  # one folder per configuration
+    import re
+
+    again = (folders[0] / "advice.md").read_text()
+    assert re.search(r"; \d+ of them read back from earlier evaluations", again)
+    assert re.sub(r"; \d+ of them read back from earlier evaluations", "", again) == advised  # same plans, numbers
+    # another configuration gets its own folder, and report has --fresh
+    assert study.advise_folder("mexico-csa", {"n_members": 30}) != folders[0].relative_to(tmp_path)
+    assert study.advise_folder("mexico-csa") == study.advise_folder("mexico-csa", {}, seed=0, levers=None)
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    assert "--fresh" in capsys.readouterr().out

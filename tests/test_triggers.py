@@ -70,3 +70,47 @@ def test_bad_trigger_values_are_one_line():
         lcsim.simulate(0, "default", exit_trigger="sometimes")
     with pytest.raises(lcsim.ParameterError, match="trigger_window"):
         lcsim.simulate(0, "default", trigger_window=0)
+
+
+def test_a_trigger_plan_is_read_follow_up_months_after_it_actually_left():
+    from lcsim.studies.evaluations import Runner
+
+    def evaluate(tasks):  # left at month 20 (backstop 40): dissolved at month 60 = 40 months after it left
+        return [{"survived": False, "months_alive_after_exit": 40, "convener_months": 19.0} for _ in tasks]
+
+    base = lcsim.parameters.check_params({})
+    for follow_up, survived in ((36, True), (40, False)):
+        runner = Runner("default", base, evaluate, 1, None, follow_up=follow_up)
+        with runner:
+            runner.run([(0, {"exit_month": 40, **TRIGGER})], {}, 1, [{}], [7])
+        row = runner.rows[0]
+        assert row["months"] == 40 + follow_up  # run to the backstop + follow-up, read at the actual exit + follow-up
+        assert bool(row["survived"]) is survived
+
+
+def test_advise_searches_trigger_plans_beside_fixed_ones_and_says_what_to_monitor(tmp_path):
+    from lcsim.studies.advice_page import monitoring
+    from lcsim.studies.advise import DEFAULT_LEVERS, TRIGGER_LEVERS, advise
+
+    a = advise("mexico-csa", levers=DEFAULT_LEVERS + TRIGGER_LEVERS, candidates=6, replicates=8, finalists=2,
+               workers=1, discover=False, overrides={"n_members": 20})
+    plans = a.plans
+    assert set(plans["exit_trigger"]) == {"none", "local_hosting"}  # both kinds were searched
+    fixed = plans[plans["exit_trigger"] == "none"]
+    assert (fixed["trigger_share"] == 0.5).all() and (fixed["trigger_window"] == 4).all()  # one value: no duplicates
+    runs = a.runs[a.runs["error"].isna()]
+    assert (runs["months"] == runs["exit_month"] + a.follow_up).all()  # every run reaches its backstop + follow-up
+    words = monitoring({"exit_strategy": "phase_over", "exit_month": 30, "exit_trigger": "local_hosting",
+                        "trigger_share": 0.5, "trigger_window": 6})
+    assert "start the handover once members (not the convener) have hosted 3 of the last 6 meetings" in words
+    assert "month 30 at the latest" in words
+    assert monitoring({"exit_trigger": "none"}) is None
+
+
+def test_advise_help_offers_trigger_based_exits(capsys):
+    from lcsim.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["advise", "--help"])
+    text = capsys.readouterr().out
+    assert "--triggers" in text and "local_hosting" in text

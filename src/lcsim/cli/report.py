@@ -56,11 +56,13 @@ def _advice(args):
     require("advise", "discover")
     from ..scenarios import plan_limits
     from ..studies import advise as study
-    from .options import overrides, seed_of
+    from .options import overrides
 
     levers, budget = plan_limits(args.scenario, ",".join(study.DEFAULT_LEVERS), None)  # a scenario file's limits
+    # advise's own defaults (its seed too: report's --seed seeds the comparison), so that a plain `lcsim advise`
+    # with the same --set values is the same configuration
     settings = dict(levers=levers, budget=budget, replicates=study.REPLICATES, candidates=study.CANDIDATES,
-                    seed=seed_of(args), follow_up=args.follow_up)
+                    follow_up=args.follow_up)
     given = overrides(args)
     out = study.advise_folder(args.scenario, given, **settings)
     found = study.advise(args.scenario, overrides=given, workers=args.workers, out=out, fresh=args.fresh, **settings)

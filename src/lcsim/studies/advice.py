@@ -11,6 +11,7 @@ import pandas as pd
 from ..analysis.robustness import disagreements, robustness_text
 from ..errors import LcsimError
 from ..strategies import COLOURS, GRADUAL
+from .advice_page import monitoring
 from .fair import follow_up_text
 from .plans import DEFAULT_LEVERS
 
@@ -102,6 +103,7 @@ class Advice:
                                            else "the data cannot tell them apart")
                  + f"; effort {g.get('effort_difference', 0):+.1f} convener-months",
                  *([follow_up_text(self.follow_up)] if self.follow_up else []),
+                 *([f"What to monitor and when to act: {watch}"] if (watch := monitoring(r["plan"])) else []),
                  "", "Runners-up (paired with the recommended plan on the same replicates):"]
         for i, u in enumerate(self.runners_up, 1):
             c = u["versus"]

@@ -45,7 +45,10 @@ def plan_words(plan: dict) -> str:
             text += f" over {int(plan['transition_months'])} months"
         parts.append(text)
     if "exit_month" in plan:
-        parts.append(f"the convener gone at month {int(plan['exit_month'])}")
+        latest = " at the latest" if plan.get("exit_trigger", "none") != "none" else ""
+        parts.append(f"the convener gone at month {int(plan['exit_month'])}{latest}")
+    if plan.get("exit_trigger", "none") != "none":
+        parts.append("stepping back " + _signpost(plan))
     if "control" in plan:
         c = float(plan["control"])  # 0.329 and 0.331 are two plans: say so
         parts.append(f"the convener keeps {c:.0%} of hosting and agenda" if round(c, 2) == c else
@@ -53,6 +56,24 @@ def plan_words(plan: dict) -> str:
     if "digital_channel" in plan:
         parts.append("with the digital channel" if bool(plan["digital_channel"]) else "no digital channel")
     return ", ".join(parts) or "the scenario's plan"
+
+
+def _signpost(plan: dict) -> str:
+    share, window = plan.get("trigger_share"), plan.get("trigger_window")
+    if share is None or window is None:
+        return "when members host the scenario's share of its last meetings (trigger_share, trigger_window)"
+    k = math.ceil(float(share) * int(window) - 1e-9)
+    return f"once members (not the convener) have hosted {k} of the last {int(window)} meetings"
+
+
+def monitoring(plan: dict) -> str | None:
+    """What to monitor and when to act, for a plan with a signpost (adaptive pathways); None for a fixed plan."""
+    if plan.get("exit_trigger", "none") == "none":
+        return None
+    act = "start the handover" if plan.get("exit_strategy") in GRADUAL else "step back"
+    latest = f", and by month {int(plan['exit_month'])} at the latest" if "exit_month" in plan else ""
+    return (f"Monitor who hosts each meeting (members or the convener): {act} {_signpost(plan)}{latest}. "
+            "Count the meetings of every community the programme convenes, from the start.")
 
 
 def _share(x: float) -> str:
@@ -68,6 +89,9 @@ def answer(advice) -> Markup:
     r, ref, g = advice.recommended, advice.reference, advice.gain
     same = r["plan_index"] == ref["plan_index"]
     lines = [fill("<p><b>Recommended plan:</b> {}.</p>", plan_words(r["plan"]))]
+    watch = monitoring(r["plan"])
+    if watch is not None:
+        lines.append(fill("<p><b>What to monitor and when to act:</b> {}</p>", watch))
     worlds = "" if advice.robustness is None else f" ({int(advice.robustness['worlds'].iloc[0])} worlds)"
     lines.append(fill("<p><b>How sure:</b> the community survives in {} of {} simulated communities{} (95% interval "
                       "{} to {}), read {} months after this plan's own exit.</p>", _share(r["survival"]),
@@ -176,4 +200,4 @@ def page(advice, heading: bool = True):
     return document(f"lcsim advice: {advice.scenario}", [body], style=PAGE_STYLE) if heading else body
 
 
-__all__ = ["page", "section", "plan_words", "STYLE"]
+__all__ = ["page", "section", "plan_words", "monitoring", "STYLE"]

@@ -68,7 +68,16 @@ from ..parameters import SCHEMA, check_params
 from .advice import Advice, front_figure
 from .evaluations import Cache, Runner, paired, pareto, rank, summary
 from .fair import resolved_follow_up
-from .plans import DEFAULT_LEVERS, UNCERTAIN, checked_levers, nsga2, plan_space, uncertain_draws, uncertain_ranges
+from .plans import (
+    DEFAULT_LEVERS,
+    TRIGGER_LEVERS,
+    UNCERTAIN,
+    checked_levers,
+    nsga2,
+    plan_space,
+    uncertain_draws,
+    uncertain_ranges,
+)
 
 CANDIDATES = 48
 FINALISTS = 4
@@ -251,6 +260,32 @@ def _failure(runs: pd.DataFrame, stress: pd.DataFrame | None, inputs: list[str],
 
 
 
+def advise_folder(scenario: str, overrides: dict | None = None, **settings):
+    """The folder `lcsim advise` and `lcsim report --advise` keep one configuration's advice and evaluations in:
+    out/advise/NAME for the scenario as it is with the default settings, else out/advise/NAME-<hash of the
+    overrides and the settings that differ from advise's defaults>, so the same configuration always finds its
+    stored evaluations and another one never collides with them. `settings`: advise's keyword arguments."""
+    import hashlib
+    import inspect
+    import json
+    from pathlib import Path
+
+    defaults = {k: v.default for k, v in inspect.signature(advise).parameters.items()}
+    changed = {k: (list(checked_levers(v)) if k == "levers" else v) for k, v in settings.items()
+               if v is not None and v != defaults.get(k) and k not in ("workers", "scheduler", "progress", "fresh")}
+    if changed.get("levers") == list(DEFAULT_LEVERS):
+        del changed["levers"]
+    if overrides:
+        changed["overrides"] = dict(overrides)
+    from ..scenarios import label
+
+    name = label(scenario)
+    if not changed:
+        return Path("out") / "advise" / name
+    digest = hashlib.sha256(json.dumps(changed, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return Path("out") / "advise" / f"{name}-{digest}"
+
+
 STAMP = "advise.json"  # the configuration whose advice the folder holds
 OUTPUTS = ("advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv", "stress_runs.csv", "front.png",
            "robustness.csv")
@@ -288,4 +323,4 @@ def claim(out, config: dict, fresh: bool) -> None:
     atomic_write(stamp, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-__all__ = ["Advice", "advise", "paired", "pareto", "DEFAULT_LEVERS", "UNCERTAIN"]
+__all__ = ["Advice", "advise", "advise_folder", "paired", "pareto", "DEFAULT_LEVERS", "TRIGGER_LEVERS", "UNCERTAIN"]

@@ -115,6 +115,10 @@ class Runner:
             else:
                 row.update(summary)
                 row["error"] = None
+                if self.follow_up is not None and "months_alive_after_exit" in summary:
+                    # A trigger may fire before the backstop exit the horizon was set from: survival is read
+                    # follow_up months after the month the convener actually left (studies.fair).
+                    row["survived"] = bool(summary["survived"]) or summary["months_alive_after_exit"] > self.follow_up
             self.rows.append(row)
 
     def _evaluate(self, tasks, meta) -> dict:

@@ -13,6 +13,10 @@ from ..parameters import SCHEMA
 from ..strategies import GRADUAL, STRATEGIES
 
 DEFAULT_LEVERS = ("exit_strategy", "exit_month", "transition_months", "control", "digital_channel")
+# Adaptive exits (`--triggers`): step back when members host trigger_share of the last trigger_window meetings, at
+# exit_month at the latest (model/exits.py); searched beside the fixed plans (exit_trigger=none is one of them).
+TRIGGER_LEVERS = ("exit_trigger", "trigger_share", "trigger_window")
+LEVERS = DEFAULT_LEVERS + TRIGGER_LEVERS
 UNCERTAIN = ("member_benefit", "aspiration", "initial_engagement", "complementarity", "attendance_cost",
              "leadership", "burnout")
 SPREAD = 0.25  # the uncertain values: +-25% around the scenario's value
@@ -35,10 +39,10 @@ def checked_levers(levers) -> tuple:
         levers = [s.strip() for s in levers.split(",") if s.strip()]
     levers = tuple(levers)
     if not levers:
-        raise UsageError("levers: none given; expected some of " + ", ".join(DEFAULT_LEVERS))
+        raise UsageError("levers: none given; expected some of " + ", ".join(LEVERS))
     for name in levers:
-        if name not in DEFAULT_LEVERS:
-            raise UsageError(f"lever {name!r} is unknown; expected some of " + ", ".join(DEFAULT_LEVERS))
+        if name not in LEVERS:
+            raise UsageError(f"lever {name!r} is unknown; expected some of " + ", ".join(LEVERS))
     return levers
 
 
@@ -151,6 +155,10 @@ def consistent(plan: dict, base: dict) -> None:
     if "transition_months" in plan and p["exit_strategy"] not in GRADUAL and "exit_strategy" in plan:
         plan["transition_months"] = base["transition_months"] if base["transition_months"] <= p["exit_month"] \
             else p["exit_month"]  # irrelevant for an abrupt exit: one value, so plans are not duplicated
+    if p.get("exit_trigger", "none") == "none":  # no signpost: its share and window mean nothing, one value each
+        for name in ("trigger_share", "trigger_window"):
+            if name in plan:
+                plan[name] = base[name]
 
 
 def uncertain_ranges(uncertain, base: dict, overrides: dict, levers) -> dict:

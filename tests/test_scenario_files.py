@@ -203,3 +203,12 @@ def test_compare_runs_the_files_values_and_an_edit_is_a_new_sweep(tmp_path):
     second = lcsim.compare(scenario=str(path), strategies=["phase_out"], replicates=2, workers=1,
                            out=tmp_path / "cmp")
     assert second.params["n_members"] == 24 and second.runs_dir != first.runs_dir
+
+
+def test_an_odd_path_is_one_short_line(tmp_path):
+    (tmp_path / "binary.toml").write_bytes(b"\xff\xfe")
+    for name in [str(tmp_path), str(tmp_path / "binary.toml"), "x\x00.toml", "a/" + "b" * 5000 + ".toml"]:
+        with pytest.raises(ParameterError) as err:
+            scenario_params(name)
+        message = str(err.value)
+        assert "\n" not in message and "\x00" not in message and len(message) < 300, message

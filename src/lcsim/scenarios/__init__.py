@@ -42,7 +42,14 @@ def is_file(name) -> bool:
     if isinstance(name, Path):
         return True
     return isinstance(name, str) and name not in _library() and (
-        name.endswith(".toml") or "/" in name or "\\" in name or Path(name).is_file())
+        name.endswith(".toml") or "/" in name or "\\" in name or _exists(name))
+
+
+def _exists(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL, for a path: not a file
+        return False
 
 
 def label(name) -> str:

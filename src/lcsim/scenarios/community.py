@@ -101,8 +101,15 @@ digital_channel_possible = true   # could it, if it helped? When false, `lcsim a
 '''
 
 
+def _file(path) -> str:
+    """'scenario file NAME', the name quoted, on one line and not too long (a NUL or newline escaped)."""
+    text = str(path)
+    text = text if text.isprintable() else repr(text)[1:-1]
+    return "scenario file '" + (text if len(text) <= 100 else text[:60] + "..." + text[-30:]) + "'"
+
+
 def _where(path: Path, section: str, key: str) -> str:
-    return f"scenario file '{path}': [{section}] {key}" if section else f"scenario file '{path}': {key}"
+    return f"{_file(path)}: [{section}] {key}" if section else f"{_file(path)}: {key}"
 
 
 def _number(path: Path, section: str, key: str, value, *, whole: bool, low: float, high: float | None) -> float:
@@ -141,7 +148,7 @@ def _convert(path: Path, community: dict, convener: dict) -> dict:
         total = sum(counts.values())  # organisations by sector -> n_members (their total) ...
         n = SCHEMA["n_members"]
         if not n.low <= total <= n.high:
-            raise ParameterError(f"scenario file '{path}': [community] {' + '.join(counts)} = {total} organisations "
+            raise ParameterError(f"{_file(path)}: [community] {' + '.join(counts)} = {total} organisations "
                                  f"is not allowed; expected {n.allowed} (n_members)")
         params["n_members"] = total
         params["cso_share"] = counts.get("csos", 0) / total  # ... and cso_share (the others split evenly)
@@ -184,14 +191,15 @@ def load(path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ParameterError(f"scenario file '{path}' does not exist (write one with `lcsim scenarios new NAME`)") \
+        raise ParameterError(f"{_file(path)} does not exist (write one with `lcsim scenarios new NAME`)") \
             from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ParameterError(f"scenario file '{path}' cannot be read: {' '.join(str(err).split())}") from None
+    except (OSError, ValueError) as err:  # a folder, no permission, not UTF-8, a NUL in the name
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)  # not the path again
+        raise ParameterError(f"{_file(path)} cannot be read: {' '.join(why.split())}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ParameterError(f"scenario file '{path}' is not valid TOML: {err}") from None
+        raise ParameterError(f"{_file(path)} is not valid TOML: {err}") from None
     _unknown(path, "", data, TOP_KEYS)
     tables = {}
     for section, known in (("community", COMMUNITY_KEYS), ("convener", CONVENER_KEYS), ("params", tuple(SCHEMA))):
@@ -207,12 +215,12 @@ def load(path) -> dict:
     possible = _schema(path, "convener", "digital_channel_possible", "digital_channel",
                        tables["convener"].get("digital_channel_possible", True))
     if params.get("digital_channel") and not possible:
-        raise ParameterError(f"scenario file '{path}': a digital channel (digital_channel_planned or [params] "
+        raise ParameterError(f"{_file(path)}: a digital channel (digital_channel_planned or [params] "
                              "digital_channel) is not allowed with digital_channel_possible = false")
     try:
         check_params(params)  # together: e.g. an exit after the horizon set in [params]
     except ParameterError as err:
-        raise ParameterError(f"scenario file '{path}': {err}") from None
+        raise ParameterError(f"{_file(path)}: {err}") from None
     budget = tables["convener"].get("budget_convener_months")
     if budget is not None:
         budget = float(_number(path, "convener", "budget_convener_months", budget, whole=False, low=0, high=None))

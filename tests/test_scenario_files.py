@@ -212,3 +212,12 @@ def test_an_odd_path_is_one_short_line(tmp_path):
             scenario_params(name)
         message = str(err.value)
         assert "\n" not in message and "\x00" not in message and len(message) < 300, message
+
+
+def test_report_takes_a_scenario_file_and_shows_its_description(tmp_path, capsys):
+    path = write(tmp_path, 'title = "Coastal network"\ndescription = "Fishers and the port."\n' + SMALL)
+    out = tmp_path / "report"
+    assert main(["report", "--scenario", str(path), "--replicates", "2", "--strategies", "phase_out",
+                 "--workers", "1", "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "Fishers and the port." in page and "<b>mine</b>" in page

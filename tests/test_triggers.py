@@ -114,3 +114,14 @@ def test_advise_help_offers_trigger_based_exits(capsys):
         main(["advise", "--help"])
     text = capsys.readouterr().out
     assert "--triggers" in text and "local_hosting" in text
+
+
+@pytest.mark.parametrize("strategy, transition", [("phase_out", 12), ("phase_over", 6), ("phase_down", 6)])
+def test_the_advice_reads_the_month_the_convener_left_from_its_convener_months(strategy, transition):
+    from lcsim.studies.advise import left_month
+
+    for seed in range(3):
+        on = lcsim.simulate(seed, "default", keep_model=True, exit_strategy=strategy, transition_months=transition,
+                            exit_trigger="local_hosting", trigger_share=0.25, trigger_window=2)
+        c = on.model.convener
+        assert left_month(strategy, transition, on.summary["convener_months"]) == pytest.approx(c.exit_month)

@@ -44,6 +44,7 @@ class Advice:
     follow_up: int | None = None  # survival read this many months after each plan's exit (studies.fair)
     threshold: float = 0.5  # the survival a world must reach to count as satisficing
     seeds_per_world: int = 1  # replicates per draw of the uncertain values
+    trigger_note: str = ""  # with a trigger plan recommended: how often and when its signpost held
 
     @property
     def cheaper(self):
@@ -104,6 +105,7 @@ class Advice:
                  + f"; effort {g.get('effort_difference', 0):+.1f} convener-months",
                  *([follow_up_text(self.follow_up)] if self.follow_up else []),
                  *([f"What to monitor and when to act: {watch}"] if (watch := monitoring(r["plan"])) else []),
+                 *([f"  {self.trigger_note}"] if self.trigger_note else []),
                  "", "Runners-up (paired with the recommended plan on the same replicates):"]
         for i, u in enumerate(self.runners_up, 1):
             c = u["versus"]

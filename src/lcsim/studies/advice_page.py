@@ -91,7 +91,8 @@ def answer(advice) -> Markup:
     lines = [fill("<p><b>Recommended plan:</b> {}.</p>", plan_words(r["plan"]))]
     watch = monitoring(r["plan"])
     if watch is not None:
-        lines.append(fill("<p><b>What to monitor and when to act:</b> {}</p>", watch))
+        lines.append(fill("<p><b>What to monitor and when to act:</b> {} {}</p>", watch,
+                          getattr(advice, "trigger_note", "")))
     worlds = "" if advice.robustness is None else f" ({int(advice.robustness['worlds'].iloc[0])} worlds)"
     lines.append(fill("<p><b>How sure:</b> the community survives in {} of {} simulated communities{} (95% interval "
                       "{} to {}), read {} months after this plan's own exit.</p>", _share(r["survival"]),

@@ -231,9 +231,34 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
                     stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
                     reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold,
-                    seeds_per_world=seeds_per_world)
+                    seeds_per_world=seeds_per_world,
+                    trigger_note=trigger_timing(runs[runs["plan"] == best], plans[best], base))
     advice.figures = {"front.png": front_figure(advice)}
     return advice
+
+
+def left_month(exit_strategy: str, transition_months: int, convener_months: float) -> float:
+    """The month the convener was fully gone in a run, from its convener-months (full intensity until the
+    transition; a taper of T months costs T / 2): how the advice tells when a trigger fired."""
+    taper = transition_months / 2 if exit_strategy == "phase_down" else 0.0
+    return convener_months + 1 + taper
+
+
+def trigger_timing(runs: pd.DataFrame, plan: dict, base: dict) -> str:
+    """When a trigger plan's signpost held in its runs: how often before the backstop, and the median month."""
+    p = {**base, **plan}
+    if p.get("exit_trigger", "none") == "none" or runs.empty:
+        return ""
+    ok = runs[runs["error"].isna()]
+    left = np.array([left_month(p["exit_strategy"], int(p["transition_months"]), float(c))
+                     for c in ok["convener_months"]])
+    fired = left < int(p["exit_month"]) - 0.5
+    if not fired.any():
+        return (f"In the {len(ok)} simulated communities the signpost never held before month {int(p['exit_month'])}: "
+                "the backstop decided every exit.")
+    return (f"In the {len(ok)} simulated communities the signpost held before the backstop in {fired.mean():.0%} "
+            f"of them (the convener gone at month {np.median(left[fired]):.0f} on median when it did); in the rest "
+            f"the backstop, month {int(p['exit_month'])}, decided.")
 
 
 def _failure(runs: pd.DataFrame, stress: pd.DataFrame | None, inputs: list[str], seed: int):

@@ -12,6 +12,7 @@ import numpy as np
 from .kernels import network_measures
 
 NAN = float("nan")
+NO_ROWS = np.empty(0, np.int64)
 
 # Columns of the monthly table that are numbers (reported through Mesa's DataCollector too).
 REPORTED = (
@@ -104,15 +105,18 @@ def _community_record(model, c, convener, replications: int, left: int) -> tuple
     """`group_record` of one community, without the loops over a group (records are taken for every
     community every month: issue 23). The same values, of the same types, as the general path."""
     m = model.members
-    key = (c.version, model.stock_takes, len(m))
-    stats = c._rows_stats
-    if stats is None or stats[0] != key:
-        rows = c.member_rows()
-        n = len(rows)
-        stats = c._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
-                                 float(m.engagement[rows].sum()) / n if n else 0.0)
-    _, rows, n, leaders, engagement = stats
-    e, cross, across, largest = c.measures()
+    if c.dissolved_month is not None:  # no members (dissolving removed them all): no network, nothing to average
+        rows, n, leaders, engagement, (e, cross, across, largest) = NO_ROWS, 0, 0, 0.0, (0, 0, 0, 0)
+    else:
+        key = (c.version, model.stock_takes, len(m))
+        stats = c._rows_stats
+        if stats is None or stats[0] != key:
+            rows = c.member_rows()
+            n = len(rows)
+            stats = c._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
+                                     float(m.engagement[rows].sum()) / n if n else 0.0)
+        _, rows, n, leaders, engagement = stats
+        e, cross, across, largest = c.measures()
     held, host = c.meetings, c.host
     local = 0 + (held["leader"] + held["digital"])  # 0 + : the type `sum` gives in the general path
     meetings = local + (0 + held["convener"])

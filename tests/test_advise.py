@@ -160,7 +160,7 @@ def test_rerunning_into_the_same_folder_reuses_every_finished_evaluation(tmp_pat
 def test_the_command_line_refuses_another_configuration_in_one_line_and_fresh_replaces_it(tmp_path, capsys):
     out = tmp_path / "a"
     words = ["advise", "--scenario", "mexico-csa", "--candidates", "4", "--replicates", "8", "--workers", "1",
-             "--out", str(out)]
+             "--set", "n_members=20", "--follow-up", "12", "--out", str(out)]  # small and short: three advices
     assert main(words) == 0
     before = (out / "advice.md").read_text()
     capsys.readouterr()

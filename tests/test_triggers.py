@@ -125,3 +125,16 @@ def test_the_advice_reads_the_month_the_convener_left_from_its_convener_months(s
                             exit_trigger="local_hosting", trigger_share=0.25, trigger_window=2)
         c = on.model.convener
         assert left_month(strategy, transition, on.summary["convener_months"]) == pytest.approx(c.exit_month)
+
+
+def test_compare_reads_a_trigger_plan_at_the_same_follow_up_after_its_actual_exit(tmp_path):
+    loose = {"exit_trigger": "local_hosting", "trigger_share": 0.25, "trigger_window": 2}
+    c = lcsim.compare("default", strategies=["phase_out"], replicates=8, overrides=loose, workers=1,
+                      out=tmp_path, follow_up=12)
+    done = c.completed
+    assert (done["months"] == 36 + 12).all()  # to the backstop + follow-up
+    late = done["dissolved_month"].notna() & (done["months_alive_after_exit"] > 12)
+    assert late.any()  # some left early and dissolved only after their follow-up: they count as surviving it
+    expected = done["dissolved_month"].isna() | late
+    assert (done["survived"].astype(bool) == expected).all()
+    assert c.table["survived"].sum() == expected.sum()

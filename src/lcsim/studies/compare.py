@@ -266,6 +266,9 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     done = completed(runs)
     if done.empty:
         raise UsageError(f"every run failed (first error: {runs['error'].dropna().iloc[0]}); see {runs_dir}")
+    if params.get("exit_trigger", "none") != "none":  # read follow_up months after the month it actually left
+        follow = params["months"] - params["exit_month"]  # (the runs last to the backstop + follow-up: studies.fair)
+        done = done.assign(survived=done["survived"].astype(bool) | (done["months_alive_after_exit"] > follow))
     by = groups_of(done) if digital == "both" else ["exit_strategy"]
     table = comparison_table(done, by=by)
     if drawn is not None:

@@ -273,6 +273,8 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         """Capacity support each organisation gets this month: its convener's resources, plus
         mentoring for leaders while a convener hands over."""
         resources = self._per_member(lambda c: c.convener.resources())
+        if not any(c.alive and c.convener.mentoring() > 0 for c in self.communities):
+            return resources  # no handover under way: mentoring adds nothing (as resources + 0.0 would)
         mentoring = self._per_member(lambda c: c.convener.mentoring())
         return resources + mentoring * self.members.leader
 

@@ -138,3 +138,13 @@ def test_compare_reads_a_trigger_plan_at_the_same_follow_up_after_its_actual_exi
     expected = done["dissolved_month"].isna() | late
     assert (done["survived"].astype(bool) == expected).all()
     assert c.table["survived"].sum() == expected.sum()
+
+
+def test_a_sweep_varies_the_trigger_like_any_exit_plan_parameter(tmp_path):
+    runs = lcsim.sweep({"name": "t", "scenario": "default", "design": "grid", "root_seed": 1, "replicates": 2,
+                        "vary": {"exit_trigger": ["none", "local_hosting"]},
+                        "fixed": {"trigger_share": 0.25, "trigger_window": 2, "months": 48}}, tmp_path, workers=1)
+    fixed = runs[runs["exit_trigger"] == "none"]
+    adaptive = runs[runs["exit_trigger"] == "local_hosting"]
+    assert (fixed["convener_months"] == 35).all()
+    assert (adaptive["convener_months"] < 35).any()  # the signpost held before the backstop in some run

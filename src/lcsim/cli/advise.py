@@ -4,10 +4,12 @@ The command line of `lcsim.studies.advise.advise(...)`: NSGA-II then successive 
 controls (the levers), on common random numbers, with the uncertain values drawn per replicate.
 Prints the recommended plan, its gain over the scenario's current plan, the runners-up, the trade-off
 of survival against convener effort and where the plan fails; writes advice.md, advice.html,
-front.png and the run table (default out/advise/NAME). Every finished run is kept in
+front.png and the run table (default out/advise/NAME, or NAME-<hash> for other --set values or settings:
+one folder per configuration, which `lcsim report --advise` shares). Every finished run is kept in
 DIR/evaluations/ (Parquet, keyed by a hash of the inputs), so rerunning the same command reuses
 them instead of running them again; another configuration in the same DIR is refused in one line
 (--fresh replaces the earlier advice). The candidate plans come from pymoo's NSGA-II (the advise extra).
+`--triggers` adds adaptive exits (exit_trigger, trigger_share, trigger_window) to the levers.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ communities (issue 12's targets) and how their cost grows with communities.
     python benchmarks/bench_model.py               # everything
     python benchmarks/bench_model.py --programme   # the programme figures only
     python benchmarks/bench_model.py --ratios      # issue 23's ratios to Boltzmann only
+    python benchmarks/bench_model.py --ratios --against /tmp/before/src   # and an earlier tree's, in the same turns
 """
 
 from __future__ import annotations
@@ -84,18 +85,37 @@ RATIO_RUNS = [  # (label, parameters, target ratio to Boltzmann per member-month
 ]
 
 
-def ratios(seeds=range(10), repeat: int = 5) -> None:
+def load_other(src: str):
+    """lcsim from another source tree (e.g. `git worktree add /tmp/before HEAD~3`: /tmp/before/src), imported
+    as `lcsim_other` next to this one, so that before and after are timed in turns in one process."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    init = Path(src) / "lcsim" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("lcsim_other", init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lcsim_other"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def ratios(seeds=range(10), repeat: int = 5, other=None) -> None:
     """Member-months per CPU-second of each run in RATIO_RUNS over Mesa's Boltzmann agent-steps per
-    CPU-second, every one timed in turns in this process (issue 23's measure)."""
-    work = [sum(organisation_months(lcsim.simulate(seed=s, **params)) for s in seeds) for _, params, _ in RATIO_RUNS]
-    fns = [lambda params=params: [lcsim.simulate(seed=s, **params) for s in seeds] for _, params, _ in RATIO_RUNS]
+    CPU-second, every one timed in turns in this process (issue 23's measure); with `other` (a module
+    from `load_other`), its runs too, in the same turns."""
+    versions = [("", lcsim)] + ([("other: ", other)] if other is not None else [])
+    cases = [(name + label, sim, params, target) for name, sim in versions for label, params, target in RATIO_RUNS]
+    work = [sum(organisation_months(sim.simulate(seed=s, **params)) for s in seeds) for _, sim, params, _ in cases]
+    fns = [lambda sim=sim, params=params: [sim.simulate(seed=s, **params) for s in seeds]
+           for _, sim, params, _ in cases]
     *times, boltzmann_time = interleaved(fns + [boltzmann_run], repeat)
     boltzmann = BOLTZMANN_N * BOLTZMANN_STEPS / boltzmann_time
     print(f"Mesa Boltzmann wealth (1,000 x 100):   {boltzmann:12,.0f} agent-steps per CPU-second")
-    for (label, _, target), spent, done in zip(RATIO_RUNS, times, work):
+    for (label, _, _, target), spent, done in zip(cases, times, work):
         rate = done / spent
         ratio = rate / boltzmann
-        print(f"{label:44s} {spent / len(seeds) * 1000:7.1f} ms  {rate:12,.0f} member-months/s  "
+        print(f"{label:51s} {spent / len(seeds) * 1000:7.1f} ms  {rate:12,.0f} member-months/s  "
               f"ratio {ratio:5.2f}x  (target >= {target:.0f}x: {'met' if ratio >= target else 'NOT met'})")
 
 
@@ -142,8 +162,8 @@ def programme(seeds=range(5)) -> None:
 if __name__ == "__main__":
     import sys
 
-    if "--ratios" in sys.argv:
-        ratios()
+    if "--ratios" in sys.argv:  # --ratios [--against SRC]: with another tree's lcsim timed in the same turns
+        ratios(other=load_other(sys.argv[sys.argv.index("--against") + 1]) if "--against" in sys.argv else None)
         sys.exit()
     if "--programme" not in sys.argv:
         main()

@@ -148,3 +148,21 @@ def test_a_sweep_varies_the_trigger_like_any_exit_plan_parameter(tmp_path):
     adaptive = runs[runs["exit_trigger"] == "local_hosting"]
     assert (fixed["convener_months"] == 35).all()
     assert (adaptive["convener_months"] < 35).any()  # the signpost held before the backstop in some run
+
+
+def test_hosts_after_the_exit_are_counted_from_the_month_a_trigger_made_the_convener_leave():
+    checked = 0
+    for seed in range(6):
+        run = lcsim.simulate(seed, "default", keep_model=True, exit_trigger="local_hosting", trigger_share=0.25,
+                             trigger_window=2)
+        model = run.model
+        if model.convener.triggered_at is None:
+            continue
+        left = model.exit_month_actual
+        assert left < run.params["exit_month"]
+        for c in model.convened:
+            hosted = [r for r in model.community_records if r["community"] == c.index and r["month"] > left
+                      and r["host_member"] >= 0]
+            assert sum(c.hosts_after_exit.values()) == len(hosted)
+        checked += 1
+    assert checked >= 1

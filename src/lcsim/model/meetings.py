@@ -133,7 +133,7 @@ class Meetings:
             # Hosting is learning by doing: the host's capacity grows (assumption); it also tires the host.
             members.capacity[host.row] += a.hosting_learning * (1.0 - members.capacity[host.row])
             self.fatigue[host.row] += a.host_fatigue
-            if self.month > p["exit_month"]:
+            if self.month > self.exit_month_actual:
                 c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
         fit = c.fit(agenda)
         venue = a.digital_ties if host.online else 1.0

@@ -326,6 +326,13 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         SCHEMA["exit_strategy"].check(strategy)
         self.convener.step_back(strategy, self.month)
 
+    @property
+    def exit_month_actual(self) -> int:
+        """The month the programme's convener left: the plan's `exit_month`, or earlier where a trigger fired.
+        Everything counted "after the exit" (meetings, hosts, months alive) counts from here."""
+        c = self.convener
+        return self.p["exit_month"] if c.triggered_at is None else c.exit_month
+
     # -- the first community, as the one-community model named it ---------------------------------
     @property
     def alive_any(self) -> bool:

@@ -181,7 +181,7 @@ def summarize(model) -> dict:
     never builds a monthly table.
     """
     p, records = model.p, model.records
-    exit_month = p["exit_month"] if model.convener.triggered_at is None else model.convener.exit_month  # a trigger
+    exit_month = model.exit_month_actual
     dissolved = model.dissolved_month
     survived = dissolved is None
     alive_after = p["months"] - exit_month if survived else max(0, dissolved - exit_month)

@@ -55,50 +55,26 @@ def group_record(model, group, convener, replications: int, left: int) -> tuple[
         return _community_record(model, group[0], convener, replications, left)
     m = model.members
     # Who is a member, who leads and how engaged they are change only when members take stock or the
-    # membership changes: computed then, kept on the community (or the model, for several), reused between.
-    holder = group[0] if len(group) == 1 else model
+    # membership changes: computed then, kept on the model, reused between.
     key = (tuple(c.version for c in group), model.stock_takes, len(m))
-    if getattr(holder, "_rows_stats", None) is None or holder._rows_stats[0] != key:
-        rows = np.concatenate([c.member_rows() for c in group])
-        rows = rows if len(group) == 1 else np.unique(rows)  # an organisation in several counts once
+    if getattr(model, "_rows_stats", None) is None or model._rows_stats[0] != key:
+        rows = np.unique(np.concatenate([c.member_rows() for c in group]))  # an organisation in several counts once
         n = len(rows)
-        holder._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
-                              float(m.engagement[rows].sum()) / n if n else 0.0)
-    _, rows, n, leaders, engagement = holder._rows_stats
+        model._rows_stats = (key, rows, n, int(np.count_nonzero(m.leader[rows])),
+                             float(m.engagement[rows].sum()) / n if n else 0.0)
+    _, rows, n, leaders, engagement = model._rows_stats
     e, cross, across, largest = _network(model, group)
-    capacity = float(m.capacity[rows].sum()) / n if n else 0.0
     local = sum(c.meetings["leader"] + c.meetings["digital"] for c in group)
-    meetings = local + sum(c.meetings["convener"] for c in group)
     kinds = {c.host.kind for c in group if c.host is not None}
-    host_kind = "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
-    # Which organisation hosted (-1: the convener, the channel, or no meeting); of several communities, the first's.
-    host_member = next((c.host.row for c in group if c.host is not None and c.host.local), -1)
-    return {
-        "alive": any(c.alive for c in group),
-        "convener_intensity": convener.intensity,
-        "convener_reach": convener.reach,
-        "handover": convener.handover,
-        "meeting": host_kind != "none",
-        "host": host_kind,
-        "host_member": host_member,
-        "quorate": any(c.quorate for c in group),
-        "attendance": sum(len(c.attended) for c in group),
-        "active_members": n,
-        "joined": sum(c.joined for c in group),
-        "left": left,
-        "ties": e,
-        # A community with no members has no network: its tie measures are undefined (NaN), not 0.
-        "density": (2.0 * e / (n * (n - 1)) if n > 1 else 0.0) if n else NAN,
-        "cross_sector_share": (cross / e if e else 0.0) if n else NAN,
-        # Krackhardt's E-I index: +1 all ties across sectors, -1 all within.
-        "ei_index": ((2 * cross - e) / e if e else 0.0) if n else NAN,
-        "largest_component_share": largest / n if n else NAN,
-        "leaders": leaders,
-        "mean_engagement": engagement,
-        "mean_capacity": capacity,
-        "replications": replications,
-        "local_hosting_share": local / meetings if meetings else 0.0,
-    }, across
+    return _record(
+        model, convener, rows, n, (e, cross, largest), leaders, engagement, replications, left,
+        alive=any(c.alive for c in group),
+        host_kind="none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed",
+        # Which organisation hosted (-1: the convener, the channel, or no meeting); of several, the first's.
+        host_member=next((c.host.row for c in group if c.host is not None and c.host.local), -1),
+        quorate=any(c.quorate for c in group), attendance=sum(len(c.attended) for c in group),
+        joined=sum(c.joined for c in group), local=local,
+        meetings=local + sum(c.meetings["convener"] for c in group)), across
 
 
 def _community_record(model, c, convener, replications: int, left: int) -> tuple[dict, int]:
@@ -119,32 +95,44 @@ def _community_record(model, c, convener, replications: int, left: int) -> tuple
         e, cross, across, largest = c.measures()
     held, host = c.meetings, c.host
     local = 0 + (held["leader"] + held["digital"])  # 0 + : the type `sum` gives in the general path
-    meetings = local + (0 + held["convener"])
-    host_kind = "none" if host is None else host.kind
+    return _record(
+        model, convener, rows, n, (e, cross, largest), leaders, engagement, replications, left,
+        alive=c.alive, host_kind="none" if host is None else host.kind,
+        host_member=host.row if host is not None and host.local else -1,
+        quorate=bool(c.quorate), attendance=len(c.attended), joined=0 + c.joined, local=local,
+        meetings=local + (0 + held["convener"])), across
+
+
+def _record(model, convener, rows, n, network, leaders, engagement, replications, left, *, alive, host_kind,
+            host_member, quorate, attendance, joined, local, meetings) -> dict:
+    """The record's fields from a group's (or one community's) counts: the one place its measures are computed."""
+    e, cross, largest = network
     return {
-        "alive": c.alive,
+        "alive": alive,
         "convener_intensity": convener.intensity,
         "convener_reach": convener.reach,
         "handover": convener.handover,
-        "meeting": host is not None,
+        "meeting": host_kind != "none",
         "host": host_kind,
-        "host_member": host.row if host is not None and host.local else -1,
-        "quorate": bool(c.quorate),
-        "attendance": len(c.attended),
+        "host_member": host_member,
+        "quorate": quorate,
+        "attendance": attendance,
         "active_members": n,
-        "joined": 0 + c.joined,
+        "joined": joined,
         "left": left,
         "ties": e,
+        # A community with no members has no network: its tie measures are undefined (NaN), not 0.
         "density": (2.0 * e / (n * (n - 1)) if n > 1 else 0.0) if n else NAN,
         "cross_sector_share": (cross / e if e else 0.0) if n else NAN,
+        # Krackhardt's E-I index: +1 all ties across sectors, -1 all within.
         "ei_index": ((2 * cross - e) / e if e else 0.0) if n else NAN,
         "largest_component_share": largest / n if n else NAN,
         "leaders": leaders,
         "mean_engagement": engagement,
-        "mean_capacity": float(m.capacity[rows].sum()) / n if n else 0.0,
+        "mean_capacity": float(model.members.capacity[rows].sum()) / n if n else 0.0,
         "replications": replications,
         "local_hosting_share": local / meetings if meetings else 0.0,
-    }, across
+    }
 
 
 def month_record(model, group: dict | None = None) -> dict:

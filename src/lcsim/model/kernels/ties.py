@@ -345,6 +345,18 @@ if njit is not None:
         return x
 
     @njit(cache=True, nogil=True)
+    def _largest_group(parent, members):  # pragma: no cover - compiled
+        """The size of the largest group of `members` under the union-find `parent`."""
+        size = np.zeros(len(parent), np.int64)
+        best = 0
+        for k in range(len(members)):
+            r = _find(parent, members[k])
+            size[r] += 1
+            if size[r] > best:
+                best = size[r]
+        return best
+
+    @njit(cache=True, nogil=True)
     def largest_component(a, b, members, n):  # pragma: no cover - compiled
         """Size of the largest connected group among `members` (union-find over the ties)."""
         if len(members) == 0:
@@ -354,14 +366,7 @@ if njit is not None:
             x, y = _find(parent, a[e]), _find(parent, b[e])
             if x != y:
                 parent[max(x, y)] = min(x, y)
-        size = np.zeros(n, np.int64)
-        best = 0
-        for k in range(len(members)):
-            r = _find(parent, members[k])
-            size[r] += 1
-            if size[r] > best:
-                best = size[r]
-        return best
+        return _largest_group(parent, members)
 
     @njit(cache=True, nogil=True)
     def network_measures(a, b, sector, inside, members):  # pragma: no cover - compiled
@@ -381,14 +386,7 @@ if njit is not None:
                     parent[max(u, v)] = min(u, v)
             elif x or y:
                 outside += 1
-        size = np.zeros(len(inside), np.int64)
-        best = 0
-        for k in range(len(members)):
-            r = _find(parent, members[k])
-            size[r] += 1
-            if size[r] > best:
-                best = size[r]
-        return within, cross, outside, best
+        return within, cross, outside, _largest_group(parent, members)
 
 else:  # pragma: no cover
     adjacency = _adjacency_py

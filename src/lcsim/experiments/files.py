@@ -59,11 +59,16 @@ def atomic_write(target: Path, write) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     finally:
-        try:
-            if tmp.exists():
-                tmp.unlink()
-        except OSError:
-            pass
+        _discard(tmp)
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file a write left behind (none after a successful rename)."""
+    try:
+        if tmp.exists():
+            tmp.unlink()
+    except OSError:
+        pass
 
 
 def _relative(path: Path) -> tuple[Path, str]:
@@ -115,11 +120,7 @@ def checked_write(target: Path, write) -> None:
         if old:
             _write_sums(target, [new])
     finally:
-        try:
-            if tmp.exists():
-                tmp.unlink()
-        except OSError:
-            pass
+        _discard(tmp)
 
 
 def recorded_sums(path: Path) -> list[str] | None:

@@ -172,6 +172,9 @@ def write_document(path: Path, verdicts: list[Verdict], seconds: float, workers:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    from .verdict import statuses_path, write_statuses  # the verdicts as a table the answers read (issue 21 item 7)
+
+    write_statuses(statuses_path(path), verdicts, measured_on)
     return path
 
 

@@ -216,3 +216,54 @@ def test_hosting_odds_match_their_numpy_twin(seed):
     args = (capacity, leader, engagement, member, split, fatigue, float(rng.random() * 3), float(rng.random()),
             float(rng.random() * 2))
     np.testing.assert_array_equal(kernels.hosting_odds(*args), kernels._hosting_odds_py(*args))
+
+
+def _meeting_inputs(seed: int):
+    """A programme's ties (sorted or not), who came and the meeting's rules, varied by seed."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 160))
+    a, b = _graph(seed, n, int(rng.integers(0, 5 * n)))
+    sorted_ = bool(seed % 3)
+    if sorted_:
+        order = np.lexsort((b, a))
+        a, b = a[order], b[order]
+    ties = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.2,
+            rng.integers(0, 4, len(a)).astype(float))
+    present = rng.random(n) < rng.random()
+    rules = (0.05 + rng.random() * 0.5, 0.5, 0.25, float(rng.choice([1.0, 4.0, 100.0])),
+             float(rng.choice([0.0, 1.0, 2.0, 0.5])), int(rng.integers(0, 3)), float(rng.random()),
+             float(rng.choice([0.0, 0.3, 1.0])), float(rng.choice([0.0, 0.5, 2.0])))
+    sector, assets = rng.integers(0, 4, n).astype(np.int64), rng.dirichlet(np.ones(4), n)
+    return ties, sorted_, present, rng.random(n), sector, assets, rules
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_meeting_in_one_call_matches_its_numpy_twin(seed):
+    """`meet` (a whole meeting's encounters, drawing from the meeting's stream) gives the ties its NumPy twin
+    gives, from the same stream, and leaves the stream where the twin leaves it."""
+    ties, sorted_, present, fit, sector, assets, rules = _meeting_inputs(seed)
+    results = []
+    for meet in (kernels.meet, kernels._meet_py):
+        rng = np.random.default_rng([seed, 23])
+        copies = tuple(x.copy() for x in ties)
+        out = meet(rng, *copies, sorted_, present, fit, sector, assets, *rules)
+        results.append((out, copies, rng.random()))
+    (got, got_in, got_next), (want, want_in, want_next) = results
+    assert got_next == want_next  # the same draws, in the same order
+    assert got[6:] == want[6:]  # in pair order, ties formed
+    for g, w in zip(got[:6] + got_in, want[:6] + want_in):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+
+
+def test_meetings_in_one_call_form_and_renew_ties():
+    """The twin comparison above is not vacuous: meetings renew ties, form new ones and draw from the stream."""
+    formed = renewed = 0
+    for seed in range(60):
+        ties, sorted_, present, fit, sector, assets, rules = _meeting_inputs(seed)
+        strength = ties[2].copy()
+        out = kernels.meet(np.random.default_rng(seed), ties[0], ties[1], strength, *ties[3:], sorted_, present, fit,
+                           sector, assets, *rules)
+        formed += out[7]
+        renewed += int((strength > ties[2]).sum())
+    assert formed > 100 and renewed > 100

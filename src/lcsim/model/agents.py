@@ -13,7 +13,6 @@ from mesa import Agent
 from ..parameters import SECTORS
 from ..strategies import GRADUAL, STRATEGIES
 from .exits import ExitPlan, Trigger, stepped_back
-from .kernels import across_sectors, pair_up
 
 
 class Member(Agent):
@@ -190,17 +189,3 @@ class Convener(Agent):
         """Multiplier on leader emergence: handing over means actively developing leaders."""
         return 1.0 + self.a.development_boost * self.handover * self.intensity
 
-
-def introductions(attendees: np.ndarray, sectors: np.ndarray, rate: float, rng) -> tuple[np.ndarray, np.ndarray]:
-    """A broker (the convener, or a capable leader) introduces attendees across sectors.
-
-    About `rate` introductions per attendee; a pair drawn from one sector gets one more try at a
-    partner from another, and pairs still within one sector are dropped.
-    """
-    n = len(attendees)
-    count = rng.poisson(rate * n) if n > 1 else 0
-    if count == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    first = rng.integers(0, n, count)
-    i, j, same = pair_up(attendees, first, rng.integers(0, n, count), sectors)
-    return across_sectors(i, j, attendees, rng.integers(0, n, same), sectors)

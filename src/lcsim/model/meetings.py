@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels
-from .agents import introductions
 
 
 @dataclass(frozen=True)
@@ -183,61 +182,23 @@ class Meetings:
     # -- encounters at a meeting ----------------------------------------------------------------
     def _interact(self, c, attended, fit, venue, broker_rate) -> None:
         """Attendees renew ties with those they know, then meet strangers, friends of friends, and
-        people the host introduces; every new or renewed contact gains by its value. `attended` and
-        `fit` are over every organisation of the programme."""
-        members, ties, p, a = self.members, self.ties, self.p, self.assumptions
-        people = np.flatnonzero(attended)
-        if len(people) < 2:
-            return
-        rng = c.streams.encounters
+        people the host introduces; every new or renewed contact gains by its value (compiled: one call
+        of `kernels.meet` per meeting). `attended` and `fit` are over every organisation of the programme.
 
-        # A contact is worth more between complementary members on a fitting agenda.
-        scale = p["tie_gain"] * venue
-        self._renew_known_ties(attended, (scale, a.known_tie_weight, a.fit_weight, fit), rng)
-        pairs = [self._chance_encounters(people, rng), self._friends_of_friends(people, attended, rng)]
-        if broker_rate > 0:
-            pairs.append(introductions(people, members.sector, broker_rate, rng))
-        i = np.concatenate([pair[0] for pair in pairs])
-        j = np.concatenate([pair[1] for pair in pairs])
-        gain = scale * (a.known_tie_weight * members.complementarity(i, j) + a.fit_weight * (fit[i] + fit[j]))
-        ties.interact(i, j, gain, members.complementarity)
-
-    def _renew_known_ties(self, attended, gain, rng) -> None:
-        """Catch up with acquaintances present, but a member only has so many conversations at one
-        meeting: with more acquaintances there, each is renewed less often (Jin, Girvan & Newman 2001).
-        Conversations go to acquaintances in proportion to (strength x (1 + common contacts))^renewal_weighting:
-        one catches up with close, embedded contacts first (Feld 1981; Krackhardt 1999), so bridges lapse.
-
-        `gain` is (scale, known-tie weight, fit weight, fit): a renewed tie gains
-        scale x (known-tie weight x its value + fit weight x (fit of one + fit of the other)).
+        Renewal: a member only has so many conversations at one meeting: with more acquaintances there,
+        each is renewed less often (Jin, Girvan & Newman 2001). Conversations go to acquaintances in
+        proportion to (strength x (1 + common contacts))^renewal_weighting: one catches up with close,
+        embedded contacts first (Feld 1981; Krackhardt 1999), so bridges lapse. Then each attendee meets
+        someone at random, from its own sector with chance `homophily`; some meet a friend of a friend
+        who is present (triadic closure); the host introduces attendees across sectors (`introductions`).
+        A contact between i and j is worth more between complementary members on a fitting agenda: it
+        gains tie_gain x venue x (known_tie_weight x complementarity + fit_weight x (fit[i] + fit[j])).
         """
-        ties, n, conversations = self.ties, len(self.members), self.assumptions.conversations
-        k = self.assumptions.renewal_weighting
-        weight = np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
-        known, half = kernels.renew_candidates(ties.a, ties.b, attended, n, float(conversations), weight)
-        draws = rng.random(len(known))
-        scale, known_weight, fit_weight, fit = gain
-        kernels.renew(known, draws, half, ties.a, ties.b, ties.value, fit, ties.strength, ties.touched,
-                      scale, known_weight, fit_weight)
-
-    def _chance_encounters(self, people, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Each attendee meets someone at random, from its own sector with chance `homophily`."""
-        members = self.members
-        i = np.repeat(people, self.assumptions.encounters)
-        j = people[rng.integers(0, len(people), len(i))]
-        same = rng.random(len(i)) < self.p["homophily"]
-        count = int(np.count_nonzero(same))
-        if count:
-            kernels.same_sector_partners(i, j, same, rng.random(count), people, members.sector)
-        return i, j
-
-    def _friends_of_friends(self, people, attended, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Some attendees meet a friend of a friend who is present (triadic closure)."""
-        ties = self.ties
-        if not len(ties) or self.p["triadic_closure"] <= 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        offsets, nbrs = ties.neighbours(len(self.members))
-        seekers = kernels.with_contacts(offsets, people[rng.random(len(people)) < self.p["triadic_closure"]])
-        first = rng.random(len(seekers))  # which contact
-        second = rng.random(len(seekers))  # which of its contacts
-        return kernels.friends_of_friends(offsets, nbrs, seekers, first, second, attended)
+        ties, p, a = self.ties, self.p, self.assumptions
+        (ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, formed) = kernels.meet(
+            c.streams.encounters, ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common,
+            ties._sorted, attended, fit, self.members.sector, self.members.assets, p["tie_gain"] * venue,
+            a.known_tie_weight, a.fit_weight, float(a.conversations), float(a.renewal_weighting), int(a.encounters),
+            float(p["homophily"]), float(p["triadic_closure"]), float(broker_rate))
+        if formed:
+            ties.version += 1

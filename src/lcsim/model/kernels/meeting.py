@@ -1,0 +1,177 @@
+"""The encounters of one meeting in one call: attendees renew ties with those they know, meet strangers (from their
+own sector with chance `homophily`), friends of friends, and people the host introduces; every contact gains by its
+value, and the pairs who had no tie form one.
+
+`meet` runs the whole meeting in compiled code, drawing from the meeting's `encounters` stream (a NumPy Generator:
+numba's draws of `random`, `integers` and `poisson` are NumPy's, bit for bit, and advance the same state), in the
+order the NumPy twin `_meet_py` draws them, so both give the same ties from the same stream (tests/test_kernels.py).
+One call per meeting instead of some forty small array calls: a meeting was a third of a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compile import njit
+from .encounters import (
+    _across_sectors_py,
+    _friends_of_friends_py,
+    _pair_up_py,
+    _renew_candidates_py,
+    _renew_py,
+    _same_sector_partners_py,
+    _with_contacts_py,
+    across_sectors,
+    friends_of_friends,
+    pair_up,
+    renew,
+    renew_candidates,
+    same_sector_partners,
+    with_contacts,
+)
+from .members import _complementarity_py, complementarity
+from .ties import (
+    _adjacency_py,
+    _append_ties_py,
+    _merge_contacts_py,
+    _sort_ties_py,
+    adjacency,
+    append_ties,
+    merge_contacts,
+    sort_ties,
+)
+
+_NO_PAIRS = np.empty(0, np.int64)
+
+
+def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, fit, sector, assets, scale,
+             known_weight, fit_weight, conversations, renewal_weighting, encounters, homophily, triadic_closure,
+             broker_rate):
+    """The encounters at a meeting of the members in the mask `present` (NumPy twin of `meet`).
+
+    Ties (ta, tb, strength, value, touched, common) change in place where they exist; returns the tie arrays
+    after it (new ones if ties formed or were re-sorted), whether they are in pair order, and how many formed.
+    A contact between i and j gains scale x (known_weight x complementarity + fit_weight x (fit[i] + fit[j])).
+    """
+    n = len(present)
+    people = np.flatnonzero(present)
+    if len(people) < 2:
+        return ta, tb, strength, value, touched, common, is_sorted, 0
+    # Catch up with acquaintances present, (strength x (1 + common contacts))^renewal_weighting first.
+    weight = np.ones(len(ta)) if renewal_weighting == 0 else (strength * (1.0 + common)) ** renewal_weighting
+    known, half = _renew_candidates_py(ta, tb, present, n, float(conversations), weight)
+    draws = rng.random(len(known))
+    _renew_py(known, draws, half, ta, tb, value, fit, strength, touched, scale, known_weight, fit_weight)
+    # Chance encounters, from one's own sector with chance `homophily`.
+    i1 = np.repeat(people, encounters)
+    j1 = people[rng.integers(0, len(people), len(i1))]
+    same = rng.random(len(i1)) < homophily
+    count = int(np.count_nonzero(same))
+    if count:
+        _same_sector_partners_py(i1, j1, same, rng.random(count), people, sector)
+    # Friends of friends present (triadic closure).
+    i2 = j2 = _NO_PAIRS
+    if len(ta) and triadic_closure > 0:
+        offsets, nbrs = _adjacency_py(ta, tb, n)
+        seekers = _with_contacts_py(offsets, people[rng.random(len(people)) < triadic_closure])
+        first = rng.random(len(seekers))  # which contact
+        second = rng.random(len(seekers))  # which of its contacts
+        i2, j2 = _friends_of_friends_py(offsets, nbrs, seekers, first, second, present)
+    # The host's introductions across sectors.
+    i3 = j3 = _NO_PAIRS
+    if broker_rate > 0:
+        m = len(people)
+        count = rng.poisson(broker_rate * m)
+        if count:
+            first = rng.integers(0, m, count)
+            i, j, same_count = _pair_up_py(people, first, rng.integers(0, m, count), sector)
+            i3, j3 = _across_sectors_py(i, j, people, rng.integers(0, m, same_count), sector)
+    i = np.concatenate([i1, i2, i3])
+    j = np.concatenate([j1, j2, j3])
+    if not (i != j).any():  # no pair of two members: nothing to do, and no re-sort
+        return ta, tb, strength, value, touched, common, is_sorted, 0
+    gain = scale * (known_weight * _complementarity_py(assets, i, j) + fit_weight * (fit[i] + fit[j]))
+    if not is_sorted:
+        ta, tb, strength, value, touched, common = _sort_ties_py(ta, tb, strength, value, touched, common)
+    na, nb, new_gain = _merge_contacts_py(ta, tb, strength, touched, i, j, gain)
+    if not len(na):
+        return ta, tb, strength, value, touched, common, True, 0
+    ta, tb, strength, value, touched, common = _append_ties_py(ta, tb, strength, value, touched, common, na, nb,
+                                                               new_gain, _complementarity_py(assets, na, nb))
+    return ta, tb, strength, value, touched, common, False, len(na)
+
+
+if njit is not None:
+    @njit(cache=True, nogil=True)
+    def meet(rng, ta, tb, strength, value, touched, common, is_sorted, present, fit, sector, assets, scale,
+             known_weight, fit_weight, conversations, renewal_weighting, encounters, homophily, triadic_closure,
+             broker_rate):  # pragma: no cover - compiled
+        """The encounters at a meeting of the members in the mask `present`: ties change in place where
+        they exist; returns the tie arrays after it, whether they are in pair order, and how many formed."""
+        n = len(present)
+        k = 0
+        for u in range(n):
+            k += present[u]
+        people = np.empty(k, np.int64)
+        k = 0
+        for u in range(n):
+            if present[u]:
+                people[k] = u
+                k += 1
+        if k < 2:
+            return ta, tb, strength, value, touched, common, is_sorted, 0
+        m_ties = len(ta)
+        weight = np.ones(m_ties)
+        if renewal_weighting != 0:
+            for e in range(m_ties):
+                weight[e] = (strength[e] * (1.0 + common[e])) ** renewal_weighting
+        known, half = renew_candidates(ta, tb, present, n, float(conversations), weight)
+        draws = rng.random(len(known))
+        renew(known, draws, half, ta, tb, value, fit, strength, touched, scale, known_weight, fit_weight)
+        i1 = np.repeat(people, encounters)
+        j1 = people[rng.integers(0, k, len(i1))]
+        same = rng.random(len(i1)) < homophily
+        count = 0
+        for q in range(len(same)):
+            count += same[q]
+        if count:
+            same_sector_partners(i1, j1, same, rng.random(count), people, sector)
+        i2 = np.empty(0, np.int64)
+        j2 = np.empty(0, np.int64)
+        if m_ties and triadic_closure > 0:
+            offsets, nbrs = adjacency(ta, tb, n)
+            seekers = with_contacts(offsets, people[rng.random(k) < triadic_closure])
+            first = rng.random(len(seekers))
+            second = rng.random(len(seekers))
+            i2, j2 = friends_of_friends(offsets, nbrs, seekers, first, second, present)
+        i3 = np.empty(0, np.int64)
+        j3 = np.empty(0, np.int64)
+        if broker_rate > 0:
+            count = rng.poisson(broker_rate * k)
+            if count:
+                first = rng.integers(0, k, count)
+                i, j, same_count = pair_up(people, first, rng.integers(0, k, count), sector)
+                i3, j3 = across_sectors(i, j, people, rng.integers(0, k, same_count), sector)
+        i = np.concatenate((i1, i2, i3))
+        j = np.concatenate((j1, j2, j3))
+        pairs = False
+        for q in range(len(i)):
+            if i[q] != j[q]:
+                pairs = True
+                break
+        if not pairs:
+            return ta, tb, strength, value, touched, common, is_sorted, 0
+        gain = complementarity(assets, i, j)
+        for q in range(len(i)):
+            gain[q] = scale * (known_weight * gain[q] + fit_weight * (fit[i[q]] + fit[j[q]]))
+        if not is_sorted:
+            ta, tb, strength, value, touched, common = sort_ties(ta, tb, strength, value, touched, common)
+        na, nb, new_gain = merge_contacts(ta, tb, strength, touched, i, j, gain)
+        if not len(na):
+            return ta, tb, strength, value, touched, common, True, 0
+        ta, tb, strength, value, touched, common = append_ties(ta, tb, strength, value, touched, common, na, nb,
+                                                               new_gain, complementarity(assets, na, nb))
+        return ta, tb, strength, value, touched, common, False, len(na)
+
+else:  # pragma: no cover
+    meet = _meet_py

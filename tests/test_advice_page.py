@@ -11,7 +11,8 @@ from lcsim.studies.advise import advise
 @pytest.fixture(scope="module")
 def advice():
     return advise("default", levers=("exit_month", "control"), evaluate=toy, seed=3, candidates=8, replicates=40,
-                  finalists=3, discover=False, seeds_per_world=5, threshold=0.6)
+                  finalists=3, discover=False, seeds_per_world=5, threshold=0.6,
+                  uncertain={"member_benefit": (0.75, 1.25)})  # drawn per world, whatever advise's default
 
 
 def test_the_advice_carries_the_robustness_table(advice):
@@ -85,3 +86,38 @@ def test_the_page_and_the_report_with_it_have_no_horizontal_scrolling_at_1280_px
             browser.close()
     for name, (width, section) in measured.items():
         assert width <= 1280 and section <= 1050, (name, width, section)
+
+
+def test_the_page_shows_the_evidence_after_the_robustness_table(advice):
+    body = advice.to_html()[advice.to_html().index("<body>"):]
+    order = [body.index(s) for s in ("What it leans on:", "Robustness across", "Evidence: what the plan leans on",
+                                     "Best trade-offs", "How it was computed")]
+    assert order == sorted(order)
+    evidence = body[body.index("Evidence: what the plan leans on"):body.index("Best trade-offs")]
+    for words in ("Survival with it", "Without it", "What validation says", "replication", "L3", "evidence"):
+        assert words in evidence, words
+    assert evidence.count("<tr>") == 1 + len(advice.evidence.gains) and "_" not in evidence
+
+
+def test_near_duplicate_runners_up_are_shown_merged_and_the_advice_says_when_it_cannot_tell_plans_apart(advice):
+    import dataclasses
+
+    def plan(month, transition=6, channel=True):
+        return {"exit_strategy": "phase_out", "exit_month": month, "transition_months": transition, "control": 0.5,
+                "digital_channel": channel}
+
+    def runner(k, p, distinct, survival=0.8):
+        return {**advice.recommended, "plan": p, "plan_index": 100 + k, "survival": survival,
+                "versus": {"difference": -0.01, "lo": -0.05, "hi": 0.03, "p": 0.6, "distinct": distinct}}
+
+    a = dataclasses.replace(advice, recommended={**advice.recommended, "plan": plan(45)}, meeting_interval=3,
+                            runners_up=[runner(1, plan(47, transition=12), False), runner(2, plan(40), False),
+                                        runner(3, plan(45, channel=False), True, 0.5)])
+    assert set(a.merged()) == {1}  # runner-up 2 exits 5 months earlier (beyond one meeting); 3 has no channel
+    text = a.text()
+    assert "Recommended plan: exit_strategy=phase_out, exit_month=45-47" in text
+    assert "Runner-up 1 differs from the recommended plan only in the exit month, within one meeting interval" in text
+    assert "cannot be told apart from runner-up 2" in text and "\n  1. " not in text
+    page = a.to_html()
+    assert "the convener gone at month 45-47" in page and "Runner-up 1<" not in page
+    assert "Runner-up 2" in page and "Runner-up 3" in page

@@ -45,6 +45,8 @@ class Advice:
     threshold: float = 0.5  # the survival a world must reach to count as satisficing
     seeds_per_world: int = 1  # replicates per draw of the uncertain values
     trigger_note: str = ""  # with a trigger plan recommended: how often and when its signpost held
+    evidence: Any = field(default=None, repr=False)  # studies.evidence.Evidence: the mechanisms it leans on
+    meeting_interval: int = 3  # months between meetings: exit months closer than this are one plan (merged)
 
     @property
     def cheaper(self):
@@ -60,22 +62,66 @@ class Advice:
             return "recommended"
         if index == self.reference["plan_index"]:
             return "current plan"
+        merged = self.merged()
         for k, u in enumerate(self.runners_up, 1):
             if index == u["plan_index"]:
-                return f"runner-up {k}"
+                return f"runner-up {k}" + (" (merged with the recommended)" if k in merged else "")
         return f"plan {index}"
+
+    def merged(self) -> dict[int, set]:
+        """The runners-up (by number) that differ from the recommended plan only by levers that do not matter, and
+        that the data cannot tell apart from it: `transition_months` under an abrupt exit, the signpost's settings
+        without a trigger, an exit month within one meeting interval. Shown as one plan with it. Number -> the
+        levers that differ."""
+        p, found = self.recommended["plan"], {}
+        for k, u in enumerate(self.runners_up, 1):
+            q = u["plan"]
+            differ = {n for n in {*p, *q} if p.get(n) != q.get(n)}
+            if p.get("exit_strategy", "phase_over") not in GRADUAL and p.get("exit_strategy") == q.get("exit_strategy"):
+                differ.discard("transition_months")
+            if p.get("exit_trigger", "none") == "none" == q.get("exit_trigger", "none"):
+                differ -= {"trigger_share", "trigger_window"}
+            if "exit_month" in differ and abs(int(p["exit_month"]) - int(q["exit_month"])) <= self.meeting_interval:
+                differ.discard("exit_month")
+            if not differ and not u["versus"]["distinct"]:
+                found[k] = {n for n in {*p, *q} if p.get(n) != q.get(n)}
+        return found
+
+    def shown_plan(self) -> dict:
+        """The recommended plan as shown: its exit month a range ('44-47') when merged runners-up exit nearby."""
+        plan = dict(self.recommended["plan"])
+        months = [int(u["plan"]["exit_month"]) for k, u in enumerate(self.runners_up, 1) if k in self.merged()
+                  and "exit_month" in u["plan"]]
+        if months and "exit_month" in plan:
+            low, high = min(months + [int(plan["exit_month"])]), max(months + [int(plan["exit_month"])])
+            if low < high:
+                plan["exit_month"] = f"{low}-{high}"
+        return plan
+
+    def alike_notes(self) -> list[str]:
+        """Plain words on the runners-up the data cannot tell apart from the recommended plan (merged or not)."""
+        notes, merged = [], self.merged()
+        if merged:
+            names = sorted({n for d in merged.values() for n in d})
+            why = ("the exit month, within one meeting interval (" + f"{self.meeting_interval} months)"
+                   if "exit_month" in names else "")
+            rest = [n for n in names if n != "exit_month"]
+            if rest:
+                why += (" and " if why else "") + ", ".join(rest) + ", which this plan does not use"
+            notes.append(f"{_numbers(merged)} differ{'s' if len(merged) == 1 else ''} from the recommended plan only "
+                         f"in {why}, and the data cannot tell them apart: shown as one plan "
+                         f"({plan_text(self.shown_plan())}).")
+        alike = [k for k, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"] and k not in merged]
+        if alike:
+            notes.append(f"The recommended plan cannot be told apart from {_numbers(alike).lower()} on this evidence: "
+                         "another run (another seed) may recommend " + ("it" if len(alike) == 1 else "one of them")
+                         + "; they are equally good as far as the runs can tell.")
+        return notes
 
     def robustness_notes(self) -> list[str]:
         """Where the robustness measures disagree, and which runners-up the data cannot tell apart."""
-        if self.robustness is None:
-            return []
-        notes = disagreements(self.robustness, self.plan_name)
-        alike = [f"runner-up {k}" for k, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]]
-        if alike:
-            notes.append("The data cannot tell the recommended plan apart from " + ", ".join(alike) + ": another run "
-                         "(another seed) may recommend " + ("it" if len(alike) == 1 else "one of them")
-                         + "; on this evidence they are equally good.")
-        return notes
+        notes = [] if self.robustness is None else disagreements(self.robustness, self.plan_name)
+        return notes + self.alike_notes()
 
     def robustness_lines(self) -> list[str]:
         if self.robustness is None:
@@ -85,7 +131,7 @@ class Advice:
                  f"{self.seeds_per_world} seeds; a plan reaches the threshold in a world where it survives in at least "
                  f"{self.threshold:.0%} of them; regret: the best plan's survival in that world minus this plan's):"]
         lines += ["  " + line for line in robustness_text(self.robustness, self.plan_name, self.threshold).splitlines()]
-        lines += ["  " + note for note in self.robustness_notes()]
+        lines += ["  " + note for note in disagreements(self.robustness, self.plan_name)]  # alike: with the runners-up
         return lines
 
     # --- words -----------------------------------------------------------------------------------
@@ -94,7 +140,7 @@ class Advice:
         lines = [f"Advice for scenario '{self.scenario}' (levers: {', '.join(self.levers)}"
                  + (f"; budget {self.budget:g} convener-months" if self.budget is not None else "") + ")",
                  "",
-                 f"Recommended plan: {plan_text(r['plan'])}",
+                 f"Recommended plan: {plan_text(self.shown_plan())}",
                  f"  survival {pct(r)} over {r['replicates']} replicates; convener effort "
                  f"{r['convener_months']:.1f} convener-months",
                  f"Current plan:     {plan_text(ref['plan'])}",
@@ -107,19 +153,24 @@ class Advice:
                  *([f"What to monitor and when to act: {watch}"] if (watch := monitoring(r["plan"])) else []),
                  *([f"  {self.trigger_note}"] if self.trigger_note else []),
                  "", "Runners-up (paired with the recommended plan on the same replicates):"]
+        merged = self.merged()
         for i, u in enumerate(self.runners_up, 1):
             c = u["versus"]
+            if i in merged:
+                continue
             lines.append(f"  {i}. {plan_text(u['plan'])}: survival {pct(u)}, {u['convener_months']:.1f} "
                          f"convener-months; {points(c)} vs recommended, p = {p_text(c['p'])}: "
                          + ("worse, distinguishable" if c["distinct"] else "not distinguishable"))
-        if not self.runners_up:
-            lines.append("  (none)")
+        if not self.runners_up or len(merged) == len(self.runners_up):
+            lines.append("  (none" + (", besides those shown with it" if merged else "") + ")")
+        lines += ["  " + note for note in self.alike_notes()]
         cheaper = self.cheaper
         if cheaper is not None:
             lines.append(f"  The data cannot tell runner-up {cheaper[0]} apart from the recommended plan, and it takes "
                          f"{r['convener_months'] - cheaper[1]['convener_months']:.1f} fewer convener-months: "
                          "if effort matters, it is as good a choice on this evidence.")
         lines += self.robustness_lines()
+        lines += self.evidence_lines()
         lines += ["", "Trade-off: survival against convener effort (Pareto front over the evaluated plans)"]
         lines += ["  " + line for line in front_text(self.front).splitlines()]
         lines += ["", "Where the recommended plan fails:"]
@@ -140,6 +191,14 @@ class Advice:
                   "Uncertain values drawn per world: "
                   + ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items())]
         return "\n".join(lines)
+
+    def evidence_lines(self) -> list[str]:
+        if self.evidence is None:
+            return []
+        lines = ["", f"Evidence behind the recommendation (each mechanism it uses switched off, on the same replicates;"
+                 f" validation verdicts of {self.evidence.measured_on.replace('`', '') or 'docs/validation.md'}):"]
+        lines += ["  " + s for s in self.evidence.sentences()] or ["  " + self.evidence.summary()]
+        return lines
 
     def to_markdown(self) -> str:
         text = self.text().splitlines()
@@ -176,6 +235,9 @@ class Advice:
             self.robustness.rename_axis("plan_index").assign(plan=[self.plan_name(i) for i in self.robustness.index]) \
                 .to_csv(folder / "robustness.csv")
             written.append("robustness.csv")
+        if self.evidence is not None:
+            self.evidence.frame().to_csv(folder / "evidence.csv", index=False)
+            written.append("evidence.csv")
         if self.stress_runs is not None:
             self.stress_runs.to_csv(folder / "stress_runs.csv", index=False)
             written.append("stress_runs.csv")
@@ -201,6 +263,12 @@ def plan_text(plan: dict) -> str:
             v = "on" if v else "off"
         parts.append(f"{k}={v}")
     return ", ".join(parts)
+
+
+def _numbers(ks) -> str:
+    ks = sorted(ks)
+    return ("Runner-up " if len(ks) == 1 else "Runners-up ") + (
+        str(ks[0]) if len(ks) == 1 else ", ".join(map(str, ks[:-1])) + f" and {ks[-1]}")
 
 
 def pct(r: dict) -> str:

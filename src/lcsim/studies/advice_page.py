@@ -46,7 +46,8 @@ def plan_words(plan: dict) -> str:
         parts.append(text)
     if "exit_month" in plan:
         latest = " at the latest" if plan.get("exit_trigger", "none") != "none" else ""
-        parts.append(f"the convener gone at month {int(plan['exit_month'])}{latest}")
+        month = plan["exit_month"]  # a range ('44-47') for plans shown merged (Advice.shown_plan)
+        parts.append(f"the convener gone at month {month if isinstance(month, str) else int(month)}{latest}")
     if plan.get("exit_trigger", "none") != "none":
         parts.append("stepping back " + _signpost(plan))
     if "control" in plan:
@@ -88,7 +89,7 @@ def answer(advice) -> Markup:
     """The answer in plain words: which plan, how sure, what it costs, when it fails."""
     r, ref, g = advice.recommended, advice.reference, advice.gain
     same = r["plan_index"] == ref["plan_index"]
-    lines = [fill("<p><b>Recommended plan:</b> {}.</p>", plan_words(r["plan"]))]
+    lines = [fill("<p><b>Recommended plan:</b> {}.</p>", plan_words(advice.shown_plan()))]
     watch = monitoring(r["plan"])
     if watch is not None:
         lines.append(fill("<p><b>What to monitor and when to act:</b> {} {}</p>", watch,
@@ -115,18 +116,21 @@ def answer(advice) -> Markup:
                           r["convener_months"] - cheaper[1]["convener_months"]))
     fails = advice.failure.sentence if advice.failure is not None else advice.failure_note
     lines.append(fill("<p><b>When it fails:</b> {}</p>", fails))
+    if getattr(advice, "evidence", None) is not None:
+        lines.append(fill("<p><b>What it leans on:</b> {} (see the evidence below)</p>", advice.evidence.summary()))
     lines += [element("p", note) for note in advice.robustness_notes()]
     return element("div", join(lines), class_="answer")
 
 
 def plans_table(advice) -> Markup:
     head = ["Plan", "What the convener does", "Survival", "95% interval", "Convener-months", "Simulated communities"]
-    body = []
+    body, merged = [], advice.merged()
     for role, p in [("Recommended", advice.recommended), ("Current plan", advice.reference),
-                    *((f"Runner-up {k}", u) for k, u in enumerate(advice.runners_up, 1))]:
+                    *((f"Runner-up {k}", u) for k, u in enumerate(advice.runners_up, 1) if k not in merged)]:
         if role == "Current plan" and p["plan_index"] == advice.recommended["plan_index"]:
             role = "Current plan (the same)"
-        body.append([role, plan_words(p["plan"]), _num(_share(p["survival"])),
+        plan = advice.shown_plan() if role == "Recommended" else p["plan"]
+        body.append([role, plan_words(plan), _num(_share(p["survival"])),
                      _num(f"{_share(p['survival_lo'])} to {_share(p['survival_hi'])}"),
                      _num(f"{p['convener_months']:.1f}"), _num(p["replicates"])])
     return element("div", rows(head, body), class_="box")
@@ -151,6 +155,23 @@ def robustness_table(advice) -> Markup:
              _num(f"{row['max_regret']:.2f}"), _num(f"{row['mean_regret']:.2f}"), _num(_share(row["best_share"]))]
             for i, row in t.iterrows()]
     return element("div", rows(head, body), class_="box")
+
+
+def evidence_section(advice) -> Markup:
+    """What each mechanism the recommended plan uses adds to its survival, and whether validation supports it."""
+    ev = advice.evidence
+    intro = element("p", "Each mechanism the recommended plan uses was switched off and the plan run again on the "
+                         "same simulated worlds: the difference is what that mechanism adds. Beside it, whether the "
+                         "model's validation (docs/validation.md, measured " + (ev.measured_on.replace("`", "") or "-")
+                    + ") supports the mechanism.", class_="muted")
+    if not ev.gains:
+        return intro + element("p", ev.summary())
+    head = ["Mechanism", "Survival with it", "Without it", "Difference (95% interval)", "Validation pattern",
+            "What validation says"]
+    body = [[g["name"], _num(_share(g["with"])), _num(_share(g["without"])),
+             _num(f"{g['difference'] * 100:+.0f} points ({g['lo'] * 100:+.0f} to {g['hi'] * 100:+.0f})"),
+             g["pattern"], g["status"]] for g in ev.gains]
+    return intro + join(element("p", s) for s in ev.sentences()) + element("div", rows(head, body), class_="box")
 
 
 def method(advice) -> Markup:
@@ -191,6 +212,9 @@ def section(advice, heading: bool = True) -> Markup:
              Markup("<h2>The plans</h2>"), plans_table(advice)]
     if advice.robustness is not None:
         parts += [Markup("<h2>Robustness across the simulated worlds</h2>"), robustness_table(advice)]
+    if getattr(advice, "evidence", None) is not None:
+        parts += [Markup("<h2>Evidence: what the plan leans on, and whether validation supports it</h2>"),
+                  evidence_section(advice)]
     parts += [Markup("<h2>Best trade-offs (no plan survives more for less effort)</h2>"), front_table(advice),
               Markup("<h2>How it was computed</h2>"), method(advice)]
     return Markup("<section class='lcsim-advice'>") + join(parts) + Markup("</section>")

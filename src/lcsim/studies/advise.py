@@ -233,6 +233,11 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold,
                     seeds_per_world=seeds_per_world,
                     trigger_note=trigger_timing(runs[runs["plan"] == best], plans[best], base))
+    with runner:  # the evidence behind the recommendation: each mechanism it uses off, on its worlds (studies.evidence)
+        from .evidence import gather
+
+        advice.evidence = gather(runner, plans[best], {**base, **assumed}, runs, best, draws, seeds, replicates)
+        advice.meeting_interval = int(base["meeting_interval"])  # near-duplicate exit months (Advice.merged)
     advice.figures = {"front.png": front_figure(advice)}
     return advice
 

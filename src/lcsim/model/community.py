@@ -47,9 +47,11 @@ class Community:
         self.meetings = {"convener": 0, "leader": 0, "digital": 0}
         self.last_host = None
         self.last_attendees = NO_ROWS  # organisation rows of those who came to its latest meeting
-        self.version = 0  # bumped when its membership changes (cache key for its network measures)
+        self.version = 0  # bumped when its membership changes (cache key for its member rows and measures)
+        self._members: tuple = (-1, NO_ROWS)  # (version, rows of its current members): `member_rows`
         self._measures: tuple | None = None
         self._rows_stats: tuple | None = None  # (key, rows, members, leaders, mean engagement): outcomes.group_record
+        self._dead_record: dict | None = None  # its record once dissolved (outcomes.records)
         # this month's meeting, if one was due
         self.host = None
         self.attended = NO_ROWS
@@ -59,6 +61,7 @@ class Community:
         self.children = 0  # communities its members founded
         self.hosts_after_exit: dict[int, int] = {}  # member row -> meetings it hosted after the programme's exit month
         self.founding_size = len(self.rows)
+        model.memberships = getattr(model, "memberships", 0) + 1  # a new community: the programme's caches renew
 
     # -- who is in it ---------------------------------------------------------------------------
     @property
@@ -75,8 +78,15 @@ class Community:
         return values if self.everyone else values[self.rows]
 
     def member_rows(self) -> np.ndarray:
-        """Rows of its current members."""
-        return self.rows[self.current]
+        """Rows of its current members (read-only). Cached until its membership changes: the programme
+        asks for them many times a month (issue 23), and `add`, `refresh` and `dissolve`, the only
+        ways the rules change `current`, bump `version`."""
+        version, rows = self._members
+        if version != self.version:
+            rows = self.rows[self.current]
+            rows.flags.writeable = False
+            self._members = (self.version, rows)
+        return rows
 
     def mask(self) -> np.ndarray:
         """Its current members as a mask over the programme's organisations."""
@@ -88,25 +98,30 @@ class Community:
 
     @property
     def n_active(self) -> int:
-        return int(np.count_nonzero(self.current))
+        return len(self.member_rows())
 
     def add(self, rows: np.ndarray) -> None:
         """New members: rows higher than any it has (newcomers), so `rows` stays in order."""
         self.rows = np.concatenate([self.rows, rows])
         self.current = np.concatenate([self.current, np.ones(len(rows), bool)])
-        self.version += 1
+        self._changed()
 
     def refresh(self) -> None:
         """Drop members who have left the programme."""
         still = self.current & self.model.members.active[self.rows]
         if not np.array_equal(still, self.current):
             self.current = still
-            self.version += 1
+            self._changed()
+
+    def _changed(self) -> None:
+        """Its membership changed: its caches (keyed on `version`) and the programme's (`memberships`) renew."""
+        self.version += 1
+        self.model.memberships += 1
 
     def dissolve(self, month: int) -> None:
         self.dissolved_month = month
         self.current[:] = False
-        self.version += 1
+        self._changed()
         self.last_host, self.last_attendees = None, NO_ROWS
 
     # -- what its members want ----------------------------------------------------------------

@@ -13,33 +13,21 @@ from .members import over
 class LifeCycle:
     """Leaders, turnover and dissolution (ODD 7.7, 7.8)."""
 
-    def _owners(self, due, eligible: np.ndarray) -> list[tuple[object, np.ndarray]]:
-        """Which community's rules and draws each member taking stock (the mask `eligible`) goes
-        through: the first due community it belongs to (by index), so that each takes stock once
-        and a community's draws never depend on another's."""
-        claimed = ~eligible
-        owners = []
-        for c in sorted(due, key=lambda c: c.index):
-            own = np.zeros(len(self.members), bool)
-            own[c.member_rows()] = True
-            own &= ~claimed
-            claimed |= own
-            owners.append((c, own))
-        return owners
-
     def _leaders_and_leaving(self, due, months, eligible: np.ndarray) -> None:
         """Where a meeting was due: members notice the ties that faded, leaders step up and down, and
         members whose engagement faded may leave."""
         self.ties.forget()
-        self._leadership(due, months, eligible)
-        self._turnover_out(due, months, eligible)
+        owners = self._owners(due, eligible)  # stepping up or down changes no membership: the same for both
+        self._leadership(due, months, owners)
+        self._turnover_out(months, owners)
 
-    def _leadership(self, due, months, eligible: np.ndarray) -> None:
-        """Ready members step up as leaders, and leaders step down, in each community that met."""
+    def _leadership(self, due, months, owners) -> None:
+        """Ready members step up as leaders, and leaders step down, in each community that met
+        (`owners`: each with the mask of the members taking stock through it)."""
         members, p = self.members, self.p
         strength = self.ties.per_member(len(members))
         hosted = np.array([c.host.row for c in due if c.host is not None and c.host.local], np.int64)
-        for c, own in self._owners(due, eligible):
+        for c, own in owners:
             # Centrality within its community: the strongest-tied member of it scores 1.
             top = strength[c.member_rows()].max() if c.n_active else 0.0
             centrality = strength / top if top > 0 else strength
@@ -49,20 +37,18 @@ class LifeCycle:
             self.leaders_ever.update(new.tolist())
             members.burn_out(p["burnout"], hosted, months, c.streams.leaders, own)
 
-    def _turnover_out(self, due, months, eligible: np.ndarray) -> None:
+    def _turnover_out(self, months, owners) -> None:
         """Members whose engagement faded may leave the practice: every community they are in."""
-        in_convened = self._in_convened()
-        owners = self._owners(due, eligible)
         gone = np.concatenate([self.members.leave(months, c.streams.leaving, own) for c, own in owners]
                               + [self._leave_for_outside_reasons(c, own, months) for c, own in owners])
         if len(gone):
-            self.left = int(np.count_nonzero(in_convened[gone]))
+            live = self._live()[0]
+            self.left = int(np.count_nonzero(self._in_convened(live)[gone]))
             self.ties.drop_members(~self.members.active)
-            for c in self.communities:
-                if c.alive:
-                    before = c.n_active
-                    c.refresh()
-                    c.left = before - c.n_active
+            for c in live:
+                before = c.n_active
+                c.refresh()
+                c.left = before - c.n_active
             self._recount()
 
     def _breaks_up_young(self, c) -> bool:
@@ -92,10 +78,12 @@ class LifeCycle:
         members.leader[gone] = False
         return gone
 
-    def _in_convened(self) -> np.ndarray:
+    def _in_convened(self, live) -> np.ndarray:
+        """Organisations in a live convened community (of `live`), as a mask."""
         mask = np.zeros(len(self.members), bool)
-        for c in self.convened:
-            mask[c.member_rows()] = True
+        for c in live:
+            if c.origin == "convened":
+                mask[c.member_rows()] = True
         return mask
 
     def _turnover_in(self, c, months: int) -> int:

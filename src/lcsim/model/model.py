@@ -13,13 +13,14 @@ from mesa import DataCollector, Model
 from ..assumptions import PREFIX, Assumptions
 from ..parameters import check_params
 from .agents import Convener, Member
-from .community import Community
+from .community import NO_ROWS, Community
 from .exits import ExitPlan
 from .founding import Founding
+from .kernels.programme import owners, strongest
 from .lifecycle import LifeCycle
 from .meetings import CONVENER, DIGITAL, Host, Meetings
 from .members import MemberTable
-from .outcomes import REPORTED, community_record, group_record, month_record
+from .outcomes import REPORTED, records
 from .scenario import CommunityScenario
 from .streams import STREAMS, Streams
 from .ties import Ties
@@ -74,6 +75,8 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.members = MemberTable(self.assumptions)
         self.ties = Ties(self.assumptions)
         self._member_agents: dict[int, Member] = {}  # built when asked for: see `agents`
+        self.memberships = 0  # bumped when any community's membership changes or one starts: `_live`'s cache key
+        self._live_cache: tuple = (-1,)
         # Per organisation: the month it last took stock, the value of the meetings it attended since,
         # and how many live communities it belongs to.
         self.last_stock = np.empty(0, np.int64)
@@ -133,12 +136,33 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.know_how = np.concatenate([self.know_how, np.zeros(count)])
         return rows
 
+    def _live(self) -> tuple[list[Community], np.ndarray, np.ndarray]:
+        """The live communities in index order and their memberships as a CSR (offsets, member rows):
+        what the per-organisation rules read in one array call (kernels.programme). Cached until a
+        membership changes."""
+        if self._live_cache[0] != self.memberships:
+            live = [c for c in self.communities if c.alive]
+            parts = [c.member_rows() for c in live]
+            offsets = np.zeros(len(live) + 1, np.int64)
+            np.cumsum([len(rows) for rows in parts], out=offsets[1:])
+            rows = np.concatenate(parts) if parts else np.empty(0, np.int64)
+            self._live_cache = (self.memberships, live, offsets, rows)
+        return self._live_cache[1:]
+
+    def _owners(self, due, eligible: np.ndarray) -> list[tuple[Community, np.ndarray]]:
+        """Which community's rules and draws each member taking stock (the mask `eligible`) goes
+        through: the first due community it belongs to (by index), so that each takes stock once
+        and a community's draws never depend on another's. Returns (community, mask of its own) in
+        index order."""
+        live, offsets, rows = self._live()
+        chosen = np.array([c in due for c in live])
+        owner = owners(offsets, rows, chosen, eligible)
+        return [(c, owner == k) for k, c in enumerate(live) if chosen[k]]
+
     def _recount(self) -> None:
         """How many live communities each organisation is in."""
-        counts = np.zeros(len(self.members), np.int64)
-        for c in self.communities:
-            if c.alive:
-                counts[c.member_rows()] += 1
+        _, _, rows = self._live()
+        counts = np.bincount(rows, minlength=len(self.members))
         self.commitments = counts
         self._split = bool((counts > 1).any())  # anyone's time split? (else no rule needs it)
 
@@ -203,7 +227,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         """
         due = [c for c in order if self.month - c.last_meeting >= self.p["meeting_interval"]]
         for c in self.communities:
-            c.host, c.attended, c.quorate, c.joined, c.left = None, c.attended[:0], False, 0, 0
+            c.host, c.attended, c.quorate, c.joined, c.left = None, NO_ROWS, False, 0, 0
         self.left = 0
         for c in due:
             c.host = self._choose_host(c, c.n_active)
@@ -250,13 +274,8 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
     def _per_member(self, value_of, rows=None) -> np.ndarray:
         """A convener-given quantity per organisation: `value_of(community)` for its members, the
         largest where it is in several communities (a convener's attention does not add up)."""
-        out = np.zeros(len(self.members))
-        for c in self.communities:
-            if c.alive:
-                value = value_of(c)
-                if value > 0:  # e.g. no resources once its convener has gone: nothing to add
-                    where = c.member_rows()
-                    out[where] = np.maximum(out[where], value)
+        live, offsets, members = self._live()
+        out = strongest(offsets, members, np.array([value_of(c) for c in live], np.float64), len(self.members))
         return out if rows is None else out[rows]
 
     def _value(self, rows, months) -> np.ndarray:
@@ -382,9 +401,6 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         return self.communities[0].last_stock_take
 
     def _record(self) -> None:
-        convened = self.convened
-        first = group_record(self, convened, self.convener, self.replications, self.left) if len(
-            convened) == 1 else None
-        self.records.append(month_record(self, first[0] if first else None))
-        self.community_records.extend(
-            community_record(self, c, first if first and c is convened[0] else None) for c in self.communities)
+        month, communities = records(self)
+        self.records.append(month)
+        self.community_records.extend(communities)

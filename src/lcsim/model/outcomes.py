@@ -159,6 +159,48 @@ def community_record(model, c, measured: tuple | None = None) -> dict:
             "meetings": held["convener"] + local, "local_meetings": local, "ties_across": across}
 
 
+def records(model) -> tuple[dict, list[dict]]:
+    """This month's programme record and one record per community: what `month_record` and
+    `community_record` give, of the same values and types, built in one pass over the communities
+    (records are taken for every community every month: issue 23). A dissolved community's record
+    changes only in its month and its convener's effort, so it is kept and copied."""
+    month, communities = model.month, model.communities
+    convened = [c for c in communities if c.origin == "convened"]
+    single = convened[0] if len(convened) == 1 else None
+    first = None
+    rows_out = []
+    alive = 0
+    for c in communities:
+        conv = c.convener
+        if c.dissolved_month is not None and c.host is None and not c.left and not c.joined and not c.quorate \
+                and not len(c.attended):
+            row = c._dead_record
+            if row is None:
+                row = c._dead_record = community_record(model, c)
+            row = row.copy()
+            row["month"] = month
+            row["convener_intensity"], row["convener_reach"], row["handover"] = conv.intensity, conv.reach, \
+                conv.handover
+            rows_out.append(row)
+            continue
+        alive += c.dissolved_month is None
+        if c is single:
+            first = _community_record(model, c, conv, model.replications, model.left)
+            group, across = first
+        else:
+            group, across = _community_record(model, c, conv, c.children, c.left)
+        held = c.meetings
+        local = held["leader"] + held["digital"]
+        rows_out.append({"month": month, "community": c.index, "origin": c.origin, "parent": c.parent,
+                         "founder": c.founder, "started": c.started, **group, "replications": c.children,
+                         "left": c.left, "meetings": held["convener"] + local, "local_meetings": local,
+                         "ties_across": across})
+    if first is None:
+        first = group_record(model, convened, model.convener, model.replications, model.left)
+    return {"month": month, **first[0], "communities_alive": alive,
+            "organisations_active": int(np.count_nonzero(model.members.active))}, rows_out
+
+
 def summarize(model) -> dict:
     """One row per run: did it survive, for how long after exit, and where it ended up.
 

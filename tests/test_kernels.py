@@ -230,8 +230,9 @@ def _meeting_inputs(seed: int):
     ties = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.2,
             rng.integers(0, 4, len(a)).astype(float))
     present = rng.random(n) < rng.random()
-    rules = (0.05 + rng.random() * 0.5, 0.5, 0.25, float(rng.choice([1.0, 4.0, 100.0])),
-             float(rng.choice([0.0, 1.0, 2.0, 0.5])), int(rng.integers(0, 3)), float(rng.random()),
+    weight = (ties[2] * (1.0 + ties[5])) ** float(rng.choice([0.0, 1.0, 1.5]))  # renewal_weighting
+    rules = (0.05 + rng.random() * 0.5, 0.5, 0.25, float(rng.choice([1.0, 4.0, 100.0])), weight,
+             int(rng.integers(0, 3)), float(rng.random()),
              float(rng.choice([0.0, 0.3, 1.0])), float(rng.choice([0.0, 0.5, 2.0])))
     sector, assets = rng.integers(0, 4, n).astype(np.int64), rng.dirichlet(np.ones(4), n)
     return ties, sorted_, present, rng.random(n), sector, assets, rules
@@ -267,3 +268,22 @@ def test_meetings_in_one_call_form_and_renew_ties():
         formed += out[7]
         renewed += int((strength > ties[2]).sum())
     assert formed > 100 and renewed > 100
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_gathering_who_came_matches_its_numpy_twin(seed):
+    """`gather`: who came to a community's meeting and what it gave them, in place, as its NumPy twin."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    rows = np.flatnonzero(rng.random(n) < rng.random()).astype(np.int64)
+    attended, fit = rng.random(len(rows)) < 0.6, rng.random(len(rows))
+    state = (rng.random(n), rng.random(n) - 0.5, rng.random(n) < 0.2, rng.random(n))  # know-how, value, came, fit
+    learnt, venue = float(rng.choice([0.0, 0.1])), float(rng.choice([1.0, 0.5]))
+    results = []
+    for gather in (kernels.gather, kernels._gather_py):
+        know_how, value, came, fit_month = (x.copy() for x in state)
+        out = gather(rows, attended, fit, know_how, learnt, value, 0.7, venue, 0.2, came, fit_month)
+        results.append((*out, know_how, value, came, fit_month))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype

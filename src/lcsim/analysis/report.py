@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..pages import Markup, document, element, escape, fill, image, join, png_base64, rows
 from ..parameters import DEFAULTS, SCHEMA
-from ..strategies import DEFINITIONS, order
+from ..strategies import DEFINITIONS, WORDS, order
 from .comparison import REFERENCE, plain_reading, readable
 
 QUESTION = ("A convener is about to step back from a multi-sector learning community. Which exit strategy "
@@ -72,7 +72,8 @@ def figure_to_base64(fig, dpi: int = 110) -> str:
 
 
 def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: dict, meta: dict,
-                 overrides: dict | None = None, reference: str = REFERENCE, advice_html: Markup | None = None) -> str:
+                 overrides: dict | None = None, reference: str = REFERENCE, advice_html: Markup | None = None,
+                 advice: dict | None = None, statuses: dict | None = None) -> str:
     """The report's HTML, written by `lcsim.pages` (every string from the table, scenario, overrides, meta and
     captions is escaped; `advice_html` is inserted only as `pages.Markup`, e.g. `Advice.to_html(heading=False)`).
 
@@ -80,31 +81,36 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
     (exit_strategy and digital_channel are what varied); scenario: `scenarios.describe(name)`;
     figures: caption -> matplotlib figure (or base64 PNG text); meta: replicates, root_seed,
     version, runs, failed, command (what produced it), uncertainty_note (which intervals include the
-    posterior's draws, if any); overrides: the --set values.
+    posterior's draws, if any); overrides: the --set values; advice: `Advice.facts()` (its current plan's
+    figure, follow-up, levers and drawn values), for the sentence that reconciles the two; statuses: the stored
+    validation verdicts (`validation.verdict.read_statuses()`, the default), for the mechanisms the answers lean on.
     """
     horizon = params["months"] - params["exit_month"]
     varied = [c for c in ("exit_strategy", "digital_channel") if c in table.columns]
     reading = plain_reading(table, horizon_after_exit=horizon, reference=reference)
-    advice = []
+    leaning = mechanisms_html(table, params, statuses)
+    reconciled = reconcile(table, params, advice) if advice else ""
+    advice_part = []
     if advice_html:
-        advice = [Markup("<h2>The best plan for this community, and where it fails</h2>"
+        advice_part = [Markup("<h2>The best plan for this community, and where it fails</h2>"
                          "<p class='muted'>From <code>lcsim advise</code>: every lever of the plan searched (NSGA-II, "
                          "then successive halving on common random numbers), robust to the community's uncertain "
-                         "values.</p>"), escape(advice_html)]
+                         "values.</p>"), *([element("p", reconciled)] if reconciled else []), escape(advice_html)]
     body = [
         Markup("<h1>Which exit strategy keeps this learning community alive?</h1>"),
         fill("<p class='muted'>lcsim {} &middot; scenario <b>{}</b> &middot; {}</p>", meta.get("version", ""),
              scenario["name"], meta.get("date") or _dt.date.today().isoformat()),
         Markup("<h2>The question</h2>"), element("p", QUESTION),
         Markup("<h2>The answer, in plain words</h2>"),
-        element("div", join(element("p", s) for s in reading), class_="reading"),
+        element("div", join(element("p", s) for s in [*reading, *([reconciled] if reconciled else [])]) + leaning,
+                class_="reading"),
         fill("<p class='muted'>Percentages in brackets are 95% intervals: with {} simulated communities per "
              "strategy, the true share under the model's assumptions lies in that range with 95% confidence. "
              "Differences are in percentage points with Newcombe's 95% interval.</p>", str(meta.get("replicates"))),
         Markup("<h2>The comparison</h2>"), _comparison_html(table, reference),
         _strategies_html(table),
         Markup("<h2>Figures</h2>"), _figures_html(figures),
-        *advice,
+        *advice_part,
         Markup("<h2>The scenario</h2>"), _scenario_html(scenario, params, overrides or {}, horizon, varied),
         Markup("<h2>How it was computed</h2>"), _method_html(meta, params),
         Markup("<h2>What the model assumes</h2>"),
@@ -114,6 +120,83 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
                "listed by <code>lcsim params</code>.</p>"),
     ]
     return document(f"lcsim report: exit strategies for {scenario['name']}", body, style=STYLE)
+
+
+def leaned_on(table: pd.DataFrame, params: dict, statuses: dict | None = None) -> list[tuple[str, str, str]]:
+    """The mechanisms the compared strategies lean on: (what leans on it, the mechanism, its validation status in
+    words), from the stored verdicts (no validation run)."""
+    from ..validation.verdict import MECHANISMS, read_statuses
+
+    statuses = statuses if statuses is not None else read_statuses()
+    strategies = [s for s in order(table["exit_strategy"]) if s != "stay"]
+    channel = bool(table["digital_channel"].any()) if "digital_channel" in table.columns else \
+        bool(params.get("digital_channel"))
+    found = []
+    for m in MECHANISMS:
+        if m.strategy is not None:
+            users = [s for s in strategies if s == m.strategy]
+        else:
+            users = [s for s in strategies if m.applies({**params, "exit_strategy": s, "digital_channel": channel})]
+        if users:
+            who = (", ".join(WORDS.get(s, s) for s in users) if m.strategy is not None or len(users) < len(strategies)
+                   else "every exit compared")
+            found.append((who, m.name, m.status(statuses)[1]))
+    return found
+
+
+def mechanisms_html(table: pd.DataFrame, params: dict, statuses: dict | None = None) -> Markup:
+    found = leaned_on(table, params, statuses)
+    if not found:
+        return Markup("")
+    items = [fill("<li><b>{}</b> ({}): {}.</li>", name[:1].upper() + name[1:], who, words[:1].upper() + words[1:])
+             for who, name, words in found]
+    return (Markup("<p>These figures lean on mechanisms that the model's validation (docs/validation.md) judges "
+                   "differently; a figure that rests on a mechanism whose pattern fails, or holds only by "
+                   "construction, is the model's assumption, not a finding:</p>") + element("ul", join(items)))
+
+
+LEVER_WORDS = {"exit_month": "the exit month", "transition_months": "the handover's length",
+               "control": "the convener's control", "digital_channel": "the digital channel",
+               "exit_trigger": "a trigger for the exit", "trigger_share": "the trigger's share",
+               "trigger_window": "the trigger's window"}
+
+
+def reconcile(table: pd.DataFrame, params: dict, advice: dict) -> str:
+    """One sentence reconciling the comparison's figure for the current plan with the advice's for the same plan
+    (`advice`: `Advice.facts()`): what each holds fixed and reads, and why the two differ, or that they agree."""
+    plan = {**params, **advice["current"]}
+    row = table[table["exit_strategy"] == plan["exit_strategy"]]
+    if "digital_channel" in table.columns:
+        row = row[row["digital_channel"] == bool(plan.get("digital_channel"))]
+    if row.empty:
+        return ""
+    row = row.iloc[0]
+    here, there = float(row["survival"]), float(advice["survival"])
+    horizon = int(params["months"]) - int(params["exit_month"])
+    varied = "digital_channel" in table.columns and table["digital_channel"].nunique() > 1
+    searched = [LEVER_WORDS.get(n, n) for n in advice["levers"]
+                if n != "exit_strategy" and not (n == "digital_channel" and varied)]
+    head = (f"The comparison keeps the scenario's plan, {WORDS.get(plan['exit_strategy'], plan['exit_strategy'])} "
+            f"with the convener gone at month {int(params['exit_month'])}, and varies only the exit strategy"
+            f"{' and the channel' if varied else ''}, reading survival {horizon} months after the exit; the advice "
+            f"also searches {_and(searched) or 'nothing else'}, and reads every plan {advice['follow_up']} months "
+            "after its own exit, so its current-plan figure is this same plan on the advice's simulated worlds")
+    if round(here, 2) == round(there, 2):
+        return head + f", and the two agree: {there:.0%}."
+    why = []
+    if advice.get("drawn"):
+        why.append("the advice's worlds draw the uncertain values (" + ", ".join(advice["drawn"]) + "), where the "
+                   "comparison keeps the scenario's")
+    if int(advice["follow_up"]) != horizon:
+        why.append(f"it reads survival at another follow-up ({advice['follow_up']} against {horizon} months)")
+    chance = advice["lo"] <= float(row["survival_hi"]) and float(row["survival_lo"]) <= advice["hi"]
+    why.append(f"the two run different simulated communities ({advice['replicates']} there, {int(row['runs'])} "
+               "here)" + (", and their intervals overlap, so the gap is within chance" if chance else ""))
+    return head + f": {there:.0%} there against {here:.0%} here, because " + "; ".join(why) + "."
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 def _comparison_html(table: pd.DataFrame, reference: str) -> Markup:

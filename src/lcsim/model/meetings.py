@@ -136,21 +136,16 @@ class Meetings:
                 c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
         fit = c.fit(agenda)
         venue = a.digital_ties if host.online else 1.0
-        people = c.rows[attended]
-        if host == CONVENER and a.routine_learning > 0:
-            # A convener in control runs its meetings to a routine; those who come pick it up
-            # (organisational routines carry know-how: Nelson & Winter 1982; Argote & Ingram 2000).
-            learnt = a.routine_learning * c.convener.control_exercised * c.convener.intensity
-            self.know_how[people] += learnt * (1.0 - self.know_how[people])
-        present = np.zeros(len(members), bool)
-        present[people] = True
-        fit_all = np.zeros(len(members))
-        fit_all[c.rows] = fit
+        # A convener in control runs its meetings to a routine; those who come pick it up
+        # (organisational routines carry know-how: Nelson & Winter 1982; Argote & Ingram 2000).
+        learnt = (a.routine_learning * c.convener.control_exercised * c.convener.intensity
+                  if host == CONVENER and a.routine_learning > 0 else 0.0)
+        # Those who came learn the routine, and take away what the meeting was worth to each (counted when it
+        # next takes stock): member_benefit x fit x venue - cost (compiled: `kernels.gather`).
+        people, present, fit_all = kernels.gather(c.rows, attended, fit, self.know_how, float(learnt),
+                                                  self.meeting_value, float(p["member_benefit"]), float(venue),
+                                                  float(cost), attended_month, fit_month)
         self._interact(c, present, fit_all, venue, self._broker_rate(c, host))
-        # What the meeting was worth to each who came (counted when it next takes stock).
-        self.meeting_value[people] += p["member_benefit"] * fit[attended] * venue - cost
-        attended_month |= present
-        fit_month[people] = fit[attended]
         c.attended = people
         c.last_host, c.last_attendees = host, people
         c.quorate = len(people) >= c.quorum
@@ -195,10 +190,12 @@ class Meetings:
         gains tie_gain x venue x (known_tie_weight x complementarity + fit_weight x (fit[i] + fit[j])).
         """
         ties, p, a = self.ties, self.p, self.assumptions
+        k = a.renewal_weighting  # NumPy's power here (its SIMD pow can differ from the C library's in the last bit)
+        weight = np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
         (ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, formed) = kernels.meet(
             c.streams.encounters, ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common,
             ties._sorted, attended, fit, self.members.sector, self.members.assets, p["tie_gain"] * venue,
-            a.known_tie_weight, a.fit_weight, float(a.conversations), float(a.renewal_weighting), int(a.encounters),
+            a.known_tie_weight, a.fit_weight, float(a.conversations), weight, int(a.encounters),
             float(p["homophily"]), float(p["triadic_closure"]), float(broker_rate))
         if formed:
             ties.version += 1

@@ -192,6 +192,14 @@ class Advice:
                   + ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items())]
         return "\n".join(lines)
 
+    def facts(self) -> dict:
+        """What a report beside this advice needs to reconcile its figure for the current plan with the advice's
+        (`analysis.report.reconcile`): plain values only."""
+        ref = self.reference
+        return {"current": dict(ref["plan"]), "survival": ref["survival"], "lo": ref["survival_lo"],
+                "hi": ref["survival_hi"], "replicates": ref["replicates"], "follow_up": self.follow_up,
+                "levers": list(self.levers), "drawn": list(self.uncertain)}
+
     def evidence_lines(self) -> list[str]:
         if self.evidence is None:
             return []

@@ -159,7 +159,8 @@ class Comparison:
         return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
                             figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
                             overrides=self.overrides, meta=meta,
-                            advice_html=advice.to_html(heading=False) if advice is not None else None)
+                            advice_html=advice.to_html(heading=False) if advice is not None else None,
+                            advice=advice.facts() if advice is not None else None)
 
     def write(self, out: str | Path | None = None, report: bool = False, advice=None) -> list[str]:
         """Write comparison.csv and the figures (PNG) into `out` (default: where the runs are kept), and

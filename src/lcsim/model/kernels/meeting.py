@@ -45,20 +45,20 @@ _NO_PAIRS = np.empty(0, np.int64)
 
 
 def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, fit, sector, assets, scale,
-             known_weight, fit_weight, conversations, renewal_weighting, encounters, homophily, triadic_closure,
+             known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
              broker_rate):
     """The encounters at a meeting of the members in the mask `present` (NumPy twin of `meet`).
 
     Ties (ta, tb, strength, value, touched, common) change in place where they exist; returns the tie arrays
     after it (new ones if ties formed or were re-sorted), whether they are in pair order, and how many formed.
-    A contact between i and j gains scale x (known_weight x complementarity + fit_weight x (fit[i] + fit[j])).
+    A contact between i and j gains scale x (known_weight x complementarity + fit_weight x (fit[i] + fit[j]));
+    `weight` is each tie's claim on an attendee's `conversations` with acquaintances present.
     """
     n = len(present)
     people = np.flatnonzero(present)
     if len(people) < 2:
         return ta, tb, strength, value, touched, common, is_sorted, 0
-    # Catch up with acquaintances present, (strength x (1 + common contacts))^renewal_weighting first.
-    weight = np.ones(len(ta)) if renewal_weighting == 0 else (strength * (1.0 + common)) ** renewal_weighting
+    # Catch up with acquaintances present, in proportion to each tie's `weight`.
     known, half = _renew_candidates_py(ta, tb, present, n, float(conversations), weight)
     draws = rng.random(len(known))
     _renew_py(known, draws, half, ta, tb, value, fit, strength, touched, scale, known_weight, fit_weight)
@@ -101,10 +101,56 @@ def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, 
     return ta, tb, strength, value, touched, common, False, len(na)
 
 
+def _gather_py(rows, attended, fit, know_how, learnt, meeting_value, benefit, venue, cost, attended_month,
+               fit_month):
+    """Who came (the mask `attended` over the community's `rows`, whose agenda `fit` is given), and what it
+    gave them, in place: the convener's routine learnt (`learnt` x (1 - know-how)), the meeting's value
+    (benefit x fit x venue - cost), this month's attendance and fit. Returns the organisations that came, the
+    mask of them and the fit over every organisation (NumPy twin of `gather`)."""
+    people = rows[attended]
+    if learnt != 0:
+        know_how[people] += learnt * (1.0 - know_how[people])
+    present = np.zeros(len(know_how), bool)
+    present[people] = True
+    fit_all = np.zeros(len(know_how))
+    fit_all[rows] = fit
+    meeting_value[people] += benefit * fit[attended] * venue - cost
+    attended_month |= present
+    fit_month[people] = fit[attended]
+    return people, present, fit_all
+
+
 if njit is not None:
     @njit(cache=True, nogil=True)
+    def gather(rows, attended, fit, know_how, learnt, meeting_value, benefit, venue, cost, attended_month,
+               fit_month):  # pragma: no cover - compiled
+        """Who came, and what it gave them, in place (see `_gather_py`): the organisations that came, the mask of
+        them and the fit over every organisation."""
+        n = len(know_how)
+        present = np.zeros(n, np.bool_)
+        fit_all = np.zeros(n)
+        k = 0
+        for q in range(len(rows)):
+            k += attended[q]
+        people = np.empty(k, np.int64)
+        k = 0
+        for q in range(len(rows)):
+            r = rows[q]
+            fit_all[r] = fit[q]
+            if attended[q]:
+                people[k] = r
+                k += 1
+                if learnt != 0:
+                    know_how[r] += learnt * (1.0 - know_how[r])
+                present[r] = True
+                meeting_value[r] += benefit * fit[q] * venue - cost
+                attended_month[r] = True
+                fit_month[r] = fit[q]
+        return people, present, fit_all
+
+    @njit(cache=True, nogil=True)
     def meet(rng, ta, tb, strength, value, touched, common, is_sorted, present, fit, sector, assets, scale,
-             known_weight, fit_weight, conversations, renewal_weighting, encounters, homophily, triadic_closure,
+             known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
              broker_rate):  # pragma: no cover - compiled
         """The encounters at a meeting of the members in the mask `present`: ties change in place where
         they exist; returns the tie arrays after it, whether they are in pair order, and how many formed."""
@@ -121,10 +167,6 @@ if njit is not None:
         if k < 2:
             return ta, tb, strength, value, touched, common, is_sorted, 0
         m_ties = len(ta)
-        weight = np.ones(m_ties)
-        if renewal_weighting != 0:
-            for e in range(m_ties):
-                weight[e] = (strength[e] * (1.0 + common[e])) ** renewal_weighting
         known, half = renew_candidates(ta, tb, present, n, float(conversations), weight)
         draws = rng.random(len(known))
         renew(known, draws, half, ta, tb, value, fit, strength, touched, scale, known_weight, fit_weight)
@@ -174,4 +216,5 @@ if njit is not None:
         return ta, tb, strength, value, touched, common, False, len(na)
 
 else:  # pragma: no cover
+    gather = _gather_py
     meet = _meet_py

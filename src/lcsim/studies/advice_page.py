@@ -196,6 +196,14 @@ def method(advice) -> Markup:
                         "regret is the best plan's survival in that world minus this plan's; 'how often the best' "
                         "shares a world equally among the plans tied best in it."),
     ]
+    ev = getattr(advice, "evidence", None)
+    if ev is not None and ev.gains:
+        items.append(element("span", f"Evidence: {ev.runs} further runs of the recommended plan ({ev.reused} read "
+                                     "back), one mechanism switched off at a time (" + "; ".join(
+                                         f"{g['name']}: {g['off']}" for g in ev.gains) + "), on its own replicates "
+                                     "(the same seeds and uncertain values); paired differences with 95% t intervals; "
+                                     "validation statuses from the stored verdicts of docs/validation.md ("
+                                     + ev.measured_on.replace("`", "") + ")."))
     if advice.budget is not None:
         items.append(fill("Budget: at most {:g} convener-months.", advice.budget))
     return element("ul", join(element("li", i) for i in items), class_="muted")

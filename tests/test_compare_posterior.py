@@ -41,18 +41,23 @@ def test_posterior_intervals_are_at_least_as_wide_and_draws_are_common_across_ar
     by_replicate = runs.pivot_table(index="replicate", columns="exit_strategy", values="assumptions.hosting_cost")
     assert (by_replicate["phase_out"] == by_replicate["phase_over"]).all()  # replicate r: one draw in every arm
     assert runs.groupby("replicate")["seed"].nunique().eq(1).all()  # and one seed (common seeds)
-    assert runs["draw"].nunique() == 6
-    assert "include parameter uncertainty" in drawn.heading() and "parameter uncertainty" not in fixed.heading()
+    assert runs["draw"].nunique() == 6 and (runs["draw"] == runs["replicate"] % 6).all()  # world r % worlds
+    assert "include parameter uncertainty from the posterior in" in drawn.heading()
+    assert "Fixed values: replicate noise only" in fixed.heading() and "include parameter" not in fixed.heading()
     assert "--posterior" in drawn.command("compare")
     again = compare("default", out=tmp_path / "drawn", posterior=posterior, seeds_per_draw=5, **kw)
     assert again.runs.equals(drawn.runs)  # the same call reuses its runs
 
 
 def test_posterior_options_are_checked(tmp_path, posterior):
-    with pytest.raises(LcsimError, match="assumptions.hosting_cost: it is drawn from the posterior"):
-        compare("default", replicates=10, overrides={**SMALL, "assumptions.hosting_cost": 0.3},
-                posterior=posterior, out=tmp_path, progress=False)
-    with pytest.raises(LcsimError, match="expected at least seeds_per_draw"):
-        compare("default", replicates=4, overrides=SMALL, posterior=posterior, out=tmp_path, progress=False)
+    # a value the user fixes is never drawn: it stays as given in every replicate
+    kept = compare("default", strategies=["phase_out"], replicates=10, overrides={**SMALL,
+                   "assumptions.hosting_cost": 0.3}, posterior=posterior, out=tmp_path / "kept", workers=1,
+                   progress=False)
+    assert "assumptions.hosting_cost" not in kept.runs and kept.experiment["fixed"]["assumptions.hosting_cost"] == 0.3
+    assert "kept as given: assumptions.hosting_cost" in kept.heading()
+    with pytest.raises(LcsimError, match="seeds_per_draw"):
+        compare("default", replicates=4, overrides=SMALL, posterior=posterior, seeds_per_draw=0, out=tmp_path,
+                progress=False)
     with pytest.raises(LcsimError, match="holds no posterior"):
         compare("default", replicates=10, overrides=SMALL, posterior=tmp_path, out=tmp_path, progress=False)

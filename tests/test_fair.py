@@ -64,3 +64,34 @@ def test_compare_states_the_follow_up_on_the_command_line(tmp_path, capsys):
         main(["compare", "--scenario", "fragile", "--follow-up", "0", "--out", str(tmp_path / "x")])
     assert exit_.value.code == 2
     assert "--follow-up" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_on_drawn_worlds_too_the_same_plan_gets_the_same_survival(tmp_path, monkeypatch):
+    """With the uncertain values drawn (here from a small fixture posterior the package 'ships', and the values it
+    leaves free over their ranges), replicate r runs in world r % worlds in both, on the same seed."""
+    import pandas as pd
+
+    from lcsim.calibration import shipped
+
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"hosting_cost": rng.uniform(0.05, 0.9, 20), "weight": 0.05})
+    table.attrs["lcsim"] = {"commit": "fixture", "priors": {"hosting_cost": {"kind": "assumption"}}}
+    monkeypatch.setattr(shipped, "posterior", lambda path=None: table.copy())
+    a = advise("fragile", levers=("exit_strategy",), overrides=SMALL, replicates=REPLICATES, candidates=4,
+               finalists=3, generations=1, seed=5, discover=False, follow_up=12, workers=1, seeds_per_world=3)
+    c = lcsim.compare("fragile", strategies=["phase_out", "phase_down", "phase_over"], replicates=REPLICATES,
+                      overrides=SMALL, out=tmp_path, workers=1, seed=5, progress=False, follow_up=12, seeds_per_draw=3)
+    assert c.draws == REPLICATES // 3
+    assert "posterior fitted on fixture" in c.heading() and "posterior fitted on fixture" in a.text()
+    ok = a.runs[a.runs["error"].isna() & (a.runs["replicate"] < REPLICATES)]
+    seen = 0
+    for strategy, part in ok.groupby("exit_strategy"):
+        if part["replicate"].nunique() < REPLICATES:
+            continue
+        mine = part.drop_duplicates("replicate").set_index("replicate").sort_index()
+        theirs = c.completed[c.completed["exit_strategy"] == strategy].set_index("replicate").sort_index()
+        for value in ("assumptions.hosting_cost", "tie_decay"):  # the same world: calibrated and free values
+            assert np.allclose(mine[value].to_numpy(float), theirs[value].to_numpy(float)), value
+        assert mine["survived"].astype(bool).tolist() == theirs["survived"].astype(bool).tolist(), strategy
+        seen += 1
+    assert seen >= 2

@@ -1,7 +1,9 @@
 """`lcsim advise --scenario NAME`: which exit plan gives the community the best chance, at what effort?
 
 The command line of `lcsim.studies.advise.advise(...)`: NSGA-II then successive halving over the plans the designer
-controls (the levers), on common random numbers, with the uncertain values drawn per replicate.
+controls (the levers), on common random numbers, each world drawing the uncertain values as every answer does
+(`lcsim.studies.uncertainty`: the shipped posterior when one is fitted, else fixed values; --fixed-values,
+--drawn-values, --posterior DIR choose), and says which values carry the decision.
 Prints the recommended plan, its gain over the scenario's current plan, the runners-up, the trade-off
 of survival against convener effort and where the plan fails; writes advice.md, advice.html,
 front.png and the run table (default out/advise/NAME, or NAME-<hash> for other --set values or settings:
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .compare import add_values_options
 from .options import add_model_options, add_seed_option, overrides, seed_of
 
 ORDER = 57
@@ -49,6 +52,10 @@ def register(sub) -> None:
     cmd.add_argument("--threshold", type=float, default=THRESHOLD, metavar="SURVIVAL",
                      help="the survival a simulated world must reach for a plan to count as good enough there "
                           "(satisficing, in the robustness table; default: %(default)s, i.e. the community survives)")
+    cmd.add_argument("--posterior", metavar="DIR",
+                     help="draw each world's uncertain values from this posterior (the folder lcsim calibrate wrote) "
+                          "instead of the shipped one")
+    add_values_options(cmd)
     add_seed_option(cmd, "root seed of the plans, draws and replicates")
     cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")
     cmd.add_argument("--out", metavar="DIR", help="where to write the advice (default: out/advise/NAME, or "
@@ -71,7 +78,8 @@ def cmd_advise(args) -> int:
         args.levers += "".join(f",{name}" for name in TRIGGER_LEVERS if name not in args.levers)
     args.levers, args.budget = plan_limits(args.scenario, args.levers, args.budget)  # a scenario file's limits
     settings = dict(levers=args.levers, budget=args.budget, replicates=args.replicates, candidates=args.candidates,
-                    seed=seed_of(args), follow_up=args.follow_up, threshold=args.threshold)
+                    seed=seed_of(args), follow_up=args.follow_up, threshold=args.threshold,
+                    fixed_values=args.fixed_values, posterior=args.posterior)
     given = overrides(args)
     out = Path(args.out) if args.out else advise_folder(args.scenario, given, **settings)
     usable_folder(out, create=False)

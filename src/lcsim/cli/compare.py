@@ -39,9 +39,21 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
                      help="read survival this many months after the exit, as lcsim advise does (default: 36, or what "
                           "--set months implies)")
     cmd.add_argument("--posterior", metavar="DIR",
-                     help="draw each replicate's uncertain values from this posterior (the folder lcsim calibrate "
-                          "wrote, e.g. out/calibration/abc/posterior): survival intervals then include parameter "
-                          "uncertainty")
+                     help="draw each world's uncertain values from this posterior (the folder lcsim calibrate "
+                          "wrote, e.g. out/calibration/abc/posterior) instead of the shipped one")
+    add_values_options(cmd)
+
+
+def add_values_options(cmd: argparse.ArgumentParser) -> None:
+    """--fixed-values / --drawn-values: what is uncertain (lcsim.studies.uncertainty), for compare, report, advise."""
+    values = cmd.add_mutually_exclusive_group()
+    values.add_argument("--fixed-values", dest="fixed_values", action="store_const", const=True, default=None,
+                        help="the scenario's values, replicate noise only (by default each world draws the uncertain "
+                             "values from the shipped posterior when one is fitted for these rules, else uses fixed "
+                             "values; the output says which)")
+    values.add_argument("--drawn-values", dest="fixed_values", action="store_const", const=False,
+                        help="draw the uncertain values per world even when no posterior is fitted (over their "
+                             "plausible ranges; docs/advise.md); a --set value is never drawn")
 
 
 def comparison_of(args, command: str):
@@ -51,7 +63,7 @@ def comparison_of(args, command: str):
     return compare(scenario=args.scenario, strategies=args.strategies, replicates=args.replicates,
                    digital=args.digital, overrides=overrides(args), workers=args.workers, seed=seed_of(args),
                    out=args.out if args.out is not None else f"out/{command}-{label(args.scenario)}", progress=True,
-                   posterior=args.posterior, follow_up=args.follow_up)
+                   posterior=args.posterior, follow_up=args.follow_up, fixed_values=args.fixed_values)
 
 
 def cmd_compare(args) -> int:

@@ -62,7 +62,7 @@ def _advice(args):
     # advise's own defaults (its seed too: report's --seed seeds the comparison), so that a plain `lcsim advise`
     # with the same --set values is the same configuration
     settings = dict(levers=levers, budget=budget, replicates=study.REPLICATES, candidates=study.CANDIDATES,
-                    follow_up=args.follow_up)
+                    follow_up=args.follow_up, fixed_values=args.fixed_values, posterior=args.posterior)
     given = overrides(args)
     out = study.advise_folder(args.scenario, given, **settings)
     found = study.advise(args.scenario, overrides=given, workers=args.workers, out=out, fresh=args.fresh, **settings)

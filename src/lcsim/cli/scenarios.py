@@ -35,6 +35,7 @@ def cmd_scenarios(args) -> int:
         print(textwrap.indent(textwrap.fill(" ".join(s["description"].split()), 92), "    "))
         sets = ", ".join(f"{k}={_show(v)}" for k, v in s["params"].items()) or "(the defaults)"
         print(textwrap.indent(textwrap.fill("sets: " + sets, 92), "    "))
+        print(textwrap.indent(textwrap.fill(uncertain_source(name), 92), "    "))
         print()
     print("your own: `lcsim scenarios new NAME` writes NAME.toml to fill in (organisations by sector, meetings a\n"
           "year, months of convening left, budget, digital channel); then use --scenario NAME.toml with run,\n"
@@ -61,6 +62,25 @@ def cmd_new(args) -> int:
     atomic_write(out, lambda path: Path(path).write_text(template(args.name), encoding="utf-8"))
     print(f"wrote {out}: fill in what you know, then e.g.  lcsim run --scenario {out}")
     return 0
+
+
+def uncertain_source(name) -> str:
+    """Where a named scenario's uncertain values come from in compare, report and advise (studies.uncertainty)."""
+    from ..calibration.problem import default_priors
+    from ..studies.uncertainty import POSTERIOR, uncertainty
+
+    unc = uncertainty(name)
+    if unc.source == POSTERIOR:
+        free = f", the {len(unc.free)} it leaves free over their plausible ranges" if unc.free else ""
+        return (f"uncertain values: drawn per world from the posterior {unc.label} ({len(unc.calibrated)} values"
+                f"{free}; weighted draws, not the median), in place of the scenario's own; --fixed-values keeps the "
+                "scenario's values")
+    params, n = describe(name)["params"], len(default_priors())
+    own = [p.name for p in default_priors() if p.name in params]
+    values = (f"its own hand-set values ({', '.join(f'{k}={_show(params[k])}' for k in own)}) and the model's "
+              f"defaults for the other {n - len(own)}") if own else f"the model's defaults for all {n}"
+    return (f"uncertain values: {values}: no posterior is fitted for these rules yet, so compare, report and advise "
+            "use them fixed (--drawn-values draws those the scenario does not set over their plausible ranges)")
 
 
 def _show(value) -> str:

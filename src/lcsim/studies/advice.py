@@ -14,6 +14,7 @@ from ..strategies import COLOURS, GRADUAL
 from .advice_page import monitoring
 from .fair import follow_up_text
 from .plans import DEFAULT_LEVERS
+from .uncertainty import decisive_text
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Advice:
     trigger_note: str = ""  # with a trigger plan recommended: how often and when its signpost held
     evidence: Any = field(default=None, repr=False)  # studies.evidence.Evidence: the mechanisms it leans on
     meeting_interval: int = 3  # months between meetings: exit months closer than this are one plan (merged)
+    uncertainty_note: str = ""  # where the intervals come from, in one sentence (studies.uncertainty)
+    decisive_values: Any = field(default=None, repr=False)  # name, effect, p, direction (studies.uncertainty)
 
     @property
     def cheaper(self):
@@ -188,8 +191,10 @@ class Advice:
                   + f"; the current plan at {ref['replicates']}"
                   + (f"; {stressed} stress runs of the recommended plan" if stressed else "") + ")"
                   + (f"; {self.reused} of them read back from earlier evaluations" if self.reused else ""),
+                  *([self.uncertainty_note] if self.uncertainty_note else []),
                   "Uncertain values drawn per world: "
-                  + ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items())]
+                  + (", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in self.uncertain.items()) or "none"),
+                  *decisive_text(self.decisive_values)]
         return "\n".join(lines)
 
     def facts(self) -> dict:

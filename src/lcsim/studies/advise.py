@@ -9,13 +9,16 @@ How it works
   `stay` is not an exit plan); `exit_month` at most `months`; `transition_months` at most `exit_month`
   (it only matters for the gradual strategies).
 - *The described community, and what is uncertain about it*: every other parameter is the scenario's
-  (then `overrides`). A few values a designer rarely knows (`UNCERTAIN`: member benefit, aspiration,
-  initial engagement, ...) that `overrides` does not fix are drawn per replicate from +-25% around
-  the scenario's value (clipped to the schema's sweep range) by a Latin hypercube: the advice is
-  robust to them, not tuned to one guess. A *world* is one such draw, run on `seeds_per_world` seeds
+  (then `overrides`). What is uncertain is `lcsim.studies.uncertainty`, as in `compare`: the values the
+  calibration treats as uncertain, drawn per world from the shipped posterior (with the values it leaves
+  free over their plausible ranges); with no posterior fitted for these rules, fixed values by default
+  (`fixed_values=False` draws them over their plausible ranges); a value `overrides` sets, and the levers,
+  are never drawn. `Advice.uncertainty_note` says which in one sentence. A *world* is one draw, run on
+  `seeds_per_world` seeds
   (replicate r in world r % worlds), so a plan's survival in each world is a share, from which the
   robustness table is computed (`lcsim.analysis.robustness`: mean, satisficing share at `threshold`,
-  regret, how often best).
+  regret, how often best), and which drawn values carry the decision (`Advice.decisive_values`: the rank
+  correlation of each with the recommended plan's survival minus its runner-up's, per world).
 - *Common random numbers*: replicate r has the same uncertain draw and the same seed for every plan,
   so plans are compared pairwise on the same simulated worlds.
 - *Search*: pymoo's NSGA-II, then successive halving. The levers are encoded on [0, 1] (choices and
@@ -45,7 +48,8 @@ How it works
   gain over the current plan (paired difference on common replicates with a 95% interval and
   McNemar's exact test); the runners-up, each compared pairwise with the recommended; the Pareto
   front of survival against convener effort over every evaluated plan (figure); and where the
-  recommended plan fails (scenario discovery over the uncertain values on its replicates).
+  recommended plan fails (scenario discovery on `stress` further runs of it with every uncertain value
+  not fixed by the user over its plausible range).
   `Advice.to_html()` is one self-contained page (figures inlined as base64 PNG, no links);
   `to_html(heading=False)` is its `<section>` alone, for embedding in another page.
 
@@ -71,18 +75,18 @@ from .fair import resolved_follow_up
 from .plans import (
     DEFAULT_LEVERS,
     TRIGGER_LEVERS,
-    UNCERTAIN,
     checked_levers,
     nsga2,
     plan_space,
     uncertain_draws,
     uncertain_ranges,
 )
+from .uncertainty import decisive
 
 CANDIDATES = 48
 FINALISTS = 4
 REPLICATES = 160  # replicates of each finalist (and of the current plan)
-STRESS = 200  # runs of the recommended plan over the uncertain values' whole sweep ranges, for discovery
+STRESS = 200  # runs of the recommended plan over the uncertain values' plausible ranges, for discovery
 GENERATIONS = 3  # NSGA-II generations (population: the second rung's plans, candidates / 2)
 SEEDS_PER_WORLD = 10  # replicates per uncertain draw: a plan's survival in one world is then a share, not 0/1
 
@@ -96,12 +100,13 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
            scheduler=None, evaluate: Evaluate | None = None, discover: bool = True, stress: int = STRESS,
            progress: bool = False, generations: int = GENERATIONS, out=None, fresh: bool = False,
            follow_up: int | None = None, threshold: float = THRESHOLD,
-           seeds_per_world: int = SEEDS_PER_WORLD) -> Advice:
+           seeds_per_world: int = SEEDS_PER_WORLD, fixed_values: bool | None = None, posterior=None) -> Advice:
     """Search the levers' plan space for the plan with the best survival; see the module's docstring.
 
     `overrides`: parameters the designer fixes (a lever set here is the current plan's value).
-    `uncertain`: names of parameters drawn per replicate (default `UNCERTAIN` minus `overrides`),
-    or a dict name -> (low, high). `follow_up`: survival is read this many months after each plan's own exit
+    `uncertain`: None (what `lcsim.studies.uncertainty` says, with `fixed_values` and `posterior` as in
+    `compare`), names of the uncertain values to draw (the others fixed), or a dict parameter -> (low, high)
+    drawn uniformly (`{}`: none). `follow_up`: survival is read this many months after each plan's own exit
     (`lcsim.studies.fair`; default `FOLLOW_UP`, 36, or what a `months` override implies). `threshold`: the
     survival a world must reach to count as satisficing (`lcsim.analysis.robustness`). `seeds_per_world`: a
     world is one draw of the uncertain values; replicate r runs in world r % (replicates // seeds_per_world), so
@@ -133,7 +138,13 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
     assumed = {k: v for k, v in overrides.items() if k.startswith("assumptions.")}
     follow_up = resolved_follow_up(follow_up, overrides, base)
     space = plan_space(levers, base)
-    ranges = uncertain_ranges(uncertain, base, overrides, levers)
+    from .uncertainty import uncertainty
+
+    if isinstance(uncertain, dict):  # explicit ranges: uniform, as given
+        ranges, unc = uncertain_ranges(uncertain), None
+    else:
+        unc = uncertainty(scenario, overrides, fixed_values, posterior, names=uncertain, exclude=levers)
+        ranges = unc.ranges()
     current = {k: base[k] for k in levers}
 
     # successive halving schedule: plans and cumulative replicates per rung
@@ -146,18 +157,20 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
     reps = [max(2, replicates >> (len(schedule) - 1 - k)) for k in range(len(schedule))]
     reps[-1] = replicates
     worlds = max(1, replicates // seeds_per_world)
-    world_draws = uncertain_draws(ranges, worlds, seed)
+    world_draws = uncertain_draws(ranges, worlds, seed) if unc is None else unc.draws(worlds, seed).to_dict("records")
+    values = {"source": "ranges given", "ranges": ranges} if unc is None else unc.identity()
     draws = [world_draws[r % worlds] for r in range(replicates)]
     seeds = [int(np.random.SeedSequence(seed, spawn_key=(r,)).generate_state(1)[0]) for r in range(replicates)]
 
     if out is not None:
         claim(out, {"scenario": scenario, "levers": list(levers), "overrides": overrides, "budget": budget,
                     "replicates": replicates, "candidates": candidates, "finalists": finalists,
-                    "uncertain": {k: list(v) for k, v in ranges.items()}, "seed": seed, "discover": discover,
+                    "uncertain": {k: list(v) for k, v in ranges.items()}, "values": values["source"], "seed": seed,
+                    "discover": discover,
                     "stress": stress, "generations": generations, "follow_up": follow_up,
                     "seeds_per_world": seeds_per_world}, fresh)
     cache = Cache(out, {"scenario": scenario, "base": base, "assumed": assumed, "overrides": overrides,
-                         "levers": levers, "uncertain": ranges, "seed": seed, "budget": budget,
+                         "levers": levers, "uncertain": ranges, "values": values, "seed": seed, "budget": budget,
                          "replicates": replicates, "stress": stress if discover else 0, "follow_up": follow_up,
                          "seeds_per_world": seeds_per_world})
     plans = [current]
@@ -191,9 +204,12 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
             finals = rank(table.loc[[*finals, ref_index]], budget)
         best = finals[0]
         stress_runs = None
-        if discover and stress and ranges:  # the recommended plan over the uncertain values' whole sweep ranges
-            wide = {k: tuple(SCHEMA[k].sweep) for k in ranges}
-            wide_draws = uncertain_draws(wide, stress, seed + 1)
+        wide = (uncertainty(scenario, overrides, names=uncertain, exclude=levers, wide=True) if unc is not None
+                else None)
+        inputs = list(ranges) if unc is None else wide.names
+        if discover and stress and inputs:  # the recommended plan over the uncertain values' plausible ranges
+            wide_draws = (uncertain_draws({k: tuple(SCHEMA[k].sweep) for k in ranges}, stress, seed + 1)
+                          if unc is None else wide.draws(stress, seed + 1).to_dict("records"))
             stress_seeds = [int(np.random.SeedSequence(seed, spawn_key=(1, r)).generate_state(1)[0])
                             for r in range(stress)]
             before = len(runner.rows)
@@ -220,9 +236,12 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
     ok = ok.assign(world=ok["replicate"] % worlds, survived=ok["survived"].astype(float))
     per_world = ok.pivot_table(index="plan", columns="world", values="survived", aggfunc="mean").dropna(axis=1)
     robust = robustness(per_world.loc[compared].astype(float).to_numpy(), plans=compared, threshold=threshold)
+    rival = finals[1] if len(finals) > 1 else ref_index  # the runner-up (else the current plan)
+    decisive_values = decisive(pd.DataFrame(world_draws), per_world.loc[best] - per_world.loc[rival]) \
+        if rival != best and ranges else decisive(pd.DataFrame(), pd.Series(dtype=float))
     failure, note = None, ""
     if discover:
-        failure, note = _failure(runs[runs["plan"] == best], stress_runs, list(ranges), seed)
+        failure, note = _failure(runs[runs["plan"] == best], stress_runs, inputs, seed)
     else:
         note = "not searched (discover=False)"
     advice = Advice(scenario=scenario, levers=levers, budget=budget, uncertain=ranges, recommended=rec,
@@ -232,7 +251,10 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
                     reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold,
                     seeds_per_world=seeds_per_world,
-                    trigger_note=trigger_timing(runs[runs["plan"] == best], plans[best], base))
+                    trigger_note=trigger_timing(runs[runs["plan"] == best], plans[best], base),
+                    uncertainty_note=unc.sentence() if unc is not None else (
+                        f"Uncertain values as given: {len(ranges)} drawn uniformly per world."),
+                    decisive_values=decisive_values)
     with runner:  # the evidence behind the recommendation: each mechanism it uses off, on its worlds (studies.evidence)
         from .evidence import gather
 
@@ -268,7 +290,7 @@ def trigger_timing(runs: pd.DataFrame, plan: dict, base: dict) -> str:
 
 def _failure(runs: pd.DataFrame, stress: pd.DataFrame | None, inputs: list[str], seed: int):
     """Scenario discovery of the recommended plan's collapses: on its stress runs (the uncertain values over
-    their whole sweep ranges) when there are some, else on its replicates."""
+    their plausible ranges) when there are some, else on its replicates."""
     from ..analysis.discovery import discover
 
     if not inputs:
@@ -278,7 +300,7 @@ def _failure(runs: pd.DataFrame, stress: pd.DataFrame | None, inputs: list[str],
     said = f"{fails} of {len(ok)} replicates collapsed in the stated ranges"
     data = ok if stress is None else stress[stress["error"].isna()]
     where = "its replicates" if stress is None else (
-        f"{len(data)} further runs with the uncertain values over their whole sweep ranges")
+        f"{len(data)} further runs with the uncertain values over their plausible ranges")
     try:
         found = discover(data, outcome="survived", target="collapse", inputs=inputs, seed=seed)
     except UsageError as err:
@@ -353,4 +375,4 @@ def claim(out, config: dict, fresh: bool) -> None:
     atomic_write(stamp, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-__all__ = ["Advice", "advise", "advise_folder", "paired", "pareto", "DEFAULT_LEVERS", "TRIGGER_LEVERS", "UNCERTAIN"]
+__all__ = ["Advice", "advise", "advise_folder", "paired", "pareto", "DEFAULT_LEVERS", "TRIGGER_LEVERS"]

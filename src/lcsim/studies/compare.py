@@ -75,19 +75,20 @@ class Comparison:
     seed: int = ROOT_SEED
     overrides: dict = field(default_factory=dict, repr=False)
     out: Path | None = None
-    posterior: str | None = None  # the posterior folder each replicate drew its uncertain values from
-    draws: int = 0  # distinct posterior draws (each run on `replicates // draws` seeds)
+    posterior: str | None = None  # the posterior folder given (--posterior), if one was
+    draws: int = 0  # distinct draws of the uncertain values (worlds); replicate r runs in world r % draws
+    uncertainty: str = ""  # where the intervals come from, in one sentence (`studies.uncertainty`)
+    fixed_values: bool | None = None  # as asked: True fixed, False drawn, None the default
 
     @property
     def uncertainty_note(self) -> str:
-        """Which intervals include parameter uncertainty (empty without a posterior)."""
-        if not self.posterior:
-            return ""
-        return (f"Survival intervals include parameter uncertainty: each replicate drew its uncertain values from "
-                f"the posterior in {self.posterior} ({self.draws} draws, {self.replicates // self.draws} seeds each, "
-                "the same draw for replicate k in every strategy); each is the wider of the 95% Wilson interval "
-                "over all runs and the 2.5-97.5% range of survival across the draws. The other intervals "
-                "(differences, medians, outcomes) are chance only, over the pooled runs.")
+        """Where the intervals come from: the sentence, and with draws how the survival intervals combine them."""
+        if not self.draws:
+            return self.uncertainty
+        return (f"{self.uncertainty} Replicate k ran in world k mod {self.draws} (the same world and seed for "
+                "replicate k in every strategy); each survival interval is the wider of the 95% Wilson interval over "
+                "all runs and the 2.5-97.5% range of survival across the worlds. The other intervals (differences, "
+                "medians, outcomes) are chance only, over the pooled runs.")
 
     def heading(self) -> str:
         """One line: the scenario, what every run shared, and how many runs there were."""
@@ -105,7 +106,7 @@ class Comparison:
         if self.failed:
             text += f", {self.failed} failed and left out"
         text += ")"
-        return text + ("\n" + self.uncertainty_note if self.posterior else "")
+        return text + ("\n" + self.uncertainty_note if self.uncertainty_note else "")
 
     def format_table(self) -> str:
         """The two fixed-width tables `lcsim compare` prints: survival, then outcomes at the horizon."""
@@ -137,7 +138,7 @@ class Comparison:
     def command(self, name: str = "report") -> str:
         """The `lcsim` command that reproduces these numbers (the output folder aside)."""
         return command_line(name, self.scenario, self.replicates, self.strategies, self.digital, self.seed,
-                            self.overrides, self.posterior)
+                            self.overrides, self.posterior, self.fixed_values)
 
     def to_html(self, command: str | None = None, date: str | None = None, advice=None) -> str:
         """The self-contained HTML report (figures inline, no network): what `lcsim report` writes.
@@ -154,7 +155,7 @@ class Comparison:
                 "command": command if command is not None else self.command("report")}
         if date:
             meta["date"] = date
-        if self.posterior:  # the report's method list says which intervals include the posterior's draws
+        if self.draws:  # the report's method list says which intervals include the draws
             meta["uncertainty_note"] = self.uncertainty_note
         return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
                             figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
@@ -189,7 +190,7 @@ class Comparison:
 def compare(scenario: str = "default", strategies=None, replicates: int = 200, digital: str | bool | None = None,
             overrides: dict | None = None, out: str | Path | None = None, workers: int | None = None,
             seed: int = ROOT_SEED, progress: bool = True, posterior=None, seeds_per_draw: int = 10,
-            follow_up: int | None = None) -> Comparison:
+            follow_up: int | None = None, fixed_values: bool | None = None) -> Comparison:
     """Compare exit strategies on a scenario: run (or resume) the sweep, and return its `Comparison`.
 
     The runs go through the sweep engine as a grid over `exit_strategy` (and `digital_channel`:
@@ -200,12 +201,17 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     folder per distinct comparison (default `out`: out/compare-SCENARIO), so the same call again
     resumes instead of rerunning. Nothing is written besides the runs: call `.write()`.
 
-    With `posterior` (a folder `lcsim calibrate` wrote, or a `lcsim.calibration.Posterior`),
-    each replicate draws its uncertain values from the posterior (weighted resampling seeded from
-    `numpy.random.SeedSequence([seed, ...])`): `replicates // seeds_per_draw` distinct draws, replicate
-    k using draw k // seeds_per_draw in every strategy (common across arms, like its seed). The
-    survival intervals then include parameter uncertainty (`Comparison.uncertainty_note`); the runs
-    are kept as one Parquet file per distinct comparison and reused when the same call comes again.
+    What is uncertain is `lcsim.studies.uncertainty` (the same for compare, report, advise and the app):
+    by default (`fixed_values=None`) each world draws the uncertain values from the shipped posterior
+    (`lcsim.posterior()`), or from `posterior` (a folder `lcsim calibrate` wrote, or a `Posterior`), with
+    the values it leaves free over their plausible ranges; when no posterior is fitted for these rules
+    the default is fixed values (replicate noise only: drawing all of them over their ranges blurs every
+    strategy alike, docs/advise.md); `fixed_values=False` draws over the ranges then, `True` never draws.
+    A value in `overrides` (or set by a scenario file) is never drawn. With draws: `replicates //
+    seeds_per_draw` worlds (seeded from `SeedSequence([seed, STREAM])`), replicate k in world
+    k % worlds in every strategy (as in `advise`, common across arms like its seed); the survival
+    intervals then include parameter uncertainty, and the runs are kept as one Parquet file per distinct
+    comparison, reused when the same call comes again. `Comparison.uncertainty` says which in one sentence.
 
     `follow_up`: survival is read this many months after the exit, as in `advise` (`lcsim.studies.fair`; default
     `FOLLOW_UP`, 36, or what a `months` override implies): every run lasts exit_month + follow_up months.
@@ -251,11 +257,16 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
         "replicates": replicates, "root_seed": seed, "common_seeds": True,
     }
     folder = usable_folder(out if out is not None else f"out/compare-{short(scenario)}")
+    from .uncertainty import uncertainty
+
+    if isinstance(seeds_per_draw, bool) or not isinstance(seeds_per_draw, int) or seeds_per_draw < 1:
+        raise ParameterError(f"seeds_per_draw: {seeds_per_draw!r} is not allowed; expected a whole number of at "
+                             "least 1")
+    unc = uncertainty(scenario, fixed, fixed_values, posterior, exclude=tuple(vary))
     drawn = None
-    if posterior is not None:
-        drawn, label = posterior_draws(posterior, replicates, seeds_per_draw, seed, fixed)
-        experiment["posterior"] = {"source": label, "draws": len(drawn), "seeds_per_draw": seeds_per_draw,
-                                   "values": drawn.to_dict("list")}
+    if unc.drawn:  # only then: a comparison with fixed values keeps its runs folder (and its numbers)
+        drawn = unc.draws(max(1, replicates // seeds_per_draw), seed)
+        experiment["uncertainty"] = {**unc.identity(), "draws": len(drawn), "values": drawn.to_dict("list")}
     # One runs folder per distinct comparison, so changing replicates or overrides never collides
     # with (or silently reuses) an earlier sweep, and the same call again resumes it.
     key = hashlib.sha256(json.dumps(experiment, sort_keys=True, default=str).encode()).hexdigest()[:10]
@@ -263,7 +274,7 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
     if drawn is None:
         runs = lcsim.sweep(experiment, runs_dir, workers=workers, progress=progress)
     else:
-        runs = run_with_draws(experiment, drawn, seeds_per_draw, runs_dir, workers)
+        runs = run_with_draws(experiment, drawn, runs_dir, workers)
     done = completed(runs)
     if done.empty:
         raise UsageError(f"every run failed (first error: {runs['error'].dropna().iloc[0]}); see {runs_dir}")
@@ -278,43 +289,15 @@ def compare(scenario: str = "default", strategies=None, replicates: int = 200, d
                       params=params, experiment=experiment, by=by, horizon=params["months"] - params["exit_month"],
                       runs_dir=runs_dir, scenario=scenario, replicates=replicates, strategies=tuple(strategies),
                       digital=digital, seed=seed, overrides=fixed, out=folder,
-                      posterior=None if drawn is None else label, draws=0 if drawn is None else len(drawn))
+                      posterior=None if posterior is None else str(posterior), draws=0 if drawn is None else len(drawn),
+                      uncertainty=unc.sentence(), fixed_values=fixed_values)
 
 
 
-POSTERIOR_STREAM = 13  # the SeedSequence word of the posterior draws (after the root seed)
-
-
-def posterior_draws(posterior, replicates: int, seeds_per_draw: int, seed: int, fixed: dict) -> tuple[pd.DataFrame,
-                                                                                                    str]:
-    """The posterior's draws for a comparison: one row per distinct draw, columns named as a run's parameters
-    (`assumptions.NAME` for an assumption); and where the posterior came from."""
-    from ..assumptions import PREFIX
-    from ..calibration.posterior import Posterior, load_posterior
-
-    if isinstance(seeds_per_draw, bool) or not isinstance(seeds_per_draw, int) or seeds_per_draw < 1:
-        raise ParameterError(f"seeds_per_draw: {seeds_per_draw!r} is not allowed; expected a whole number of at "
-                             "least 1")
-    if replicates < seeds_per_draw:
-        raise ParameterError(f"replicates: {replicates} is not allowed with a posterior; expected at least "
-                             f"seeds_per_draw ({seeds_per_draw}) so that every draw runs on that many seeds")
-    post = posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
-    label = str(posterior) if not isinstance(posterior, Posterior) else "a posterior given in Python"
-    names = {p.name: (p.name if p.kind == "param" else PREFIX + p.name) for p in post.priors}
-    clash = [n for n in names.values() if n in fixed]
-    if clash:
-        raise UsageError(f"--set {clash[0]}: it is drawn from the posterior; leave it out, or compare without "
-                         "--posterior")
-    n = -(-replicates // seeds_per_draw)
-    drawn = post.draw(n, np.random.SeedSequence([int(seed), POSTERIOR_STREAM])).rename(columns=names)
-    return drawn, label
-
-
-def run_with_draws(experiment: dict, drawn: pd.DataFrame, seeds_per_draw: int, runs_dir: Path,
-                   workers: int | None) -> pd.DataFrame:
-    """Every arm x replicate, replicate k with the seed it has in the sweep (common seeds) and draw
-    k // seeds_per_draw, through the one executor (`lcsim.experiments.executor`). The runs are kept
-    in `runs_dir`/runs.parquet, reused when present."""
+def run_with_draws(experiment: dict, drawn: pd.DataFrame, runs_dir: Path, workers: int | None) -> pd.DataFrame:
+    """Every arm x replicate, replicate k with the seed it has in the sweep (common seeds) and world
+    k % len(drawn) (as `advise`), through the one executor (`lcsim.experiments.executor`). The runs are
+    kept in `runs_dir`/runs.parquet, reused when present."""
     import functools
     import itertools
 
@@ -332,7 +315,7 @@ def run_with_draws(experiment: dict, drawn: pd.DataFrame, seeds_per_draw: int, r
     tasks, rows = [], {}
     for point, arm in enumerate(arms):
         for r in range(experiment["replicates"]):
-            draw = r // seeds_per_draw
+            draw = r % len(values)
             rid = f"p{point:04d}-r{r:04d}"
             s = run_seed(experiment["root_seed"], point, r, common=True)
             tasks.append((rid, (s, {**arm, **values[draw]})))
@@ -349,7 +332,7 @@ def run_with_draws(experiment: dict, drawn: pd.DataFrame, seeds_per_draw: int, r
 
 
 def command_line(command: str, scenario: str, replicates: int, strategies, digital: str | None, seed: int,
-                 overrides: dict, posterior: str | None = None) -> str:
+                 overrides: dict, posterior: str | None = None, fixed_values: bool | None = None) -> str:
     """The `lcsim compare` / `lcsim report` command line that gives these numbers (the output folder aside)."""
     words = ["lcsim", command, "--scenario", scenario, "--replicates", str(replicates)]
     if list(strategies) != list(EXIT_STRATEGIES):
@@ -362,6 +345,8 @@ def command_line(command: str, scenario: str, replicates: int, strategies, digit
         words += ["--set", f"{name}={_value_text(value)}"]
     if posterior:
         words += ["--posterior", str(posterior)]
+    if fixed_values is not None:
+        words += ["--fixed-values" if fixed_values else "--drawn-values"]
     return shlex.join(words)
 
 

@@ -1,5 +1,6 @@
-"""The plans `advise` searches: the levers' space, its encoding on [0, 1] for NSGA-II, and the uncertain values
-drawn per replicate (a Latin hypercube seeded from the advice's seed)."""
+"""The plans `advise` searches: the levers' space and its encoding on [0, 1] for NSGA-II; and uncertain values a
+caller gives as explicit ranges, drawn per world by a Latin hypercube seeded from the advice's seed (what is
+uncertain by default is `lcsim.studies.uncertainty`)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,6 @@ DEFAULT_LEVERS = ("exit_strategy", "exit_month", "transition_months", "control",
 # exit_month at the latest (model/exits.py); searched beside the fixed plans (exit_trigger=none is one of them).
 TRIGGER_LEVERS = ("exit_trigger", "trigger_share", "trigger_window")
 LEVERS = DEFAULT_LEVERS + TRIGGER_LEVERS
-UNCERTAIN = ("member_benefit", "aspiration", "initial_engagement", "complementarity", "attendance_cost",
-             "leadership", "burnout")
-SPREAD = 0.25  # the uncertain values: +-25% around the scenario's value
 
 
 def plan_key(plan: dict, tag: str, replicate: int) -> str:
@@ -161,25 +159,13 @@ def consistent(plan: dict, base: dict) -> None:
                 plan[name] = base[name]
 
 
-def uncertain_ranges(uncertain, base: dict, overrides: dict, levers) -> dict:
-    if isinstance(uncertain, dict):
-        ranges = {}
-        for k, (lo, hi) in uncertain.items():
-            if k not in SCHEMA:
-                raise UsageError(f"uncertain value {k!r} is not a parameter")
-            ranges[k] = (SCHEMA[k].check(lo), SCHEMA[k].check(hi))
-        return ranges
-    names = UNCERTAIN if uncertain is None else tuple(uncertain)
+def uncertain_ranges(uncertain: dict) -> dict:
+    """Explicit ranges a caller gives (`advise(uncertain={name: (low, high)})`), each bound checked."""
     ranges = {}
-    for name in names:
-        if name not in SCHEMA or SCHEMA[name].kind not in ("int", "float"):
-            raise UsageError(f"uncertain value {name!r}: expected a numeric parameter")
-        if name in overrides or name in levers:
-            continue
-        p, v = SCHEMA[name], float(base[name])
-        lo, hi = p.sweep
-        half = SPREAD * abs(v) if v else SPREAD * (hi - lo) / 2
-        ranges[name] = (max(lo, v - half), min(hi, v + half))
+    for k, (lo, hi) in uncertain.items():
+        if k not in SCHEMA:
+            raise UsageError(f"uncertain value {k!r} is not a parameter; expected one of lcsim params")
+        ranges[k] = (SCHEMA[k].check(lo), SCHEMA[k].check(hi))
     return ranges
 
 

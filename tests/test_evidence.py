@@ -61,6 +61,8 @@ def test_the_evidence_gives_the_known_gains_and_the_stored_statuses(advice):
     words = sentence(channel)
     assert words.startswith("The plan leans on the digital channel: without it, survival falls from")
     assert "P3" in words and "fails: treat this gain with caution." in words
+    assert "does not need it here: survival is" in sentence(gains["routine"]) and "evidence for it" in \
+        sentence(gains["routine"])
     assert "leans on the digital channel" in advice.evidence.summary()
     assert advice.evidence.runs == 4 * 160
 

@@ -111,6 +111,10 @@ def sentence(g: dict) -> str:
         first = (f"The plan uses {g['name']}, but it costs survival here: without it, survival rises from "
                  f"{g['with']:.0%} to {g['without']:.0%} ({d}).")
         tail = "."
+    elif f"{g['with']:.0%}" == f"{g['without']:.0%}":
+        first = (f"The plan uses {g['name']} but does not need it here: survival is {g['with']:.0%} with it and "
+                 f"without it ({d}).")
+        tail = "."
     else:
         first = (f"The plan uses {g['name']} but does not need it here: without it, survival is {g['without']:.0%} "
                  f"instead of {g['with']:.0%} ({d}), a difference the runs cannot tell from none.")

@@ -179,13 +179,37 @@ def test_tie_bookkeeping_and_introductions_match_their_numpy_twins(seed):
 def test_appending_members_matches_its_numpy_twin():
     rng = np.random.default_rng(2)
     old = (rng.integers(0, 4, 30), rng.random((30, 4)), rng.random((30, 6)), rng.random(30), rng.random(30),
-           rng.random(30), rng.random(30), rng.random(30) < 0.2, rng.random(30) < 0.9, rng.integers(0, 9, 30),
-           rng.random(30) < 0.1)
+           rng.random(30), rng.random(30), rng.random(30), rng.random(30) < 0.2, rng.random(30) < 0.9,
+           rng.integers(0, 9, 30), rng.random(30) < 0.1)
     new = (rng.integers(0, 4, 5), rng.random((5, 4)), rng.random((5, 6)), rng.random(5), rng.random(5), rng.random(5),
-           0.4, 12)
+           rng.random(5), 0.4, 12)
     for got, want in zip(kernels.append_members(*old, *new), kernels._append_members_py(*old, *new)):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_drawing_newcomers_matches_its_numpy_twin(seed):
+    """`newcomers` draws what NumPy's own draws give (sector, Dirichlet assets and interests, Beta engagement,
+    capacity, propensity and availability), from the same stream, leaving it in the same state."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 40))
+    share = rng.random()
+    mix = np.cumsum([share, (1 - share) / 3, (1 - share) / 3, (1 - share) / 3])
+    topics = int(rng.integers(2, 8))
+    own = np.eye(4, topics)
+    args = (n, mix, np.eye(4, 4), rng.random(), rng.random(), np.full(4, 0.1 + rng.random() * 3), own, rng.random(),
+            np.full(topics, 0.1 + rng.random() * 3), float(rng.choice([0.0, 2.5])), 4.0, (2.0, 4.0),
+            (0.4, 3.0), float(rng.choice([0.0, 0.5, 2.0])))
+    results = []
+    for draw in (kernels.newcomers, kernels._newcomers_py):
+        stream = np.random.default_rng([seed, 5])
+        results.append((*draw(stream, *args), stream.random()))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+    if n:
+        assert len(set(results[0][3])) > 1 or args[9] == 0.0  # engagement drawn unless fixed at 1
 
 
 @pytest.mark.parametrize("seed", range(40))

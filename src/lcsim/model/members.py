@@ -10,7 +10,7 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import append_members, complementarity, grow, hosting_odds
+from .kernels import _newcomers_py, append_members, complementarity, grow, hosting_odds, newcomers
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -73,38 +73,33 @@ class MemberTable:
 
     # -- who they are ------------------------------------------------------------------------
     def add(self, n: int, p: dict, rng, month: int) -> np.ndarray:
-        """Draw `n` new organisations; return their row indices."""
-        a, d = self.a, p["complementarity"]
-        mix, own_by_sector, asset_alpha, interest_alpha = self._constants(p["cso_share"])
-        sector = np.minimum(np.searchsorted(mix, rng.random(n) * mix[-1], side="right"), len(SECTORS) - 1)
-        # Complementary differences: each sector leans to its own asset kind, by `complementarity`.
-        leaning = (1.0 - d) / N_ASSETS + d * _PROFILES[sector]
-        w = a.asset_profile_weight
-        assets = w * leaning + (1.0 - w) * rng.dirichlet(asset_alpha, size=n)
-        # Each sector leans to its own concerns (topic k for sector k), so an agenda set by the majority
-        # serves the minority sectors less (assumption after the case: topics had to generate value
-        # for participants from their differences).
-        own = own_by_sector[sector]
-        lean = a.sector_interest_lean
-        interests = lean * own + (1.0 - lean) * rng.dirichlet(interest_alpha, size=n)
-        mean_e, b = p["initial_engagement"], a.engagement_shape_b
-        # Beta(., b) with mean `initial_engagement`.
-        engagement = rng.beta(b * mean_e / (1.0 - mean_e), b, size=n) if mean_e < 1 else np.ones(n)
-        capacity = rng.beta(a.capacity_shape_a, a.capacity_shape_b, size=n)
-        # Heavy-tailed: a few members carry most of the initiative (van Mierlo 2014).
-        propensity = rng.beta(a.propensity_shape_a, a.propensity_shape_b, size=n)
+        """Draw `n` new organisations; return their row indices.
 
+        Each leans to its sector: in assets (its own asset kind, by `complementarity`; Dirichlet noise for
+        the rest) and in interests (its sector's own concerns: an agenda set by the majority sector serves
+        the minority sectors less, after the case: topics had to generate value for participants from their
+        differences). Engagement is Beta with mean `initial_engagement`; capacity and propensity are Beta
+        draws (propensity heavy-tailed: a few members carry most of the initiative, van Mierlo 2014); a
+        lasting availability, Beta(a, a), heavy-tailed at both ends, is how much time the organisation can
+        give whatever its engagement (1 with the rule off). Drawn in one compiled call (`kernels.newcomers`),
+        in the order and with the draws of its NumPy twin.
+        """
+        a = self.a
+        mix, own_by_sector, asset_alpha, interest_alpha = self._constants(p["cso_share"])
+        mean_e, b = p["initial_engagement"], a.engagement_shape_b
+        # NumPy's Dirichlet draws concentrations below 0.1 another way, which the compiled draws do not follow.
+        draw = newcomers if min(asset_alpha[0], interest_alpha[0]) >= 0.1 else _newcomers_py
+        drawn = draw(rng, n, mix, _PROFILES, float(p["complementarity"]), float(a.asset_profile_weight), asset_alpha,
+                     own_by_sector, float(a.sector_interest_lean), interest_alpha,
+                     float(b * mean_e / (1.0 - mean_e)) if mean_e < 1 else 0.0, float(b),
+                     (float(a.capacity_shape_a), float(a.capacity_shape_b)),
+                     (float(a.propensity_shape_a), float(a.propensity_shape_b)), float(a.availability_shape))
         start = len(self)
         (self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
-         self.leader, self.active, self.joined, self.replicated) = append_members(
+         self.availability, self.leader, self.active, self.joined, self.replicated) = append_members(
             self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
-            self.leader, self.active, self.joined, self.replicated, np.asarray(sector, np.int64), assets, interests,
-            np.asarray(engagement, np.float64), capacity, propensity, float(p["aspiration"]), int(month))
-        # Lasting availability, heavy-tailed at both ends: how much time the organisation can give, whatever
-        # its engagement (drawn last, and only with the rule on, so that the other draws stay where they were).
-        shape = a.availability_shape
-        availability = rng.beta(shape, shape, size=n) if shape > 0 else np.ones(n)
-        self.availability = np.concatenate([self.availability, availability])
+            self.availability, self.leader, self.active, self.joined, self.replicated, *drawn,
+            float(p["aspiration"]), int(month))
         return np.arange(start, start + n)
 
     def _constants(self, cso_share: float) -> tuple:

@@ -33,11 +33,13 @@ from .members import (
     _complementarity_py,
     _grow_py,
     _hosting_odds_py,
+    _newcomers_py,
     _sector_sums_py,
     append_members,
     complementarity,
     grow,
     hosting_odds,
+    newcomers,
     sector_sums,
 )
 from .ties import (
@@ -69,13 +71,13 @@ if njit is not None:
 __all__ = [
     "across_sectors", "adjacency", "append_members", "append_ties", "compact_ties", "complementarity", "decay",
     "embeddedness", "friends_of_friends", "gather", "grow", "hosting_odds", "largest_component", "meet",
-    "merge_contacts", "network_measures", "pair_up", "renew", "renew_candidates", "same_sector_partners",
-    "sector_sums", "sort_ties", "with_contacts",
+    "merge_contacts", "network_measures", "newcomers", "pair_up", "renew", "renew_candidates",
+    "same_sector_partners", "sector_sums", "sort_ties", "with_contacts",
     "_across_sectors_py", "_adjacency_py", "_append_members_py", "_append_ties_py", "_common_contacts_py",
     "_compact_ties_py", "_complementarity_py", "_decay_py", "_embeddedness_py", "_friends_of_friends_py",
     "_gather_py", "_grow_py", "_hosting_odds_py", "_largest_component_py", "_meet_py", "_merge_contacts_py",
-    "_network_measures_py", "_pair_up_py", "_renew_candidates_py", "_renew_py", "_same_sector_partners_py",
-    "_sector_sums_py", "_sort_ties_py", "_with_contacts_py",
+    "_network_measures_py", "_newcomers_py", "_pair_up_py", "_renew_candidates_py", "_renew_py",
+    "_same_sector_partners_py", "_sector_sums_py", "_sort_ties_py", "_with_contacts_py",
 ]
 if njit is not None:
     __all__ += ["_embeddedness_bits", "_embeddedness_marks"]

@@ -1,5 +1,5 @@
-"""Members' kernels: capacity growth, complementarity of assets, per-sector sums of interests, and appending
-newcomers to the member arrays.
+"""Members' kernels: capacity growth, complementarity of assets, per-sector sums of interests, drawing newcomers and
+appending them to the member arrays.
 
 Each compiled kernel has a NumPy twin (`_<name>_py`) that gives the same answer (tests/test_kernels.py).
 """
@@ -31,18 +31,18 @@ def _sector_sums_py(sector, w, interests, n_sectors):
     return per_sector, np.bincount(sector, w, minlength=n_sectors)
 
 
-def _append_members_py(sector, assets, interests, engagement, aspiration, capacity, propensity, leader, active,
-                       joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
-                       new_propensity, new_aspiration, month):
+def _append_members_py(sector, assets, interests, engagement, aspiration, capacity, propensity, availability, leader,
+                       active, joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
+                       new_propensity, new_availability, new_aspiration, month):
     """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
     replicated, aspiring to `new_aspiration` (NumPy twin of `append_members`)."""
     n = len(new_sector)
     return (np.concatenate([sector, new_sector]), np.concatenate([assets, new_assets]),
             np.concatenate([interests, new_interests]), np.concatenate([engagement, new_engagement]),
             np.concatenate([aspiration, np.full(n, new_aspiration)]), np.concatenate([capacity, new_capacity]),
-            np.concatenate([propensity, new_propensity]), np.concatenate([leader, np.zeros(n, bool)]),
-            np.concatenate([active, np.ones(n, bool)]), np.concatenate([joined, np.full(n, month)]),
-            np.concatenate([replicated, np.zeros(n, bool)]))
+            np.concatenate([propensity, new_propensity]), np.concatenate([availability, new_availability]),
+            np.concatenate([leader, np.zeros(n, bool)]), np.concatenate([active, np.ones(n, bool)]),
+            np.concatenate([joined, np.full(n, month)]), np.concatenate([replicated, np.zeros(n, bool)]))
 
 
 def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
@@ -59,7 +59,70 @@ def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base,
     return np.where(member, odds, np.inf)
 
 
+def _newcomers_py(rng, n, mix, profiles, complementarity, profile_weight, asset_alpha, own_by_sector, lean,
+                  interest_alpha, engagement_a, engagement_b, capacity_ab, propensity_ab, availability_shape):
+    """`n` new organisations drawn from `rng` (NumPy twin of `newcomers`): sector (by the cumulative `mix`), assets
+    (its sector's `profiles` row by `complementarity`, weighted `profile_weight`, and a Dirichlet(asset_alpha)
+    rest), interests (its sector's own topics by `lean`, and a Dirichlet(interest_alpha) rest), engagement
+    (Beta(engagement_a, engagement_b); 1 if engagement_a is 0), capacity, propensity (Beta draws of the shapes given)
+    and lasting availability (Beta(shape, shape); 1 if the shape is 0), in that order of draws."""
+    n_sectors, n_assets = profiles.shape
+    sector = np.minimum(np.searchsorted(mix, rng.random(n) * mix[-1], side="right"), n_sectors - 1)
+    leaning = (1.0 - complementarity) / n_assets + complementarity * profiles[sector]
+    assets = profile_weight * leaning + (1.0 - profile_weight) * rng.dirichlet(asset_alpha, size=n)
+    interests = lean * own_by_sector[sector] + (1.0 - lean) * rng.dirichlet(interest_alpha, size=n)
+    engagement = rng.beta(engagement_a, engagement_b, size=n) if engagement_a > 0 else np.ones(n)
+    capacity = rng.beta(capacity_ab[0], capacity_ab[1], size=n)
+    propensity = rng.beta(propensity_ab[0], propensity_ab[1], size=n)
+    shape = availability_shape
+    availability = rng.beta(shape, shape, size=n) if shape > 0 else np.ones(n)
+    return sector.astype(np.int64), assets, interests, engagement, capacity, propensity, availability
+
+
 if njit is not None:
+    @njit(cache=True, nogil=True)
+    def _dirichlet(rng, alpha, n):  # pragma: no cover - compiled
+        """NumPy's Dirichlet draws (its standard case, every alpha at least 0.1: normalised gamma variates)."""
+        out = np.empty((n, len(alpha)))
+        for i in range(n):
+            total = 0.0
+            for k in range(len(alpha)):
+                out[i, k] = rng.standard_gamma(alpha[k])
+                total = total + out[i, k]
+            inverse = 1.0 / total
+            for k in range(len(alpha)):
+                out[i, k] = out[i, k] * inverse
+        return out
+
+    @njit(cache=True, nogil=True)
+    def newcomers(rng, n, mix, profiles, complementarity, profile_weight, asset_alpha, own_by_sector, lean,
+                  interest_alpha, engagement_a, engagement_b, capacity_ab, propensity_ab,
+                  availability_shape):  # pragma: no cover - compiled
+        """`n` new organisations drawn from `rng`, as NumPy draws them (see `_newcomers_py`); every concentration
+        in asset_alpha and interest_alpha at least 0.1 (below, NumPy's Dirichlet takes another way)."""
+        n_sectors, n_assets = profiles.shape
+        draws = rng.random(n)
+        sector = np.empty(n, np.int64)
+        for i in range(n):
+            sector[i] = min(np.searchsorted(mix, draws[i] * mix[-1], side="right"), n_sectors - 1)
+        noise = _dirichlet(rng, asset_alpha, n)
+        assets = np.empty((n, n_assets))
+        for i in range(n):
+            for k in range(n_assets):
+                leaning = (1.0 - complementarity) / n_assets + complementarity * profiles[sector[i], k]
+                assets[i, k] = profile_weight * leaning + (1.0 - profile_weight) * noise[i, k]
+        own = _dirichlet(rng, interest_alpha, n)
+        interests = np.empty_like(own)
+        for i in range(n):
+            for k in range(own.shape[1]):
+                interests[i, k] = lean * own_by_sector[sector[i], k] + (1.0 - lean) * own[i, k]
+        engagement = rng.beta(engagement_a, engagement_b, n) if engagement_a > 0 else np.ones(n)
+        capacity = rng.beta(capacity_ab[0], capacity_ab[1], n)
+        propensity = rng.beta(propensity_ab[0], propensity_ab[1], n)
+        shape = availability_shape
+        availability = rng.beta(shape, shape, n) if shape > 0 else np.ones(n)
+        return sector, assets, interests, engagement, capacity, propensity, availability
+
     @njit(cache=True, nogil=True)
     def grow(capacity, attended, fit, support, learning, erosion, active):  # pragma: no cover - compiled
         """Capacity after a month's learning and erosion, clipped to [0, 1], 0 for inactive members;
@@ -120,16 +183,17 @@ if njit is not None:
         return out
 
     @njit(cache=True, nogil=True)
-    def append_members(sector, assets, interests, engagement, aspiration, capacity, propensity, leader, active,
-                       joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
-                       new_propensity, new_aspiration, month):  # pragma: no cover - compiled
+    def append_members(sector, assets, interests, engagement, aspiration, capacity, propensity, availability, leader,
+                       active, joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
+                       new_propensity, new_availability, new_aspiration, month):  # pragma: no cover - compiled
         """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
         replicated, aspiring to `new_aspiration`."""
         n = len(new_sector)
         return (_extend(sector, new_sector), _extend_rows(assets, new_assets), _extend_rows(interests, new_interests),
                 _extend(engagement, new_engagement), _extend_with(aspiration, n, new_aspiration),
-                _extend(capacity, new_capacity), _extend(propensity, new_propensity), _extend_with(leader, n, False),
-                _extend_with(active, n, True), _extend_with(joined, n, month), _extend_with(replicated, n, False))
+                _extend(capacity, new_capacity), _extend(propensity, new_propensity),
+                _extend(availability, new_availability), _extend_with(leader, n, False), _extend_with(active, n, True),
+                _extend_with(joined, n, month), _extend_with(replicated, n, False))
 
     @njit(cache=True, nogil=True)
     def hosting_odds(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
@@ -147,6 +211,7 @@ if njit is not None:
         return out
 
 else:  # pragma: no cover
+    newcomers = _newcomers_py
     grow = _grow_py
     complementarity = _complementarity_py
     sector_sums = _sector_sums_py

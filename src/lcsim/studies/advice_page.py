@@ -30,9 +30,9 @@ color:#222;line-height:1.45;overflow-wrap:break-word}
 .lcsim-advice table,.lcsim-advice img{break-inside:avoid}}
 """
 PAGE_STYLE = "body{margin:2em auto;padding:0 1em}"
-EMBEDDED = ("The advice's figures are over worlds in which the uncertain values vary (see how it was computed), with "
-            "its own seeds and follow-up: the same plan can score differently here than in the comparison above, "
-            "which keeps the scenario's values. Within the advice, every plan meets the same worlds.")
+EMBEDDED = ("The advice's figures come from its own runs (its own seeds and worlds, and survival read the same time "
+            "after each plan's own exit: see how it was computed), so its figure for the current plan need not be the "
+            "comparison's. Within the advice, every plan meets the same worlds.")
 
 
 def plan_words(plan: dict) -> str:

@@ -33,6 +33,28 @@ def test_programme_kernels_match_their_numpy_twins(seed):
     chosen, eligible = rng.random(k) < 0.6, rng.random(n) < 0.7
     np.testing.assert_array_equal(kp.owners(offsets, rows, chosen, eligible),
                                   kp._owners_py(offsets, rows, chosen, eligible))
+    for got, want in zip(kp.with_union(offsets, rows, chosen, n), kp._with_union_py(offsets, rows, chosen, n)):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_group_kernels_match_their_numpy_twins_to_the_last_bit(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    offsets, rows = _memberships(rng, n)
+    values = rng.random(n) * rng.choice([1.0, 1e-3, 1e6])
+    values[rng.random(n) < 0.1] = 0.0
+    sums = kp.group_sums(offsets, rows, values)
+    assert sums.tobytes() == kp._group_sums_py(offsets, rows, values).tobytes()  # bit for bit, as NumPy sums
+    mask = rng.random(n) < 0.3
+    np.testing.assert_array_equal(kp.group_counts(offsets, rows, mask), kp._group_counts_py(offsets, rows, mask))
+    ties = int(rng.integers(0, 3 * n))
+    a, b = rng.integers(0, n, ties), rng.integers(0, n, ties)
+    a, b = np.minimum(a, b)[a != b], np.maximum(a, b)[a != b]
+    sector = rng.integers(0, 4, n)
+    np.testing.assert_array_equal(kp.group_networks(a, b, sector, offsets, rows, n),
+                                  kp._group_networks_py(a, b, sector, offsets, rows, n))
 
 
 def test_strongest_takes_the_largest_positive_value_and_owners_the_first_chosen_community():

@@ -7,6 +7,8 @@ turnover, dissolution), `founding` (replication), `streams` (one random stream p
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import numpy as np
 from mesa import DataCollector, Model
 
@@ -77,6 +79,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self._member_agents: dict[int, Member] = {}  # built when asked for: see `agents`
         self.memberships = 0  # bumped when any community's membership changes or one starts: `_live`'s cache key
         self._live_cache: tuple = (-1,)
+        self._measures: dict = {}  # the communities' measures for the records, and their cache keys (outcomes)
         # Per organisation: the month it last took stock, the value of the meetings it attended since,
         # and how many live communities it belongs to.
         self.last_stock = np.empty(0, np.int64)
@@ -143,8 +146,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         if self._live_cache[0] != self.memberships:
             live = [c for c in self.communities if c.alive]
             parts = [c.member_rows() for c in live]
-            offsets = np.zeros(len(live) + 1, np.int64)
-            np.cumsum([len(rows) for rows in parts], out=offsets[1:])
+            offsets = np.array([0, *accumulate(map(len, parts))], np.int64)
             rows = np.concatenate(parts) if parts else np.empty(0, np.int64)
             self._live_cache = (self.memberships, live, offsets, rows)
         return self._live_cache[1:]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import network_measures
+from .kernels.programme import group_counts, group_networks, group_sums, with_union
 
 NAN = float("nan")
 NO_ROWS = np.empty(0, np.int64)
@@ -67,7 +68,7 @@ def group_record(model, group, convener, replications: int, left: int) -> tuple[
     local = sum(c.meetings["leader"] + c.meetings["digital"] for c in group)
     kinds = {c.host.kind for c in group if c.host is not None}
     return _record(
-        model, convener, rows, n, (e, cross, largest), leaders, engagement, replications, left,
+        convener, n, (e, cross, largest), leaders, engagement, _mean(model, rows, n), replications, left,
         alive=any(c.alive for c in group),
         host_kind="none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed",
         # Which organisation hosted (-1: the convener, the channel, or no meeting); of several, the first's.
@@ -96,14 +97,19 @@ def _community_record(model, c, convener, replications: int, left: int) -> tuple
     held, host = c.meetings, c.host
     local = 0 + (held["leader"] + held["digital"])  # 0 + : the type `sum` gives in the general path
     return _record(
-        model, convener, rows, n, (e, cross, largest), leaders, engagement, replications, left,
+        convener, n, (e, cross, largest), leaders, engagement, _mean(model, rows, n), replications, left,
         alive=c.alive, host_kind="none" if host is None else host.kind,
         host_member=host.row if host is not None and host.local else -1,
         quorate=bool(c.quorate), attendance=len(c.attended), joined=0 + c.joined, local=local,
         meetings=local + (0 + held["convener"])), across
 
 
-def _record(model, convener, rows, n, network, leaders, engagement, replications, left, *, alive, host_kind,
+def _mean(model, rows, n) -> float:
+    """The mean capacity of `rows` (n of them; 0 for none)."""
+    return float(model.members.capacity[rows].sum()) / n if n else 0.0
+
+
+def _record(convener, n, network, leaders, engagement, capacity, replications, left, *, alive, host_kind,
             host_member, quorate, attendance, joined, local, meetings) -> dict:
     """The record's fields from a group's (or one community's) counts: the one place its measures are computed."""
     e, cross, largest = network
@@ -129,7 +135,7 @@ def _record(model, convener, rows, n, network, leaders, engagement, replications
         "largest_component_share": largest / n if n else NAN,
         "leaders": leaders,
         "mean_engagement": engagement,
-        "mean_capacity": float(model.members.capacity[rows].sum()) / n if n else 0.0,
+        "mean_capacity": capacity,
         "replications": replications,
         "local_hosting_share": local / meetings if meetings else 0.0,
     }
@@ -159,21 +165,67 @@ def community_record(model, c, measured: tuple | None = None) -> dict:
             "meetings": held["convener"] + local, "local_meetings": local, "ties_across": across}
 
 
+def _programme_measures(model) -> tuple[list, list, list, list, list, list]:
+    """Per live community (in index order), and last the convened communities taken together where there are
+    several: (members, leaders, engagement sum, capacity sum, network measures, rows) for each, each measure in
+    one kernel call over all of them (kernels.programme). Members, leaders and engagement change only when
+    members take stock or a membership changes, the network only when the ties or a membership change:
+    computed then, kept on the model, reused between; capacity changes monthly."""
+    m, ties = model.members, model.ties
+    cache = model._measures
+    if cache.get("groups", (None,))[0] != model.memberships:
+        live, offsets, rows = model._live()
+        if sum(c.origin == "convened" for c in model.communities) > 1:  # the programme's own group, in which
+            chosen = np.array([c.origin == "convened" for c in live], bool)  # an organisation in several counts once
+            offsets, rows = with_union(offsets, rows, chosen, len(m))
+        cache.clear()
+        cache["groups"] = (model.memberships, offsets, rows, np.diff(offsets).tolist())
+    _, offsets, rows, sizes = cache["groups"]
+    key = (model.stock_takes, len(m))
+    if cache.get("stats", (None,))[0] != key:
+        cache["stats"] = (key, group_counts(offsets, rows, m.leader).tolist(),
+                          group_sums(offsets, rows, m.engagement).tolist())
+    if cache.get("network", (None,))[0] != ties.version:
+        cache["network"] = (ties.version, group_networks(ties.a, ties.b, m.sector, offsets, rows, len(m)).tolist())
+    _, leaders, engagement = cache["stats"]
+    return sizes, leaders, engagement, group_sums(offsets, rows, m.capacity).tolist(), cache["network"][1], \
+        (offsets, rows)
+
+
+def _host_fields(host) -> tuple[str, int]:
+    return ("none", -1) if host is None else (host.kind, host.row if host.kind == "leader" else -1)
+
+
 def records(model) -> tuple[dict, list[dict]]:
     """This month's programme record and one record per community: what `month_record` and
-    `community_record` give, of the same values and types, built in one pass over the communities
-    (records are taken for every community every month: issue 23). A dissolved community's record
-    changes only in its month and its convener's effort, so it is kept and copied."""
+    `community_record` give, of the same values and types, with every community's measures from one
+    kernel call each (records are taken for every community every month: issue 23). A dissolved
+    community's record changes only in its month and its convener's effort, so it is kept and copied."""
     month, communities = model.month, model.communities
+    sizes, leaders, engagement, capacity, network, (offsets, rows) = _programme_measures(model)
     convened = [c for c in communities if c.origin == "convened"]
     single = convened[0] if len(convened) == 1 else None
     first = None
-    rows_out = []
-    alive = 0
+    out = []
+    k = 0  # its place among the live communities
+    # the convened taken together: alive, host kinds, first local host, quorate, attendance, joined, local, meetings
+    g_alive, kinds, g_host, g_quorate, g_attendance, g_joined, g_local, g_meetings = False, set(), -1, False, 0, 0, 0, 0
     for c in communities:
-        conv = c.convener
-        if c.dissolved_month is not None and c.host is None and not c.left and not c.joined and not c.quorate \
-                and not len(c.attended):
+        conv, held, host = c.convener, c.meetings, c.host
+        local = held["leader"] + held["digital"]
+        if c.dissolved_month is None:
+            n = sizes[k]
+            e, cross, across, largest = network[k]
+            kind, host_member = _host_fields(host)
+            quorate, attendance, joined = bool(c.quorate), len(c.attended), 0 + c.joined
+            group = _record(conv, n, (e, cross, largest), leaders[k], engagement[k] / n if n else 0.0,
+                            capacity[k] / n if n else 0.0, c.children, c.left, alive=True, host_kind=kind,
+                            host_member=host_member, quorate=quorate, attendance=attendance, joined=joined,
+                            local=0 + local, meetings=local + (0 + held["convener"]))
+            if c is single:
+                first = ({**group, "replications": model.replications, "left": model.left}, across)
+            k += 1
+        elif host is None and not c.left and not c.joined and not c.quorate and not len(c.attended):
             row = c._dead_record
             if row is None:
                 row = c._dead_record = community_record(model, c)
@@ -181,24 +233,42 @@ def records(model) -> tuple[dict, list[dict]]:
             row["month"] = month
             row["convener_intensity"], row["convener_reach"], row["handover"] = conv.intensity, conv.reach, \
                 conv.handover
-            rows_out.append(row)
+            out.append(row)
+            if c is single:
+                first = _community_record(model, c, conv, model.replications, model.left)
+            elif c.origin == "convened":  # the meetings it held count for the convened together
+                g_local += local
+                g_meetings += held["convener"]
             continue
-        alive += c.dissolved_month is None
-        if c is single:
-            first = _community_record(model, c, conv, model.replications, model.left)
-            group, across = first
-        else:
+        else:  # the month it dissolved
             group, across = _community_record(model, c, conv, c.children, c.left)
-        held = c.meetings
-        local = held["leader"] + held["digital"]
-        rows_out.append({"month": month, "community": c.index, "origin": c.origin, "parent": c.parent,
-                         "founder": c.founder, "started": c.started, **group, "replications": c.children,
-                         "left": c.left, "meetings": held["convener"] + local, "local_meetings": local,
-                         "ties_across": across})
-    if first is None:
-        first = group_record(model, convened, model.convener, model.replications, model.left)
-    return {"month": month, **first[0], "communities_alive": alive,
-            "organisations_active": int(np.count_nonzero(model.members.active))}, rows_out
+            if c is single:
+                first = _community_record(model, c, conv, model.replications, model.left)
+        if c.origin == "convened":
+            g_alive |= c.dissolved_month is None
+            if host is not None:
+                kinds.add(host.kind)
+                if g_host < 0 and host.local:
+                    g_host = host.row
+            g_quorate |= bool(c.quorate)
+            g_attendance += len(c.attended)
+            g_joined += c.joined
+            g_local += local
+            g_meetings += held["convener"]
+        out.append({"month": month, "community": c.index, "origin": c.origin, "parent": c.parent,
+                    "founder": c.founder, "started": c.started, **group, "replications": c.children,
+                    "left": c.left, "meetings": held["convener"] + local, "local_meetings": local,
+                    "ties_across": across})
+    if first is None:  # several convened communities: their measures as one network
+        n = sizes[k]
+        e, cross, _, largest = network[k]
+        first = (_record(model.convener, n, (e, cross, largest), leaders[k], engagement[k] / n if n else 0.0,
+                         capacity[k] / n if n else 0.0, model.replications, model.left, alive=g_alive,
+                         host_kind="none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed",
+                         host_member=g_host, quorate=g_quorate, attendance=g_attendance, joined=g_joined,
+                         local=g_local, meetings=g_local + g_meetings), 0)
+    return {"month": month, **first[0], "communities_alive": k,
+            "organisations_active": int(np.count_nonzero(model.members.active))}, out
 
 
 def summarize(model) -> dict:

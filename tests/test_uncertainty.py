@@ -207,3 +207,30 @@ def test_scenarios_say_where_their_uncertain_values_come_from(capsys, with_poste
     assert main(["scenarios"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "its own hand-set values (initial_engagement=0.35)" in out and "no posterior is fitted" in out
+
+
+def test_the_apps_two_plan_view_is_one_drawn_world_and_keeps_what_the_trainer_changed(with_posterior):
+    from lcsim.app.room import TWO_PLANS, Room, RunSpec
+    from lcsim.scenarios import scenario_params
+
+    params = {**scenario_params("default"), "n_members": 20, "months": 24, "exit_month": 12, "member_benefit": 1.3}
+    room = Room("default", params, seed=4)
+    room.start(mode=TWO_PLANS)
+    a, b = (run.spec for run in room.runs)
+    assert a.assumptions == b.assumptions and "coordination_scale" in a.assumptions
+    assert "hosting_cost" in a.assumptions and a.params["tie_decay"] == b.params["tie_decay"]
+    assert a.params["member_benefit"] == 1.3  # changed from the preset by the trainer: kept
+    assert a.params["tie_decay"] != scenario_params("default")["tie_decay"]  # drawn (left free by the posterior)
+    assert "one world drawn from the posterior fitted on" in room.world_note
+    assert RunSpec.from_dict(a.to_dict()) == a  # the session record keeps the drawn world
+    assert room.runs[0].model.assumptions.coordination_scale == a.assumptions["coordination_scale"]
+    from lcsim.app.record import FORMAT, VERSION, check_record
+
+    room.show(0)
+    checked = check_record({"format": FORMAT, "version": VERSION, "scenes": room.record()})
+    again = Room.replay(checked["scenes"])
+    assert [run.spec.assumptions for run in again.runs] == [a.assumptions, b.assumptions]
+    bad = room.record()
+    bad[-1]["runs"][0]["assumptions"] = {"nope": 1.0}
+    with pytest.raises(LcsimError, match="field 'assumptions'.*nope"):
+        check_record({"format": FORMAT, "version": VERSION, "scenes": bad})

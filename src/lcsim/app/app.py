@@ -274,6 +274,8 @@ def PlanControls(room: Room, on_plan, tick: int):
         solara.Select(f"plan {tag}", value=room.plans[which], values=list(PLANS),
                       on_value=lambda plan, which=which: on_plan(which, plan))
     Caption("Same community, same seed: the runs differ only by their plans. A new plan starts both again.")
+    if room.world_note:
+        Caption(room.world_note)
 
 
 @solara.component

@@ -52,8 +52,9 @@ class LiveCommunity(LearningCommunity):
             super().step_back(strategy)
 
 
-def make_model(preset: str, settings: dict[str, Any], seed: int | None) -> LiveCommunity:
-    return LiveCommunity(rng=seed, preset=preset, **settings)
+def make_model(preset: str, settings: dict[str, Any], seed: int | None,
+               assumptions: dict[str, Any] | None = None) -> LiveCommunity:
+    return LiveCommunity(rng=seed, preset=preset, **settings, **({"assumptions": assumptions} if assumptions else {}))
 
 
 def start_settings(environ=os.environ) -> tuple[str, dict[str, Any], int]:

@@ -31,7 +31,7 @@ MAX_SHOWN = 20_000  # months shown in one scene, rewinds included
 RUNS = {SINGLE: 1, TWO_PLANS: 2, BRANCH: 2}
 TOP_KEYS = {"format", "version", "lcsim", "saved", "scenes"}
 SCENE_KEYS = {"mode", "preset", "params", "seed", "plans", "runs", "shown"}
-RUN_KEYS = {"label", "preset", "params", "seed", "events", "plan", "branched_at"}
+RUN_KEYS = {"label", "preset", "params", "seed", "events", "plan", "branched_at", "assumptions"}
 _VERSION_TEXT = re.compile(r"[0-9A-Za-z.+_-]{1,40}", re.ASCII)
 
 
@@ -150,8 +150,20 @@ def _run(run: Any, where: str) -> dict:
     label = run["label"]
     if not isinstance(label, str) or label not in _labels(plan, branched_at, steps):
         raise Bad(f"{where}, field 'label': {_shown(label)} is not a label the app gives a run")
-    return {"label": label, "preset": preset, "params": params, "seed": seed, "events": steps, "plan": plan,
-            "branched_at": branched_at}
+    found = {"label": label, "preset": preset, "params": params, "seed": seed, "events": steps, "plan": plan,
+             "branched_at": branched_at}
+    assumed = run.get("assumptions")
+    if assumed is not None:  # a two-plan world drawn from the posterior (room.world)
+        from ..assumptions import Assumptions
+
+        if not isinstance(assumed, dict):
+            raise Bad(f"{where}, field 'assumptions': expected an object of assumption values")
+        try:
+            Assumptions.of(assumed)
+        except LcsimError as err:
+            raise Bad(f"{where}, field 'assumptions': {err}") from None
+        found["assumptions"] = dict(assumed)
+    return found
 
 
 def _labels(plan, branched_at, steps) -> set[str]:

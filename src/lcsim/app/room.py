@@ -8,6 +8,9 @@
 - `Room`: what the page shows: one run, two plans (same community, same seed: the model's random
   streams are per mechanism, so the two runs stay paired until their rules differ) or a run and
   its branch; the month shown; and the session record (every scene, with the months shown).
+  The two-plan view is one *world* as every answer draws it (`lcsim.studies.uncertainty`): with a
+  posterior shipped, its community's uncertain values are one draw from it (seeded by the room's seed),
+  except those the trainer changed from the preset; without one, the preset's values (`Room.world_note`).
 
 No Solara here: the page (app.py) calls these, and the tests drive them directly.
 """
@@ -47,11 +50,13 @@ class RunSpec:
     events: list[tuple[int, str]] = field(default_factory=list)  # (month, strategy): convener stepped back
     plan: str | None = None  # the plan's name, in the two-plan mode
     branched_at: int | None = None  # a branch: the month it left the original run
+    assumptions: dict[str, Any] = field(default_factory=dict)  # a drawn world's assumptions (two plans)
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "preset": self.preset, "params": dict(self.params), "seed": self.seed,
-                "events": [{"month": m, "step_back": s} for m, s in self.events], "plan": self.plan,
-                "branched_at": self.branched_at}
+        d = {"label": self.label, "preset": self.preset, "params": dict(self.params), "seed": self.seed,
+             "events": [{"month": m, "step_back": s} for m, s in self.events], "plan": self.plan,
+             "branched_at": self.branched_at}
+        return {**d, "assumptions": dict(self.assumptions)} if self.assumptions else d
 
     @classmethod
     def from_dict(cls, d: dict) -> RunSpec:
@@ -59,8 +64,12 @@ class RunSpec:
         events = [(int(e["month"]), str(e["step_back"])) for e in d.get("events", [])]
         for _, strategy in events:
             SCHEMA["exit_strategy"].check(strategy)
+        from ..assumptions import Assumptions
+
+        assumed = dict(d.get("assumptions") or {})
+        Assumptions.of(assumed)  # an unknown name or a value out of range: one line
         return cls(label=str(d["label"]), preset=str(d["preset"]), params=params, seed=check_seed(d["seed"]),
-                   events=events, plan=d.get("plan"), branched_at=d.get("branched_at"))
+                   events=events, plan=d.get("plan"), branched_at=d.get("branched_at"), assumptions=assumed)
 
 
 class Run:
@@ -68,7 +77,7 @@ class Run:
 
     def __init__(self, spec: RunSpec) -> None:
         self.spec = spec
-        self.model = make_model(spec.preset, spec.params, spec.seed)
+        self.model = make_model(spec.preset, spec.params, spec.seed, spec.assumptions)
         self.layout = NetworkLayout(spec.seed)  # same seed, same first picture: two plans start identical
         self.programme_layout = ProgrammeLayout(spec.seed)  # once the run holds several communities
         self.alive_series: list[tuple[int, int]] = []  # (convened, replicated) communities meeting, per month
@@ -130,6 +139,25 @@ class Run:
         return self.views[max(0, min(month, len(self.views) - 1))]
 
 
+def world(preset: str, params: dict, seed: int) -> tuple[dict, dict, str]:
+    """The two-plan view's community as one world of every answer (`lcsim.studies.uncertainty`): (parameters,
+    assumptions, the sentence saying where they come from). A value the trainer changed from the preset is kept."""
+    from ..assumptions import PREFIX
+    from ..scenarios import scenario_params
+    from ..studies.uncertainty import uncertainty
+
+    preset_values = scenario_params(preset)
+    changed = {k: v for k, v in params.items() if preset_values.get(k) != v}
+    unc = uncertainty(preset, changed)
+    if not unc.drawn:
+        return dict(params), {}, unc.sentence()
+    drawn = unc.draws(1, seed).iloc[0].to_dict()
+    drawn_params = {k: v for k, v in drawn.items() if not k.startswith(PREFIX)}
+    assumed = {k[len(PREFIX):]: float(v) for k, v in drawn.items() if k.startswith(PREFIX)}
+    return check_params({**params, **drawn_params}), assumed, unc.sentence().replace(
+        "Intervals include parameter uncertainty", "This community is one world drawn", 1)
+
+
 def with_plan(params: dict, plan: str) -> dict:
     if plan not in PLANS:
         raise UsageError(f"plan {plan!r}: expected one of {', '.join(PLANS)}")
@@ -152,6 +180,7 @@ class Room:
         self.runs: list[Run] = []
         self.shown = 0
         self.scenes: list[dict] = list(scenes or [])  # the session record; the last scene is the live one
+        self.world_note = ""  # two plans: where the community's uncertain values come from (`world`)
         self.serial = 0  # counts scenes started here, so the page can rebuild its figures for a new one
 
     # -- starting scenes ----------------------------------------------------------------------
@@ -169,9 +198,11 @@ class Room:
             plans = tuple(plans or self.plans)
             if mode == SINGLE:
                 specs = [RunSpec("the community", preset, params, seed)]
+                self.world_note = ""
             else:
-                specs = [RunSpec(f"{tag}: {plan}", preset, with_plan(params, plan), seed, plan=plan)
-                         for tag, plan in zip("AB", plans)]
+                drawn, assumed, self.world_note = world(preset, params, seed)
+                specs = [RunSpec(f"{tag}: {plan}", preset, with_plan(drawn, plan), seed, plan=plan,
+                                 assumptions=assumed) for tag, plan in zip("AB", plans)]
             self.preset, self.params, self.seed, self.plans, self.mode = preset, params, seed, plans, mode
             self._begin([Run(s) for s in specs], month=0)
 
@@ -188,7 +219,7 @@ class Room:
             spec = original.spec
             events = [(m, s) for m, s in spec.events if m < k] + [(k, strategy)]
             copy = RunSpec(f"B: steps back at month {k} ({strategy})", spec.preset, dict(spec.params), spec.seed,
-                           events=events, branched_at=k)
+                           events=events, branched_at=k, assumptions=dict(spec.assumptions))
             branch = Run(copy)
             branch.reach(k)
             self.mode = BRANCH

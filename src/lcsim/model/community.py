@@ -52,6 +52,7 @@ class Community:
         self._measures: tuple | None = None
         self._rows_stats: tuple | None = None  # (key, rows, members, leaders, mean engagement): outcomes.group_record
         self._dead_record: dict | None = None  # its record once dissolved (outcomes.records)
+        self._split: tuple = (None, None, None, None)  # (commitments, rows, exponent, m^exponent): model._time_split
         # this month's meeting, if one was due
         self.host = None
         self.attended = NO_ROWS
@@ -75,7 +76,10 @@ class Community:
         return len(self.rows) == len(self.model.members)
 
     def take(self, values: np.ndarray) -> np.ndarray:
-        return values if self.everyone else values[self.rows]
+        """`values` (one per organisation of the programme) of its rows: as they are where it has had
+        everyone (then its rows are 0..n-1)."""
+        rows = self.rows
+        return values if len(values) == len(rows) else values[rows]
 
     def member_rows(self) -> np.ndarray:
         """Rows of its current members (read-only). Cached until its membership changes: the programme

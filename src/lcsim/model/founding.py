@@ -21,6 +21,10 @@ class Founding:
         """Strong leaders may found a community of their own (Appleseed replicated the case's model)."""
         m, a = self.members, self.assumptions
         ready = a.replication_capacity
+        rows = c.member_rows()
+        leaders = rows[m.leader[rows]]  # few members lead: none of them ready, no draw (as `strong.any()` below)
+        if not (~m.replicated[leaders] & (m.capacity[leaders] >= ready) & (m.engagement[leaders] >= ready)).any():
+            return
         strong = (c.take(m.leader) & c.current & ~c.take(m.replicated) & (c.take(m.capacity) >= ready)
                   & (c.take(m.engagement) >= ready))
         if not strong.any():

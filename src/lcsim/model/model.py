@@ -172,7 +172,13 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         """m^exponent for each of the community's rows, m its live communities; None if no one's time is split."""
         if not self._split or self.assumptions.attention_split == 0:
             return None
-        return np.maximum(c.take(self.commitments), 1).astype(np.float64) ** exponent
+        # Kept on the community until the commitments (replaced, never changed in place) or its rows change.
+        commitments, rows, power, split = c._split
+        if commitments is not self.commitments or rows is not c.rows or power != exponent:
+            split = np.maximum(c.take(self.commitments), 1).astype(np.float64) ** exponent
+            split.flags.writeable = False
+            c._split = (self.commitments, c.rows, exponent, split)
+        return split
 
     def _seed_acquaintances(self, rows, rng) -> None:
         """Members start with a few ties, mostly within their own sector (limited collaboration so far)."""

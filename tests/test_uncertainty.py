@@ -166,7 +166,10 @@ def test_decisive_values_find_the_value_that_moves_the_difference():
     assert found.iloc[0]["name"] == "b" and found.iloc[0]["effect"] < -0.8
     assert found.iloc[0]["direction"] == "higher favours the runner-up"
     assert u.decisive(worlds, pd.Series(np.zeros(30))).empty  # no difference to explain
-    assert "b (rank correlation" in u.decisive_text(found)[0]
+    text = u.decisive_text(found)[0]
+    assert "b (rank correlation -0.98" in text and "1 of them clear p < 0.017 (0.05 over the 3 values tried" in text
+    noise = u.decisive(worlds, pd.Series(rng.random(30)))  # nothing moves it: no value clears the corrected bar
+    assert "none clears" in u.decisive_text(noise)[0]
 
 
 def test_advise_says_where_its_worlds_come_from_and_which_values_carry_the_decision(with_posterior):

@@ -248,9 +248,10 @@ def decisive(worlds: pd.DataFrame, difference: pd.Series, top: int = 5) -> pd.Da
             way = "higher favours the recommended plan" if rho > 0 else "higher favours the runner-up"
             rows.append({"name": name, "effect": float(rho), "p": float(p), "direction": way})
     frame = pd.DataFrame(rows, columns=columns)
-    if frame.empty:
-        return frame
-    return frame.reindex(frame["effect"].abs().sort_values(ascending=False).index).head(top).reset_index(drop=True)
+    if not frame.empty:
+        frame = frame.reindex(frame["effect"].abs().sort_values(ascending=False).index).head(top).reset_index(drop=True)
+    frame.attrs.update(tested=len(rows), worlds=len(common))  # how many values were tried, over how many worlds
+    return frame
 
 
 def decisive_text(frame, versus: str = "its runner-up") -> list[str]:
@@ -259,7 +260,14 @@ def decisive_text(frame, versus: str = "its runner-up") -> list[str]:
         return []
     parts = [f"{r['name']} (rank correlation {r['effect']:+.2f}, p = {r['p']:.2g}: {r['direction']})"
              for _, r in frame.iterrows()]
-    return [f"Values that move the recommended plan's advantage over {versus} most, across worlds: " + "; ".join(parts)]
+    tested, worlds = frame.attrs.get("tested", len(frame)), frame.attrs.get("worlds", 0)
+    bar = 0.05 / max(tested, 1)  # Bonferroni: the strongest of many correlations is large by chance alone
+    clear = int((frame["p"] < bar).sum())
+    caveat = (f"{clear} of them clear" if clear else "none clears") + (
+        f" p < {bar:.2g} (0.05 over the {tested} values tried, across {worlds} worlds)"
+        + ("" if clear else ": leads to check, not findings"))
+    return [f"Values that move the recommended plan's advantage over {versus} most, across worlds: " + "; ".join(parts)
+            + f"; {caveat}."]
 
 
 __all__ = ["decisive", "decisive_text", "Uncertainty", "uncertainty", "FIXED", "POSTERIOR", "RANGES",

@@ -155,6 +155,10 @@ def test_fixed_values_reproduce_the_comparison_without_draws(with_posterior, tmp
     pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
     drawn = compare("fragile", out=tmp_path / "b", seeds_per_draw=2, **kw)
     assert drawn.draws == 4 and drawn.runs_dir.name != fixed.runs_dir.name
+    # the report says where its intervals come from, in its method list
+    assert "Fixed values: replicate noise only" in fixed.to_html() and "without the draws" not in fixed.to_html()
+    page = drawn.to_html()
+    assert "include parameter uncertainty from the posterior fitted on" in page and "without the draws" in page
 
 
 def test_decisive_values_find_the_value_that_moves_the_difference():

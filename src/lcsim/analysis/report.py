@@ -262,7 +262,7 @@ def _method_html(meta: dict, params: dict) -> Markup:
            "makes them conservative."] if meta.get("common_seeds") else []),
         *([meta["uncertainty_note"]] if meta.get("uncertainty_note") else []),  # the posterior's draws, if any
         "Survival probability: share alive at the horizon with"
-        + (", without the draws," if meta.get("uncertainty_note") else "")
+        + (", without the draws," if meta.get("draws") else "")
         + " a 95% Wilson interval (statsmodels proportion_confint); difference from abrupt exit with Newcombe's "
         "interval.",
         "Survival curves and medians: Kaplan-Meier (statsmodels SurvfuncRight) of months alive after the exit, "

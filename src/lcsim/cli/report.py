@@ -38,6 +38,7 @@ def cmd_report(args) -> int:
         return 0
     comparison = comparison_of(args, "report")
     print()
+    print(comparison.uncertainty)
     print(comparison.format_table())
     advice = None
     if args.advise:  # `lcsim advise` on the same scenario and --set values: the same folder, so its evaluations

@@ -155,8 +155,8 @@ class Comparison:
                 "command": command if command is not None else self.command("report")}
         if date:
             meta["date"] = date
-        if self.draws:  # the report's method list says which intervals include the draws
-            meta["uncertainty_note"] = self.uncertainty_note
+        meta["uncertainty_note"] = self.uncertainty_note  # the report's method list says where intervals come from
+        meta["draws"] = self.draws
         return build_report(table=self.table, params=self.params, scenario=describe(self.scenario),
                             figures={CAPTIONS[name]: fig for name, fig in self.figures.items()},
                             overrides=self.overrides, meta=meta,

@@ -311,3 +311,35 @@ def test_gathering_who_came_matches_its_numpy_twin(seed):
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_who_steps_up_steps_down_or_leaves_matches_the_numpy_twins(seed):
+    """Taking stock: who is ready to lead (and its hazard), which leaders take stock (and theirs), who steps
+    down, and who has faded, compiled and in NumPy, on members of every kind."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 80))
+    eligible, active, leader = rng.random(n) < 0.7, rng.random(n) < 0.9, rng.random(n) < 0.3
+    engagement, centrality = rng.random(n), rng.random(n)
+    traits = (rng.random(n), rng.random(n), rng.random(n))  # propensity, capacity, availability
+    args = (eligible, active, leader, engagement, 0.5, float(rng.random()), *traits, 0.5, centrality)
+    for got, want in zip(kernels.ready_to_lead(*args), kernels._ready_to_lead_py(*args)):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+    hosted = rng.integers(0, max(n, 1), int(rng.integers(0, 3))).astype(np.int64)
+    got = kernels.leaders_taking_stock(leader, eligible, hosted, 0.1, 0.3)
+    want = kernels._leaders_taking_stock_py(leader, eligible, hosted, 0.1, 0.3)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    leaders, chance = want
+    draws = rng.random(len(leaders))
+    results = []
+    for step_down in (kernels.step_down, kernels._step_down_py):
+        e, lead = engagement.copy(), leader.copy()
+        step_down(leaders, draws, chance, e, 0.3, 0.6, lead)
+        results.append((e, lead))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(kernels.fading(eligible, active, engagement, 0.3),
+                                  kernels._fading_py(eligible, active, engagement, 0.3))

@@ -10,7 +10,19 @@ import numpy as np
 
 from ..assumptions import Assumptions
 from ..parameters import SECTORS
-from .kernels import _newcomers_py, append_members, complementarity, grow, hosting_odds, newcomers
+from .kernels import (
+    _newcomers_py,
+    _ready_to_lead_py,
+    append_members,
+    complementarity,
+    fading,
+    grow,
+    hosting_odds,
+    leaders_taking_stock,
+    newcomers,
+    ready_to_lead,
+    step_down,
+)
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
 # Sector k is strongest in asset kind k: CSOs in field knowledge, businesses in funding,
@@ -171,13 +183,15 @@ class MemberTable:
 
         `rate` is monthly; `months` have passed since members last took stock. Either may be one
         number or one per member; `eligible` (a mask): only these take stock now (default: all).
+        Leaders come from the core: those with the time to lead (availability; 1 with the rule off). The
+        monthly hazard, rate x propensity x capacity x availability x (1 - w + w x centrality), is compiled
+        (`kernels.ready_to_lead`); compounding it over the months is NumPy's (`over`).
         """
-        able = self.active if eligible is None else eligible & self.active
-        ready = np.flatnonzero(able & ~self.leader & (self.engagement >= self.a.ready_engagement))
-        w = self.a.centrality_weight
-        # Leaders come from the core: those with the time to lead (availability; 1 with the rule off).
-        hazard = (_at(rate, ready) * self.propensity[ready] * self.capacity[ready] * self.availability[ready]
-                  * (1.0 - w + w * centrality[ready]))
+        scalar = np.ndim(rate) == 0
+        ready, hazard = (ready_to_lead if scalar else _ready_to_lead_py)(
+            self.active if eligible is None else eligible, self.active, self.leader, self.engagement,
+            self.a.ready_engagement, float(rate) if scalar else rate, self.propensity, self.capacity,
+            self.availability, self.a.centrality_weight, np.asarray(centrality, np.float64))
         new = ready[rng.random(len(ready)) < over(hazard, _at(months, ready))]
         self.leader[new] = True
         return new
@@ -185,23 +199,23 @@ class MemberTable:
     def burn_out(self, rate: float, hosted, months, rng, eligible: np.ndarray | None = None) -> None:
         """Leaders step down by chance (more often those who just hosted: row or rows `hosted`) or when
         their own engagement fades. `rate` is monthly; `months` (one, or one per member) have passed
-        since the last stock-taking; `eligible` (a mask): only these take stock now."""
-        leaders = np.flatnonzero(self.leader if eligible is None else self.leader & eligible)
+        since the last stock-taking; `eligible` (a mask): only these take stock now. (Compiled: who takes
+        stock, `kernels.leaders_taking_stock`, and who steps down, `kernels.step_down`.)"""
+        hosted = np.asarray(hosted if hosted is not None else [], np.int64).reshape(-1)
+        leaders, monthly = leaders_taking_stock(self.leader, self.leader if eligible is None else eligible, hosted,
+                                                float(rate), min(1.0, self.a.hosting_burnout * rate))
         if len(leaders) == 0:
             return
-        # hosted: a row, or the few rows that hosted this month (np.isin costs more than it saves on so few)
-        just_hosted = leaders == hosted if np.ndim(hosted) == 0 else (leaders[:, None] == hosted).any(axis=1)
-        hazard = over(np.where(just_hosted, min(1.0, self.a.hosting_burnout * rate), rate), _at(months, leaders))
-        out = leaders[(rng.random(len(leaders)) < hazard) | (self.engagement[leaders] < self.a.leader_quits_below)]
-        self.leader[out] = False
-        self.engagement[out] *= self.a.step_down_engagement
+        hazard = over(monthly, _at(months, leaders))
+        step_down(leaders, rng.random(len(leaders)), hazard, self.engagement, self.a.leader_quits_below,
+                  self.a.step_down_engagement, self.leader)
 
     def leave(self, months, rng, eligible: np.ndarray | None = None) -> np.ndarray:
         """Members whose engagement has faded may leave (the practice: every community they are in);
         return the rows of those who did."""
-        able = self.active if eligible is None else eligible & self.active
-        fading = np.flatnonzero(able & (self.engagement < self.a.leaves_below))
-        gone = fading[rng.random(len(fading)) < over(self.a.leave_chance, _at(months, fading))]
+        candidates = fading(self.active if eligible is None else eligible, self.active, self.engagement,
+                            self.a.leaves_below)
+        gone = candidates[rng.random(len(candidates)) < over(self.a.leave_chance, _at(months, candidates))]
         self.active[gone] = False
         self.leader[gone] = False
         return gone

@@ -1,5 +1,5 @@
 """Members' kernels: capacity growth, complementarity of assets, per-sector sums of interests, drawing newcomers and
-appending them to the member arrays.
+appending them to the member arrays, and who may step up, step down or leave when members take stock.
 
 Each compiled kernel has a NumPy twin (`_<name>_py`) that gives the same answer (tests/test_kernels.py).
 """
@@ -79,7 +79,96 @@ def _newcomers_py(rng, n, mix, profiles, complementarity, profile_weight, asset_
     return sector.astype(np.int64), assets, interests, engagement, capacity, propensity, availability
 
 
+def _ready_to_lead_py(eligible, active, leader, engagement, ready_engagement, rate, propensity, capacity,
+                      availability, weight, centrality):
+    """The members (of the mask `eligible`, active, not leading) engaged enough to lead, and each one's monthly
+    hazard of stepping up: rate x propensity x capacity x availability x (1 - weight + weight x centrality)
+    (NumPy twin of `ready_to_lead`)."""
+    ready = np.flatnonzero(eligible & active & ~leader & (engagement >= ready_engagement))
+    rate = rate if np.ndim(rate) == 0 else rate[ready]  # one rate, or one per member (the compiled kernel: one)
+    hazard = (rate * propensity[ready] * capacity[ready] * availability[ready]
+              * (1.0 - weight + weight * centrality[ready]))
+    return ready, hazard
+
+
+def _leaders_taking_stock_py(leader, eligible, hosted, rate, hosting_rate):
+    """The leaders in the mask `eligible`, and each one's monthly hazard of stepping down: `hosting_rate` for
+    those among the rows `hosted`, else `rate` (NumPy twin of `leaders_taking_stock`)."""
+    leaders = np.flatnonzero(leader & eligible)
+    return leaders, np.where((leaders[:, None] == hosted).any(axis=1), hosting_rate, rate)
+
+
+def _step_down_py(leaders, draws, chance, engagement, quits_below, step_down, leader):
+    """Leaders whose draw falls below their `chance`, or whose engagement is below `quits_below`, step down, in
+    place: no longer leading, engagement x `step_down` (NumPy twin of `step_down`)."""
+    out = leaders[(draws < chance) | (engagement[leaders] < quits_below)]
+    leader[out] = False
+    engagement[out] *= step_down
+
+
+def _fading_py(eligible, active, engagement, leaves_below):
+    """The active members of the mask `eligible` whose engagement is below `leaves_below` (NumPy twin of
+    `fading`)."""
+    return np.flatnonzero(eligible & active & (engagement < leaves_below))
+
+
 if njit is not None:
+    @njit(cache=True, nogil=True)
+    def ready_to_lead(eligible, active, leader, engagement, ready_engagement, rate, propensity, capacity,
+                      availability, weight, centrality):  # pragma: no cover - compiled
+        """The members engaged enough to lead, and each one's monthly hazard of stepping up (`_ready_to_lead_py`)."""
+        ready = np.empty(len(leader), np.int64)
+        k = 0
+        for u in range(len(leader)):
+            if eligible[u] and active[u] and not leader[u] and engagement[u] >= ready_engagement:
+                ready[k] = u
+                k += 1
+        ready = ready[:k]
+        hazard = np.empty(k)
+        for q in range(k):
+            u = ready[q]
+            hazard[q] = rate * propensity[u] * capacity[u] * availability[u] * (1.0 - weight + weight * centrality[u])
+        return ready, hazard
+
+    @njit(cache=True, nogil=True)
+    def leaders_taking_stock(leader, eligible, hosted, rate, hosting_rate):  # pragma: no cover - compiled
+        """The leaders taking stock, and each one's monthly hazard of stepping down (`_leaders_taking_stock_py`)."""
+        leaders = np.empty(len(leader), np.int64)
+        k = 0
+        for u in range(len(leader)):
+            if leader[u] and eligible[u]:
+                leaders[k] = u
+                k += 1
+        leaders = leaders[:k]
+        monthly = np.full(k, rate)
+        for q in range(k):
+            for h in hosted:
+                if leaders[q] == h:
+                    monthly[q] = hosting_rate
+                    break
+        return leaders, monthly
+
+    @njit(cache=True, nogil=True)
+    def step_down(leaders, draws, chance, engagement, quits_below, step_down,
+                  leader):  # pragma: no cover - compiled
+        """Leaders step down by their draw or their faded engagement, in place (`_step_down_py`)."""
+        for q in range(len(leaders)):
+            u = leaders[q]
+            if draws[q] < chance[q] or engagement[u] < quits_below:
+                leader[u] = False
+                engagement[u] *= step_down
+
+    @njit(cache=True, nogil=True)
+    def fading(eligible, active, engagement, leaves_below):  # pragma: no cover - compiled
+        """The members taking stock whose engagement has faded below `leaves_below` (`_fading_py`)."""
+        out = np.empty(len(active), np.int64)
+        k = 0
+        for u in range(len(active)):
+            if eligible[u] and active[u] and engagement[u] < leaves_below:
+                out[k] = u
+                k += 1
+        return out[:k]
+
     @njit(cache=True, nogil=True)
     def _dirichlet(rng, alpha, n):  # pragma: no cover - compiled
         """NumPy's Dirichlet draws (its standard case, every alpha at least 0.1: normalised gamma variates)."""
@@ -211,6 +300,10 @@ if njit is not None:
         return out
 
 else:  # pragma: no cover
+    ready_to_lead = _ready_to_lead_py
+    leaders_taking_stock = _leaders_taking_stock_py
+    step_down = _step_down_py
+    fading = _fading_py
     newcomers = _newcomers_py
     grow = _grow_py
     complementarity = _complementarity_py

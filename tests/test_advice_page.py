@@ -121,3 +121,17 @@ def test_near_duplicate_runners_up_are_shown_merged_and_the_advice_says_when_it_
     page = a.to_html()
     assert "the convener gone at month 45-47" in page and "Runner-up 1<" not in page
     assert "Runner-up 2" in page and "Runner-up 3" in page
+
+
+def test_a_runner_up_that_is_the_current_plan_or_the_same_as_shown_is_named_so(advice):
+    import dataclasses
+
+    ref = advice.reference
+    same = {**ref, "plan_index": 101, "plan": {**ref["plan"], "control": ref["plan"]["control"] + 0.001}}
+    versus = {"difference": -0.01, "lo": -0.05, "hi": 0.03, "p": 0.6, "distinct": False}
+    a = dataclasses.replace(advice, runners_up=[{**ref, "versus": versus}, {**same, "versus": versus}])
+    assert a.twins() == {1: "the current plan", 2: "the current plan"}
+    text = a.text()
+    assert "  1. the current plan: survival" in text
+    assert "  2. the same as the current plan, to the precision shown: survival" in text
+    assert "the same as the current plan, to the precision shown" in a.to_html()

@@ -57,7 +57,7 @@ def test_advise_finds_the_known_optimum_with_far_fewer_evaluations_than_brute_fo
     # the brute-force grid at the same replicates per plan as the finalists
     brute = len(grid) * a.recommended["replicates"]
     assert a.evaluations < 0.4 * brute
-    assert a.evaluations == len(a.runs) + len(a.stress_runs)
+    assert a.evaluations == len(a.runs) + len(a.stress_runs) + a.evidence.runs
     # the current plan (the default scenario: exit_month 36, control 0.5) is evaluated on the same replicates
     assert a.reference["plan"] == {"exit_month": 36, "control": 0.5}
     assert a.reference["replicates"] == a.recommended["replicates"]
@@ -96,7 +96,7 @@ def test_pareto_front_and_paired_comparison():
 
 def test_a_real_run_on_mexico_csa_and_the_command_line(tmp_path, capsys):
     a = advise("mexico-csa", candidates=4, replicates=8, finalists=2, workers=1, discover=False)
-    assert a.evaluations == len(a.runs) > 0 and a.runs["error"].isna().all()
+    assert a.evaluations == len(a.runs) + a.evidence.runs > 0 and a.runs["error"].isna().all()
     assert set(a.recommended) >= {"plan", "survival", "survival_lo", "survival_hi", "convener_months"}
     assert a.recommended["plan"]["exit_strategy"] != "stay"
     assert a.reference["plan"]["exit_strategy"] == "phase_over"  # the scenario's current plan

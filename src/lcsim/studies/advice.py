@@ -79,7 +79,7 @@ class Advice:
         p, found = self.recommended["plan"], {}
         for k, u in enumerate(self.runners_up, 1):
             q = u["plan"]
-            differ = {n for n in {*p, *q} if p.get(n) != q.get(n)}
+            differ = {n for n in {*p, *q} if _shown(p.get(n)) != _shown(q.get(n))}  # the same as shown is the same
             if p.get("exit_strategy", "phase_over") not in GRADUAL and p.get("exit_strategy") == q.get("exit_strategy"):
                 differ.discard("transition_months")
             if p.get("exit_trigger", "none") == "none" == q.get("exit_trigger", "none"):
@@ -88,6 +88,20 @@ class Advice:
                 differ.discard("exit_month")
             if not differ and not u["versus"]["distinct"]:
                 found[k] = {n for n in {*p, *q} if p.get(n) != q.get(n)}
+        return found
+
+    def twins(self) -> dict[int, str]:
+        """Runners-up already shown under another name: the current plan itself, or a plan the same as the current
+        plan or an earlier runner-up to the precision shown. Number -> that plan's name."""
+        seen, found = {plan_text(self.reference["plan"]): "the current plan"}, {}
+        for k, u in enumerate(self.runners_up, 1):
+            text = plan_text(u["plan"])
+            if u["plan_index"] == self.reference["plan_index"]:
+                found[k] = "the current plan"
+            elif text in seen:
+                found[k] = seen[text]
+            else:
+                seen[text] = f"runner-up {k}"
         return found
 
     def shown_plan(self) -> dict:
@@ -161,7 +175,10 @@ class Advice:
             c = u["versus"]
             if i in merged:
                 continue
-            lines.append(f"  {i}. {plan_text(u['plan'])}: survival {pct(u)}, {u['convener_months']:.1f} "
+            twin = self.twins().get(i)
+            shown = (plan_text(u["plan"]) if twin is None else "the current plan"
+                     if u["plan_index"] == ref["plan_index"] else f"the same as {twin}, to the precision shown")
+            lines.append(f"  {i}. {shown}: survival {pct(u)}, {u['convener_months']:.1f} "
                          f"convener-months; {points(c)} vs recommended, p = {p_text(c['p'])}: "
                          + ("worse, distinguishable" if c["distinct"] else "not distinguishable"))
         if not self.runners_up or len(merged) == len(self.runners_up):
@@ -189,7 +206,9 @@ class Advice:
                   + ("; then " + ", ".join(f"{n} plans x {k}" for n, k in rest) + " replicates by successive "
                      "halving" if rest else "")
                   + f"; the current plan at {ref['replicates']}"
-                  + (f"; {stressed} stress runs of the recommended plan" if stressed else "") + ")"
+                  + (f"; {stressed} stress runs of the recommended plan" if stressed else "")
+                  + (f"; {self.evidence.runs} runs of it with one mechanism off" if self.evidence and self.evidence.runs
+                     else "") + ")"
                   + (f"; {self.reused} of them read back from earlier evaluations" if self.reused else ""),
                   *([self.uncertainty_note] if self.uncertainty_note else []),
                   "Uncertain values drawn per world: "
@@ -276,6 +295,11 @@ def plan_text(plan: dict) -> str:
             v = "on" if v else "off"
         parts.append(f"{k}={v}")
     return ", ".join(parts)
+
+
+def _shown(v):
+    """A lever's value as the advice shows it (two decimals for a share): plans the same as shown are one plan."""
+    return round(float(v), 2) if isinstance(v, float) else v
 
 
 def _numbers(ks) -> str:

@@ -129,8 +129,12 @@ def plans_table(advice) -> Markup:
                     *((f"Runner-up {k}", u) for k, u in enumerate(advice.runners_up, 1) if k not in merged)]:
         if role == "Current plan" and p["plan_index"] == advice.recommended["plan_index"]:
             role = "Current plan (the same)"
-        plan = advice.shown_plan() if role == "Recommended" else p["plan"]
-        body.append([role, plan_words(plan), _num(_share(p["survival"])),
+        plan = plan_words(advice.shown_plan() if role == "Recommended" else p["plan"])
+        twin = advice.twins().get(int(role.split()[-1])) if role.startswith("Runner-up") else None
+        if twin is not None:  # the current plan again, or a plan the same as an earlier row as shown
+            plan = ("the current plan" if p["plan_index"] == advice.reference["plan_index"]
+                    else f"the same as {twin}, to the precision shown")
+        body.append([role, plan, _num(_share(p["survival"])),
                      _num(f"{_share(p['survival_lo'])} to {_share(p['survival_hi'])}"),
                      _num(f"{p['convener_months']:.1f}"), _num(p["replicates"])])
     return element("div", rows(head, body), class_="box")

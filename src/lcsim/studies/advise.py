@@ -259,6 +259,7 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         from .evidence import gather
 
         advice.evidence = gather(runner, plans[best], {**base, **assumed}, runs, best, draws, seeds, replicates)
+        advice.evaluations, advice.reused = advice.evaluations + advice.evidence.runs, runner.reused
         advice.meeting_interval = int(base["meeting_interval"])  # near-duplicate exit months (Advice.merged)
     advice.figures = {"front.png": front_figure(advice)}
     return advice

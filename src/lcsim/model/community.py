@@ -52,6 +52,7 @@ class Community:
         self._measures: tuple | None = None
         self._rows_stats: tuple | None = None  # (key, rows, members, leaders, mean engagement): outcomes.group_record
         self._dead_record: dict | None = None  # its record once dissolved (outcomes.records)
+        self._interests_cache: tuple = (None, None, None, None)  # (interests, rows, its rows', their lengths)
         self._split: tuple = (None, None, None, None)  # (commitments, rows, exponent, m^exponent): model._time_split
         # this month's meeting, if one was due
         self.host = None
@@ -133,16 +134,28 @@ class Community:
         """Each member's say in the agenda: its engagement (0 for those who are not members)."""
         return self.take(self.model.members.engagement) * self.current
 
+    def _interests(self) -> tuple[np.ndarray, np.ndarray]:
+        """Its rows' interests and their lengths (read-only), kept until its rows or the organisations
+        change: an organisation's interests are drawn when it joins and never change, and every meeting
+        reads them twice."""
+        interests, cached = self.model.members.interests, self._interests_cache
+        if cached[0] is not interests or cached[1] is not self.rows:
+            taken = self.take(interests)
+            norms = np.linalg.norm(taken, axis=1)
+            norms.flags.writeable = False
+            cached = self._interests_cache = (interests, self.rows, taken, norms)
+        return cached[2], cached[3]
+
     def agenda(self) -> np.ndarray:
         """What its members, weighted by engagement, want to talk about."""
         m, w = self.model.members, self.weights()
         total = w.sum()
-        return (w @ self.take(m.interests)) / total if total > 0 else np.full(m.a.topics, 1.0 / m.a.topics)
+        return (w @ self._interests()[0]) / total if total > 0 else np.full(m.a.topics, 1.0 / m.a.topics)
 
     def sector_agenda(self) -> np.ndarray:
         """The agenda that serves every sector present alike: the mean of each sector's own agenda."""
         m = self.model.members
-        interests = self.take(m.interests)
+        interests = self._interests()[0]
         per_sector, weight = sector_sums(self.take(m.sector), self.weights(), interests, len(SECTORS))
         present = weight > 0
         if not present.any():
@@ -151,8 +164,8 @@ class Community:
 
     def fit(self, agenda: np.ndarray) -> np.ndarray:
         """How well the agenda serves each of `rows` (cosine similarity, 0-1)."""
-        interests = self.take(self.model.members.interests)
-        norms = np.linalg.norm(interests, axis=1) * np.linalg.norm(agenda)
+        interests, lengths = self._interests()
+        norms = lengths * np.linalg.norm(agenda)
         return (interests @ agenda) / np.maximum(norms, 1e-12)
 
     # -- its network --------------------------------------------------------------------------

@@ -299,11 +299,13 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
     def _support(self) -> np.ndarray:
         """Capacity support each organisation gets this month: its convener's resources, plus
         mentoring for leaders while a convener hands over."""
-        resources = self._per_member(lambda c: c.convener.resources())
-        if not any(c.alive and c.convener.mentoring() > 0 for c in self.communities):
+        live, offsets, rows = self._live()
+        n = len(self.members)
+        resources = strongest(offsets, rows, np.array([c.convener.resources() for c in live], np.float64), n)
+        mentoring = [c.convener.mentoring() for c in live]
+        if not any(value > 0 for value in mentoring):
             return resources  # no handover under way: mentoring adds nothing (as resources + 0.0 would)
-        mentoring = self._per_member(lambda c: c.convener.mentoring())
-        return resources + mentoring * self.members.leader
+        return resources + strongest(offsets, rows, np.array(mentoring, np.float64), n) * self.members.leader
 
     # -- Mesa's face: Member agents, built when asked for ------------------------------------------
     def _materialise_members(self) -> None:

@@ -341,7 +341,7 @@ def advise_folder(scenario: str, overrides: dict | None = None, **settings):
 
 STAMP = "advise.json"  # the configuration whose advice the folder holds
 OUTPUTS = ("advice.md", "advice.html", "plans.csv", "front.csv", "runs.csv", "stress_runs.csv", "front.png",
-           "robustness.csv")
+           "robustness.csv", "evidence.csv")
 
 
 def claim(out, config: dict, fresh: bool) -> None:

@@ -196,6 +196,7 @@ def test_advise_says_where_its_worlds_come_from_and_which_values_carry_the_decis
     assert list(d.columns) == ["name", "effect", "p", "direction"] and len(d) <= 5
     assert d.iloc[0]["name"] == "member_benefit", d
     assert "Values that move the recommended plan's advantage" in a.text()
+    assert "Intervals include parameter uncertainty from the posterior fitted on" in a.to_html()  # the page says so too
     fixed = advise("default", levers=("exit_strategy",), evaluate=toy, replicates=8, candidates=4, finalists=3,
                    generations=1, seed=2, discover=False, fixed_values=True)
     assert fixed.uncertain == {} and fixed.decisive_values.empty and "Fixed values" in fixed.text()

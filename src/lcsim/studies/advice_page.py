@@ -192,7 +192,8 @@ def method(advice) -> Markup:
                         f"exit month + {advice.follow_up} months), on the same simulated worlds for every plan "
                         "(common random numbers: world r has the same seed and uncertain values in every plan)."
                 if advice.follow_up else "Every plan is read at the scenario's last month."),
-        element("span", "Uncertain values drawn per world: " + (", ".join(
+        element("span", (advice.uncertainty_note + " " if advice.uncertainty_note else "")
+                + "Uncertain values drawn per world: " + (", ".join(
             f"{k} {lo:g} to {hi:g}" for k, (lo, hi) in advice.uncertain.items()) or "none")),
         element("span", f"Robustness: a world is one draw of the uncertain values, run on {advice.seeds_per_world} "
                         "seeds; a plan's survival in a world is the share of those runs it survives. 'Worlds where it "

@@ -242,3 +242,12 @@ def test_the_apps_two_plan_view_is_one_drawn_world_and_keeps_what_the_trainer_ch
     bad[-1]["runs"][0]["assumptions"] = {"nope": 1.0}
     with pytest.raises(LcsimError, match="field 'assumptions'.*nope"):
         check_record({"format": FORMAT, "version": VERSION, "scenes": bad})
+
+
+def test_a_named_scenarios_own_value_is_replaced_only_where_the_posterior_calibrated_it(with_posterior):
+    fragile = u.uncertainty("fragile")  # initial_engagement = 0.35 is fragile's own; the fixture did not calibrate it
+    assert fragile.held_by_scenario == ("initial_engagement",) and "initial_engagement" not in fragile.names
+    assert "kept as given: initial_engagement" in fragile.sentence()
+    with_it = fixture_posterior().assign(initial_engagement=0.5)
+    with_it.attrs = fixture_posterior().attrs
+    assert "initial_engagement" in u.uncertainty("fragile", posterior=with_it).calibrated

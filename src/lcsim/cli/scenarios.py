@@ -72,9 +72,11 @@ def uncertain_source(name) -> str:
     unc = uncertainty(name)
     if unc.source == POSTERIOR:
         free = f", the {len(unc.free)} it leaves free over their plausible ranges" if unc.free else ""
+        kept = (f"; its own {', '.join(unc.held_by_scenario)}, which the posterior does not calibrate, stays"
+                if unc.held_by_scenario else "")
         return (f"uncertain values: drawn per world from the posterior {unc.label} ({len(unc.calibrated)} values"
-                f"{free}; weighted draws, not the median), in place of the scenario's own; --fixed-values keeps the "
-                "scenario's values")
+                f"{free}; weighted draws, not the median), in place of the scenario's own{kept}; --fixed-values "
+                "keeps the scenario's values")
     params, n = describe(name)["params"], len(default_priors())
     own = [p.name for p in default_priors() if p.name in params]
     values = (f"its own hand-set values ({', '.join(f'{k}={_show(params[k])}' for k in own)}) and the model's "

@@ -12,8 +12,8 @@ parameters and assumptions). Each *world* is one draw of them:
   Latin hypercube;
 - a value the user fixed (a `--set`/`overrides` value, an assumption passed in, a value a scenario *file* sets) is
   never drawn: it stays as given in every world. A named scenario's own values are the hand-set guesses the
-  posterior replaces; without a posterior they stay (`held_by_scenario`): a named scenario is defined by them
-  (fragile's low initial engagement).
+  posterior replaces where it calibrated them; where it did not, and without a posterior, they stay
+  (`held_by_scenario`): a named scenario is defined by them (fragile's low initial engagement).
 
 `fixed_values=True` draws nothing: the scenario's values, replicate noise only (the behaviour before this module).
 `fixed_values=None` (every answer's default) is `DEFAULT_WITHOUT_POSTERIOR` when no posterior is shipped (see
@@ -108,7 +108,7 @@ class Uncertainty:
 
     def sentence(self) -> str:
         """Where an answer's intervals come from, in one plain sentence."""
-        held = list(self.held) + ([] if self.source == POSTERIOR else list(self.held_by_scenario))
+        held = list(self.held) + list(self.held_by_scenario)
         kept = f"; kept as given: {', '.join(held)}" if held and self.source != FIXED else ""
         if self.source == POSTERIOR:
             free = (f", and {_count(len(self.free))} it leaves free over their plausible ranges" if self.free else "")
@@ -173,9 +173,11 @@ def uncertainty(scenario: str = "default", overrides: dict | None = None, fixed_
     only = None if names is None else set(keys)  # asked for some values: only those
     calibrated = [c for c in table.columns if c != "weight" and c not in given and c not in set(exclude)
                   and (only is None or c in only)]
-    free = tuple(p for k, p in keys.items() if k not in calibrated)
+    # the values the posterior leaves free, over their ranges; a named scenario's own among them stay its own
+    free = tuple(p for k, p in keys.items() if k not in calibrated and k not in own)
+    by_scenario = tuple(k for k in keys if k not in calibrated and k in own)
     return Uncertainty(POSTERIOR, free=free, table=table[calibrated + ["weight"]].reset_index(drop=True), label=label,
-                       held=held, default=fixed_values is None)
+                       held=held, held_by_scenario=by_scenario, default=fixed_values is None)
 
 
 def _checked_names(names) -> list[str]:

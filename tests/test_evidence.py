@@ -116,7 +116,7 @@ def test_the_shipped_verdicts_agree_with_docs_validation_md():
     assert not by_key["P3"]["passed"] and by_key["L3"]["evidence"] == "yes"
 
 
-def test_the_page_validate_writes_and_the_table_it_writes_say_the_same():
+def test_the_page_validate_writes_and_the_table_it_writes_say_the_same(tmp_path):
     from lcsim.validation.document import render
     from lcsim.validation.verdict import Pattern, statuses_text
 
@@ -127,5 +127,12 @@ def test_the_page_validate_writes_and_the_table_it_writes_say_the_same():
                             knockout_setting="x 0", by_construction="the b half: it must")
     w = dataclasses.replace(pattern.verdict("share", 0.5, 0.4, 0.6, True), key="L8", title="Another")
     page = render([v, w], 60.0, 2, "commit `abc1234`, 2026-12-07 20:00 UTC")
-    assert json.loads(statuses_from_document(page)) == json.loads(statuses_text([v, w], "commit `abc1234`, "
-                                                                                "2026-12-07 20:00 UTC"))
+    table = statuses_text([v, w], "commit `abc1234`, 2026-12-07 20:00 UTC")
+    assert json.loads(statuses_from_document(page)) == json.loads(table)
+    # `lcsim validate` writes the table with the page: beside it, or the package's for the source tree's page
+    from lcsim.validation.document import write_document
+    from lcsim.validation.verdict import statuses_path
+
+    write_document(tmp_path / "validation.md", [v, w], 60.0, 2, "commit `abc1234`, 2026-12-07 20:00 UTC")
+    assert (tmp_path / "validation.verdicts.json").read_text(encoding="utf-8") == table
+    assert statuses_path(DOC) == STATUSES

@@ -4,7 +4,7 @@ communities (issue 12's targets) and how their cost grows with communities.
 
     python benchmarks/bench_model.py               # everything
     python benchmarks/bench_model.py --programme   # the programme figures only
-    python benchmarks/bench_model.py --ratios      # issue 23's ratios to Boltzmann only
+    python benchmarks/bench_model.py --ratios      # issue 23's ratios to Boltzmann, and the compiled floor
     python benchmarks/bench_model.py --ratios --against /tmp/before/src   # and an earlier tree's, in the same turns
 """
 
@@ -119,8 +119,95 @@ def ratios(seeds=range(10), repeat: int = 5, other=None) -> None:
               f"ratio {ratio:5.2f}x  (target >= {target:.0f}x: {'met' if ratio >= target else 'NOT met'})")
 
 
+def _kernel_timers():
+    """Every compiled kernel the model's modules call (numba dispatchers among their globals), each wrapped to add
+    its calls' CPU time to a tally, {name: [calls, calls given a Generator, seconds]}. Returns the tally and a
+    function that undoes the wrapping."""
+    import sys
+
+    import numpy as np
+    from numba.core.dispatcher import Dispatcher
+
+    tally: dict[str, list] = {}
+    undo = []
+    for module in [m for name, m in list(sys.modules.items()) if name.startswith("lcsim.model") and m is not None]:
+        for attr, value in list(vars(module).items()):
+            if not isinstance(value, Dispatcher):
+                continue
+            counts = tally.setdefault(value.py_func.__name__, [0, 0, 0.0])
+
+            def timed(*args, _kernel=value, _counts=counts):
+                start = time.process_time()
+                out = _kernel(*args)
+                _counts[2] += time.process_time() - start
+                _counts[0] += 1
+                _counts[1] += isinstance(args[0], np.random.Generator)
+                return out
+
+            setattr(module, attr, timed)
+            undo.append((module, attr, value))
+    return tally, lambda: [setattr(module, attr, value) for module, attr, value in undo]
+
+
+def _crossing_seconds(repeat: int = 20000) -> tuple[float, float]:
+    """CPU seconds of one call of a compiled function that does nothing, timed as `_kernel_timers` times: given
+    an array, and given a NumPy Generator (numba unboxes a Generator through ctypes: a costlier crossing)."""
+    import numpy as np
+
+    from lcsim.model.kernels.compile import njit
+
+    @njit
+    def nothing(x):  # pragma: no cover - compiled
+        return 0
+
+    costs = []
+    for arg in (np.zeros(3), np.random.default_rng(0)):
+        nothing(arg)
+        spent = 0.0
+        for _ in range(repeat):
+            start = time.process_time()
+            nothing(arg)
+            spent += time.process_time() - start
+        costs.append(spent / repeat)
+    return costs[0], costs[1]
+
+
+def physical_limit(params: dict | None = None, seeds=range(10)) -> None:
+    """How far a run is from the work it does in compiled code (issue 23, item 4).
+
+    Times every compiled kernel's calls during the runs (CPU time, the call included) against the whole run,
+    per member-month. The kernels' time less what crossing into compiled code costs (an empty call's time, per
+    call) is the floor: the month's arithmetic with no Python around it. The rest of the run is Python: the
+    rules' glue between kernels, the records, Mesa's model.
+    """
+    params = params or {}
+    work = sum(organisation_months(lcsim.simulate(seed=s, **params)) for s in seeds)
+    tally, undo = _kernel_timers()
+    try:
+        start = time.process_time()
+        for s in seeds:
+            lcsim.simulate(seed=s, **params)
+        run = time.process_time() - start
+    finally:
+        undo()
+    plain, with_rng = _crossing_seconds()
+    calls, rng_calls, inside = (sum(counts[k] for counts in tally.values()) for k in range(3))
+    floor = max(inside - plain * (calls - rng_calls) - with_rng * rng_calls, 0.0)
+    per, runs = 1e6 / work, len(seeds)
+    print(f"physical limit, default run ({work / runs:,.0f} member-months, {calls / runs:,.0f} kernel calls a run):")
+    print(f"  whole run (kernels timed):         {run * per:7.3f} us per member-month")
+    print(f"  in compiled kernels, calls incl.:  {inside * per:7.3f} us per member-month ({inside / run:.0%} of the "
+          "run)")
+    print(f"  compiled work alone (the floor):   {floor * per:7.3f} us per member-month; the run is "
+          f"{run / floor if floor else float('inf'):.0f}x the floor")
+    top = sorted(tally.items(), key=lambda item: -item[1][2])[:6]
+    print("  kernels by time a run: " + ", ".join(f"{name} {t / runs * 1000:.2f} ms ({c / runs:.0f} calls)"
+                                                  for name, (c, _, t) in top))
+
+
 def main() -> None:
     ratios()
+    physical_limit()
     large, _ = member_months({"n_members": LARGE_MEMBERS}, seeds=range(3))
     print(f"{LARGE_MEMBERS:,}-member run (72 months):        {large:8.3f} s    (target < {LARGE_TARGET} s: "
           f"{'met' if large < LARGE_TARGET else 'NOT met'})")
@@ -164,6 +251,7 @@ if __name__ == "__main__":
 
     if "--ratios" in sys.argv:  # --ratios [--against SRC]: with another tree's lcsim timed in the same turns
         ratios(other=load_other(sys.argv[sys.argv.index("--against") + 1]) if "--against" in sys.argv else None)
+        physical_limit()
         sys.exit()
     if "--programme" not in sys.argv:
         main()

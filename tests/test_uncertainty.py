@@ -251,3 +251,26 @@ def test_a_named_scenarios_own_value_is_replaced_only_where_the_posterior_calibr
     with_it = fixture_posterior().assign(initial_engagement=0.5)
     with_it.attrs = fixture_posterior().attrs
     assert "initial_engagement" in u.uncertainty("fragile", posterior=with_it).calibrated
+
+
+def test_a_scenario_files_values_stay_fixed_when_drawing_from_a_posterior(with_posterior, tmp_path):
+    from lcsim.cli import main
+    from lcsim.studies.advise import advise
+
+    mine = tmp_path / "mine.toml"
+    assert main(["scenarios", "new", "mine", "--out", str(mine)]) == 0
+    mine.write_text(mine.read_text().replace("\n[params]\n", "\n[params]\nmember_benefit = 1.25\n", 1))
+    unc = u.uncertainty(str(mine))
+    assert unc.source == u.POSTERIOR and "member_benefit" in unc.held and "member_benefit" not in unc.names
+    seen = []
+
+    def toy(tasks):
+        seen.extend(params for _, _, params in tasks)
+        return [{"survived": bool(np.random.default_rng(seed).random() < 0.5), "convener_months": 10.0}
+                for _, seed, _ in tasks]
+
+    a = advise(str(mine), levers=("exit_strategy",), evaluate=toy, replicates=20, candidates=4, finalists=3,
+               generations=1, seed=1, discover=False, seeds_per_world=5)
+    assert seen and all("member_benefit" not in params for params in seen)  # every run: the file's value (base)
+    assert len({params["assumptions.coordination_scale"] for params in seen}) == 4  # the others vary per world
+    assert "kept as given: member_benefit" in a.uncertainty_note

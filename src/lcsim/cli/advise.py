@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .compare import add_values_options
-from .options import add_model_options, add_seed_option, overrides, seed_of
+from .options import add_model_options, add_seed_option, add_values_options, overrides, seed_of
 
 ORDER = 57
 

@@ -11,7 +11,7 @@ import argparse
 from ..scenarios import label
 from ..strategies import EXIT_STRATEGIES
 from ..studies.compare import DIGITAL, ROOT_SEED
-from .options import add_model_options, add_seed_option, overrides, seed_of
+from .options import add_model_options, add_seed_option, add_values_options, overrides, seed_of
 
 ORDER = 30
 
@@ -42,18 +42,6 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
                      help="draw each world's uncertain values from this posterior (the folder lcsim calibrate "
                           "wrote, e.g. out/calibration/abc/posterior) instead of the shipped one")
     add_values_options(cmd)
-
-
-def add_values_options(cmd: argparse.ArgumentParser) -> None:
-    """--fixed-values / --drawn-values: what is uncertain (lcsim.studies.uncertainty), for compare, report, advise."""
-    values = cmd.add_mutually_exclusive_group()
-    values.add_argument("--fixed-values", dest="fixed_values", action="store_const", const=True, default=None,
-                        help="the scenario's values, replicate noise only (by default each world draws the uncertain "
-                             "values from the shipped posterior when one is fitted for these rules, else uses fixed "
-                             "values; the output says which)")
-    values.add_argument("--drawn-values", dest="fixed_values", action="store_const", const=False,
-                        help="draw the uncertain values per world even when no posterior is fitted (over their "
-                             "plausible ranges; docs/advise.md); a --set value is never drawn")
 
 
 def comparison_of(args, command: str):

@@ -1,4 +1,5 @@
-"""Options shared by every command that runs the model: --scenario and --set name=value.
+"""Options shared by every command that runs the model: --scenario and --set name=value; and
+--fixed-values / --drawn-values for the answers (compare, report, advise: `lcsim.studies.uncertainty`).
 
 `--set NAME=VALUE` sets a parameter (`lcsim params`); `--set assumptions.NAME=VALUE` one of the
 model's assumptions (`lcsim params --assumptions`). Both are checked before anything runs.
@@ -79,6 +80,18 @@ def seed_of(args: argparse.Namespace) -> int:
     from ..values import check_seed
 
     return check_seed(args.seed, what="--seed")
+
+
+def add_values_options(cmd: argparse.ArgumentParser) -> None:
+    """--fixed-values / --drawn-values: what is uncertain (lcsim.studies.uncertainty), for compare, report, advise."""
+    values = cmd.add_mutually_exclusive_group()
+    values.add_argument("--fixed-values", dest="fixed_values", action="store_const", const=True, default=None,
+                        help="the scenario's values, replicate noise only (by default each world draws the uncertain "
+                             "values from the shipped posterior when one is fitted for these rules, else uses fixed "
+                             "values; the output says which)")
+    values.add_argument("--drawn-values", dest="fixed_values", action="store_const", const=False,
+                        help="draw the uncertain values per world even when no posterior is fitted (over their "
+                             "plausible ranges; docs/advise.md); a --set value is never drawn")
 
 
 def output_dir(path: str | None, default: str) -> Path:

@@ -130,3 +130,26 @@ def test_a_dissolved_communitys_record_keeps_its_fate_and_follows_its_convener()
                 assert list(after["convener_intensity"]) == [monthly[m] for m in months]
             assert list(months) == list(range(c.dissolved_month + 1, model.p["months"] + 1))
     assert checked, "no community dissolved on these seeds"
+
+
+def test_what_a_community_keeps_follows_joins_leaves_and_new_organisations():
+    """Member rows, m^attention_split and the rows' interests, kept between changes, equal their fresh values
+    every month of programmes whose members join, leave, found communities and dissolve them."""
+    for seed in range(4):
+        model = LearningCommunity(rng=seed, scenario="mexico-csa", collect=False, replication=0.3, join_rate=0.03,
+                                  assumptions={"attention_split": 1.0})
+        members, split_seen = model.members, 0
+        for _ in range(60):
+            model.step()
+            for c in model.communities:
+                rows = c.member_rows()
+                np.testing.assert_array_equal(rows, c.rows[c.current])
+                assert not rows.flags.writeable and c.n_active == int(np.count_nonzero(c.current))
+                interests, lengths = c._interests()
+                np.testing.assert_array_equal(interests, members.interests[c.rows])
+                np.testing.assert_array_equal(lengths, np.linalg.norm(members.interests[c.rows], axis=1))
+                split = model._time_split(c, 1.0)
+                if split is not None:
+                    np.testing.assert_array_equal(split, np.maximum(model.commitments[c.rows], 1) ** 1.0)
+                    split_seen += 1
+        assert len(model.communities) > 3 and split_seen  # founded communities, and organisations in several

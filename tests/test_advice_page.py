@@ -102,8 +102,8 @@ def test_the_page_shows_the_evidence_after_the_robustness_table(advice):
 def test_near_duplicate_runners_up_are_shown_merged_and_the_advice_says_when_it_cannot_tell_plans_apart(advice):
     import dataclasses
 
-    def plan(month, transition=6, channel=True):
-        return {"exit_strategy": "phase_out", "exit_month": month, "transition_months": transition, "control": 0.5,
+    def plan(month, transition=6, channel=True, control=0.5):
+        return {"exit_strategy": "phase_out", "exit_month": month, "transition_months": transition, "control": control,
                 "digital_channel": channel}
 
     def runner(k, p, distinct, survival=0.8):
@@ -112,11 +112,14 @@ def test_near_duplicate_runners_up_are_shown_merged_and_the_advice_says_when_it_
 
     a = dataclasses.replace(advice, recommended={**advice.recommended, "plan": plan(45)}, meeting_interval=3,
                             runners_up=[runner(1, plan(47, transition=12), False), runner(2, plan(40), False),
-                                        runner(3, plan(45, channel=False), True, 0.5)])
-    assert set(a.merged()) == {1}  # runner-up 2 exits 5 months earlier (beyond one meeting); 3 has no channel
+                                        runner(3, plan(45, channel=False), True, 0.5),
+                                        runner(4, plan(46, control=0.501), False)])
+    assert set(a.merged()) == {1, 4}  # runner-up 2 exits 5 months earlier (beyond one meeting); 3 has no channel
     text = a.text()
     assert "Recommended plan: exit_strategy=phase_out, exit_month=45-47" in text
-    assert "Runner-up 1 differs from the recommended plan only in the exit month, within one meeting interval" in text
+    assert ("Runners-up 1 and 4 differ from the recommended plan only in the exit month, within one meeting interval "
+            "(3 months); the handover's length, which an abrupt exit does not use; and values the same to the "
+            "precision shown, and the data cannot tell them apart") in text
     assert "cannot be told apart from runner-up 2" in text and "\n  1. " not in text
     page = a.to_html()
     assert "the convener gone at month 45-47" in page and "Runner-up 1<" not in page

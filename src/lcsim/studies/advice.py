@@ -74,20 +74,28 @@ class Advice:
     def merged(self) -> dict[int, set]:
         """The runners-up (by number) that differ from the recommended plan only by levers that do not matter, and
         that the data cannot tell apart from it: `transition_months` under an abrupt exit, the signpost's settings
-        without a trigger, an exit month within one meeting interval. Shown as one plan with it. Number -> the
-        levers that differ."""
+        without a trigger, an exit month within one meeting interval, values the same to the precision shown.
+        Shown as one plan with it. Number -> why they count as one (keys of `WHY_ONE`)."""
         p, found = self.recommended["plan"], {}
         for k, u in enumerate(self.runners_up, 1):
             q = u["plan"]
-            differ = {n for n in {*p, *q} if _shown(p.get(n)) != _shown(q.get(n))}  # the same as shown is the same
-            if p.get("exit_strategy", "phase_over") not in GRADUAL and p.get("exit_strategy") == q.get("exit_strategy"):
+            raw = {n for n in {*p, *q} if p.get(n) != q.get(n)}
+            differ = {n for n in raw if _shown(p.get(n)) != _shown(q.get(n))}
+            why = {"precision"} if differ != raw else set()
+            abrupt = p.get("exit_strategy", "phase_over") not in GRADUAL and p.get("exit_strategy") == q.get(
+                "exit_strategy")
+            if abrupt and "transition_months" in differ:
                 differ.discard("transition_months")
-            if p.get("exit_trigger", "none") == "none" == q.get("exit_trigger", "none"):
+                why.add("transition_months")
+            if p.get("exit_trigger", "none") == "none" == q.get("exit_trigger", "none") \
+                    and differ & {"trigger_share", "trigger_window"}:
                 differ -= {"trigger_share", "trigger_window"}
+                why.add("trigger")
             if "exit_month" in differ and abs(int(p["exit_month"]) - int(q["exit_month"])) <= self.meeting_interval:
                 differ.discard("exit_month")
+                why.add("exit_month")
             if not differ and not u["versus"]["distinct"]:
-                found[k] = {n for n in {*p, *q} if p.get(n) != q.get(n)}
+                found[k] = why
         return found
 
     def twins(self) -> dict[int, str]:
@@ -119,14 +127,11 @@ class Advice:
         """Plain words on the runners-up the data cannot tell apart from the recommended plan (merged or not)."""
         notes, merged = [], self.merged()
         if merged:
-            names = sorted({n for d in merged.values() for n in d})
-            why = ("the exit month, within one meeting interval (" + f"{self.meeting_interval} months)"
-                   if "exit_month" in names else "")
-            rest = [n for n in names if n != "exit_month"]
-            if rest:
-                why += (" and " if why else "") + ", ".join(rest) + ", which this plan does not use"
+            why = [WHY_ONE[w].format(months=self.meeting_interval) for w in WHY_ONE
+                   if any(w in d for d in merged.values())]
+            said = "; ".join(why[:-1]) + "; and " + why[-1] if len(why) > 1 else why[0]
             notes.append(f"{_numbers(merged)} differ{'s' if len(merged) == 1 else ''} from the recommended plan only "
-                         f"in {why}, and the data cannot tell them apart: shown as one plan "
+                         f"in {said}, and the data cannot tell them apart: shown as one plan "
                          f"({plan_text(self.shown_plan())}).")
         alike = [k for k, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"] and k not in merged]
         if alike:
@@ -295,6 +300,12 @@ def plan_text(plan: dict) -> str:
             v = "on" if v else "off"
         parts.append(f"{k}={v}")
     return ", ".join(parts)
+
+
+WHY_ONE = {"exit_month": "the exit month, within one meeting interval ({months} months)",
+           "transition_months": "the handover's length, which an abrupt exit does not use",
+           "trigger": "the trigger's settings, which a plan without a trigger does not use",
+           "precision": "values the same to the precision shown"}
 
 
 def _shown(v):

@@ -153,15 +153,16 @@ class MemberTable:
         # Month k of the interval sees the gap (value - aspiration) x keep**k, as aspiration closes in;
         # summed over the interval's months, the gap counts this many times (exactly `months` if
         # aspirations do not adapt), so one update of n months equals n monthly ones.
-        weight = months if keep == 1.0 else (1.0 - keep ** months) / a.aspiration_adaptation
+        kept = keep ** months  # the share of the gap left after `months` (computed once, used twice)
+        weight = months if keep == 1.0 else (1.0 - kept) / a.aspiration_adaptation
         # `rows`: only these members take stock (in a programme, those of communities that met), each
         # over its own `months` (an array then).
         engagement = self.engagement if rows is None else self.engagement[rows]
         aspiration = self.aspiration if rows is None else self.aspiration[rows]
-        e = np.clip(engagement, _EPS, 1.0 - _EPS)  # numerical guard for exact 0 or 1, not a bound
+        e = np.minimum(np.maximum(engagement, _EPS), 1.0 - _EPS)  # numerical guard for exact 0 or 1, not a bound
         logit = np.log(e / (1.0 - e)) + a.engagement_rate * weight * (value - aspiration)
         engagement = 1.0 / (1.0 + np.exp(-logit))
-        aspiration = value + (aspiration - value) * keep ** months
+        aspiration = value + (aspiration - value) * kept
         if rows is None:
             self.engagement, self.aspiration = engagement, aspiration
         else:

@@ -36,7 +36,7 @@ def test_the_mechanisms_each_strategy_leans_on_with_their_validation_status(tabl
     found = {name: (who, words) for who, name, words in leaned_on(table, DEFAULTS)}
     assert "the digital channel" not in found  # not compared, and off in the scenario
     statuses = read_statuses()["patterns"]
-    assert found["handing over to local leaders"][0] == "handing over (phase_over)"
+    assert found["handing over to local leaders"][0] == "phase_over"
     assert found["handing over to local leaders"][1].endswith("fails (and this part of it holds by construction)")
     assert found["tapering off"][1].startswith("its validation pattern, L1") and not statuses["L1"]["passed"]
     assert found["replication (members founding new communities)"][0] == "every exit compared"
@@ -70,7 +70,7 @@ def test_one_sentence_reconciles_the_comparison_with_the_advice(table):
     apart = reconcile(table, DEFAULTS, facts(0.64, drawn=["member_benefit"]))
     assert f"64% there against {here:.0%} here, because the advice's worlds draw the uncertain values " \
            "(member_benefit)" in apart
-    assert "(160 there, 200 here)" in apart and apart.count(".") == 1 + apart.count("e.g.")
+    assert "(other seeds: 160 there, 200 here)" in apart and apart.count(".") == 1 + apart.count("e.g.")
     page = build_report(table=table, params=DEFAULTS, figures={}, scenario={"name": "default"},
                         meta={"replicates": N}, advice_html="<section></section>", advice=facts(0.64))
     assert page.count("The comparison keeps the scenario") == 2  # in the plain words, and above the advice

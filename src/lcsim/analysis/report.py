@@ -138,8 +138,8 @@ def leaned_on(table: pd.DataFrame, params: dict, statuses: dict | None = None) -
         else:
             users = [s for s in strategies if m.applies({**params, "exit_strategy": s, "digital_channel": channel})]
         if users:
-            who = (", ".join(WORDS.get(s, s) for s in users) if m.strategy is not None or len(users) < len(strategies)
-                   else "every exit compared")
+            who = ", ".join(users) if m.strategy is not None or len(users) < len(strategies) else \
+                "every exit compared"
             found.append((who, m.name, m.status(statuses)[1]))
     return found
 
@@ -148,7 +148,7 @@ def mechanisms_html(table: pd.DataFrame, params: dict, statuses: dict | None = N
     found = leaned_on(table, params, statuses)
     if not found:
         return Markup("")
-    items = [fill("<li><b>{}</b> ({}): {}.</li>", name[:1].upper() + name[1:], who, words[:1].upper() + words[1:])
+    items = [fill("<li><b>{}</b> ({}): {}.</li>", name[:1].upper() + name[1:], who, words)
              for who, name, words in found]
     return (Markup("<p>These figures lean on mechanisms that the model's validation (docs/validation.md) judges "
                    "differently; a figure that rests on a mechanism whose pattern fails, or holds only by "
@@ -190,8 +190,9 @@ def reconcile(table: pd.DataFrame, params: dict, advice: dict) -> str:
     if int(advice["follow_up"]) != horizon:
         why.append(f"it reads survival at another follow-up ({advice['follow_up']} against {horizon} months)")
     chance = advice["lo"] <= float(row["survival_hi"]) and float(row["survival_lo"]) <= advice["hi"]
-    why.append(f"the two run different simulated communities ({advice['replicates']} there, {int(row['runs'])} "
-               "here)" + (", and their intervals overlap, so the gap is within chance" if chance else ""))
+    why.append(f"the two simulate different communities (other seeds: {advice['replicates']} there, "
+               f"{int(row['runs'])} here)" + (", and their intervals overlap, so the gap is within chance"
+                                               if chance else ""))
     return head + f": {there:.0%} there against {here:.0%} here, because " + "; ".join(why) + "."
 
 

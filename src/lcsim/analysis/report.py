@@ -94,8 +94,8 @@ def build_report(*, table: pd.DataFrame, params: dict, scenario: dict, figures: 
     if advice_html:
         advice_part = [Markup("<h2>The best plan for this community, and where it fails</h2>"
                          "<p class='muted'>From <code>lcsim advise</code>: every lever of the plan searched (NSGA-II, "
-                         "then successive halving on common random numbers), robust to the community's uncertain "
-                         "values.</p>"), *([element("p", reconciled)] if reconciled else []), escape(advice_html)]
+                         "then successive halving on common random numbers), every plan read the same time after "
+                         "its own exit.</p>"), escape(advice_html)]
     body = [
         Markup("<h1>Which exit strategy keeps this learning community alive?</h1>"),
         fill("<p class='muted'>lcsim {} &middot; scenario <b>{}</b> &middot; {}</p>", meta.get("version", ""),

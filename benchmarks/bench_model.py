@@ -200,6 +200,8 @@ def physical_limit(params: dict | None = None, seeds=range(10)) -> None:
           "run)")
     print(f"  compiled work alone (the floor):   {floor * per:7.3f} us per member-month; the run is "
           f"{run / floor if floor else float('inf'):.0f}x the floor")
+    print(f"  crossing into compiled code:       {plain * 1e6:7.2f} us a call ({with_rng * 1e6:.2f} us given a "
+          f"Generator; {rng_calls / runs:.0f} such calls a run)")
     top = sorted(tally.items(), key=lambda item: -item[1][2])[:6]
     print("  kernels by time a run: " + ", ".join(f"{name} {t / runs * 1000:.2f} ms ({c / runs:.0f} calls)"
                                                   for name, (c, _, t) in top))

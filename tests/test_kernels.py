@@ -343,3 +343,42 @@ def test_who_steps_up_steps_down_or_leaves_matches_the_numpy_twins(seed):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(kernels.fading(eligible, active, engagement, 0.3),
                                   kernels._fading_py(eligible, active, engagement, 0.3))
+
+
+def _use_numpy_twins(monkeypatch) -> set[str]:
+    """Every compiled kernel the model's modules call replaced by its NumPy twin (`_<name>_py` beside it); the
+    names of those replaced. Helpers called only from compiled code have no twin and are left as they are."""
+    import sys
+
+    from numba.core.dispatcher import Dispatcher
+
+    replaced = set()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("lcsim.model") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if isinstance(value, Dispatcher):
+                twin = getattr(sys.modules[value.py_func.__module__], f"_{value.py_func.__name__}_py", None)
+                if twin is not None:
+                    monkeypatch.setattr(module, attr, twin)
+                    replaced.add(value.py_func.__name__)
+    return replaced
+
+
+def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
+    """The twins together are the same model: with every kernel replaced by its NumPy twin, the golden cases
+    (one community, several exits, the channel, a monthly rhythm, mexico-csa, fragile, replication) give the
+    saved monthly frames to the last bit, as the compiled kernels do (tests/test_golden.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(__file__).parent / "data" / "make_golden.py"
+    spec = importlib.util.spec_from_file_location("make_golden", path)
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    replaced = _use_numpy_twins(monkeypatch)
+    assert {"meet", "gather", "newcomers", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
+            "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds"} <= replaced
+    pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)

@@ -382,3 +382,30 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     assert {"meet", "gather", "newcomers", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_attendance_and_hosting_candidates_match_their_numpy_twins(seed):
+    """Who comes to a community's meeting (`attend`) and who would host it, the core first
+    (`hosting_candidates`), for a community of every organisation or of some, with and without split time,
+    availability and fatigue."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 90))
+    everyone = bool(seed % 2)
+    rows = np.arange(n) if everyone else np.flatnonzero(rng.random(n) < 0.6).astype(np.int64)
+    m = len(rows)
+    engagement, current = rng.random(n), rng.random(m) < 0.85
+    availability = rng.random(n) if seed % 3 else np.empty(0)
+    split = rng.random(m) + 0.5 if seed % 5 else np.empty(0)
+    args = (engagement, rows, everyone, float(rng.random() * 0.6), current, availability, split, rng.random(m))
+    np.testing.assert_array_equal(kernels.attend(*args), kernels._attend_py(*args))
+
+    capacity = rng.random(n) * rng.choice([1.0, 1e-4])
+    leader = rng.random(n) < 0.3
+    fatigue = rng.random(m) if seed % 4 else np.empty(0)
+    args = (capacity, leader, engagement, rows, everyone, current, split, fatigue, float(rng.random() * 0.5),
+            float(rng.random()), float(rng.random() * 2))
+    got, want = kernels.hosting_candidates(*args), kernels._hosting_candidates_py(*args)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype

@@ -29,6 +29,7 @@ class Host:
 
 
 CONVENER = Host("convener")
+_NONE = np.empty(0)  # an optional factor that is absent (kernels.attend)
 DIGITAL = Host("digital")
 
 
@@ -156,14 +157,12 @@ class Meetings:
         """Which of the community's rows come: likelier the more engaged and the more available (a lasting
         trait of the organisation), less likely the dearer, and less likely for an organisation whose time
         is split across communities."""
+        # chance = engagement x (1 - cost) x member [x availability] [x m^-attention_split] (compiled: `kernels.attend`)
         members = self.members
-        chance = c.take(members.engagement) * (1.0 - cost) * c.current
-        if self.assumptions.availability_shape > 0:
-            chance = chance * c.take(members.availability)
         split = self._time_split(c, -self.assumptions.attention_split)
-        if split is not None:
-            chance = chance * split
-        return c.streams.attendance.random(len(c.rows)) < chance
+        return kernels.attend(members.engagement, c.rows, c.everyone, float(cost), c.current,
+                              members.availability if self.assumptions.availability_shape > 0 else _NONE,
+                              _NONE if split is None else split, c.streams.attendance.random(len(c.rows)))
 
     def _broker_rate(self, c, host: Host) -> float:
         """Introductions per attendee: the convener brokers at its meetings, scaled by its intensity;

@@ -17,6 +17,7 @@ from .kernels import (
     complementarity,
     fading,
     grow,
+    hosting_candidates,
     hosting_odds,
     leaders_taking_stock,
     newcomers,
@@ -33,6 +34,7 @@ _PROFILES = np.eye(len(SECTORS), N_ASSETS)
 
 _EPS = 1e-9
 _NONE = np.empty(0)  # an optional per-member factor that is absent (hosting_odds)
+_NO_ROWS = np.empty(0, np.int64)
 
 
 def over(monthly, months: int):
@@ -255,11 +257,16 @@ class MemberTable:
         1 - P0 / K_i. A larger group brings more candidates, and each leaves it more to the others
         (free-riding, Olson 1965): both size effects come from the same equilibrium.
         """
-        odds = self.hosting_odds(active_count, benefit, rows, member, split, fatigue)
-        leader = self.leader if rows is None else self.leader[rows]
-        for group in (leader, ~leader):
-            candidates = np.flatnonzero(group & (odds < 1.0))
-            host = _volunteers_dilemma(candidates, odds[candidates], rng)
+        # Each one's K as `hosting_odds`; those with K < 1 in two groups, the core first (compiled:
+        # `kernels.hosting_candidates`). The dilemma itself is NumPy's (its log and exp).
+        a = self.a
+        base = a.hosting_cost * (1.0 + active_count / a.coordination_scale)
+        core, core_odds, rest, rest_odds = hosting_candidates(
+            self.capacity, self.leader, self.engagement, _NO_ROWS if rows is None else rows, rows is None,
+            self.active if member is None else member, _NONE if split is None else split,
+            _NONE if fatigue is None else fatigue, float(base), float(a.leader_hosting_ease), float(benefit))
+        for candidates, odds in ((core, core_odds), (rest, rest_odds)):
+            host = _volunteers_dilemma(candidates, odds, rng)
             if host is not None:
                 return host if rows is None else int(rows[host])
         return None

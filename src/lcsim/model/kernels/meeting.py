@@ -101,6 +101,19 @@ def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, 
     return ta, tb, strength, value, touched, common, False, len(na)
 
 
+def _attend_py(engagement, rows, everyone, cost, current, availability, split, draws):
+    """Which of a community's `rows` come (NumPy twin of `attend`): each with chance engagement x (1 - cost) x
+    current [x availability] [x split] (the bracketed factors where not empty; `split` is per row), against its
+    draw. `everyone`: the rows are every organisation, in order (the arrays are taken whole)."""
+    take = (lambda values: values) if everyone else (lambda values: values[rows])
+    chance = take(engagement) * (1.0 - cost) * current
+    if len(availability):
+        chance = chance * take(availability)
+    if len(split):
+        chance = chance * split
+    return draws < chance
+
+
 def _gather_py(rows, attended, fit, know_how, learnt, meeting_value, benefit, venue, cost, attended_month,
                fit_month):
     """Who came (the mask `attended` over the community's `rows`, whose agenda `fit` is given), and what it
@@ -121,6 +134,20 @@ def _gather_py(rows, attended, fit, know_how, learnt, meeting_value, benefit, ve
 
 
 if njit is not None:
+    @njit(cache=True, nogil=True)
+    def attend(engagement, rows, everyone, cost, current, availability, split, draws):  # pragma: no cover - compiled
+        """Which of a community's `rows` come, against their draws (see `_attend_py`)."""
+        came = np.empty(len(rows), np.bool_)
+        for q in range(len(rows)):
+            r = q if everyone else rows[q]
+            chance = engagement[r] * (1.0 - cost) * current[q]
+            if len(availability):
+                chance = chance * availability[r]
+            if len(split):
+                chance = chance * split[q]
+            came[q] = draws[q] < chance
+        return came
+
     @njit(cache=True, nogil=True)
     def gather(rows, attended, fit, know_how, learnt, meeting_value, benefit, venue, cost, attended_month,
                fit_month):  # pragma: no cover - compiled
@@ -216,5 +243,6 @@ if njit is not None:
         return ta, tb, strength, value, touched, common, False, len(na)
 
 else:  # pragma: no cover
+    attend = _attend_py
     gather = _gather_py
     meet = _meet_py

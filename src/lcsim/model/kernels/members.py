@@ -112,7 +112,49 @@ def _fading_py(eligible, active, engagement, leaves_below):
     return np.flatnonzero(eligible & active & (engagement < leaves_below))
 
 
+def _hosting_candidates_py(capacity, leader, engagement, rows, everyone, member, split, fatigue, base, ease,
+                           benefit):
+    """The members of a community (its `rows`; `everyone`: every organisation, in order) for whom hosting is worth
+    its cost (odds K < 1, as `hosting_odds`), in two groups, the core (leaders) first: (core, their K, others,
+    their K), each as positions in `rows` (NumPy twin of `hosting_candidates`)."""
+    take = (lambda values: values) if everyone else (lambda values: values[rows])
+    odds = _hosting_odds_py(take(capacity), take(leader), take(engagement), member, split, fatigue, base, ease,
+                            benefit)
+    lead, worth = take(leader), odds < 1.0
+    core, rest = np.flatnonzero(lead & worth), np.flatnonzero(~lead & worth)
+    return core, odds[core], rest, odds[rest]
+
+
 if njit is not None:
+    @njit(cache=True, nogil=True)
+    def hosting_candidates(capacity, leader, engagement, rows, everyone, member, split, fatigue, base, ease,
+                           benefit):  # pragma: no cover - compiled
+        """Those for whom hosting is worth its cost, the core first (see `_hosting_candidates_py`)."""
+        n = len(member)
+        core = np.empty(n, np.int64)
+        core_odds = np.empty(n)
+        rest = np.empty(n, np.int64)
+        rest_odds = np.empty(n)
+        k_core = k_rest = 0
+        for q in range(n):
+            r = q if everyone else rows[q]
+            cost = base / max(capacity[r], 1e-3)
+            if len(split):
+                cost = cost * split[q]
+            if len(fatigue):
+                cost = cost * (1.0 + fatigue[q])
+            if leader[r]:
+                cost = cost * ease
+            odds = cost / max(benefit * engagement[r], 1e-9) if member[q] else np.inf
+            if odds < 1.0:
+                if leader[r]:
+                    core[k_core], core_odds[k_core] = q, odds
+                    k_core += 1
+                else:
+                    rest[k_rest], rest_odds[k_rest] = q, odds
+                    k_rest += 1
+        return core[:k_core], core_odds[:k_core], rest[:k_rest], rest_odds[:k_rest]
+
     @njit(cache=True, nogil=True)
     def ready_to_lead(eligible, active, leader, engagement, ready_engagement, rate, propensity, capacity,
                       availability, weight, centrality):  # pragma: no cover - compiled
@@ -300,6 +342,7 @@ if njit is not None:
         return out
 
 else:  # pragma: no cover
+    hosting_candidates = _hosting_candidates_py
     ready_to_lead = _ready_to_lead_py
     leaders_taking_stock = _leaders_taking_stock_py
     step_down = _step_down_py

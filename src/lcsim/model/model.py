@@ -147,7 +147,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
             live = [c for c in self.communities if c.alive]
             parts = [c.member_rows() for c in live]
             offsets = np.array([0, *accumulate(map(len, parts))], np.int64)
-            rows = np.concatenate(parts) if parts else np.empty(0, np.int64)
+            rows = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, np.int64)
             self._live_cache = (self.memberships, live, offsets, rows)
         return self._live_cache[1:]
 

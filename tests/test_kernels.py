@@ -254,7 +254,8 @@ def _meeting_inputs(seed: int):
     ties = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.2,
             rng.integers(0, 4, len(a)).astype(float))
     present = rng.random(n) < rng.random()
-    weight = (ties[2] * (1.0 + ties[5])) ** float(rng.choice([0.0, 1.0, 1.5]))  # renewal_weighting
+    k = float(rng.choice([0.0, 1.0, 1.5]))  # renewal_weighting; with 1 the kernel computes the weights
+    weight = np.empty(0) if k == 1 and seed % 2 else (ties[2] * (1.0 + ties[5])) ** k
     rules = (0.05 + rng.random() * 0.5, 0.5, 0.25, float(rng.choice([1.0, 4.0, 100.0])), weight,
              int(rng.integers(0, 3)), float(rng.random()),
              float(rng.choice([0.0, 0.3, 1.0])), float(rng.choice([0.0, 0.5, 2.0])))

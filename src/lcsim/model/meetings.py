@@ -189,8 +189,10 @@ class Meetings:
         gains tie_gain x venue x (known_tie_weight x complementarity + fit_weight x (fit[i] + fit[j])).
         """
         ties, p, a = self.ties, self.p, self.assumptions
-        k = a.renewal_weighting  # NumPy's power here (its SIMD pow can differ from the C library's in the last bit)
-        weight = np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
+        # Renewal weights (strength x (1 + common))^k: with k = 1 the kernel computes them; another k takes NumPy's
+        # power here (its SIMD pow can differ from the C library's in the last bit).
+        k = a.renewal_weighting
+        weight = _NONE if k == 1 else np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
         (ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, formed) = kernels.meet(
             c.streams.encounters, ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common,
             ties._sorted, attended, fit, self.members.sector, self.members.assets, p["tie_gain"] * venue,

@@ -52,13 +52,16 @@ def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, 
     Ties (ta, tb, strength, value, touched, common) change in place where they exist; returns the tie arrays
     after it (new ones if ties formed or were re-sorted), whether they are in pair order, and how many formed.
     A contact between i and j gains scale x (known_weight x complementarity + fit_weight x (fit[i] + fit[j]));
-    `weight` is each tie's claim on an attendee's `conversations` with acquaintances present.
+    `weight` is each tie's claim on an attendee's `conversations` with acquaintances present; empty, it is
+    strength x (1 + common contacts) (renewal_weighting 1: no power to take, so no NumPy call before).
     """
     n = len(present)
     people = np.flatnonzero(present)
     if len(people) < 2:
         return ta, tb, strength, value, touched, common, is_sorted, 0
     # Catch up with acquaintances present, in proportion to each tie's `weight`.
+    if not len(weight):
+        weight = strength * (1.0 + common)
     known, half = _renew_candidates_py(ta, tb, present, n, float(conversations), weight)
     draws = rng.random(len(known))
     _renew_py(known, draws, half, ta, tb, value, fit, strength, touched, scale, known_weight, fit_weight)
@@ -194,6 +197,10 @@ if njit is not None:
         if k < 2:
             return ta, tb, strength, value, touched, common, is_sorted, 0
         m_ties = len(ta)
+        if len(weight) == 0:
+            weight = np.empty(m_ties)
+            for e in range(m_ties):
+                weight[e] = strength[e] * (1.0 + common[e])
         known, half = renew_candidates(ta, tb, present, n, float(conversations), weight)
         draws = rng.random(len(known))
         renew(known, draws, half, ta, tb, value, fit, strength, touched, scale, known_weight, fit_weight)

@@ -138,3 +138,21 @@ def test_a_runner_up_that_is_the_current_plan_or_the_same_as_shown_is_named_so(a
     assert "  1. the current plan: survival" in text
     assert "  2. the same as the current plan, to the precision shown: survival" in text
     assert "the same as the current plan, to the precision shown" in a.to_html()
+
+
+def test_error_bars_never_negative_when_every_run_survived():
+    """A Wilson upper bound one rounding step below an estimate of 1 (every run survived) must not
+    make the front figure fail: matplotlib refuses a negative error bar."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from lcsim.studies.advice import _error_bar
+
+    row = {"survival": 1.0, "survival_lo": 0.83, "survival_hi": 0.9999999999999999}
+    bars = _error_bar(row)
+    assert bars[0][0] > 0.16 and bars[1][0] == 0.0
+    fig, ax = plt.subplots()
+    ax.errorbar([1.0], [1.0], yerr=bars)  # would raise "yerr must not contain negative values"
+    plt.close(fig)

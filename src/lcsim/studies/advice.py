@@ -347,6 +347,12 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
+def _error_bar(row) -> list[list[float]]:
+    """The interval as error bars; a Wilson bound one rounding step inside the estimate (all runs
+    survived) would be a negative length, which matplotlib refuses."""
+    return [[max(0.0, row["survival"] - row["survival_lo"])], [max(0.0, row["survival_hi"] - row["survival"])]]
+
+
 def front_figure(advice: Advice):
     import matplotlib
 
@@ -361,10 +367,9 @@ def front_figure(advice: Advice):
     f = advice.front
     ax.plot(f["convener_months"], f["survival"], "-", color="black", lw=1, label="Pareto front")
     r, ref = advice.recommended, advice.reference
-    ax.errorbar([r["convener_months"]], [r["survival"]], yerr=[[r["survival"] - r["survival_lo"]],
-                [r["survival_hi"] - r["survival"]]], fmt="*", ms=14, color="black", label="recommended")
-    ax.errorbar([ref["convener_months"]], [ref["survival"]], yerr=[[ref["survival"] - ref["survival_lo"]],
-                [ref["survival_hi"] - ref["survival"]]], fmt="s", ms=7, color="grey", label="current plan")
+    for row, fmt, ms, colour_, label in ((r, "*", 14, "black", "recommended"), (ref, "s", 7, "grey", "current plan")):
+        ax.errorbar([row["convener_months"]], [row["survival"]], yerr=_error_bar(row), fmt=fmt, ms=ms, color=colour_,
+                    label=label)
     if advice.budget is not None:
         ax.axvline(advice.budget, ls="--", color="red", lw=1, label="budget")
     ax.set_xlabel("convener effort (convener-months)")

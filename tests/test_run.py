@@ -89,6 +89,30 @@ def test_cli_run_writes_table_summary_and_figure(tmp_path):
     assert not list(out.glob(".*tmp"))
 
 
+def test_cli_run_names_the_actual_exit_month_when_the_trigger_fired(tmp_path, capsys):
+    from lcsim.cli import main
+
+    trigger = ["--set", "exit_trigger=local_hosting", "--set", "trigger_share=0.25", "--set", "trigger_window=2"]
+    common = ["run", "--seed", "1", "--months", "48", "--set", "exit_month=36", "--exit-strategy", "phase_down",
+              "--set", "transition_months=4"]
+    alone = lcsim.simulate(1, months=48, exit_month=36, exit_strategy="phase_down", transition_months=4,
+                           exit_trigger="local_hosting", trigger_share=0.25, trigger_window=2, keep_model=True)
+    fired, left = alone.model.convener.triggered_at, alone.model.exit_month_actual
+    assert fired is not None and left == fired + 4 < 36  # the signpost held early: phase_down leaves after its taper
+    assert main([*common, *trigger, "--out", str(tmp_path / "on")]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert f"phase_down at month {left} (the local_hosting trigger fired at month {fired}; the plan's exit month " \
+           "was 36)" in header, header
+    summary = json.loads((tmp_path / "on" / "summary.json").read_text())
+    assert (summary["exit_month_actual"], summary["trigger_fired_at"]) == (left, fired)
+    assert summary["summary"] == alone.summary
+    assert main([*common, "--out", str(tmp_path / "off")]) == 0  # no trigger: the plan's month, no word of one
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "phase_down at month 36, control" in header and "trigger" not in header, header
+    summary = json.loads((tmp_path / "off" / "summary.json").read_text())
+    assert (summary["exit_month_actual"], summary["trigger_fired_at"]) == (36, None)
+
+
 def test_the_model_takes_mesa_s_own_scenario_object_and_records_its_latest_meeting():
     # SolaraViz's Reset rebuilds a model as type(model)(**params, scenario=<mesa Scenario>).
     from mesa.experimental.scenarios import Scenario

@@ -42,11 +42,30 @@ def cmd_run(args) -> int:
     params = resolved_params(args, months=args.months, exit_strategy=args.exit_strategy)
     assumed = assumptions_of(args)
     out = usable_folder(output_dir(args.out, f"out/run-{label(args.scenario)}-seed{seed}"))
-    result = simulate(seed=seed, assumptions=assumed, **params)
+    result = simulate(seed=seed, assumptions=assumed, keep_model=True, **params)  # the model: when the convener left
     print(summary_text(result, args.scenario))
     write_run(result, out, args.scenario)
     print(f"\nwrote {out}/monthly.csv, communities.csv, summary.json, trajectories.png")
     return 0
+
+
+def exit_of(result) -> tuple[int, int | None]:
+    """(the month the convener actually left, the month its exit trigger fired or None). A trigger
+    (`exit_trigger`) can move the exit before the plan's `exit_month`; without the model, the plan's."""
+    model = result.model
+    if model is None:
+        return int(result.params["exit_month"]), None
+    return int(model.exit_month_actual), model.convener.triggered_at
+
+
+def exit_text(result) -> str:
+    """'phase_out at month 36', or, where the trigger fired, the actual month and the plan's."""
+    p = result.params
+    actual, fired = exit_of(result)
+    if fired is None:
+        return f"{p['exit_strategy']} at month {actual}"
+    return (f"{p['exit_strategy']} at month {actual} (the {p['exit_trigger']} trigger fired at month {fired}; "
+            f"the plan's exit month was {p['exit_month']})")
 
 
 def summary_text(result, scenario: str) -> str:
@@ -55,8 +74,8 @@ def summary_text(result, scenario: str) -> str:
         f"dissolved at month {s['dissolved_month']:d}")
     lines = [
         f"scenario {scenario}, seed {result.seed}: "
-        f"{_communities(p)}{p['n_members']} members{' each' if p['n_communities'] > 1 else ''}, {p['exit_strategy']} "
-        f"at month {p['exit_month']}, control {p['control']:g}, "
+        f"{_communities(p)}{p['n_members']} members{' each' if p['n_communities'] > 1 else ''}, {exit_text(result)}, "
+        f"control {p['control']:g}, "
         f"digital channel {'on' if p['digital_channel'] else 'off'}",
         f"  survived:            {'yes' if s['survived'] else 'no'} ({fate}; "
         f"{s['months_alive_after_exit']} months alive after exit{', censored' if s['censored'] else ''})",
@@ -92,7 +111,9 @@ def write_run(result, out: Path, scenario: str) -> None:
     from ..experiments.store import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
-    summary = {"scenario": scenario, "seed": result.seed, "summary": result.summary, "params": result.params}
+    actual, fired = exit_of(result)
+    summary = {"scenario": scenario, "seed": result.seed, "exit_month_actual": actual, "trigger_fired_at": fired,
+               "summary": result.summary, "params": result.params}
     changed = result.assumptions.changed()
     if changed:  # the assumptions set with --set, so the file says how the run was made
         summary["assumptions"] = changed
@@ -100,8 +121,9 @@ def write_run(result, out: Path, scenario: str) -> None:
     atomic_write(out / "communities.csv", lambda path: result.communities.to_csv(path, index=False))
     atomic_write(out / "summary.json", lambda path: Path(path).write_text(json.dumps(summary, indent=2) + "\n"))
     p = result.params
-    fig = trajectory_figure(result.monthly, p["exit_month"],
-                            f"{scenario}: {p['exit_strategy']} at month {p['exit_month']}, seed {result.seed}",
+    fig = trajectory_figure(result.monthly, actual,
+                            f"{scenario}: {p['exit_strategy']} at month {actual}"
+                            f"{f' (trigger fired at month {fired})' if fired is not None else ''}, seed {result.seed}",
                             communities=result.communities)
     atomic_write(out / "trajectories.png", lambda path: fig.savefig(path, dpi=110, format="png"))
 

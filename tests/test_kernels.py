@@ -410,3 +410,12 @@ def test_attendance_and_hosting_candidates_match_their_numpy_twins(seed):
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
         assert g.dtype == w.dtype
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_sums_over_each_members_ties_match_numpys_bincounts_to_the_last_bit(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    a, b = _graph(seed, n, int(rng.integers(0, 6 * n)))
+    weights = rng.random(len(a)) * rng.random(len(a))
+    assert kernels.per_member(a, b, weights, n).tobytes() == kernels._per_member_py(a, b, weights, n).tobytes()

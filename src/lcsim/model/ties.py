@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from .kernels import adjacency, append_ties, compact_ties, embeddedness, merge_contacts, sort_ties
+from .kernels import adjacency, append_ties, compact_ties, embeddedness, merge_contacts, per_member, sort_ties
 from .kernels import decay as kernel_decay
 
 _KEY = np.int64(1) << 32
@@ -110,8 +110,7 @@ class Ties:
 
     def per_member(self, n: int, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of `weights` (default: strength) over each member's ties."""
-        w = self.strength if weights is None else weights
-        return np.bincount(self.a, w, n) + np.bincount(self.b, w, n)
+        return per_member(self.a, self.b, self.strength if weights is None else weights, n)  # compiled
 
     def degree(self, n: int) -> np.ndarray:
         return np.bincount(self.a, minlength=n) + np.bincount(self.b, minlength=n)

@@ -62,6 +62,7 @@ from .ties import (
     _largest_component_py,
     _merge_contacts_py,
     _network_measures_py,
+    _per_member_py,
     _sort_ties_py,
     adjacency,
     append_ties,
@@ -71,6 +72,7 @@ from .ties import (
     largest_component,
     merge_contacts,
     network_measures,
+    per_member,
     sort_ties,
 )
 
@@ -82,13 +84,13 @@ __all__ = [
     "across_sectors", "adjacency", "append_members", "append_ties", "attend", "compact_ties", "complementarity",
     "decay", "embeddedness", "fading", "friends_of_friends", "gather", "grow", "hosting_candidates", "hosting_odds",
     "largest_component", "leaders_taking_stock", "meet", "merge_contacts", "network_measures", "newcomers",
-    "pair_up", "ready_to_lead", "renew", "renew_candidates", "same_sector_partners", "sector_sums", "sort_ties",
-    "step_down", "with_contacts",
+    "pair_up", "per_member", "ready_to_lead", "renew", "renew_candidates", "same_sector_partners", "sector_sums",
+    "sort_ties", "step_down", "with_contacts",
     "_across_sectors_py", "_adjacency_py", "_append_members_py", "_append_ties_py", "_attend_py",
     "_common_contacts_py", "_compact_ties_py", "_complementarity_py", "_decay_py", "_embeddedness_py", "_fading_py",
     "_friends_of_friends_py", "_gather_py", "_grow_py", "_hosting_candidates_py", "_hosting_odds_py",
     "_largest_component_py", "_leaders_taking_stock_py", "_meet_py", "_merge_contacts_py", "_network_measures_py",
-    "_newcomers_py", "_pair_up_py", "_ready_to_lead_py", "_renew_candidates_py", "_renew_py",
+    "_newcomers_py", "_pair_up_py", "_per_member_py", "_ready_to_lead_py", "_renew_candidates_py", "_renew_py",
     "_same_sector_partners_py", "_sector_sums_py", "_sort_ties_py", "_step_down_py", "_with_contacts_py",
 ]
 if njit is not None:

@@ -125,7 +125,23 @@ def _append_ties_py(a, b, strength, value, touched, common, i, j, new_strength, 
             np.concatenate([touched, np.ones(len(i), bool)]), np.concatenate([common, np.zeros(len(i))]))
 
 
+def _per_member_py(a, b, weights, n):
+    """Sum of `weights` over each member's ties (NumPy twin of `per_member`)."""
+    return np.bincount(a, weights, n) + np.bincount(b, weights, n)
+
+
 if njit is not None:
+    @njit(cache=True, nogil=True)
+    def per_member(a, b, weights, n):  # pragma: no cover - compiled
+        """Sum of `weights` over each member's ties: each end summed in tie order, then the two added, as two
+        of NumPy's bincounts and their sum do (the same result to the last bit)."""
+        low = np.zeros(n)
+        high = np.zeros(n)
+        for e in range(len(a)):
+            low[a[e]] += weights[e]
+            high[b[e]] += weights[e]
+        return low + high
+
     @njit(cache=True, nogil=True)
     def merge_contacts(ta, tb, strength, touched, i, j, gain):  # pragma: no cover - compiled
         """Pairs (i, j) meet: known ties (ta, tb, sorted by pair) strengthen in place by
@@ -389,6 +405,7 @@ if njit is not None:
         return within, cross, outside, _largest_group(parent, members)
 
 else:  # pragma: no cover
+    per_member = _per_member_py
     adjacency = _adjacency_py
     embeddedness = _embeddedness_py
     largest_component = _largest_component_py

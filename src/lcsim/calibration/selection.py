@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +25,8 @@ import pandas as pd
 
 from ..errors import UsageError
 from .abc import MIN_INSIDE
-from .histories import open_history, stamp_history
-from .problem import ROOT_SEED, BandDistance, Problem
+from .problem import ROOT_SEED, Problem
+from .smc import run_smc
 from .targets import NAN
 
 DEFAULT_SWITCHES = ("availability_shape", "founding_demand")  # the alternatives issue 21 names
@@ -116,36 +115,11 @@ def select(problems: list[Problem], db: str | Path, *, population: int = 100, ma
            scheduler: str | None = None, progress=None, seed: int = ROOT_SEED, fresh: bool = False) -> Selection:
     """ABC-SMC model selection among `problems` (one per structure, equal prior probabilities); the history in
     `db`, resumed when it holds these structures' run. Stops as `abc.run_abc` does."""
-    import pyabc
-
-    from ..experiments.executor import Executor
-    from .abc import Progress, _all_inside, quiet_pyabc, reachable
-    from .batches import IndexedSampler
-
     alternatives = Alternatives(problems)
-    db = Path(db)
-    same = open_history(alternatives, db, fresh)
-    if scheduler:
-        reachable(scheduler)
-    np.random.seed(np.random.SeedSequence([seed, 3]).generate_state(1)[0])  # pyabc draws from numpy's global state
-    started = time.perf_counter()
-    priors = [pyabc.Distribution(**{q.name: q.rv() for q in p.priors}) for p in problems]
-    resumed = 0
-    with quiet_pyabc(Progress(progress, started)), Executor(None if scheduler else workers, scheduler) as pool:
-        abc = pyabc.ABCSMC([p.simulator for p in problems], priors, BandDistance(alternatives.targets),
-                           population_size=population, sampler=IndexedSampler(seed, pool))
-        url = f"sqlite:///{db.resolve()}"
-        if same:
-            resumed = abc.load(url, 1).max_t + 1
-        else:
-            abc.new(url, {k: float(t.value) for k, t in alternatives.targets.items()})
-            stamp_history(alternatives, db)
-        left = max_populations - resumed
-        if left > 0 and not (resumed and _all_inside(abc.history)):
-            abc.run(minimum_epsilon=0.0, max_nr_populations=left, min_acceptance_rate=min_acceptance,
-                    max_walltime=None if max_seconds is None else pd.Timedelta(seconds=float(max_seconds)))
-        history = abc.history
-    return selection_from(history, problems, time.perf_counter() - started, resumed)
+    run = run_smc(alternatives, list(problems), db, population=population, max_populations=max_populations,
+                  min_acceptance=min_acceptance, max_seconds=max_seconds, workers=workers, scheduler=scheduler,
+                  progress=progress, seed=seed, fresh=fresh)
+    return selection_from(run.history, problems, run.seconds, run.resumed)
 
 
 def selection_from(history, problems: list[Problem], seconds: float = NAN, resumed: int = 0) -> Selection:

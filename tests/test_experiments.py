@@ -320,6 +320,10 @@ BAD = {  # what breaks the file -> (file text, words the one-line error must con
                                 ["design point 1", "exit_month", "90", "months"]),
     "unknown scenario": (GOOD.replace("design =", 'scenario = "defualt"\ndesign ='), ["field 'scenario'", "defualt",
                                                                                        "did you mean 'default'"]),
+    "missing scenario file": (GOOD.replace("design =", 'scenario = "nowhere/mine.toml"\ndesign ='),
+                              ["field 'scenario'", "nowhere/mine.toml", "does not exist"]),
+    "recorded values of a named scenario": (GOOD + "[scenario_values]\nn_members = 30\n",
+                                            ["field 'scenario_values'", "only with a scenario file"]),
 }
 
 
@@ -336,6 +340,57 @@ def test_a_bad_experiment_file_is_refused_in_one_line_before_any_run(kind, tmp_p
     assert not (tmp_path / "out").exists()
     with pytest.raises(lcsim.ParameterError):
         sweep(path, out, workers=1, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+SCENARIO_FILE = """title = "ours"
+[community]
+csos = 10
+businesses = 2
+academics = 2
+officials = 1
+[convener]
+months_of_convening_left = 6
+months_to_follow_after = 6
+how_to_leave = "phase_out"
+handover_months = 2
+"""
+
+
+def test_an_experiment_names_a_scenario_file_and_records_its_values(tmp_path, capsys):
+    for folder in ("scenarios", "experiments"):
+        (tmp_path / folder).mkdir()
+    scenario = write(tmp_path / "scenarios" / "ours.toml", SCENARIO_FILE)
+    path = write(tmp_path / "experiments" / "ours.toml", GOOD.replace("design =", 'scenario = "../scenarios/ours.toml"'
+                                                                      "\ndesign =").replace("n_members = 30\n", ""))
+    exp = load_experiment(path)  # relative to the experiment file, not to the working directory
+    from lcsim.scenarios import community, scenario_params
+
+    assert exp.scenario_values == community.load(scenario)["params"]
+    assert exp.base_params == scenario_params(str(scenario)) and exp.base_params["n_members"] == 15
+    out = tmp_path / "out"
+    first = run(path, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["experiment"]["scenario_values"]["n_members"] == 15
+    assert manifest["base_params"]["months"] == 12 and manifest["scenario"] == "../scenarios/ours.toml"
+    for r in first.itertuples():  # the same runs as `--scenario FILE` (lcsim run) gives
+        alone = lcsim.simulate(seed=r.seed, scenario=str(scenario), control=r.control).summary
+        assert (r.peak_members, r.meetings, r.leaders_ever) == (alone["peak_members"], alone["meetings"],
+                                                                alone["leaders_ever"])
+    scenario.unlink()  # the sweep's folder no longer needs the file: reading and resuming use the recorded values
+    assert load_results(out).equals(first)
+    assert run(dict(manifest["experiment"]), out).equals(first)
+    write(scenario, SCENARIO_FILE.replace("csos = 10", "csos = 20"))  # another community: another experiment
+    with pytest.raises(SweepError, match="another experiment|different experiment"):
+        run(path, out)
+
+
+def test_a_bad_scenario_file_in_an_experiment_is_one_line(tmp_path, capsys):
+    write(tmp_path / "ours.toml", SCENARIO_FILE.replace("csos = 10", "csos = -3"))
+    path = write(tmp_path / "exp.toml", GOOD.replace("design =", 'scenario = "ours.toml"\ndesign ='))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "field 'scenario'" in err and "ours.toml" in err and "csos" in err, err
     assert not (tmp_path / "out").exists()
 
 

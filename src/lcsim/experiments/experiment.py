@@ -17,14 +17,14 @@ from typing import Any
 
 from ..assumptions import PREFIX
 from ..assumptions import TABLE as ASSUMPTIONS
-from ..parameters import SCHEMA, ParameterError, close_match, parse_assignment
+from ..parameters import SCHEMA, ParameterError, check_params, close_match, parse_assignment
 from ..scenarios import names as scenario_names
 from ..scenarios import scenario_params
 from .design import DESIGN_CLASSES, DESIGNS, MAX_RUNS, OPTIONS, SWEEP, build_design, design_class, entry, show  # noqa: F401
 
 REQUIRED = ("name", "design", "vary", "replicates", "root_seed")
 FIELDS = ("name", "description", "scenario", "fixed", "vary", "design", "samples", "replicates", "root_seed",
-          "num_levels", "calc_second_order", "common_seeds")
+          "num_levels", "calc_second_order", "common_seeds", "scenario_values")
 MAX_REPLICATES = 100_000
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -49,7 +49,14 @@ class Experiment:
     num_levels: int | None = None  # morris only
     calc_second_order: bool | None = None  # sobol only
     common_seeds: bool = False
-    source: str = field(default="<dict>", compare=False)
+    scenario_values: dict[str, Any] | None = None  # a scenario file's values, as read when the experiment was
+    source: str = field(default="<dict>", compare=False)  # loaded (None for a named scenario)
+
+    @property
+    def run_scenario(self) -> str:
+        """The scenario name each run is given: a scenario file's values are all in `base_params` already, so its
+        runs start from the defaults and never read the file again (a resume does not depend on it)."""
+        return "default" if self.scenario_values is not None else self.scenario
 
     @property
     def varied(self) -> list[str]:
@@ -65,7 +72,10 @@ class Experiment:
         """What every run starts from: the scenario's values, then [fixed] (assumptions as `assumptions.NAME`).
 
         The rules between parameters are checked on each design point, not here (build_design)."""
-        base = dict(scenario_params(self.scenario))
+        if self.scenario_values is not None:
+            base = check_params(self.scenario_values)
+        else:
+            base = dict(scenario_params(self.scenario))
         base.update(self.fixed)
         return base
 
@@ -91,6 +101,8 @@ class Experiment:
         for key in ("samples", "num_levels", "calc_second_order"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if self.scenario_values is not None:
+            out["scenario_values"] = dict(self.scenario_values)
         return out
 
     @property
@@ -134,7 +146,7 @@ def load_experiment(source, overrides: dict[str, Any] | None = None) -> Experime
         shown = name if isinstance(name, str) and name.isprintable() and len(name) <= 60 else show(name)
         exp = from_dict(source, f"experiment '{shown}'")
     elif isinstance(source, (str, Path)):
-        exp = from_dict(read_toml(Path(source)), str(source))
+        exp = from_dict(read_toml(Path(source)), str(source), Path(source).parent)
     else:
         raise ExperimentError(f"experiment: {type(source).__name__} is not allowed; "
                               "expected a TOML file path, a dict or an Experiment")
@@ -165,8 +177,9 @@ def read_toml(path: Path) -> dict:
                               "expected a TOML experiment file (see docs/sweeps.md)") from None
 
 
-def from_dict(data: dict, where: str) -> Experiment:
-    """Check every field of an experiment; raise ExperimentError at the first problem."""
+def from_dict(data: dict, where: str, folder: Path | None = None) -> Experiment:
+    """Check every field of an experiment; raise ExperimentError at the first problem. A scenario file is
+    found relative to `folder` (the experiment file's; None: the working directory)."""
     def refuse(key: str, value: Any, allowed: str, why: str = "", missing: bool = False) -> ExperimentError:
         if missing:
             return ExperimentError(f"{where}: field '{key}' is missing; expected {allowed}")
@@ -192,10 +205,7 @@ def from_dict(data: dict, where: str) -> Experiment:
     if not isinstance(description, str):
         raise refuse("description", description, "a string")
     scenario = data.get("scenario", "default")
-    if not isinstance(scenario, str) or scenario not in scenario_names():
-        match = close_match(scenario, scenario_names()) if isinstance(scenario, str) else None
-        raise refuse("scenario", scenario, "one of " + ", ".join(scenario_names()),
-                     f"did you mean '{match}'?" if match else "unknown scenario")
+    values = _scenario_values(scenario, data.get("scenario_values"), where, folder, refuse)
     design = data["design"]
     if not isinstance(design, str) or design not in DESIGNS:
         raise refuse("design", design, "one of " + ", ".join(DESIGNS))
@@ -228,11 +238,46 @@ def from_dict(data: dict, where: str) -> Experiment:
     options = kind.check_options(data, vary, refuse)
     exp = Experiment(name=name, design=design, vary=vary, replicates=replicates, root_seed=root_seed,
                      description=description.strip(), scenario=scenario, fixed=fixed, source=where,
-                     common_seeds=common, **options)
+                     common_seeds=common, scenario_values=values, **options)
     if exp.runs > MAX_RUNS:
         raise refuse("replicates", replicates, f"a design of at most {MAX_RUNS:,} runs",
                      f"{exp.points:,} points x {replicates} replicates = {exp.runs:,} runs")
     return exp
+
+
+def _scenario_values(scenario, recorded, where: str, folder: Path | None, refuse) -> dict | None:
+    """None for a named scenario; for a scenario file (a path ending in .toml, relative to `folder`), its
+    parameter values: those `recorded` with the experiment (a sweep folder's manifest), else read from the file."""
+    named = scenario_names()
+    if isinstance(scenario, str) and scenario in named:
+        if recorded is not None:
+            raise refuse("scenario_values", recorded, "scenario_values only with a scenario file (scenario = "
+                         "\"FILE.toml\")")
+        return None
+    if not isinstance(scenario, str) or not (scenario.endswith(".toml") or "/" in scenario or "\\" in scenario):
+        match = close_match(scenario, named) if isinstance(scenario, str) else None
+        raise refuse("scenario", scenario, "one of " + ", ".join(named) + ", or a scenario file FILE.toml "
+                     "(relative to the experiment file)", f"did you mean '{match}'?" if match else "unknown scenario")
+    if recorded is not None:  # what the file held when the sweep began: the file itself may have moved since
+        if not isinstance(recorded, dict):
+            raise refuse("scenario_values", recorded, "a table of parameter = value")
+        values = {name: _value(name, v, f"scenario_values.{name}", where) for name, v in recorded.items()}
+        if any(name.startswith(PREFIX) for name in values):
+            raise refuse("scenario_values", recorded, "parameters only (assumptions go under [fixed])")
+        try:
+            check_params(values)
+        except ParameterError as err:
+            raise ExperimentError(f"{where}: field 'scenario_values': {err}") from None
+        return values
+    from ..scenarios.community import load
+
+    path = Path(scenario)
+    if folder is not None and not path.is_absolute():
+        path = folder / path
+    try:
+        return dict(load(path)["params"])
+    except ParameterError as err:  # missing, unreadable or wrong: load() names the file and the field
+        raise ExperimentError(f"{where}: field 'scenario': {err}") from None
 
 
 _ALLOWED = {

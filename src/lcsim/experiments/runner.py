@@ -157,7 +157,7 @@ class _Stream:
                      if r[0] not in folder.done)  # lazy: memory stays flat
         spread = max(1, min(MAX_CHUNK, missing // (executor.capacity * 8)))
         self.size = chunk_size or (1 if executor.in_process else spread)  # in this process: a result per run
-        self.fn = functools.partial(simulate_run, exp.scenario, self.base, monthly, run)
+        self.fn = functools.partial(simulate_run, exp.run_scenario, self.base, monthly, run)
         self.ran = self.failed = 0
 
     def run(self) -> int:

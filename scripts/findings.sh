@@ -4,7 +4,7 @@
 # analyses them, and copies the findings (figures, small tables, summaries) into results/.
 # The raw runs stay in out/findings/ (Parquet, not committed).
 #
-#   bash scripts/findings.sh            # a few minutes on two cores
+#   bash scripts/findings.sh            # about 6 minutes on two shared cores
 #
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,33 @@ for name in exit-timing-by-style strategy-by-size control-by-strategy survival-b
   rm -rf "results/$name"
   "$lcsim" analyze "$raw/$name" --out "results/$name" > /dev/null
 done
+
+# Two tables the analysis does not make, from the raw runs: a programme's convened communities one by
+# one, and when the communities of each size dissolved (before or after the exit).
+.venv/bin/python - "$raw" <<'PY'
+import sys
+
+import lcsim
+
+raw = sys.argv[1]
+runs = lcsim.load_results(f"{raw}/programme-spread")
+runs = runs.assign(convened_share=runs.convened_alive / runs.n_communities,
+                   started_by_members=runs.communities_ever - runs.n_communities)
+(runs.groupby(["n_communities", "exit_strategy"])
+ .agg(runs=("survived", "size"), survived=("survived", "mean"), convened_alive=("convened_share", "mean"),
+      started_by_members=("started_by_members", "mean"), of_them_alive=("replications_alive", "mean"),
+      organisations_active=("organisations_active", "mean"))
+ .round(3).to_csv("results/programme-spread/by_community.csv"))
+runs = lcsim.load_results(f"{raw}/survival-by-size")
+gone = runs.dissolved_month
+runs = runs.assign(dissolved_by_exit=gone.notna() & (gone <= runs.exit_month),
+                   dissolved_after_exit=gone.notna() & (gone > runs.exit_month))
+(runs.groupby("n_members")
+ .agg(runs=("survived", "size"), survived=("survived", "mean"), dissolved_by_exit=("dissolved_by_exit", "mean"),
+      dissolved_after_exit=("dissolved_after_exit", "mean"), active_members=("active_members", "mean"),
+      peak_members=("peak_members", "mean"))
+ .round(3).to_csv("results/survival-by-size/dissolution.csv"))
+PY
 
 "$lcsim" compare --scenario default --out "$raw/compare-default" | tee "$raw/compare-default.txt"
 rm -rf results/compare-default

@@ -6,6 +6,8 @@
 2. Why a programme's communities die (programme-spread): 5 communities of 150 under an abrupt exit,
    seeds 0-39, with the convener's effort at its default (100 members a month) and at 500 (the same
    effort per member as for one community).
+3. Why the default community shrinks (compare-default): abrupt exit and stay, seeds 0-39, members at
+   the horizon and at their peak with the outside exit (8(d)) and the growth bound (8(d)) knocked out.
 
     .venv/bin/python results/checks/knockouts.py > results/checks/knockouts.txt
 """
@@ -34,3 +36,10 @@ for n in (10, 20):
 for effort in (100, 500):
     print(f"n_communities=5, convener_effort={effort}: "
           f"{measure(range(40), n_communities=5, convener_effort=effort)}")
+for strategy in ("stay", "phase_out"):
+    for label, a in [("default", None), ("outside_exit=0", {"outside_exit": 0}),
+                     ("growth_bound=0", {"growth_bound": 0})]:
+        runs = [lcsim.simulate(s, assumptions=a, exit_strategy=strategy).summary for s in range(40)]
+        print(f"{strategy}, {label}: members at the horizon {np.mean([r['active_members'] for r in runs]):.1f},"
+              f" peak {np.mean([r['peak_members'] for r in runs]):.1f},"
+              f" alive {np.mean([r['survived'] for r in runs]):.2f}")

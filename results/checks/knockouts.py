@@ -7,7 +7,8 @@
    seeds 0-39, with the convener's effort at its default (100 members a month) and at 500 (the same
    effort per member as for one community).
 3. Why the default community shrinks (compare-default): abrupt exit and stay, seeds 0-39, members at
-   the horizon and at their peak with the outside exit (8(d)) and the growth bound (8(d)) knocked out.
+   the horizon and at their peak with the outside exit (8(d)) and the growth bound (8(d)) knocked out,
+   and survival with the hosting routine (8(f)) knocked out.
 
     .venv/bin/python results/checks/knockouts.py > results/checks/knockouts.txt
 """
@@ -38,7 +39,7 @@ for effort in (100, 500):
           f"{measure(range(40), n_communities=5, convener_effort=effort)}")
 for strategy in ("stay", "phase_out"):
     for label, a in [("default", None), ("outside_exit=0", {"outside_exit": 0}),
-                     ("growth_bound=0", {"growth_bound": 0})]:
+                     ("growth_bound=0", {"growth_bound": 0}), ("routine_learning=0", {"routine_learning": 0})]:
         runs = [lcsim.simulate(s, assumptions=a, exit_strategy=strategy).summary for s in range(40)]
         print(f"{strategy}, {label}: members at the horizon {np.mean([r['active_members'] for r in runs]):.1f},"
               f" peak {np.mean([r['peak_members'] for r in runs]):.1f},"

@@ -156,3 +156,27 @@ def test_error_bars_never_negative_when_every_run_survived():
     fig, ax = plt.subplots()
     ax.errorbar([1.0], [1.0], yerr=bars)  # would raise "yerr must not contain negative values"
     plt.close(fig)
+
+
+def test_a_best_of_failing_plans_is_said_to_fail(advice):
+    """When even the recommended plan's 95% interval lies below the threshold, the advice says plainly that no
+    plan gives the community that chance (the fixed-values fragile case: every plan at 0%), first thing."""
+    import dataclasses
+
+    assert advice.no_even_chance == ""  # the toy's best plan reaches the threshold
+    failing = dataclasses.replace(advice, recommended={**advice.recommended, "survival": 0.02, "survival_lo": 0.0,
+                                                       "survival_hi": 0.05})
+    words = failing.no_even_chance
+    assert "No plan searched gives this community a 60% chance" in words and "best of failing plans" in words
+    text = failing.text()
+    assert text.index("No plan searched") < text.index("Current plan:")
+    body = failing.to_html()
+    assert body.index("Warning:") < body.index("How sure:")
+
+
+def test_worlds_without_drawn_values_are_called_groups_of_seeds(advice):
+    import dataclasses
+
+    assert "each one draw of the uncertain values" in advice.text()
+    fixed = dataclasses.replace(advice, drawn=False)
+    assert "each a group of seeds: no value is drawn" in fixed.text()

@@ -50,6 +50,7 @@ class Advice:
     meeting_interval: int = 3  # months between meetings: exit months closer than this are one plan (merged)
     uncertainty_note: str = ""  # where the intervals come from, in one sentence (studies.uncertainty)
     decisive_values: Any = field(default=None, repr=False)  # name, effect, p, direction (studies.uncertainty)
+    drawn: bool = True  # False: fixed values, a world is a group of seeds with nothing drawn
 
     @property
     def cheaper(self):
@@ -58,6 +59,20 @@ class Advice:
         options = [(i, u) for i, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]
                    and u["convener_months"] < self.recommended["convener_months"]]
         return min(options, key=lambda iu: iu[1]["convener_months"]) if options else None
+
+    @property
+    def no_even_chance(self) -> str:
+        """A plain warning when even the recommended plan's 95% interval lies below the threshold: it is then
+        the cheapest of plans that all fail, not a plan that works; "" otherwise."""
+        r = self.recommended
+        if r["survival_hi"] >= self.threshold:
+            return ""
+        return (f"No plan searched gives this community a {self.threshold:.0%} chance: the best survives in "
+                f"{r['survival']:.0%} of runs (95% interval {r['survival_lo']:.0%} to {r['survival_hi']:.0%})"
+                + (f", read {self.follow_up} months after its own exit" if self.follow_up else "")
+                + ". It is recommended only as the best of failing plans; with these levers, leaving ends this "
+                "community, so look at what would have to change first (staying longer, or the community's own "
+                "values: see where it fails).")
 
     def plan_name(self, index) -> str:
         """A plan's name in the advice's words: recommended, current plan, runner-up k, or plan i."""
@@ -149,7 +164,8 @@ class Advice:
         if self.robustness is None:
             return []
         worlds = int(self.robustness["worlds"].iloc[0])
-        lines = ["", f"Robustness over {worlds} simulated worlds (each one draw of the uncertain values, run on about "
+        world = "each one draw of the uncertain values" if self.drawn else "each a group of seeds: no value is drawn"
+        lines = ["", f"Robustness over {worlds} simulated worlds ({world}, run on about "
                  f"{self.seeds_per_world} seeds; a plan reaches the threshold in a world where it survives in at least "
                  f"{self.threshold:.0%} of them; regret: the best plan's survival in that world minus this plan's):"]
         lines += ["  " + line for line in robustness_text(self.robustness, self.plan_name, self.threshold).splitlines()]
@@ -165,6 +181,7 @@ class Advice:
                  f"Recommended plan: {plan_text(self.shown_plan())}",
                  f"  survival {pct(r)} over {r['replicates']} replicates; convener effort "
                  f"{r['convener_months']:.1f} convener-months",
+                 *([f"  {self.no_even_chance}"] if self.no_even_chance else []),
                  f"Current plan:     {plan_text(ref['plan'])}",
                  f"  survival {pct(ref)}; convener effort {ref['convener_months']:.1f} convener-months",
                  f"Gain over the current plan: {points(g)} (paired on common replicates; McNemar p = "

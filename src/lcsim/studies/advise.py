@@ -250,7 +250,7 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
                     stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
                     reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold,
-                    seeds_per_world=seeds_per_world,
+                    seeds_per_world=seeds_per_world, drawn=unc is None or unc.drawn,
                     trigger_note=trigger_timing(runs[runs["plan"] == best], plans[best], base),
                     uncertainty_note=unc.sentence() if unc is not None else (
                         f"Uncertain values as given: {len(ranges)} drawn uniformly per world."),

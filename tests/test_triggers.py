@@ -166,3 +166,26 @@ def test_hosts_after_the_exit_are_counted_from_the_month_a_trigger_made_the_conv
             assert sum(c.hosts_after_exit.values()) == len(hosted)
         checked += 1
     assert checked >= 1
+
+
+def test_the_app_marks_the_month_the_signpost_held():
+    """A trigger plan in the trainer's app: the view carries the month the signpost held, the charts mark it and
+    the exit line moves there (not the plan's backstop month)."""
+    from lcsim.app.charts import Charts
+    from lcsim.app.room import Room
+    from lcsim.parameters import DEFAULTS
+
+    params = {**DEFAULTS, "exit_trigger": "local_hosting", "trigger_share": 0.25, "trigger_window": 4,
+              "control": 0.0, "exit_month": 60}
+    room = Room("default", params, 0)
+    room.start()
+    for _ in range(60):
+        room.step()
+        view = room.views()[0]
+        if view.triggered_at is not None:
+            break
+    assert view.triggered_at is not None and view.triggered_at < 60
+    assert view.exit_month == view.triggered_at  # phase_out: gone the month the signpost held
+    charts = Charts(params["months"])
+    charts.png(room.views())
+    assert "signpost held" in [t.get_text() for ax in charts.axes for t in ax.texts]

@@ -265,7 +265,8 @@ def StepBackControls(room: Room, strategy, act, tick: int):
                   disabled=not room.can_step_back(), classes=["lcsim-step-back"])
     view = room.views()[0]
     if view.exit_month is not None and view.exit_month <= view.month:
-        Caption(f"The convener left at month {view.exit_month}.")
+        held = "" if view.triggered_at is None else f" (its exit trigger's signpost held at month {view.triggered_at})"
+        Caption(f"The convener left at month {view.exit_month}{held}.")
 
 
 @solara.component

@@ -168,7 +168,9 @@ def _markers(axes, view, colour: str, first: bool) -> list:
     if exit_month is not None and first:
         label = "exit (stepped back)" if stepped_back and plan.start == exit_month else "exit"
         drawn.append(_mark(axes[0], exit_month, label, colour))
-    if stepped_back and plan.start != exit_month:
+    if view.triggered_at is not None and view.triggered_at <= horizon:
+        drawn.append(_mark(axes[0], view.triggered_at, "signpost held", colour, low=True))
+    elif stepped_back and plan.start != exit_month:
         drawn.append(_mark(axes[0], plan.start, "stepped back", colour, low=True))
     if view.dissolved_month is not None:
         drawn.append(_mark(axes[3], view.dissolved_month, "dissolved", "#444444" if first else colour,

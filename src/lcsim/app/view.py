@@ -89,6 +89,7 @@ class View:
     # A programme (more than one community): every community as a group, and the communities meeting so far.
     groups: tuple = field(default=(), repr=False)
     alive_series: list = field(default_factory=list, repr=False)  # (convened, replicated) meeting, per month
+    triggered_at: int | None = None  # the month the exit trigger's signpost held (it stepped back then)
 
     @property
     def programme(self) -> bool:
@@ -134,7 +135,8 @@ def take_view(model, pos: np.ndarray, groups: tuple = (), alive_series: list | N
                 plan=convener.plan, exit_month=convener.exit_month, stepped_back_at=convener.stepped_back_at,
                 records=model.records,
                 group=groups[0] if groups else community_group(model, pos, first_community_rows(model)),
-                groups=tuple(groups), alive_series=alive_series if alive_series is not None else [])
+                groups=tuple(groups), alive_series=alive_series if alive_series is not None else [],
+                triggered_at=convener.triggered_at)
 
 
 def communities_meeting(model) -> tuple[int, int, int, int]:

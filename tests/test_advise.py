@@ -293,3 +293,19 @@ def test_report_advise_reuses_what_lcsim_advise_stored_for_the_same_configuratio
     with pytest.raises(SystemExit):
         main(["report", "--help"])
     assert "--fresh" in capsys.readouterr().out
+
+
+def test_the_cheapest_plan_the_runs_cannot_tell_from_the_best_is_recommended():
+    """Known answer: plan 1 (highest survival, 40 convener-months) and plan 2 (one run fewer survives, 20) cannot
+    be told apart on 100 common replicates; plan 3 (10 convener-months) survives half as often: distinct. Plan 2 is
+    recommended, then the others in their order."""
+    import pandas as pd
+
+    from lcsim.studies.evaluations import cheapest_alike
+
+    survived = {1: [True] * 90 + [False] * 10, 2: [True] * 89 + [False] * 11, 3: [True] * 45 + [False] * 55}
+    runs = pd.DataFrame([{"plan": p, "replicate": r, "survived": s, "error": None}
+                         for p, rows in survived.items() for r, s in enumerate(rows)])
+    table = pd.DataFrame({"survival": [0.90, 0.89, 0.45], "convener_months": [40.0, 20.0, 10.0]}, index=[1, 2, 3])
+    assert cheapest_alike(runs, table, [1, 2, 3]) == [2, 1, 3]
+    assert cheapest_alike(runs, table, [1, 3]) == [1, 3]  # the cheaper one is distinguishably worse

@@ -51,6 +51,7 @@ class Advice:
     uncertainty_note: str = ""  # where the intervals come from, in one sentence (studies.uncertainty)
     decisive_values: Any = field(default=None, repr=False)  # name, effect, p, direction (studies.uncertainty)
     drawn: bool = True  # False: fixed values, a world is a group of seeds with nothing drawn
+    top_index: int | None = None  # the plan of highest survival, when the recommended is a cheaper one alike
 
     @property
     def cheaper(self):
@@ -59,6 +60,17 @@ class Advice:
         options = [(i, u) for i, u in enumerate(self.runners_up, 1) if not u["versus"]["distinct"]
                    and u["convener_months"] < self.recommended["convener_months"]]
         return min(options, key=lambda iu: iu[1]["convener_months"]) if options else None
+
+    @property
+    def choice_note(self) -> str:
+        """Why the recommended plan, when it is not the one of highest survival: it costs the convener less and
+        the runs cannot tell the two apart (`evaluations.cheapest_alike`); "" otherwise."""
+        if self.top_index is None or self.top_index == self.recommended["plan_index"]:
+            return ""
+        top = self.plans.set_index("plan_index").loc[self.top_index]
+        return (f"Chosen as the least convener effort among the plans the runs cannot tell apart from the one of "
+                f"highest survival ({self.plan_name(self.top_index)}: {float(top['survival']):.0%}, "
+                f"{float(top['convener_months']):.1f} convener-months).")
 
     @property
     def no_even_chance(self) -> str:
@@ -181,6 +193,7 @@ class Advice:
                  f"Recommended plan: {plan_text(self.shown_plan())}",
                  f"  survival {pct(r)} over {r['replicates']} replicates; convener effort "
                  f"{r['convener_months']:.1f} convener-months",
+                 *([f"  {self.choice_note}"] if self.choice_note else []),
                  *([f"  {self.no_even_chance}"] if self.no_even_chance else []),
                  f"Current plan:     {plan_text(ref['plan'])}",
                  f"  survival {pct(ref)}; convener effort {ref['convener_months']:.1f} convener-months",

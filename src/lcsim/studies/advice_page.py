@@ -90,6 +90,8 @@ def answer(advice) -> Markup:
     r, ref, g = advice.recommended, advice.reference, advice.gain
     same = r["plan_index"] == ref["plan_index"]
     lines = [fill("<p><b>Recommended plan:</b> {}.</p>", plan_words(advice.shown_plan()))]
+    if advice.choice_note:
+        lines.append(element("p", advice.choice_note))
     if advice.no_even_chance:
         lines.append(fill("<p><b>Warning:</b> {}</p>", advice.no_even_chance))
     watch = monitoring(r["plan"])

@@ -2,7 +2,10 @@
 
 `advise(scenario, levers=..., overrides=..., budget=...)` searches the plans a designer controls (the
 levers: by default `exit_strategy`, `exit_month`, `transition_months`, `control`, `digital_channel`)
-for the one with the highest survival, and reports it against the scenario's current plan.
+for the one with the highest survival, and reports it against the scenario's current plan. Among the finalists
+the runs cannot tell apart from the one of highest survival (paired on common replicates), the one that costs the
+convener least is recommended (`evaluations.cheapest_alike`: the one-standard-error rule's spirit), and the advice
+says so.
 
 How it works
 - *Plan space*: each lever's schema sweep range (`exit_strategy` without `stay`, which never leaves:
@@ -70,7 +73,7 @@ from ..analysis.robustness import THRESHOLD, robustness
 from ..errors import UsageError
 from ..parameters import SCHEMA, check_params
 from .advice import Advice, front_figure
-from .evaluations import Cache, Runner, paired, pareto, rank, summary
+from .evaluations import Cache, Runner, cheapest_alike, paired, pareto, rank, summary
 from .fair import resolved_follow_up
 from .plans import (
     DEFAULT_LEVERS,
@@ -202,6 +205,8 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         table = runner.estimates(plans, done)
         if ref_index not in finals:  # the current plan, now on the finalists' replicates, competes with them
             finals = rank(table.loc[[*finals, ref_index]], budget)
+        top = finals[0]  # the highest survival (within budget)
+        finals = cheapest_alike(runner.frame(), table, finals)
         best = finals[0]
         stress_runs = None
         wide = (uncertainty(scenario, overrides, names=uncertain, exclude=levers, wide=True) if unc is not None
@@ -250,7 +255,7 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                     evaluations=len(runs) + (0 if stress_runs is None else len(stress_runs)), rungs=rungs,
                     stress_runs=stress_runs, generations=generations_run, pop_size=pop_size,
                     reused=runner.reused, robustness=robust, follow_up=follow_up, threshold=threshold,
-                    seeds_per_world=seeds_per_world, drawn=unc is None or unc.drawn,
+                    seeds_per_world=seeds_per_world, drawn=unc is None or unc.drawn, top_index=int(top),
                     trigger_note=trigger_timing(runs[runs["plan"] == best], plans[best], base),
                     uncertainty_note=unc.sentence() if unc is not None else (
                         f"Uncertain values as given: {len(ranges)} drawn uniformly per world."),

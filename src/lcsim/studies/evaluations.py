@@ -168,6 +168,17 @@ def rank(table: pd.DataFrame, budget) -> list[int]:
     return order.index.tolist()
 
 
+def cheapest_alike(runs: pd.DataFrame, table: pd.DataFrame, finals: list[int]) -> list[int]:
+    """`finals` (ranked best first) with the plan to recommend first: the one of least convener effort among
+    those the runs cannot tell apart from the top one (paired on common replicates, `paired`), in the spirit
+    of the one-standard-error rule (Breiman et al. 1984): a designer should not pay convener-months for a
+    survival gain the evidence does not show. Ties in effort go to higher survival, then the lower index."""
+    top = finals[0]
+    alike = [i for i in finals if i == top or not paired(runs, i, top)["distinct"]]
+    chosen = min(alike, key=lambda i: (float(table.loc[i, "convener_months"]), -float(table.loc[i, "survival"]), i))
+    return [chosen, *[i for i in finals if i != chosen]]
+
+
 def summary(table: pd.DataFrame, i: int, plans) -> dict:
     row = table.loc[i]
     return {"plan": dict(plans[i]), "plan_index": int(i), "survival": float(row["survival"]),

@@ -2,8 +2,9 @@
 
 `run_smc` opens the history (`histories`: another configuration's file is refused, `fresh` starts over), seeds
 numpy's global state (pyabc draws from it), builds pyabc's `ABCSMC` on the one executor
-(`batches.IndexedSampler`, so the seed alone fixes the result), loads the history or starts it, runs the
-generations left, and hands back the history. The callers turn it into their result.
+(`batches.IndexedSampler`, so the seed alone fixes the result) with pyabc's proposals drawn at a fraction of
+their cost (`proposals`), loads the history or starts it, runs the generations left, and hands back the
+history. The callers turn it into their result.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def run_smc(configuration, problems: Problem | list[Problem], db: str | Path, *,
 
     from ..experiments.executor import Executor
     from .batches import IndexedSampler
+    from .proposals import Prior, Transition  # pyabc's, drawn the same, without their cost per proposal
 
     db = Path(db)
     same = open_history(configuration, db, fresh)
@@ -107,13 +109,14 @@ def run_smc(configuration, problems: Problem | list[Problem], db: str | Path, *,
     started = time.perf_counter()
     if isinstance(problems, list):
         models = [p.simulator for p in problems]
-        priors = [pyabc.Distribution(**{q.name: q.rv() for q in p.priors}) for p in problems]
+        priors = [Prior(**{q.name: q.rv() for q in p.priors}) for p in problems]
     else:
-        models, priors = problems.simulator, pyabc.Distribution(**{p.name: p.rv() for p in problems.priors})
+        models, priors = problems.simulator, Prior(**{p.name: p.rv() for p in problems.priors})
     targets = configuration.targets
     resumed = 0
     with quiet_pyabc(Progress(progress, started)), Executor(None if scheduler else workers, scheduler) as pool:
         abc = pyabc.ABCSMC(models, priors, BandDistance(targets), population_size=population,
+                           transitions=[Transition() for _ in (models if isinstance(models, list) else [models])],
                            sampler=IndexedSampler(seed, pool))
         url = f"sqlite:///{db.resolve()}"
         if same:

@@ -16,14 +16,21 @@
    peak resident set size of any worker process (VmHWM in /proc, Linux only).
 3. Runaway runs: the most expensive design point of every shipped experiment (experiments/*.toml; the
    few points with the most member-months, each timed once), against the sweep's per-run time limit.
-4. The one executor's cost: the same runs (small scenario) through `lcsim.simulate` in a loop, and through
-   each path that goes through `lcsim.experiments.executor`: the sweep, compare's posterior draws
-   (`Executor.run` of `simulate_summary`) and advise's evaluations (`studies.evaluations.Runner`). Runs per
-   CPU-second of this process on 1 worker (in this process: the executor's own overhead), as a ratio to the
-   loop, and runs per wall-second on 2 workers.
+4. Every batch path against `simulate` in a loop (issue 23: each at least 70% of the loop's runs per CPU-second):
+   the same runs (small scenario) through the loop and through the sweep, compare's posterior draws
+   (`Executor.run` of `simulate_summary`) and advise's evaluations (`studies.evaluations.Runner`); and
+   calibration's path, `calibration.abc.run_abc` (pyabc's ABC-SMC, its candidates through the executor by
+   `batches.IndexedSampler`, the default scenario's targets measured), against `simulate` in a loop on exactly
+   the runs it made (its values come from the priors). Runs per CPU-second of this process on 1 worker (in this
+   process: each path's own overhead), as a ratio to its loop, and runs per wall-second on 2 workers; the paths
+   take turns within each repeat.
+5. Whether memory stays flat: one sweep of 10,000 short runs (20 members, 12 months) on 2 workers in a fresh
+   process, the client's and the workers' resident memory (now, and peak so far) sampled as the 1,000th,
+   5,000th and 10,000th results are recorded; flat when no figure grows by more than 10 MiB.
 
     .venv/bin/python benchmarks/bench_sweep.py --runaway    # only part 3
     .venv/bin/python benchmarks/bench_sweep.py --executor   # only part 4
+    .venv/bin/python benchmarks/bench_sweep.py --flat       # only part 5 (about a minute)
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 SMALL = {"n_members": 20, "months": 12, "exit_month": 6, "transition_months": 3}
 CONTROLS = [0.1, 0.3, 0.5, 0.7, 0.9]
@@ -227,8 +235,12 @@ def runaway(top: int = 4) -> dict:
     return worst
 
 
-def executor_paths(replicates: int, repeats: int) -> dict:
-    """Part 4: runs per CPU-second (1 worker) and per wall-second (2 workers) of each executor path against a loop."""
+def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, int] = (40, 2, 5)) -> dict:
+    """Part 4: runs per CPU-second (1 worker) and per wall-second (2 workers) of each batch path against a loop.
+
+    The paths take turns within each repeat (best of `repeats`: a shared machine is noisy). Calibration's
+    runs are drawn from the priors, so its loop is `simulate` on exactly the runs its ABC-SMC made
+    (recorded on 1 worker); `calibration` is (population, generations, replicates per simulation)."""
     import functools
 
     import lcsim
@@ -241,47 +253,174 @@ def executor_paths(replicates: int, repeats: int) -> dict:
         table = lcsim.sweep(exp, out, workers=1, progress=False)
     items = [(int(r.seed), {"control": float(r.control), "exit_strategy": r.exit_strategy})
              for r in table.itertuples()]
-    n = len(items)
 
     def loop(workers):
         for seed, params in items:
             lcsim.simulate(seed=seed, **SMALL, **params)
+        return len(items)
 
     def sweep(workers):
         with tempfile.TemporaryDirectory() as out:
-            lcsim.sweep(exp, out, workers=workers, progress=False)
+            return len(lcsim.sweep(exp, out, workers=workers, progress=False))
 
     def draws(workers):  # compare's posterior draws: keyed runs through Executor.run
         fn = functools.partial(simulate_summary, "default", SMALL)
         with Executor(workers) as ex:
             for _ in ex.run(fn, ((k, item) for k, item in enumerate(items)), chunk_size=16):
                 pass
+        return len(items)
 
     def advise(workers):  # advise's evaluations: one plan per control value, replicates on common seeds
         plans = [(i, {"control": c, "exit_strategy": "phase_out"}) for i, c in enumerate(CONTROLS)]
         seeds = [seed for seed, _ in items[:replicates]]
         with Runner("default", SMALL, None, workers, None) as runner:
             runner.run(plans, range_from={}, upto=replicates, draws=[{}] * replicates, seeds=seeds)
+        return len(plans) * replicates
 
-    paths = {"simulate in a loop": loop, "sweep": sweep, "compare (draws)": draws, "advise (evaluations)": advise}
-    print(f"\nthe one executor: {n} runs of the small scenario through each path, best of {repeats}", flush=True)
-    print(f"  {'path':24}{'runs/CPU s (1 worker)':>23}{'vs loop':>9}{'runs/s (2 workers)':>20}")
+    calibrate, recorded, inside = calibration_path(*calibration)
+
+    def calibration_loop(workers):  # the runs calibration made, through `simulate` in a loop
+        for seed, scenario, params, assumptions in recorded:
+            lcsim.simulate(seed=seed, scenario=scenario, assumptions=assumptions, **params)
+        return len(recorded)
+
+    population, generations, per = calibration
+    paths = {"simulate in a loop": (loop, None), "sweep": (sweep, loop), "compare (draws)": (draws, loop),
+             "advise (evaluations)": (advise, loop), "simulate, calibration's runs": (calibration_loop, None),
+             "calibration (ABC-SMC)": (calibrate, calibration_loop)}
+    print(f"\nbatch paths against simulate in a loop: {len(items)} runs of the small scenario through each path "
+          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation, "
+          f"values from the priors), best of {repeats}, the paths taking turns", flush=True)
+    cpu = {name: 0.0 for name in paths}
+    wall = {name: 0.0 for name in paths}
+    for _ in range(repeats):
+        for name, (path, base) in paths.items():
+            start = time.process_time()
+            n = path(1)
+            cpu[name] = max(cpu[name], n / (time.process_time() - start))
+            if base is not None:
+                start = time.perf_counter()
+                n = path(2)
+                wall[name] = max(wall[name], n / (time.perf_counter() - start))
+    print(f"  {'path':30}{'runs/CPU s (1 worker)':>23}{'vs its loop':>13}{'runs/s (2 workers)':>20}")
     found = {}
-    for name, path in paths.items():
-        best_cpu = best_wall = 0.0
-        for _ in range(repeats):
-            cpu = time.process_time()
-            path(1)
-            best_cpu = max(best_cpu, n / (time.process_time() - cpu))
-            if name != "simulate in a loop":
-                wall = time.perf_counter()
-                path(2)
-                best_wall = max(best_wall, n / (time.perf_counter() - wall))
-        found[name] = (best_cpu, best_wall)
-        ratio = best_cpu / found["simulate in a loop"][0]
-        wall_text = f"{best_wall:20.1f}" if best_wall else f"{'-':>20}"
-        print(f"  {name:24}{best_cpu:23.1f}{ratio:8.2f}x{wall_text}", flush=True)
+    for name, (_path, base) in paths.items():
+        loop_name = next((k for k, (p, _) in paths.items() if p is base), name)
+        ratio = cpu[name] / cpu[loop_name]
+        found[name] = {"cpu": cpu[name], "ratio": ratio, "wall": wall[name]}
+        wall_text = f"{wall[name]:20.1f}" if wall[name] else f"{'-':>20}"
+        print(f"  {name:30}{cpu[name]:23.1f}{ratio:12.2f}x{wall_text}", flush=True)
+    print(f"  calibration: {len(recorded)} runs; {inside['share']:.0%} of its CPU time inside the model's runs "
+          f"(calibration's per-member statistics included), the rest pyabc and the targets' measures")
+    slow = [name for name, f in found.items() if f["ratio"] < 0.7]
+    print(f"  every path at least 70% of its loop: {'yes' if not slow else 'no (' + ', '.join(slow) + ')'}")
     return found
+
+
+def calibration_path(population: int, generations: int, per: int):
+    """Calibration's batch path (`calibration.abc.run_abc`: pyabc's ABC-SMC, its candidates through the one
+    executor by `batches.IndexedSampler`) on the small scenario, measuring the default scenario's targets.
+
+    Returns the path (workers -> runs), the runs of its first call on 1 worker (seed, scenario, parameters,
+    assumptions; the same every call: the seed fixes them), and the share of that call's CPU time spent in
+    the runs themselves."""
+    from lcsim.calibration import abc, problem, targets
+
+    chosen = {k: t for k, t in targets.TARGETS.items() if t.scenario is None}
+    cal = problem.model_problem(chosen, fixed=SMALL, replicates=per)
+    recorded: list = []
+    inside = {"seconds": 0.0, "share": 0.0}
+    real = targets.observe
+
+    def recording(seed, scenario="default", params=None, assumptions=None):
+        start = time.process_time()
+        try:
+            return real(seed, scenario, params, assumptions)
+        finally:
+            inside["seconds"] += time.process_time() - start
+            recorded.append((int(seed), scenario, dict(params or {}), dict(assumptions or {})))
+
+    def calibrate(workers):
+        record = workers == 1 and not recorded
+        with tempfile.TemporaryDirectory() as out:
+            if record:
+                targets.observe = recording  # ModelSimulator calls it through the module, in this process
+            start = time.process_time()
+            try:
+                post = abc.run_abc(cal, Path(out) / "bench.db", population=population, max_populations=generations,
+                                   min_acceptance=0.2, workers=workers)  # at most population / 0.2 a generation
+            finally:
+                targets.observe = real
+        if record:
+            inside["share"] = inside["seconds"] / (time.process_time() - start)
+        return post.info["simulations"] * post.info["runs_per_simulation"]
+
+    calibrate(1)  # records the runs (and pays pyabc's first-call costs outside the timings)
+    return calibrate, recorded, inside
+
+
+def flat_child(runs: int, checkpoints: list[int]) -> None:
+    """In a fresh process: one sweep of `runs` short runs on 2 workers; at each checkpoint (runs recorded) the
+    client's and the workers' resident memory now and at their peak; printed as JSON."""
+    import lcsim
+    import lcsim.experiments.runner as runner
+
+    seen = []
+    real_record = runner._Stream.record
+
+    def record_and_sample(stream, done):
+        real_record(stream, done)
+        while len(seen) < len(checkpoints) and stream.ran >= checkpoints[len(seen)]:
+            workers = descendants()
+            seen.append({"runs": stream.ran, "client_rss": rss_kib(os.getpid(), "VmRSS:"),
+                         "client_peak": rss_kib(os.getpid(), "VmHWM:"),
+                         "worker_rss": max((rss_kib(p, "VmRSS:") for p in workers), default=0),
+                         "worker_peak": max((rss_kib(p, "VmHWM:") for p in workers), default=0)})
+
+    runner._Stream.record = record_and_sample
+    exp = experiment(f"flat-{runs}", SMALL, runs // 2, controls=[0.25, 0.75], strategies=["phase_out"])
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        table = lcsim.sweep(exp, out, workers=2, progress=False)
+        elapsed = time.perf_counter() - start
+    print(json.dumps({"runs": len(table), "seconds": elapsed, "checkpoints": seen}))
+
+
+def rss_kib(pid: int, field: str) -> int:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), from /proc (0 where there is none)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def flat_memory(runs: int = 10_000, checkpoints: tuple[int, ...] = (1_000, 5_000, 10_000),
+                allowance_mib: float = 10.0) -> dict:
+    """Part 5: whether a sweep's memory stays flat in the number of runs: one sweep of `runs` short runs
+    (20 members, 12 months) on 2 workers in a fresh process, the client's and the workers' resident memory
+    (now, and peak so far) sampled as the results of the checkpoint runs are recorded. Flat: no figure grows by
+    more than `allowance_mib` from the first checkpoint to the last."""
+    print(f"\nmemory over one sweep of {runs:,} runs (20 members, 12 months, 2 workers, a fresh process), "
+          "resident MiB now / peak so far", flush=True)
+    out = subprocess.run([sys.executable, __file__, "--flat-child", str(runs), *map(str, checkpoints)],
+                         capture_output=True, text=True, check=True).stdout
+    m = json.loads(out.strip().splitlines()[-1])
+    print(f"  {'runs':>7}{'client now':>12}{'client peak':>13}{'worker now':>12}{'worker peak':>13}")
+    for c in m["checkpoints"]:
+        print(f"  {c['runs']:>7,}{c['client_rss'] / 1024:>12.1f}{c['client_peak'] / 1024:>13.1f}"
+              f"{c['worker_rss'] / 1024:>12.1f}{c['worker_peak'] / 1024:>13.1f}")
+    first, last = m["checkpoints"][0], m["checkpoints"][-1]
+    growth = {k: (last[k] - first[k]) / 1024 for k in ("client_rss", "client_peak", "worker_rss", "worker_peak")}
+    flat = all(g <= allowance_mib for g in growth.values())
+    print(f"  {m['runs']:,} runs in {m['seconds']:.0f} s; from {first['runs']:,} to {last['runs']:,} runs: client "
+          f"{growth['client_rss']:+.1f} MiB now, {growth['client_peak']:+.1f} peak; workers "
+          f"{growth['worker_rss']:+.1f} now, {growth['worker_peak']:+.1f} peak: memory "
+          f"{'flat' if flat else 'GROWS'} (allowance {allowance_mib:g} MiB)", flush=True)
+    return {**m, "growth_mib": growth, "flat": flat}
 
 
 def memory(sizes: list[int]) -> list[dict]:
@@ -307,12 +446,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test of the script)")
     parser.add_argument("--repeats", type=int, default=2, help="best of this many timings (default: 2)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--flat-child", type=int, nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--flat", action="store_true", help="only whether memory stays flat over 10,000 runs (part 5)")
     parser.add_argument("--memory", action="store_true", help="only the memory figures (part 2)")
     parser.add_argument("--runaway", action="store_true", help="only the costliest shipped design points (part 3)")
     parser.add_argument("--executor", action="store_true", help="only the executor's paths against a loop (part 4)")
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(args.memory_child)
+    if args.flat_child:
+        return flat_child(args.flat_child[0], args.flat_child[1:])
+    if args.flat:
+        flat_memory(*((2_000, (200, 1_000, 2_000)) if args.quick else ()))
+        return None
     if args.runaway:
         runaway()
         return None
@@ -323,7 +469,8 @@ def main() -> None:
         import lcsim
 
         lcsim.simulate(seed=0, **SMALL)  # warm up
-        executor_paths(20 if args.quick else 100, 1 if args.quick else args.repeats)
+        executor_paths(20 if args.quick else 100, 1 if args.quick else args.repeats,
+                       (20, 2, 10) if args.quick else (40, 2, 20))
         return None
 
     import lcsim
@@ -343,7 +490,8 @@ def main() -> None:
     grew = (found[-1]["streaming_peak"] - found[0]["streaming_peak"]) / 2**20
     print(f"client memory while streaming: {grew:+.1f} MiB from {found[0]['runs']:,} to {found[-1]['runs']:,} runs")
     runaway()
-    executor_paths(20 if args.quick else 100, repeats)
+    executor_paths(20 if args.quick else 100, repeats, (20, 2, 10) if args.quick else (40, 2, 20))
+    flat_memory(*((2_000, (200, 1_000, 2_000)) if args.quick else ()))
 
 
 if __name__ == "__main__":

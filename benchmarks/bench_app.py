@@ -73,7 +73,6 @@ def at_limits_child(members: int, communities: int, mode: str, steps: int) -> No
     """In a fresh process: a Reset of one page at `members` x `communities` in `mode`, then `steps` months;
     prints JSON (CPU seconds, peak RSS, the refusals one past each limit)."""
     import json
-    import resource
 
     from lcsim.app.limits import Limits
     from lcsim.app.room import Room
@@ -82,7 +81,7 @@ def at_limits_child(members: int, communities: int, mode: str, steps: int) -> No
 
     limits = Limits(members=members, communities=communities)
     params = {**scenario_params("default"), "n_members": members, "n_communities": communities}
-    imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    imported = peak_kib()
     room = Room("default", params, 1, limits=limits)
     cpu = time.process_time()
     room.start(mode=mode)
@@ -103,9 +102,15 @@ def at_limits_child(members: int, communities: int, mode: str, steps: int) -> No
             room.start(params={**params, name: value})
         except UsageError as err:
             refused.append(str(err))
-    print(json.dumps({"reset": reset, "months": months, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    print(json.dumps({"reset": reset, "months": months, "peak_kib": peak_kib(),
                       "imports_kib": imported, "refused": refused, "step_seconds": limits.step_seconds,
                       "halted": halted}))
+
+
+def peak_kib() -> int:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss, not inherited from the parent across exec)."""
+    with open("/proc/self/status") as fh:
+        return next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), 0)
 
 
 def at_limits(members: int, communities: int, steps: int) -> list[dict]:

@@ -7,26 +7,82 @@ and each cost a singular value decomposition of the covariance (numpy's `multiva
 every draw) and 34 scipy density calls: 30 ms a proposal, several seconds a candidate, more than the candidate's
 own runs. Here the covariance is decomposed once per fit, and a proposal outside a prior's support is refused by
 comparing it with the support's bounds. Both draw the very same numbers from numpy's global state in the same
-order and return the same values (tests/test_calibration_parts.py), so every result stays as it was.
+order and return the same values (tests/test_calibration_parts.py).
+
+`smc.run_smc` gives the transition the priors' scales: it is then fitted and drawn on the log of a log-uniform
+value and each value in units of its prior's standard deviation, its density carrying the Jacobian back to the
+natural scale, where pyabc stores the particles (`Transition`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyabc
 from pyabc.parameters import Parameter
+from pyabc.transition.exceptions import NotEnoughParticles
+from pyabc.transition.multivariatenormal import silverman_rule_of_thumb
+from pyabc.transition.util import smart_cov
 
 
 class Transition(pyabc.MultivariateNormalTransition):
-    """pyabc's `MultivariateNormalTransition`, its single draws without a decomposition per draw."""
+    """pyabc's `MultivariateNormalTransition`, its single draws without a decomposition per draw; given `scales`,
+    fitted and drawn on the priors' own scale.
+
+    `scales` maps a value's name to (log, width): the kernel lives on y = (log x if log else x) / width (a name
+    not in it: y = x). Without it (the default) this is pyabc's kernel on the natural scale, number for number.
+    On the natural scale, 34 values whose priors differ by orders of magnitude (a log-uniform over 5..1000 beside
+    shares of width 0.01) gave a covariance with eigenvalues 4.5e-10..1.7e4, proposals of density exactly 0
+    (scipy's singular normal) and importance weights with an effective sample size of 2 in 100. The particles
+    stay on the natural scale: the density is the one in y times the Jacobian |dy/dx| = prod(1 / (x width)) over
+    log values, prod(1 / width) over the others. A ridge on the diagonal (RIDGE of each dimension's variance, at
+    least RIDGE * FLOOR) keeps the fitted covariance positive definite.
+    """
+
+    RIDGE = 1e-3
+    FLOOR = 1e-6  # in y's units: a prior's standard deviation is 1 when width is it
+
+    def __init__(self, scaling: float = 1, bandwidth_selector=silverman_rule_of_thumb,
+                 scales: dict[str, tuple[bool, float]] | None = None):
+        super().__init__(scaling, bandwidth_selector)
+        self.scales = scales
 
     def fit(self, X, w) -> None:
-        super().fit(X, w)
-        cov = self.cov.astype(np.double)
-        _u, s, v = np.linalg.svd(cov)  # what numpy's legacy multivariate_normal computes on every draw
-        self._factor = np.sqrt(s)[:, None] * v
+        self._columns = list(X.columns)
+        if self.scales is None:
+            super().fit(X, w)
+            cov = self.cov.astype(np.double)
+            _u, s, v = np.linalg.svd(cov)  # what numpy's legacy multivariate_normal computes on every draw
+            self._factor = np.sqrt(s)[:, None] * v
+            self._zeros = np.zeros(cov.shape[0])
+            return
+        if len(X) == 0:
+            raise NotEnoughParticles("Fitting not possible.")
+        pairs = [self.scales.get(c, (False, 1.0)) for c in self._columns]
+        self._log = np.array([bool(log) for log, _ in pairs])
+        self._width = np.array([float(width) for _, width in pairs])
+        if not (np.isfinite(self._width).all() and (self._width > 0).all()):
+            raise ValueError(f"Transition scales: every width must be positive and finite, got {self.scales}")
+        self._Y = self.scaled(X.to_numpy(dtype=np.double))
+        cov = smart_cov(self._Y, w) * self.bandwidth_selector(1 / (w ** 2).sum(), self._Y.shape[1]) ** 2 \
+            * self.scaling
+        cov[np.diag_indices_from(cov)] += self.RIDGE * np.maximum(np.diag(cov), self.FLOOR)
+        self.cov = cov
+        self._chol = np.linalg.cholesky(cov)
+        self._factor = self._chol.T
         self._zeros = np.zeros(cov.shape[0])
-        self._columns = list(self.X.columns)
+        self._lognorm = -0.5 * len(cov) * np.log(2 * np.pi) - np.log(np.diag(self._chol)).sum() \
+            - np.log(self._width).sum()  # the normal's constant in y, and the widths' share of the Jacobian
+        self._range = np.arange(len(X))
+
+    def scaled(self, x: np.ndarray) -> np.ndarray:
+        """x (natural scale, rows of the fitted columns) to y; nan where a log value is not positive."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logged = np.log(np.where(x > 0, x, np.nan))
+        return np.where(self._log, logged, x) / self._width
+
+    def natural(self, y: np.ndarray) -> np.ndarray:
+        return np.where(self._log, np.exp(y * self._width), y * self._width)
 
     def rvs_single(self) -> Parameter:
         sample_ind = np.random.choice(self._range, p=self.w, replace=True)
@@ -35,7 +91,37 @@ class Transition(pyabc.MultivariateNormalTransition):
         x = np.dot(x, self._factor)
         x += self._zeros
         x = x.reshape(dim)
-        return Parameter(dict(zip(self._columns, self.X.iloc[sample_ind].to_numpy() + x, strict=True)))
+        if self.scales is None:
+            return Parameter(dict(zip(self._columns, self.X.iloc[sample_ind].to_numpy() + x, strict=True)))
+        return Parameter(dict(zip(self._columns, self.natural(self._Y[sample_ind] + x), strict=True)))
+
+    def rvs(self, size: int | None = None):
+        if size is None or self.scales is None:
+            return super().rvs(size)
+        return pd.DataFrame([self.rvs_single() for _ in range(size)], columns=self._columns)
+
+    def pdf(self, x):
+        if self.scales is None:
+            return super().pdf(x)
+        single = not isinstance(x, pd.DataFrame)
+        arr = np.array([[x[k] for k in self._columns]], dtype=np.double) if single \
+            else x[self._columns].to_numpy(dtype=np.double)
+        density = np.exp(self.log_pdf(arr))
+        return float(density[0]) if single else density
+
+    def log_pdf(self, x: np.ndarray) -> np.ndarray:
+        """The log density in x of each row of `x` (natural scale): the kernel mixture's in y plus log |dy/dx|."""
+        from scipy.linalg import solve_triangular
+        from scipy.special import logsumexp
+
+        y = self.scaled(x)
+        out = np.full(len(x), -np.inf)
+        inside = np.isfinite(y).all(axis=1)
+        for i in np.flatnonzero(inside):
+            z = solve_triangular(self._chol, (y[i] - self._Y).T, lower=True)  # whitened offsets to each particle
+            out[i] = logsumexp(-0.5 * (z * z).sum(axis=0), b=self.w) + self._lognorm \
+                - np.log(x[i, self._log]).sum()
+        return out
 
 
 class Prior(pyabc.Distribution):

@@ -127,6 +127,20 @@ def _hosting_candidates_py(capacity, leader, engagement, rows, everyone, member,
 
 if njit is not None:
     @njit(cache=True, nogil=True)
+    def _odds_of(q, r, capacity, leader, engagement, member, split, fatigue, base, ease,
+                 benefit):  # pragma: no cover - compiled
+        """One member's hosting odds K, the rule `_hosting_odds_py` states: organisation row `r`, position `q` in
+        the community's `member`, `split` and `fatigue`. The one place both compiled kernels weigh hosting."""
+        cost = base / max(capacity[r], 1e-3)
+        if len(split):
+            cost = cost * split[q]
+        if len(fatigue):
+            cost = cost * (1.0 + fatigue[q])
+        if leader[r]:
+            cost = cost * ease
+        return cost / max(benefit * engagement[r], 1e-9) if member[q] else np.inf
+
+    @njit(cache=True, nogil=True)
     def hosting_candidates(capacity, leader, engagement, rows, everyone, member, split, fatigue, base, ease,
                            benefit):  # pragma: no cover - compiled
         """Those for whom hosting is worth its cost, the core first (see `_hosting_candidates_py`)."""
@@ -138,14 +152,7 @@ if njit is not None:
         k_core = k_rest = 0
         for q in range(n):
             r = q if everyone else rows[q]
-            cost = base / max(capacity[r], 1e-3)
-            if len(split):
-                cost = cost * split[q]
-            if len(fatigue):
-                cost = cost * (1.0 + fatigue[q])
-            if leader[r]:
-                cost = cost * ease
-            odds = cost / max(benefit * engagement[r], 1e-9) if member[q] else np.inf
+            odds = _odds_of(q, r, capacity, leader, engagement, member, split, fatigue, base, ease, benefit)
             if odds < 1.0:
                 if leader[r]:
                     core[k_core], core_odds[k_core] = q, odds
@@ -331,14 +338,7 @@ if njit is not None:
         """One pass instead of ten small array calls: hosting is weighed at every meeting that is due."""
         out = np.empty(len(capacity))
         for k in range(len(capacity)):
-            cost = base / max(capacity[k], 1e-3)
-            if len(split):
-                cost = cost * split[k]
-            if len(fatigue):
-                cost = cost * (1.0 + fatigue[k])
-            if leader[k]:
-                cost = cost * ease
-            out[k] = cost / max(benefit * engagement[k], 1e-9) if member[k] else np.inf
+            out[k] = _odds_of(k, k, capacity, leader, engagement, member, split, fatigue, base, ease, benefit)
         return out
 
 else:  # pragma: no cover

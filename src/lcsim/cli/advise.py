@@ -51,9 +51,6 @@ def register(sub) -> None:
     cmd.add_argument("--threshold", type=float, default=THRESHOLD, metavar="SURVIVAL",
                      help="the survival a simulated world must reach for a plan to count as good enough there "
                           "(satisficing, in the robustness table; default: %(default)s, i.e. the community survives)")
-    cmd.add_argument("--posterior", metavar="DIR",
-                     help="draw each world's uncertain values from this posterior (the folder lcsim calibrate wrote) "
-                          "instead of the shipped one")
     add_values_options(cmd)
     add_seed_option(cmd, "root seed of the plans, draws and replicates")
     cmd.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core)")

@@ -38,9 +38,6 @@ def add_comparison_options(cmd: argparse.ArgumentParser, default_out: str) -> No
     cmd.add_argument("--follow-up", type=_positive, metavar="MONTHS",
                      help="read survival this many months after the exit, as lcsim advise does (default: 36, or what "
                           "--set months implies)")
-    cmd.add_argument("--posterior", metavar="DIR",
-                     help="draw each world's uncertain values from this posterior (the folder lcsim calibrate "
-                          "wrote, e.g. out/calibration/abc/posterior) instead of the shipped one")
     add_values_options(cmd)
 
 

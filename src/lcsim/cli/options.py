@@ -83,7 +83,11 @@ def seed_of(args: argparse.Namespace) -> int:
 
 
 def add_values_options(cmd: argparse.ArgumentParser) -> None:
-    """--fixed-values / --drawn-values: what is uncertain (lcsim.studies.uncertainty), for compare, report, advise."""
+    """--posterior, --fixed-values / --drawn-values: what is uncertain (lcsim.studies.uncertainty), for compare,
+    report, advise."""
+    cmd.add_argument("--posterior", metavar="DIR",
+                     help="draw each world's uncertain values from this posterior (the folder lcsim calibrate "
+                          "wrote, e.g. out/calibration/abc/posterior) instead of the shipped one")
     values = cmd.add_mutually_exclusive_group()
     values.add_argument("--fixed-values", dest="fixed_values", action="store_const", const=True, default=None,
                         help="the scenario's values, replicate noise only (by default each world draws the uncertain "

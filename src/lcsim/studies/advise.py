@@ -206,7 +206,8 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
         if ref_index not in finals:  # the current plan, now on the finalists' replicates, competes with them
             finals = rank(table.loc[[*finals, ref_index]], budget)
         top = finals[0]  # the highest survival (within budget)
-        finals = cheapest_alike(runner.frame(), table, finals)
+        runs = runner.frame()  # every run so far; the stress runs below are kept apart
+        finals = cheapest_alike(runs, table, finals)
         best = finals[0]
         stress_runs = None
         wide = (uncertainty(scenario, overrides, names=uncertain, exclude=levers, wide=True) if unc is not None
@@ -222,7 +223,6 @@ def advise(scenario: str = "default", levers=DEFAULT_LEVERS, overrides: dict | N
                        tag="s")
             stress_runs = pd.DataFrame(runner.rows[before:])
             runner.rows = runner.rows[:before]
-        runs = runner.frame()
 
 
     rec = summary(table, best, plans)

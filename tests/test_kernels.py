@@ -282,6 +282,62 @@ def test_a_meeting_in_one_call_matches_its_numpy_twin(seed):
         assert g.dtype == w.dtype
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_a_meeting_drawn_through_a_streams_handle_matches_the_generator_and_the_twin(seed):
+    """`meet_at` (the meeting's stream passed by its handle, kernels.rng) gives what `meet` gives with the Generator
+    itself and what the twin `_meet_at_py` gives, and leaves the stream where they leave it, meeting after meeting
+    on the same stream."""
+    ties, sorted_, present, fit, sector, assets, rules = _meeting_inputs(seed)
+    results = []
+    for meet, by_handle in ((kernels.meet_at, True), (kernels._meet_at_py, True), (kernels.meet, False)):
+        rng = np.random.default_rng([seed, 29])
+        outs = []
+        for _ in range(3):
+            copies = tuple(x.copy() for x in ties)
+            out = meet(kernels.handle_of(rng) if by_handle else rng, *copies, sorted_, present, fit, sector, assets,
+                       *rules)
+            outs.append((out, copies))
+        results.append((outs, rng.random()))
+    (got, got_next), *others = results
+    for want, want_next in others:
+        assert got_next == want_next
+        for (g_out, g_in), (w_out, w_in) in zip(got, want):
+            assert g_out[6:] == w_out[6:]
+            for g, w in zip(g_out[:6] + g_in, w_out[:6] + w_in):
+                np.testing.assert_array_equal(g, w)
+                assert g.dtype == w.dtype
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_newcomers_drawn_through_a_streams_handle_match_the_generator(seed):
+    """`newcomers_at` and its twin draw from the stream behind a handle what `newcomers` draws from the Generator."""
+    rng = np.random.default_rng(seed)
+    n, topics = int(rng.integers(0, 40)), int(rng.integers(2, 8))
+    share = rng.random()
+    mix = np.cumsum([share, (1 - share) / 3, (1 - share) / 3, (1 - share) / 3])
+    args = (n, mix, np.eye(4, 4), rng.random(), rng.random(), np.full(4, 0.1 + rng.random() * 3), np.eye(4, topics),
+            rng.random(), np.full(topics, 0.1 + rng.random() * 3), float(rng.choice([0.0, 2.5])), 4.0, (2.0, 4.0),
+            (0.4, 3.0), float(rng.choice([0.0, 0.5, 2.0])))
+    results = []
+    for draw, by_handle in ((kernels.newcomers_at, True), (kernels._newcomers_at_py, True), (kernels.newcomers, False)):
+        stream = np.random.default_rng([seed, 7])
+        drawn = [draw(kernels.handle_of(stream) if by_handle else stream, *args) for _ in range(2)]
+        results.append((*drawn[0], *drawn[1], stream.random()))
+    for other in results[1:]:
+        for got, want in zip(results[0], other):
+            np.testing.assert_array_equal(got, want)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+
+
+def test_a_handle_names_its_own_generator_while_the_generator_lives():
+    """Handles are kept per generator (its id, the generator held so the id stays its own): another generator gets
+    another handle, and the twins find each handle's generator."""
+    first, second = np.random.default_rng(1), np.random.default_rng(1)
+    assert kernels.handle_of(first) is kernels.handle_of(first)
+    assert not np.array_equal(kernels.handle_of(first), kernels.handle_of(second))
+    assert kernels.generator_of(kernels.handle_of(second)) is second
+
+
 def test_meetings_in_one_call_form_and_renew_ties():
     """The twin comparison above is not vacuous: meetings renew ties, form new ones and draw from the stream."""
     formed = renewed = 0
@@ -380,7 +436,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
     replaced = _use_numpy_twins(monkeypatch)
-    assert {"meet", "gather", "newcomers", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
+    assert {"meet_at", "gather", "newcomers_at", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 

@@ -193,9 +193,10 @@ class Meetings:
         # power here (its SIMD pow can differ from the C library's in the last bit).
         k = a.renewal_weighting
         weight = _NONE if k == 1 else np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
-        (ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, formed) = kernels.meet(
-            c.streams.encounters, ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common,
-            ties._sorted, attended, fit, self.members.sector, self.members.assets, p["tie_gain"] * venue,
+        # The meeting's stream crosses into compiled code by its handle (kernels.rng: far cheaper than the Generator).
+        (ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, formed) = kernels.meet_at(
+            kernels.handle_of(c.streams.encounters), ties.a, ties.b, ties.strength, ties.value, ties.touched,
+            ties.common, ties._sorted, attended, fit, self.members.sector, self.members.assets, p["tie_gain"] * venue,
             a.known_tie_weight, a.fit_weight, float(a.conversations), weight, int(a.encounters),
             float(p["homophily"]), float(p["triadic_closure"]), float(broker_rate))
         if formed:

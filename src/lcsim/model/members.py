@@ -17,10 +17,11 @@ from .kernels import (
     complementarity,
     fading,
     grow,
+    handle_of,
     hosting_candidates,
     hosting_odds,
     leaders_taking_stock,
-    newcomers,
+    newcomers_at,
     ready_to_lead,
     step_down,
 )
@@ -95,15 +96,17 @@ class MemberTable:
         differences). Engagement is Beta with mean `initial_engagement`; capacity and propensity are Beta
         draws (propensity heavy-tailed: a few members carry most of the initiative, van Mierlo 2014); a
         lasting availability, Beta(a, a), heavy-tailed at both ends, is how much time the organisation can
-        give whatever its engagement (1 with the rule off). Drawn in one compiled call (`kernels.newcomers`),
+        give whatever its engagement (1 with the rule off). Drawn in one compiled call (`kernels.newcomers_at`),
         in the order and with the draws of its NumPy twin.
         """
         a = self.a
         mix, own_by_sector, asset_alpha, interest_alpha = self._constants(p["cso_share"])
         mean_e, b = p["initial_engagement"], a.engagement_shape_b
         # NumPy's Dirichlet draws concentrations below 0.1 another way, which the compiled draws do not follow.
-        draw = newcomers if min(asset_alpha[0], interest_alpha[0]) >= 0.1 else _newcomers_py
-        drawn = draw(rng, n, mix, _PROFILES, float(p["complementarity"]), float(a.asset_profile_weight), asset_alpha,
+        # A stream crosses into compiled code by its handle (kernels.rng: far cheaper than the Generator itself).
+        draw, stream = (newcomers_at, handle_of(rng)) if min(asset_alpha[0], interest_alpha[0]) >= 0.1 else (
+            _newcomers_py, rng)
+        drawn = draw(stream, n, mix, _PROFILES, float(p["complementarity"]), float(a.asset_profile_weight), asset_alpha,
                      own_by_sector, float(a.sector_interest_lean), interest_alpha,
                      float(b * mean_e / (1.0 - mean_e)) if mean_e < 1 else 0.0, float(b),
                      (float(a.capacity_shape_a), float(a.capacity_shape_b)),

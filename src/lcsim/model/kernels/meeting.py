@@ -30,6 +30,7 @@ from .encounters import (
     with_contacts,
 )
 from .members import _complementarity_py, complementarity
+from .rng import generator_at, generator_of
 from .ties import (
     _adjacency_py,
     _append_ties_py,
@@ -102,6 +103,11 @@ def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, 
     ta, tb, strength, value, touched, common = _append_ties_py(ta, tb, strength, value, touched, common, na, nb,
                                                                new_gain, _complementarity_py(assets, na, nb))
     return ta, tb, strength, value, touched, common, False, len(na)
+
+
+def _meet_at_py(handle, *args):
+    """`_meet_py` drawing from the generator behind `handle` (NumPy twin of `meet_at`)."""
+    return _meet_py(generator_of(handle), *args)
 
 
 def _attend_py(engagement, rows, everyone, cost, current, availability, split, draws):
@@ -249,7 +255,18 @@ if njit is not None:
                                                                new_gain, complementarity(assets, na, nb))
         return ta, tb, strength, value, touched, common, False, len(na)
 
+    @njit(cache=True, nogil=True)
+    def meet_at(handle, ta, tb, strength, value, touched, common, is_sorted, present, fit, sector, assets, scale,
+                known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
+                broker_rate):  # pragma: no cover - compiled
+        """`meet` drawing from the stream behind `handle` (`rng.handle_of`): the same draws, without numba's
+        unboxing of a Generator on every call."""
+        return meet(generator_at(handle), ta, tb, strength, value, touched, common, is_sorted, present, fit, sector,
+                    assets, scale, known_weight, fit_weight, conversations, weight, encounters, homophily,
+                    triadic_closure, broker_rate)
+
 else:  # pragma: no cover
+    meet_at = _meet_at_py
     attend = _attend_py
     gather = _gather_py
     meet = _meet_py

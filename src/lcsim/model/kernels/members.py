@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import njit
+from .rng import generator_at, generator_of
 
 
 def _grow_py(capacity, attended, fit, support, learning, erosion, active):
@@ -123,6 +124,11 @@ def _hosting_candidates_py(capacity, leader, engagement, rows, everyone, member,
     lead, worth = take(leader), odds < 1.0
     core, rest = np.flatnonzero(lead & worth), np.flatnonzero(~lead & worth)
     return core, odds[core], rest, odds[rest]
+
+
+def _newcomers_at_py(handle, *args):
+    """`_newcomers_py` drawing from the generator behind `handle` (NumPy twin of `newcomers_at`)."""
+    return _newcomers_py(generator_of(handle), *args)
 
 
 if njit is not None:
@@ -341,7 +347,18 @@ if njit is not None:
             out[k] = _odds_of(k, k, capacity, leader, engagement, member, split, fatigue, base, ease, benefit)
         return out
 
+    @njit(cache=True, nogil=True)
+    def newcomers_at(handle, n, mix, profiles, complementarity, profile_weight, asset_alpha, own_by_sector, lean,
+                     interest_alpha, engagement_a, engagement_b, capacity_ab, propensity_ab,
+                     availability_shape):  # pragma: no cover - compiled
+        """`newcomers` drawing from the stream behind `handle` (`rng.handle_of`), without numba's unboxing of a
+        Generator on every call."""
+        return newcomers(generator_at(handle), n, mix, profiles, complementarity, profile_weight, asset_alpha,
+                         own_by_sector, lean, interest_alpha, engagement_a, engagement_b, capacity_ab, propensity_ab,
+                         availability_shape)
+
 else:  # pragma: no cover
+    newcomers_at = _newcomers_at_py
     hosting_candidates = _hosting_candidates_py
     ready_to_lead = _ready_to_lead_py
     leaders_taking_stock = _leaders_taking_stock_py

@@ -28,7 +28,7 @@ import pandas as pd
 from . import abc
 from .histories import history_path
 from .posterior import Posterior
-from .problem import AFTER_EXIT, REPLICATES, ROOT_SEED, Problem, default_priors, model_problem
+from .problem import AFTER_EXIT, REPLICATES, ROOT_SEED, Problem, default_priors, model_problem, uncertain
 from .targets import NOT_MEASURABLE, TARGETS, Target
 
 DRAWS = 100  # posterior (and prior) predictive draws
@@ -54,7 +54,9 @@ class Settings:
     assumptions: dict = field(default_factory=dict)  # a structural variant's settings (the chosen structure)
     after_exit: int | None = AFTER_EXIT  # months each scenario is followed past its exit
     select: tuple = ()  # rule switches whose structure (the rule off) is weighed against the revised rules
-    values: tuple = ()  # the uncertain values to calibrate (default: problem.uncertain())
+    values: tuple = ()  # the uncertain values to calibrate (default: problem.uncertain(), or the screening's)
+    screen: int = 0  # Latin hypercube points of the screening that chooses the values (0: no screening)
+    screen_replicates: int = 5  # runs of each scenario per screening point
     figures: bool = True  # draw the figures (a resumed run that only extends the history may skip them)
 
     def heldout_size(self) -> tuple[int, int, float | None]:
@@ -112,6 +114,7 @@ class TargetCalibration:
     heldout_info: dict = field(default_factory=dict)
     predictive: pd.DataFrame = field(default_factory=pd.DataFrame)  # the posterior predictive draws' statistics
     selection: object | None = None  # selection.Selection, when structural alternatives were weighed
+    screening: object | None = None  # screening.Screening, when the values were chosen by screening
 
     @property
     def posterior_checks(self) -> pd.DataFrame:
@@ -137,6 +140,15 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda text: None)
     started = time.perf_counter()
+    screened = None
+    if settings.screen and not settings.values:
+        from .screening import screen
+
+        wide = model_problem(targets, scenario=scenario, replicates=settings.screen_replicates, root_seed=seed,
+                             fixed=settings.fixed, assumptions=settings.assumptions, after_exit=settings.after_exit)
+        screened = screen(wide, settings.screen, workers, scheduler, seed, out=out / "screening", progress=say)
+        say(f"screening kept {len(screened.kept)} of {len(wide.priors)} values: {', '.join(screened.kept)}")
+        settings.values = tuple(screened.kept)
     priors = default_priors(settings.values or None, without=set(settings.assumptions))
     problem = model_problem(targets, scenario=scenario, replicates=settings.replicates, root_seed=seed, priors=priors,
                             fixed=settings.fixed, assumptions=settings.assumptions, after_exit=settings.after_exit)
@@ -149,6 +161,9 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
                              max_populations=settings.max_populations, min_acceptance=settings.min_acceptance,
                              max_seconds=seconds, workers=workers, scheduler=scheduler, progress=say, seed=seed,
                              fresh=fresh)
+    # the uncertain values this inference held at their hand-set values: its posterior is conditional on them
+    post.info["held"] = [n for n, _, _ in uncertain() if n not in {p.name for p in problem.priors}
+                         and n not in settings.assumptions]
     post.save(out / "posterior")
     summary = post.summary()
     summary.to_csv(out / "summary.csv", index=False)
@@ -182,7 +197,7 @@ def calibrate_to_targets(targets: dict[str, Target] | None = None, *, scenario: 
     if settings.select:
         chosen = weigh_structures(settings, scenario, out, workers, scheduler, say, seed)
     return TargetCalibration(post, problem, summary, checks, heldout, time.perf_counter() - started, out, img, info,
-                             post_stats, chosen)
+                             post_stats, chosen, screened)
 
 
 def weigh_structures(settings: Settings, scenario: str, out: Path, workers: int, scheduler: str | None, say,

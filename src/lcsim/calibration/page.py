@@ -14,6 +14,7 @@ from .checks import Settings, TargetCalibration, calibrate_to_targets, predictiv
 from .page_sensitivity import HEADING
 from .page_sensitivity import render as sensitivity_section
 from .problem import ROOT_SEED, Problem
+from .screening import section as screening_section
 from .sensitivity import SEEDS, measure
 from .targets import NOT_MEASURABLE
 
@@ -74,21 +75,22 @@ processes); rerun it to refresh this page, its tables under `out/calibration/` a
   {together(result)}
 - What this says about the model: {interpretation(result)}
 
-**Scenarios.** `default` and `mexico-csa` keep their documented values: every value in them remains an
-assumption (or the case's setting), none is taken from this posterior. The posterior is an answer to "which
-values would make a community like the default one reproduce the targets", to be used through
-`lcsim compare --posterior out/calibration/abc/posterior` (each replicate draws its values from it), not a
-replacement for the scenarios' values. `lcsim.posterior()` returns the posterior shipped with the package, once
-one fitted to these rules has been written there (`lcsim calibrate --ship`); until then it says none has been
-fitted.
+**Where answers use it.** Once this posterior is shipped with the package (`lcsim calibrate --ship`;
+`lcsim.posterior()` returns it), every answer draws from it by default: `lcsim compare`, `report`, `advise` and
+the app's two-plan view run each world on a weighted draw of the calibrated values, in place of the named
+scenarios' hand-set guesses for them (`lcsim scenarios` says so per scenario); the values the calibration held at
+their hand-set values stay so, a value the user fixes is never drawn, and `--fixed-values` gives the scenario's
+values alone. A posterior fitted to other rules is refused. Before shipping, `--posterior
+out/calibration/abc/posterior` uses this one.
 
 ## Method
 
 - **Priors**: uniform over each value's range (log-uniform for scale-like values), a parameter's
   schema `sweep` range (`lcsim params`) or an assumption's plausible range (`lcsim params --assumptions`).
-  The values chosen are those the sensitivity section below shows survival leans on (`hosting_cost`,
+  The uncertain values are those the sensitivity section below shows survival leans on (`hosting_cost`,
   `coordination_scale`, `conversations`, ...), those behind the participation, bridge and replication
-  targets, and the strength of every rule that 0 removes (`lcsim.calibration.problem.rule_switches`).
+  targets, and the strength of every rule that 0 removes (`lcsim.calibration.problem.rule_switches`); which of
+  them this inference calibrates is in the next section.
 - **Simulations**: each particle runs {info.get('replicates')} replicates of each scenario a target needs,
   each followed {info.get('after_exit') or 'the scenario\'s'} months past its exit
   (seeds from `numpy.random.SeedSequence` of a root seed and the particle's values, so a particle is
@@ -125,6 +127,7 @@ fitted.
   ({settings.heldout_size()[0]} particles, at most {settings.heldout_size()[1]} generations; generations and
   simulations per group in its table), then the predictive check of that group.
 {scaling}
+{screening_section(result.screening)}
 ## Posterior and identifiability
 
 Spread ratio: the posterior's standard deviation over the prior's (log scale for log-uniform priors);

@@ -68,6 +68,17 @@ class Prior:
         mean = float(w @ x)
         return float(np.sqrt(w @ (x - mean) ** 2))
 
+    def ppf(self, u) -> np.ndarray:
+        """The prior's quantiles at `u` (in [0, 1]): how a uniform draw becomes a draw of this value."""
+        from scipy import stats
+
+        u = np.asarray(u, float)
+        if self.dist == "beta":
+            return stats.beta(self.a, self.b).ppf(u)
+        if self.log:
+            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+        return self.low + u * (self.high - self.low)
+
     @property
     def spread(self) -> float:
         """The prior's standard deviation (on the log scale for a log-uniform prior)."""
@@ -221,19 +232,8 @@ class Problem:
                        list(self.not_measurable), {**self.info, "held_out": group})
 
     def prior_sample(self, n: int, seed: int = ROOT_SEED) -> pd.DataFrame:
-        from scipy import stats
-
         rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-        cols = {}
-        for p in self.priors:
-            u = rng.random(n)
-            if p.dist == "beta":
-                cols[p.name] = stats.beta(p.a, p.b).ppf(u)
-            elif p.log:
-                cols[p.name] = np.exp(np.log(p.low) + u * (np.log(p.high) - np.log(p.low)))
-            else:
-                cols[p.name] = p.low + u * (p.high - p.low)
-        return pd.DataFrame(cols)
+        return pd.DataFrame({p.name: p.ppf(rng.random(n)) for p in self.priors})
 
 
 def particle_seed(root: int, values: dict) -> np.random.SeedSequence:

@@ -14,6 +14,7 @@ when none has been fitted. Nothing here makes a posterior up.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -38,27 +39,32 @@ def default_path() -> Path:
     return Path(str(resources.files("lcsim.calibration"))) / "data" / SHIPPED
 
 
+# Runs whose monthly tables stand for the rules (the golden cases of tests/data/make_golden.py, shortened): every
+# exit strategy, the channel, a programme and a fragile community.
+FINGERPRINT_CASES = (("default", {}), ("default", {"exit_strategy": "phase_down"}),
+                     ("default", {"exit_strategy": "phase_over", "digital_channel": True, "control": 0.2}),
+                     ("default", {"exit_strategy": "stay", "meeting_interval": 1, "join_rate": 0.03}),
+                     ("mexico-csa", {}), ("fragile", {}),
+                     ("default", {"n_members": 20, "replication": 0.3, "leadership": 0.3}))
+
+
+@functools.lru_cache(maxsize=1)
 def rules_fingerprint() -> str:
-    """A hash of what the rules are: the model's source files and the assumptions table (names, defaults,
-    ranges). A posterior fitted to one fingerprint says nothing about another."""
+    """A hash of what the rules do: the monthly tables of `FINGERPRINT_CASES` (seed 0, 48 months, rounded to 10
+    significant digits) and the assumptions table (names, defaults, ranges). A posterior fitted to one fingerprint
+    says nothing about another; a change of code that leaves every result as it was (compiling a rule) keeps it."""
     from ..assumptions import TABLE
+    from ..simulation import simulate
 
     digest = hashlib.sha256()
-    root = resources.files("lcsim.model")
-    for path in sorted(_sources(root), key=lambda p: p[0]):
-        digest.update(path[0].encode())
-        digest.update(path[1].read_bytes())
+    for scenario, params in FINGERPRINT_CASES:
+        monthly = simulate(seed=0, scenario=scenario, months=48, **params).monthly
+        numbers = monthly.select_dtypes("number").astype(float)
+        digest.update(json.dumps([list(monthly.columns), [[float(f"{x:.10g}") for x in row]
+                                                          for row in numbers.to_numpy()]]).encode())
     table = {n: [str(p.default), str(p.low), str(p.high)] for n, p in sorted(TABLE.items())}
     digest.update(json.dumps(table, sort_keys=True).encode())
     return digest.hexdigest()[:16]
-
-
-def _sources(folder, prefix: str = ""):
-    for item in folder.iterdir():
-        if item.is_dir() and item.name != "__pycache__":
-            yield from _sources(item, f"{prefix}{item.name}/")
-        elif item.name.endswith(".py"):
-            yield f"{prefix}{item.name}", item
 
 
 def posterior(path: str | Path | None = None) -> pd.DataFrame:
@@ -135,8 +141,12 @@ def ship(db: str | Path, dest: str | Path | None = None) -> Path:
         frame = frame[inside]
     frame = frame[names + ["weight"]].reset_index(drop=True)
     frame["weight"] = frame["weight"] / frame["weight"].sum()
+    from .problem import uncertain
+
+    # the uncertain values the inference held at their hand-set values: answers drawn from it keep them so
+    held = [n for n, _, _ in uncertain() if n not in names and n not in identity.get("assumptions", {})]
     meta = {"commit": commit(), "rules": rules_fingerprint(), "history": db.name, "key": stamp["key"],
-            "targets": identity.get("targets", {}), "priors": identity["priors"],
+            "targets": identity.get("targets", {}), "priors": identity["priors"], "held": held,
             "info": {k: v for k, v in identity.items() if k not in ("priors", "targets")}
             | {"generations": int(history.max_t + 1), "simulations": int(history.total_nr_simulations),
                "particles": int(len(frame)), "restricted_to_inside": bool(int(inside.sum()) >= MIN_INSIDE)}}

@@ -41,6 +41,12 @@ def register(sub) -> None:
     cmd.add_argument("--values", metavar="NAMES", default=None,
                      help="the uncertain values to calibrate, comma-separated parameters or assumptions (default: "
                           "those survival leans on and every rule switch; docs/calibration.md, Method)")
+    cmd.add_argument("--screen", type=int, default=None, metavar="N",
+                     help="choose the values to calibrate by a screening of N Latin hypercube points of every "
+                          "uncertain value: those the targets' statistics move with, at most 10 "
+                          "(docs/calibration.md, Which values are calibrated); ignored with --values")
+    cmd.add_argument("--screen-replicates", type=int, default=None, metavar="N",
+                     help="runs of each scenario per screening point (5)")
     cmd.add_argument("--ship", action="store_true",
                      help="write this posterior into the package as the one lcsim.posterior() returns")
     cmd.add_argument("--no-heldout", action="store_true", help="skip the held-out check")
@@ -69,15 +75,18 @@ def cmd_calibrate(args) -> int:
     for option, value in (("--workers", args.workers), ("--seeds", args.seeds), ("--population", args.population),
                           ("--generations", args.generations), ("--replicates", args.replicates),
                           ("--draws", args.draws), ("--check-replicates", args.check_replicates),
-                          ("--after-exit", args.after_exit)):
+                          ("--after-exit", args.after_exit), ("--screen-replicates", args.screen_replicates)):
         if value is not None and value < 1:
             raise UsageError(f"{option}: {value} is not allowed; expected an integer >= 1")
+    if args.screen is not None and args.screen < 10:
+        raise UsageError(f"--screen: {args.screen} is not allowed; expected an integer >= 10 (Latin hypercube points)")
     if args.minutes is not None and not args.minutes > 0:
         raise UsageError(f"--minutes: {args.minutes:g} is not allowed; expected a number > 0")
     settings = page.Settings()
     for name, value in (("population", args.population), ("max_populations", args.generations),
                         ("replicates", args.replicates), ("max_minutes", args.minutes), ("draws", args.draws),
-                        ("check_replicates", args.check_replicates), ("after_exit", args.after_exit)):
+                        ("check_replicates", args.check_replicates), ("after_exit", args.after_exit),
+                        ("screen", args.screen), ("screen_replicates", args.screen_replicates)):
         if value is not None:
             setattr(settings, name, value)
     settings.heldout = not args.no_heldout

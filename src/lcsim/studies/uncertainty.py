@@ -6,7 +6,9 @@ parameters and assumptions). Each *world* is one draw of them:
 
 - from the **posterior** when there is one (`posterior=` a folder `lcsim calibrate` wrote or a `Posterior`; else
   the shipped one, `lcsim.posterior()`): weighted resampling of its particles, for the values it calibrated;
-- the uncertain values the posterior does not hold (the calibration left them free), and all of them when no
+- the uncertain values the calibration held at their hand-set values (its screening found the targets do not
+  inform them; the posterior says which, `held` in its metadata) stay so: the posterior is conditional on them;
+- the uncertain values the posterior does not hold otherwise (the calibration left them free), and all of them when no
   posterior is fitted for these rules, over their **plausible ranges** (`problem.default_priors()`: a parameter's
   schema sweep range, an assumption's range in `lcsim.assumptions.TABLE`; log-uniform where the prior says), by a
   Latin hypercube;
@@ -56,6 +58,7 @@ class Uncertainty:
     label: str = ""  # "fitted on <commit> (N particles)" or "in DIR (N particles)"
     held: tuple = ()  # run keys of uncertain values fixed by the user (never drawn)
     held_by_scenario: tuple = ()  # run keys a named scenario sets itself (kept without a posterior)
+    held_by_calibration: tuple = ()  # run keys the posterior was fitted with at their hand-set values (kept so)
     default: bool = True  # the source was chosen by default (not asked for)
 
     @property
@@ -112,8 +115,10 @@ class Uncertainty:
         kept = f"; kept as given: {', '.join(held)}" if held and self.source != FIXED else ""
         if self.source == POSTERIOR:
             free = (f", and {_count(len(self.free))} it leaves free over their plausible ranges" if self.free else "")
+            fitted = (f"; {_count(len(self.held_by_calibration))} the targets do not inform stay at their hand-set "
+                      "values, as the calibration held them" if self.held_by_calibration else "")
             return (f"Intervals include parameter uncertainty from the posterior {self.label}: each world draws "
-                    f"{_count(len(self.calibrated), 'calibrated value')} from it{free}{kept}.")
+                    f"{_count(len(self.calibrated), 'calibrated value')} from it{free}{fitted}{kept}.")
         if self.source == RANGES:
             return ("No posterior is fitted for these rules yet: the uncertain values are drawn over their plausible "
                     f"ranges ({_count(len(self.free))}, list in {DOC}){kept}.")
@@ -125,6 +130,7 @@ class Uncertainty:
     def identity(self) -> dict:
         """What the draws depend on, as plain data (for a study's cache key)."""
         return {"source": self.source, "label": self.label, "held": list(self.held),
+                "held_by_calibration": list(self.held_by_calibration),
                 "calibrated": self.calibrated, "free": [p.to_dict() for p in self.free]}
 
 
@@ -162,7 +168,7 @@ def uncertainty(scenario: str = "default", overrides: dict | None = None, fixed_
         return Uncertainty(RANGES, free=tuple(wanted), held=held, default=False)
     if fixed_values is True:
         return Uncertainty(FIXED, held=held, default=False)
-    table, label = _posterior(posterior)
+    table, label, fitted_with = _posterior(posterior)
     if table is None:
         if fixed_values is None and DEFAULT_WITHOUT_POSTERIOR == FIXED:
             return Uncertainty(FIXED, held=held)
@@ -173,11 +179,14 @@ def uncertainty(scenario: str = "default", overrides: dict | None = None, fixed_
     only = None if names is None else set(keys)  # asked for some values: only those
     calibrated = [c for c in table.columns if c != "weight" and c not in given and c not in set(exclude)
                   and (only is None or c in only)]
-    # the values the posterior leaves free, over their ranges; a named scenario's own among them stay its own
-    free = tuple(p for k, p in keys.items() if k not in calibrated and k not in own)
-    by_scenario = tuple(k for k in keys if k not in calibrated and k in own)
+    # the values the calibration held at their hand-set values stay so (its posterior is conditional on them); the
+    # others it leaves free, over their ranges; a named scenario's own among them stay its own
+    by_calibration = tuple(k for k, p in keys.items() if k not in calibrated and p.name in fitted_with)
+    free = tuple(p for k, p in keys.items() if k not in calibrated and k not in own and k not in by_calibration)
+    by_scenario = tuple(k for k in keys if k not in calibrated and k in own and k not in by_calibration)
     return Uncertainty(POSTERIOR, free=free, table=table[calibrated + ["weight"]].reset_index(drop=True), label=label,
-                       held=held, held_by_scenario=by_scenario, default=fixed_values is None)
+                       held=held, held_by_scenario=by_scenario, held_by_calibration=by_calibration,
+                       default=fixed_values is None)
 
 
 def _checked_names(names) -> list[str]:
@@ -197,8 +206,9 @@ def _checked_names(names) -> list[str]:
     return found
 
 
-def _posterior(posterior) -> tuple[pd.DataFrame | None, str]:
-    """(particles with run-key columns and `weight`, where they come from), or (None, "") when there is none."""
+def _posterior(posterior) -> tuple[pd.DataFrame | None, str, set]:
+    """(particles with run-key columns and `weight`, where they come from, the uncertain values it was fitted with at
+    their hand-set values), or (None, "", set()) when there is none."""
     from ..calibration.posterior import Posterior, load_posterior
     from ..calibration.shipped import NoPosterior
     from ..calibration.shipped import posterior as shipped
@@ -207,15 +217,18 @@ def _posterior(posterior) -> tuple[pd.DataFrame | None, str]:
         try:
             table = shipped()
         except NoPosterior:
-            return None, ""
+            return None, "", set()
         meta = table.attrs.get("lcsim", {})
+        fitted_with = set(meta.get("held", ()))
         kinds = {n: p.get("kind") for n, p in meta.get("priors", {}).items()}
         label = f"fitted on {str(meta.get('commit', 'unknown'))[:12]} ({len(table)} particles)"
     elif isinstance(posterior, pd.DataFrame):
         table, kinds, label = posterior, {}, f"given in Python ({len(posterior)} particles)"
+        fitted_with = set(posterior.attrs.get("lcsim", {}).get("held", ()))
     else:
         post = posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
         table, kinds = post.table[[*post.names, "weight"]], {p.name: p.kind for p in post.priors}
+        fitted_with = set(post.info.get("held", ()))
         where = "given in Python" if isinstance(posterior, Posterior) else f"in {posterior}"
         label = f"{where} ({len(table)} particles)"
     if "weight" not in table.columns or not len(table):
@@ -226,7 +239,7 @@ def _posterior(posterior) -> tuple[pd.DataFrame | None, str]:
     renamed = {c: key_of(c.removeprefix(PREFIX), kinds.get(c) or ("param" if c in SCHEMA else "assumption"))
                for c in values}
     out = table[values + ["weight"]].rename(columns=renamed)
-    return out, label
+    return out, label, fitted_with
 
 
 def decisive(worlds: pd.DataFrame, difference: pd.Series, top: int = 5) -> pd.DataFrame:

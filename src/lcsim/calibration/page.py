@@ -106,7 +106,7 @@ out/calibration/abc/posterior` uses this one.
   `population total weight nan`. The weights' effective sample size stays small with 34 values either way: pyabc's
   own transition on 100 particles spread uniformly over a unit box (flat prior, 1,000 proposals inside it) gives
   877 of 1,000 in 2 dimensions, 66 in 5, 68 in 10 and 8 in 20, so a calibration that can succeed keeps its
-  calibrated values to about ten (`--values`). It stops after the most generations asked for (12 by default), when
+  calibrated values to about ten (a screening, next section, or `--values`). It stops after the most generations asked for (12 by default), when
   a generation's acceptance falls below {settings.min_acceptance:.0%}, past the minutes asked for (`--minutes`; no
   limit by default: it resumes), or when the next epsilon would be 0; then the particles with distance 0 are the
   posterior if there are at least {MIN_INSIDE}.

@@ -437,7 +437,8 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     spec.loader.exec_module(maker)
     replaced = _use_numpy_twins(monkeypatch)
     assert {"meet_at", "gather", "newcomers_at", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
-            "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds"} <= replaced
+            "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
+            "step_up_down_and_leave_at"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -475,3 +476,99 @@ def test_sums_over_each_members_ties_match_numpys_bincounts_to_the_last_bit(seed
     a, b = _graph(seed, n, int(rng.integers(0, 6 * n)))
     weights = rng.random(len(a)) * rng.random(len(a))
     assert kernels.per_member(a, b, weights, n).tobytes() == kernels._per_member_py(a, b, weights, n).tobytes()
+
+
+def _stock_take(seed: int):
+    """A programme's members taking stock through some of its live communities (a CSR of memberships, each member's
+    owner), with the state the rules of a stock-take read, varied by seed."""
+    from lcsim.model.kernels.programme import _owners_py
+
+    rng = np.random.default_rng(seed)
+    n, groups = int(rng.integers(1, 120)), int(rng.integers(1, 5))
+    parts = [np.flatnonzero(rng.random(n) < rng.random()) for _ in range(groups)]
+    offsets = np.array([0, *np.cumsum([len(x) for x in parts])], np.int64)
+    rows = np.concatenate(parts).astype(np.int64)
+    chosen = rng.random(groups) < 0.7
+    eligible = rng.random(n) < 0.8
+    owner = _owners_py(offsets, rows, chosen, eligible)
+    state = (rng.random(n) < 0.85, rng.random(n) < 0.2, rng.random(n))  # active, leader, engagement
+    traits = (rng.random(n), rng.random(n), rng.random(n), rng.random(n) * 3)  # propensity, capacity, avail., strength
+    months = np.where(eligible, rng.integers(1, 13, n), 0).astype(np.int64)
+    return offsets, rows, np.flatnonzero(chosen), owner, state, traits, months, rng
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_stock_takes_rules_in_two_calls_match_their_numpy_twins(seed):
+    """`ready_to_step_up` and `step_up_down_and_leave_at` (every community's leaders stepping up and down and members
+    leaving, drawing from each community's streams by their handles) give what their NumPy twins give, and leave
+    every stream where the twins leave it."""
+    from lcsim.model.kernels import lifecycle
+    from lcsim.model.members import over
+
+    offsets, rows, picks, owner, state, traits, months, rng = _stock_take(seed)
+    propensity, capacity, availability, strength = traits
+    rates = rng.random(len(picks)) * 0.5
+    hosted = rng.choice(len(owner), min(2, len(owner)), replace=False).astype(np.int64)
+    burnout = np.array([0.02 + 0.1 * rng.random(), 0.3])
+    steps = np.arange(int(months.max()) + 1)
+    outside = over(0.05, steps) if seed % 3 else np.empty(0)
+    results = []
+    for ready_to_step_up, settle in ((lifecycle.ready_to_step_up, lifecycle.step_up_down_and_leave_at),
+                                     (lifecycle._ready_to_step_up_py, lifecycle._step_up_down_and_leave_at_py)):
+        active, leader, engagement = (x.copy() for x in state)
+        ready, hazard, bounds = ready_to_step_up(offsets, rows, picks, owner, rates, strength, active, leader,
+                                                 engagement, 0.4, propensity, capacity, availability, 0.5)
+        streams = [[np.random.default_rng([seed, j, s]) for s in range(3)] for j in range(len(picks))]
+        handles = np.array([[kernels.handle_of(g) for g in three] for three in streams], np.uint64).reshape(-1, 3, 5)
+        new, gone = settle(handles, picks, owner, ready, over(hazard, months[ready]), bounds, months, hosted, burnout,
+                           over(burnout[:, None], steps), over(0.3, steps), outside, leader, active, engagement, 0.25,
+                           0.7, 0.3)
+        results.append((ready, hazard, bounds, new, gone, active, leader, engagement,
+                        np.array([g.random() for three in streams for g in three])))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+def test_a_stock_take_in_two_calls_steps_leaders_up_and_down_and_members_out():
+    """The comparison above is not vacuous: across its seeds, members step up, leaders step down, members leave."""
+    from lcsim.model.kernels import lifecycle
+    from lcsim.model.members import over
+
+    up = down = out = 0
+    for seed in range(60):
+        offsets, rows, picks, owner, state, traits, months, rng = _stock_take(seed)
+        active, leader, engagement = (x.copy() for x in state)
+        ready, hazard, bounds = lifecycle.ready_to_step_up(offsets, rows, picks, owner, np.full(len(picks), 0.5),
+                                                           traits[3], active, leader, engagement, 0.4, *traits[:3],
+                                                           0.5)
+        steps = np.arange(int(months.max()) + 1)
+        handles = np.array([[kernels.handle_of(np.random.default_rng([seed, j, s])) for s in range(3)]
+                            for j in range(len(picks))], np.uint64).reshape(-1, 3, 5)
+        before = leader.copy()
+        new, gone = lifecycle.step_up_down_and_leave_at(
+            handles, picks, owner, ready, over(hazard, months[ready]), bounds, months, np.empty(0, np.int64),
+            np.array([0.2, 0.5]), over(np.array([[0.2], [0.5]]), steps), over(0.3, steps), over(0.05, steps), leader,
+            active, engagement, 0.25, 0.7, 0.3)
+        up, out = up + len(new), out + len(gone)
+        down += int(np.count_nonzero(before & ~leader & active))
+    assert up > 20 and down > 20 and out > 20
+
+
+def test_chances_compounded_by_table_are_numpys_own():
+    """The stock-take's tables (`over` of one monthly value for 0..M months, looked up by months) hold, for every
+    member, the chance `over` gives it directly: NumPy's power is position- and layout-independent, the premise of
+    kernels.lifecycle (its power is not the C library's, so compiled code cannot compute it)."""
+    from lcsim.model.members import over
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 300))
+        months = rng.integers(0, 100, n)
+        rate = float(rng.random()) * float(rng.choice([1.0, 0.1, 0.01]))
+        pair = np.array([rate, min(1.0, 3.0 * rate)])
+        monthly = np.where(rng.random(n) < 0.3, pair[1], pair[0])
+        table = over(pair[:, None], np.arange(100))
+        np.testing.assert_array_equal(over(monthly, months), np.where(monthly == pair[0], table[0][months],
+                                                                      table[1][months]))
+        np.testing.assert_array_equal(over(rate, months), over(rate, np.arange(100))[months])

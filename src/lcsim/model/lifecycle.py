@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import handle_of
+from .kernels.lifecycle import ready_to_step_up, step_up_down_and_leave_at
+from .kernels.programme import owners
 from .members import over
+
+_NO_STREAM = np.zeros(5, np.uint64)  # a stream the rules will not draw from (kernels.rng handles)
+_NO_CHANCES = np.empty(0)  # a rule that is off
 
 
 class LifeCycle:
@@ -15,36 +21,42 @@ class LifeCycle:
 
     def _leaders_and_leaving(self, due, months, eligible: np.ndarray) -> None:
         """Where a meeting was due: members notice the ties that faded, leaders step up and down, and
-        members whose engagement faded may leave."""
+        members whose engagement faded may leave.
+
+        Each member taking stock does so through the first due community it belongs to (`owners`), whose
+        rules and streams it goes through: ready members step up (`MemberTable.emerge_leaders`, at the
+        community's rate and with centrality within it: its strongest-tied member scores 1), leaders step
+        down (`burn_out`), members whose engagement faded leave (`leave`), and members leave for outside
+        reasons (`_leave_for_outside_reasons`). The same rules for every community in two compiled calls
+        (kernels.lifecycle); the chances compounded over the months since members took stock are NumPy's.
+        """
         self.ties.forget()
-        owners = self._owners(due, eligible)  # stepping up or down changes no membership: the same for both
-        self._leadership(due, months, owners)
-        self._turnover_out(months, owners)
-
-    def _leadership(self, due, months, owners) -> None:
-        """Ready members step up as leaders, and leaders step down, in each community that met
-        (`owners`: each with the mask of the members taking stock through it)."""
-        members, p = self.members, self.p
-        strength = self.ties.per_member(len(members))
-        hosted = np.array([c.host.row for c in due if c.host is not None and c.host.local], np.int64)
-        for c, own in owners:
-            # Centrality within its community: the strongest-tied member of it scores 1.
-            top = strength[c.member_rows()].max() if c.n_active else 0.0
-            centrality = strength / top if top > 0 else strength
-            convener = c.convener
-            rate = min(p["leadership"] * (1.0 - convener.crowding_out()) * convener.leader_development(), 1.0)
-            new = members.emerge_leaders(rate, centrality, months, c.streams.leaders, own)
-            self.leaders_ever.update(new.tolist())
-            members.burn_out(p["burnout"], hosted, months, c.streams.leaders, own)
-
-    def _turnover_out(self, months, owners) -> None:
-        """Members whose engagement faded may leave the practice: every community they are in."""
-        gone = np.concatenate([self.members.leave(months, c.streams.leaving, own) for c, own in owners]
-                              + [self._leave_for_outside_reasons(c, own, months) for c, own in owners])
+        members, p, a = self.members, self.p, self.assumptions
+        live, offsets, rows = self._live()
+        chosen = np.array([c in due for c in live])
+        owner = owners(offsets, rows, chosen, eligible)  # stepping up or down changes no membership
+        picks = np.flatnonzero(chosen)
+        taking = [live[k] for k in picks]
+        rates = np.array([min(p["leadership"] * (1.0 - c.convener.crowding_out()) * c.convener.leader_development(),
+                              1.0) for c in taking], np.float64)
+        ready, hazard, bounds = ready_to_step_up(
+            offsets, rows, picks, owner, rates, self.ties.per_member(len(members)), members.active, members.leader,
+            members.engagement, a.ready_engagement, members.propensity, members.capacity, members.availability,
+            a.centrality_weight)
+        steps = np.arange(int(months.max()) + 1)  # every chance compounded from one monthly value, by months
+        burnout = (p["burnout"], min(1.0, a.hosting_burnout * p["burnout"]))
+        handles = np.array([(handle_of(c.streams.leaders), handle_of(c.streams.leaving),
+                             handle_of(c.streams.outside) if a.outside_exit != 0 else _NO_STREAM) for c in taking])
+        new, gone = step_up_down_and_leave_at(
+            handles, picks, owner, ready, over(hazard, months[ready]), bounds, months,
+            np.array([c.host.row for c in due if c.host is not None and c.host.local], np.int64),
+            np.array(burnout, np.float64), over(np.array(burnout)[:, None], steps), over(a.leave_chance, steps),
+            over(a.outside_exit, steps) if a.outside_exit != 0 else _NO_CHANCES, members.leader, members.active,
+            members.engagement, a.leader_quits_below, a.step_down_engagement, a.leaves_below)
+        self.leaders_ever.update(new.tolist())
         if len(gone):
-            live = self._live()[0]
             self.left = int(np.count_nonzero(self._in_convened(live)[gone]))
-            self.ties.drop_members(~self.members.active)
+            self.ties.drop_members(~members.active)
             for c in live:
                 before = c.n_active
                 c.refresh()
@@ -67,7 +79,8 @@ class LifeCycle:
     def _leave_for_outside_reasons(self, c, own: np.ndarray, months) -> np.ndarray:
         """Organisations also leave for reasons outside the community, however engaged: they lose their
         funding, their representative moves on (`outside_exit` a month, compounded over the months
-        since they last took stock; the community's own stream `outside`). Returns the rows that left."""
+        since they last took stock; the community's own stream `outside`). Returns the rows that left.
+        (The model runs this rule with the others of a stock-take in one call: `_leaders_and_leaving`.)"""
         rate = self.assumptions.outside_exit
         if rate == 0:
             return np.empty(0, np.int64)

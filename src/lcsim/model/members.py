@@ -191,7 +191,8 @@ class MemberTable:
         number or one per member; `eligible` (a mask): only these take stock now (default: all).
         Leaders come from the core: those with the time to lead (availability; 1 with the rule off). The
         monthly hazard, rate x propensity x capacity x availability x (1 - w + w x centrality), is compiled
-        (`kernels.ready_to_lead`); compounding it over the months is NumPy's (`over`).
+        (`kernels.ready_to_lead`); compounding it over the months is NumPy's (`over`). (A stock-take of the
+        model runs this rule, `burn_out` and `leave` for every community at once: kernels.lifecycle.)
         """
         scalar = np.ndim(rate) == 0
         ready, hazard = (ready_to_lead if scalar else _ready_to_lead_py)(

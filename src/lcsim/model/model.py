@@ -18,7 +18,7 @@ from .agents import Convener, Member
 from .community import NO_ROWS, Community
 from .exits import ExitPlan
 from .founding import Founding
-from .kernels.programme import owners, strongest
+from .kernels.programme import strongest
 from .lifecycle import LifeCycle
 from .meetings import CONVENER, DIGITAL, Host, Meetings
 from .members import MemberTable
@@ -150,16 +150,6 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
             rows = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, np.int64)
             self._live_cache = (self.memberships, live, offsets, rows)
         return self._live_cache[1:]
-
-    def _owners(self, due, eligible: np.ndarray) -> list[tuple[Community, np.ndarray]]:
-        """Which community's rules and draws each member taking stock (the mask `eligible`) goes
-        through: the first due community it belongs to (by index), so that each takes stock once
-        and a community's draws never depend on another's. Returns (community, mask of its own) in
-        index order."""
-        live, offsets, rows = self._live()
-        chosen = np.array([c in due for c in live])
-        owner = owners(offsets, rows, chosen, eligible)
-        return [(c, owner == k) for k, c in enumerate(live) if chosen[k]]
 
     def _recount(self) -> None:
         """How many live communities each organisation is in."""

@@ -244,13 +244,16 @@ def test_the_apps_two_plan_view_is_one_drawn_world_and_keeps_what_the_trainer_ch
         check_record({"format": FORMAT, "version": VERSION, "scenes": bad})
 
 
-def test_a_named_scenarios_own_value_is_replaced_only_where_the_posterior_calibrated_it(with_posterior):
+def test_a_named_scenarios_own_value_stays_even_where_the_posterior_calibrated_it(with_posterior):
     fragile = u.uncertainty("fragile")  # initial_engagement = 0.35 is fragile's own; the fixture did not calibrate it
     assert fragile.held_by_scenario == ("initial_engagement",) and "initial_engagement" not in fragile.names
     assert "kept as given: initial_engagement" in fragile.sentence()
     with_it = fixture_posterior().assign(initial_engagement=0.5)
     with_it.attrs = fixture_posterior().attrs
-    assert "initial_engagement" in u.uncertainty("fragile", posterior=with_it).calibrated
+    # the posterior is fitted on the default community: fragile is defined by its low initial engagement
+    drawn = u.uncertainty("fragile", posterior=with_it)
+    assert "initial_engagement" not in drawn.calibrated and drawn.held_by_scenario == ("initial_engagement",)
+    assert "initial_engagement" in u.uncertainty("default", posterior=with_it).calibrated
 
 
 def test_a_scenario_files_values_stay_fixed_when_drawing_from_a_posterior(with_posterior, tmp_path):

@@ -72,13 +72,13 @@ def uncertain_source(name) -> str:
     unc = uncertainty(name)
     if unc.source == POSTERIOR:
         free = f", the {len(unc.free)} it leaves free over their plausible ranges" if unc.free else ""
-        kept = (f"; its own {', '.join(unc.held_by_scenario)}, which the posterior does not calibrate, stays"
+        kept = (f"; its own {', '.join(unc.held_by_scenario)} stays: it defines the scenario"
                 if unc.held_by_scenario else "")
         if unc.held_by_calibration:
             kept += (f"; the {len(unc.held_by_calibration)} values the targets do not inform stay at their hand-set "
                      "values, as the calibration held them")
         return (f"uncertain values: drawn per world from the posterior {unc.label} ({len(unc.calibrated)} values"
-                f"{free}; weighted draws, not the median), in place of the scenario's own{kept}; --fixed-values "
+                f"{free}; weighted draws, not the median), in place of the hand-set defaults{kept}; --fixed-values "
                 "keeps the scenario's values")
     params, n = describe(name)["params"], len(default_priors())
     own = [p.name for p in default_priors() if p.name in params]

@@ -13,9 +13,9 @@ parameters and assumptions). Each *world* is one draw of them:
   schema sweep range, an assumption's range in `lcsim.assumptions.TABLE`; log-uniform where the prior says), by a
   Latin hypercube;
 - a value the user fixed (a `--set`/`overrides` value, an assumption passed in, a value a scenario *file* sets) is
-  never drawn: it stays as given in every world. A named scenario's own values are the hand-set guesses the
-  posterior replaces where it calibrated them; where it did not, and without a posterior, they stay
-  (`held_by_scenario`): a named scenario is defined by them (fragile's low initial engagement).
+  never drawn: it stays as given in every world. A named scenario's own values stay too, with or without a
+  posterior (`held_by_scenario`): a named scenario is defined by them (fragile's low initial engagement, which the
+  posterior, fitted on the default community, would otherwise replace).
 
 `fixed_values=True` draws nothing: the scenario's values, replicate noise only (the behaviour before this module).
 `fixed_values=None` (every answer's default) is `DEFAULT_WITHOUT_POSTERIOR` when no posterior is shipped (see
@@ -178,12 +178,13 @@ def uncertainty(scenario: str = "default", overrides: dict | None = None, fixed_
     keys = {key_of(p.name, p.kind): p for p in wanted}
     only = None if names is None else set(keys)  # asked for some values: only those
     calibrated = [c for c in table.columns if c != "weight" and c not in given and c not in set(exclude)
-                  and (only is None or c in only)]
+                  and c not in own and (only is None or c in only)]
     # the values the calibration held at their hand-set values stay so (its posterior is conditional on them); the
     # others it leaves free, over their ranges; a named scenario's own among them stay its own
-    by_calibration = tuple(k for k, p in keys.items() if k not in calibrated and p.name in fitted_with)
+    by_calibration = tuple(k for k, p in keys.items() if k not in calibrated and k not in own
+                           and p.name in fitted_with)
     free = tuple(p for k, p in keys.items() if k not in calibrated and k not in own and k not in by_calibration)
-    by_scenario = tuple(k for k in keys if k not in calibrated and k in own and k not in by_calibration)
+    by_scenario = tuple(k for k in keys if k in own)
     return Uncertainty(POSTERIOR, free=free, table=table[calibrated + ["weight"]].reset_index(drop=True), label=label,
                        held=held, held_by_scenario=by_scenario, held_by_calibration=by_calibration,
                        default=fixed_values is None)

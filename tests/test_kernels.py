@@ -438,7 +438,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     replaced = _use_numpy_twins(monkeypatch)
     assert {"meet_at", "gather", "newcomers_at", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
-            "step_up_down_and_leave_at"} <= replaced
+            "step_up_down_and_leave_at", "after_meetings"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -572,3 +572,27 @@ def test_chances_compounded_by_table_are_numpys_own():
         np.testing.assert_array_equal(over(monthly, months), np.where(monthly == pair[0], table[0][months],
                                                                       table[1][months]))
         np.testing.assert_array_equal(over(rate, months), over(rate, np.arange(100))[months])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_month_after_its_meetings_in_one_call_matches_its_numpy_twin(seed):
+    """`after_meetings` (ties decay, fatigue wears off, capacity grows with each convener's support) gives what its
+    NumPy twin gives, in place and returned, with and without mentoring and fatigue."""
+    from lcsim.model.kernels import month
+
+    offsets, rows, _, _, (active, leader, _), _, _, rng = _stock_take(seed)
+    n, groups = len(active), len(offsets) - 1
+    m = len(_graph(seed, n, 3 * n)[0])
+    state = (rng.random(m), rng.random(m) < 0.3, rng.integers(0, 4, m).astype(float), rng.random(n))
+    resources = rng.random(groups) * 0.05 * (rng.random(groups) < 0.8)
+    mentoring = rng.random(groups) * 0.1 * (rng.random(groups) < 0.5) if seed % 2 else np.zeros(groups)
+    month_in = (rng.random(n), rng.random(n) < 0.5, rng.random(n))  # capacity, attended, fit
+    results = []
+    for after in (month.after_meetings, month._after_meetings_py):
+        strength, touched, common, fatigue = (x.copy() for x in state)
+        capacity = after(strength, touched, common, 0.05, 0.5, 0.4, fatigue, bool(seed % 3), 0.9, offsets, rows,
+                         resources, mentoring, leader, *month_in, 0.05, 0.01, active)
+        results.append((capacity, strength, touched, fatigue))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype

@@ -174,7 +174,8 @@ class MemberTable:
             self.engagement[rows], self.aspiration[rows] = engagement, aspiration
 
     def grow_capacity(self, attended: np.ndarray, fit: np.ndarray, support: float) -> None:
-        """Members learn at relevant meetings and from the convener's resources; capacity erodes."""
+        """Members learn at relevant meetings and from the convener's resources; capacity erodes. (The model's
+        month runs this rule with the ties' decay in one call: kernels.month.)"""
         # gain = learning_rate * attended * fit + support; capacity += gain * (1 - capacity) - erosion * capacity,
         # clipped to [0, 1] (compiled: `kernels.grow`)
         support = np.asarray(support, np.float64)

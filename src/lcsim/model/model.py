@@ -18,6 +18,7 @@ from .agents import Convener, Member
 from .community import NO_ROWS, Community
 from .exits import ExitPlan
 from .founding import Founding
+from .kernels.month import after_meetings
 from .kernels.programme import strongest
 from .lifecycle import LifeCycle
 from .meetings import CONVENER, DIGITAL, Host, Meetings
@@ -189,8 +190,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self._budgets(order)  # 3. each convener splits its effort
         attended, fit = self._hold_meetings(order)  # 4. attendance and encounters
         months, stock = self._take_stock(due)  # 5. members take stock: value and engagement
-        self._decay_ties()  # 6. idle ties decay, hosts recover
-        self.members.grow_capacity(attended, fit, self._support())  # 7. capacity
+        self._after_meetings(attended, fit)  # 6. idle ties decay, hosts recover; 7. capacity grows
         if due:  # 8. faded ties forgotten, leaders step up and down, members leave
             self._leaders_and_leaving(due, months, stock)
         for c in order:  # 9. dissolution (founded communities: also the liability of newness); newcomers and
@@ -252,14 +252,6 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self.meeting_value[rows] = 0.0
         return months, taking_stock
 
-    def _decay_ties(self) -> None:
-        """Ties with no contact this month weaken (an open digital channel slows that: upkeep online), and
-        hosting fatigue wears off."""
-        a = self.assumptions
-        self.ties.decay(self.p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open()))
-        if a.host_fatigue > 0:
-            self.fatigue *= 1.0 - a.fatigue_recovery
-
     def _budgets(self, live: list[Community]) -> None:
         """Each convener splits its month's effort: the programme's across the members of every
         community it convenes (evenly per member), a founder's across its own community's."""
@@ -286,16 +278,21 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         reach = self._per_member(lambda c: c.convener.reach, rows)
         return benefit * tie_value[rows] + a.outreach * reach + self.meeting_value[rows] / months
 
-    def _support(self) -> np.ndarray:
-        """Capacity support each organisation gets this month: its convener's resources, plus
-        mentoring for leaders while a convener hands over."""
+    def _after_meetings(self, attended: np.ndarray, fit: np.ndarray) -> None:
+        """Ties with no contact this month weaken (an open digital channel slows that: upkeep online), hosting
+        fatigue wears off, and members' capacity grows (`MemberTable.grow_capacity`) by what they learnt at the
+        meetings (`attended`, with the agenda's `fit`) and by their convener's support: its resources, plus
+        mentoring for leaders while a convener hands over, the largest of any community an organisation is in.
+        One compiled call (kernels.month)."""
+        a, members, ties = self.assumptions, self.members, self.ties
         live, offsets, rows = self._live()
-        n = len(self.members)
-        resources = strongest(offsets, rows, np.array([c.convener.resources() for c in live], np.float64), n)
-        mentoring = [c.convener.mentoring() for c in live]
-        if not any(value > 0 for value in mentoring):
-            return resources  # no handover under way: mentoring adds nothing (as resources + 0.0 would)
-        return resources + strongest(offsets, rows, np.array(mentoring, np.float64), n) * self.members.leader
+        rate = self.p["tie_decay"] * (1.0 - a.digital_upkeep * self._channel_open())
+        members.capacity = after_meetings(
+            ties.strength, ties.touched, ties.common, rate, a.embeddedness_protection, a.weak_tie_decay, self.fatigue,
+            a.host_fatigue > 0, 1.0 - a.fatigue_recovery, offsets, rows,
+            np.array([c.convener.resources() for c in live], np.float64),
+            np.array([c.convener.mentoring() for c in live], np.float64), members.leader, members.capacity, attended,
+            fit, a.learning_rate, a.capacity_erosion, members.active)
 
     # -- Mesa's face: Member agents, built when asked for ------------------------------------------
     def _materialise_members(self) -> None:

@@ -176,16 +176,27 @@ def test_tie_bookkeeping_and_introductions_match_their_numpy_twins(seed):
         np.testing.assert_array_equal(g, w)
 
 
-def test_appending_members_matches_its_numpy_twin():
+def test_placing_newcomers_in_the_member_buffers_matches_its_numpy_twin_and_appending():
+    """`place_members` writes newcomers into the member arrays' buffers from a row on, in place, as its twin does, and
+    the heads of the buffers are what appending them gave: not leaders, active, joined that month, not replicated."""
     rng = np.random.default_rng(2)
     old = (rng.integers(0, 4, 30), rng.random((30, 4)), rng.random((30, 6)), rng.random(30), rng.random(30),
            rng.random(30), rng.random(30), rng.random(30), rng.random(30) < 0.2, rng.random(30) < 0.9,
            rng.integers(0, 9, 30), rng.random(30) < 0.1)
     new = (rng.integers(0, 4, 5), rng.random((5, 4)), rng.random((5, 6)), rng.random(5), rng.random(5), rng.random(5),
-           rng.random(5), 0.4, 12)
-    for got, want in zip(kernels.append_members(*old, *new), kernels._append_members_py(*old, *new)):
+           rng.random(5))
+    results = []
+    for place in (kernels.place_members, kernels._place_members_py):
+        buffers = [np.concatenate([x, np.zeros((9, *x.shape[1:]), x.dtype)]) for x in old]
+        place(30, *buffers, *new, 0.4, 12)
+        results.append([x[:35] for x in buffers])
+    appended = [np.concatenate([x, y]) for x, y in zip(old, [new[0], new[1], new[2], new[3], np.full(5, 0.4), new[4],
+                                                            new[5], new[6], np.zeros(5, bool), np.ones(5, bool),
+                                                            np.full(5, 12), np.zeros(5, bool)])]
+    for got, want, then in zip(*results, appended):
         np.testing.assert_array_equal(got, want)
-        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, then)
+        assert got.dtype == want.dtype == then.dtype
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -308,21 +319,32 @@ def test_a_meeting_drawn_through_a_streams_handle_matches_the_generator_and_the_
                 assert g.dtype == w.dtype
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_newcomers_drawn_through_a_streams_handle_match_the_generator(seed):
-    """`newcomers_at` and its twin draw from the stream behind a handle what `newcomers` draws from the Generator."""
+@pytest.mark.parametrize("seed", range(30))
+def test_adding_members_in_one_call_matches_its_twin_and_the_generators_draws(seed):
+    """`add_members_at` and its twin draw from the stream behind a handle what `newcomers` draws from the Generator,
+    and write them into the buffers from a row on, leaving the stream in the same state, call after call."""
     rng = np.random.default_rng(seed)
-    n, topics = int(rng.integers(0, 40)), int(rng.integers(2, 8))
+    topics = int(rng.integers(2, 8))
     share = rng.random()
     mix = np.cumsum([share, (1 - share) / 3, (1 - share) / 3, (1 - share) / 3])
-    args = (n, mix, np.eye(4, 4), rng.random(), rng.random(), np.full(4, 0.1 + rng.random() * 3), np.eye(4, topics),
-            rng.random(), np.full(topics, 0.1 + rng.random() * 3), float(rng.choice([0.0, 2.5])), 4.0, (2.0, 4.0),
-            (0.4, 3.0), float(rng.choice([0.0, 0.5, 2.0])))
+    draw = (mix, np.eye(4, 4), rng.random(), rng.random(), np.full(4, 0.1 + rng.random() * 3), np.eye(4, topics),
+            rng.random(), np.full(topics, 0.1 + rng.random() * 3), float(rng.choice([0.0, 2.5])), 4.0)
+    traits = (2.0, 4.0, 0.4, 3.0, float(rng.choice([0.0, 0.5, 2.0])))
+    sizes = rng.integers(0, 15, 2)
     results = []
-    for draw, by_handle in ((kernels.newcomers_at, True), (kernels._newcomers_at_py, True), (kernels.newcomers, False)):
+    for add in (kernels.add_members_at, kernels._add_members_at_py, None):
         stream = np.random.default_rng([seed, 7])
-        drawn = [draw(kernels.handle_of(stream) if by_handle else stream, *args) for _ in range(2)]
-        results.append((*drawn[0], *drawn[1], stream.random()))
+        columns = [np.zeros(40, np.int64), np.zeros((40, 4)), np.zeros((40, topics)), *(np.zeros(40) for _ in range(5)),
+                   np.zeros(40, bool), np.zeros(40, bool), np.zeros(40, np.int64), np.ones(40, bool)]
+        start = 3
+        for n in sizes:
+            if add is None:  # the Generator itself, as `newcomers` draws
+                drawn = kernels.newcomers(stream, int(n), *draw, traits[:2], traits[2:4], traits[4])
+                kernels._place_members_py(start, *columns, *drawn, 0.3, 5)
+            else:
+                add(kernels.handle_of(stream), int(n), *draw, *traits, start, *columns, 0.3, 5)
+            start += int(n)
+        results.append((*columns, stream.random()))
     for other in results[1:]:
         for got, want in zip(results[0], other):
             np.testing.assert_array_equal(got, want)
@@ -436,7 +458,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
     replaced = _use_numpy_twins(monkeypatch)
-    assert {"meet_at", "gather", "newcomers_at", "append_members", "ready_to_lead", "leaders_taking_stock", "step_down",
+    assert {"meet_at", "gather", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
             "step_up_down_and_leave_at", "after_meetings"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)

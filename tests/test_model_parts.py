@@ -61,3 +61,19 @@ def test_largest_component_matches_networkx():
     # Ties to non-members must not bridge components among members.
     ties.drop_members(~np.isin(np.arange(n), members))
     assert kernels.largest_component(ties.a, ties.b, members, n) == expected
+
+
+def test_member_arrays_grow_in_place_in_buffers_with_room():
+    """`with_room`: an array that heads its buffer grows into it (no copy); one replaced by a rule (not a head), or
+    a full buffer, moves into a new buffer holding its values first."""
+    from lcsim.model.members import with_room
+
+    buffers = {}
+    values = np.arange(3.0)
+    first = with_room(values, buffers, "x", 2)
+    assert len(first) >= 5 and list(first[:3]) == [0.0, 1.0, 2.0]
+    head = first[:5]
+    assert with_room(head, buffers, "x", 10) is first  # room left: the same buffer
+    assert with_room(head.copy(), buffers, "x", 1) is not first  # not its head (a rule replaced it): copied
+    grown = with_room(buffers["x"][:5], buffers, "x", len(buffers["x"]))  # no room: a larger buffer, values kept
+    assert len(grown) >= 2 * (5 + 64) - 1 and list(grown[:3]) == [0.0, 1.0, 2.0]

@@ -13,7 +13,7 @@ from ..parameters import SECTORS
 from .kernels import (
     _newcomers_py,
     _ready_to_lead_py,
-    append_members,
+    add_members_at,
     complementarity,
     fading,
     grow,
@@ -21,7 +21,7 @@ from .kernels import (
     hosting_candidates,
     hosting_odds,
     leaders_taking_stock,
-    newcomers_at,
+    place_members,
     ready_to_lead,
     step_down,
 )
@@ -41,6 +41,22 @@ _NO_ROWS = np.empty(0, np.int64)
 def over(monthly, months: int):
     """Chance that a monthly event with probability `monthly` happens at least once in `months`."""
     return 1.0 - (1.0 - monthly) ** months
+
+
+COLUMNS = ("sector", "assets", "interests", "engagement", "aspiration", "capacity", "propensity", "availability",
+           "leader", "active", "joined", "replicated")  # the member arrays, in the kernels' order
+
+
+def with_room(values: np.ndarray, buffers: dict, name: str, count: int) -> np.ndarray:
+    """The buffer `values` (one per organisation) is the head of, where it has room for `count` more rows; else a
+    new one, twice the size needed, holding `values` first (kept in `buffers[name]`). Rows grow in place, and the
+    arrays the rules read stay views of the buffer's head: appending costs no copy, and the rare copy is amortised."""
+    buffer, end = buffers.get(name), len(values) + count
+    if buffer is None or values.base is not buffer or len(buffer) < end:
+        buffer = np.empty((max(2 * end, 64), *values.shape[1:]), values.dtype)
+        buffer[:len(values)] = values
+        buffers[name] = buffer
+    return buffer
 
 
 def _at(values, rows):
@@ -82,6 +98,7 @@ class MemberTable:
         self.active = np.empty(0, bool)
         self.joined = np.empty(0, np.int64)
         self.replicated = np.empty(0, bool)
+        self._buffers: dict[str, np.ndarray] = {}  # per column, the buffer it is the head of (`with_room`)
 
     def __len__(self) -> int:
         return len(self.sector)
@@ -96,27 +113,29 @@ class MemberTable:
         differences). Engagement is Beta with mean `initial_engagement`; capacity and propensity are Beta
         draws (propensity heavy-tailed: a few members carry most of the initiative, van Mierlo 2014); a
         lasting availability, Beta(a, a), heavy-tailed at both ends, is how much time the organisation can
-        give whatever its engagement (1 with the rule off). Drawn in one compiled call (`kernels.newcomers_at`),
-        in the order and with the draws of its NumPy twin.
+        give whatever its engagement (1 with the rule off). Drawn and stored in one compiled call
+        (`kernels.add_members_at`), in the order and with the draws of its NumPy twin.
         """
         a = self.a
         mix, own_by_sector, asset_alpha, interest_alpha = self._constants(p["cso_share"])
         mean_e, b = p["initial_engagement"], a.engagement_shape_b
-        # NumPy's Dirichlet draws concentrations below 0.1 another way, which the compiled draws do not follow.
-        # A stream crosses into compiled code by its handle (kernels.rng: far cheaper than the Generator itself).
-        draw, stream = (newcomers_at, handle_of(rng)) if min(asset_alpha[0], interest_alpha[0]) >= 0.1 else (
-            _newcomers_py, rng)
-        drawn = draw(stream, n, mix, _PROFILES, float(p["complementarity"]), float(a.asset_profile_weight), asset_alpha,
-                     own_by_sector, float(a.sector_interest_lean), interest_alpha,
-                     float(b * mean_e / (1.0 - mean_e)) if mean_e < 1 else 0.0, float(b),
-                     (float(a.capacity_shape_a), float(a.capacity_shape_b)),
-                     (float(a.propensity_shape_a), float(a.propensity_shape_b)), float(a.availability_shape))
+        shapes = (float(b * mean_e / (1.0 - mean_e)) if mean_e < 1 else 0.0, float(b))
+        traits = (float(a.capacity_shape_a), float(a.capacity_shape_b), float(a.propensity_shape_a),
+                  float(a.propensity_shape_b), float(a.availability_shape))
         start = len(self)
-        (self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
-         self.availability, self.leader, self.active, self.joined, self.replicated) = append_members(
-            self.sector, self.assets, self.interests, self.engagement, self.aspiration, self.capacity, self.propensity,
-            self.availability, self.leader, self.active, self.joined, self.replicated, *drawn,
-            float(p["aspiration"]), int(month))
+        # The arrays grow in place, into buffers with room (no arrays handed back from compiled code: issue 23).
+        columns = [with_room(getattr(self, name), self._buffers, name, n) for name in COLUMNS]
+        if min(asset_alpha[0], interest_alpha[0]) >= 0.1:  # one compiled call, the stream passed by its handle
+            add_members_at(handle_of(rng), n, mix, _PROFILES, float(p["complementarity"]),
+                           float(a.asset_profile_weight), asset_alpha, own_by_sector, float(a.sector_interest_lean),
+                           interest_alpha, *shapes, *traits, start, *columns, float(p["aspiration"]), int(month))
+        else:  # NumPy's Dirichlet draws concentrations below 0.1 another way, which the compiled draws do not follow
+            drawn = _newcomers_py(rng, n, mix, _PROFILES, float(p["complementarity"]), float(a.asset_profile_weight),
+                                  asset_alpha, own_by_sector, float(a.sector_interest_lean), interest_alpha, *shapes,
+                                  traits[:2], traits[2:4], traits[4])
+            place_members(start, *columns, *drawn, float(p["aspiration"]), int(month))
+        for name, column in zip(COLUMNS, columns):
+            setattr(self, name, column[:start + n])
         return np.arange(start, start + n)
 
     def _constants(self, cso_share: float) -> tuple:

@@ -22,7 +22,7 @@ from .kernels.month import after_meetings
 from .kernels.programme import strongest
 from .lifecycle import LifeCycle
 from .meetings import CONVENER, DIGITAL, Host, Meetings
-from .members import MemberTable
+from .members import MemberTable, with_room
 from .outcomes import REPORTED, records
 from .scenario import CommunityScenario
 from .streams import STREAMS, Streams
@@ -83,6 +83,7 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         self._measures: dict = {}  # the communities' measures for the records, and their cache keys (outcomes)
         # Per organisation: the month it last took stock, the value of the meetings it attended since,
         # and how many live communities it belongs to.
+        self._buffers: dict[str, np.ndarray] = {}  # the per-organisation arrays' buffers (members.with_room)
         self.last_stock = np.empty(0, np.int64)
         self.meeting_value = np.empty(0)
         self.commitments = np.empty(0, np.int64)
@@ -133,11 +134,13 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
 
     def _new_organisations(self, count: int, rng, month: int) -> np.ndarray:
         rows = self.members.add(count, self.p, rng, month=month)
-        self.last_stock = np.concatenate([self.last_stock, np.full(count, month, np.int64)])
-        self.meeting_value = np.concatenate([self.meeting_value, np.zeros(count)])
-        self.commitments = np.concatenate([self.commitments, np.ones(count, np.int64)])
-        self.fatigue = np.concatenate([self.fatigue, np.zeros(count)])
-        self.know_how = np.concatenate([self.know_how, np.zeros(count)])
+        start = len(self.members) - count
+        # The programme's own per-organisation arrays grow in place too (members.with_room).
+        for name, value in (("last_stock", month), ("meeting_value", 0.0), ("commitments", 1), ("fatigue", 0.0),
+                            ("know_how", 0.0)):
+            buffer = with_room(getattr(self, name), self._buffers, name, count)
+            buffer[start:start + count] = value
+            setattr(self, name, buffer[:start + count])
         return rows
 
     def _live(self) -> tuple[list[Community], np.ndarray, np.ndarray]:

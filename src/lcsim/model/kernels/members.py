@@ -32,20 +32,6 @@ def _sector_sums_py(sector, w, interests, n_sectors):
     return per_sector, np.bincount(sector, w, minlength=n_sectors)
 
 
-def _append_members_py(sector, assets, interests, engagement, aspiration, capacity, propensity, availability, leader,
-                       active, joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
-                       new_propensity, new_availability, new_aspiration, month):
-    """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
-    replicated, aspiring to `new_aspiration` (NumPy twin of `append_members`)."""
-    n = len(new_sector)
-    return (np.concatenate([sector, new_sector]), np.concatenate([assets, new_assets]),
-            np.concatenate([interests, new_interests]), np.concatenate([engagement, new_engagement]),
-            np.concatenate([aspiration, np.full(n, new_aspiration)]), np.concatenate([capacity, new_capacity]),
-            np.concatenate([propensity, new_propensity]), np.concatenate([availability, new_availability]),
-            np.concatenate([leader, np.zeros(n, bool)]), np.concatenate([active, np.ones(n, bool)]),
-            np.concatenate([joined, np.full(n, month)]), np.concatenate([replicated, np.zeros(n, bool)]))
-
-
 def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
     """Each member's cost-to-benefit ratio of hosting (NumPy twin of `hosting_odds`): `base` / capacity
     (at least 1e-3), times `split` and (1 + `fatigue`) where those are not empty, times `ease` for
@@ -126,9 +112,30 @@ def _hosting_candidates_py(capacity, leader, engagement, rows, everyone, member,
     return core, odds[core], rest, odds[rest]
 
 
-def _newcomers_at_py(handle, *args):
-    """`_newcomers_py` drawing from the generator behind `handle` (NumPy twin of `newcomers_at`)."""
-    return _newcomers_py(generator_of(handle), *args)
+def _place_members_py(start, sector, assets, interests, engagement, aspiration, capacity, propensity, availability,
+                      leader, active, joined, replicated, new_sector, new_assets, new_interests, new_engagement,
+                      new_capacity, new_propensity, new_availability, new_aspiration, month):
+    """The newcomers written into the member arrays (buffers with room) from row `start` on, in place: not
+    leaders, active, joined in `month`, not replicated, aspiring to `new_aspiration` (NumPy twin of
+    `place_members`)."""
+    end = start + len(new_sector)
+    sector[start:end], assets[start:end], interests[start:end] = new_sector, new_assets, new_interests
+    engagement[start:end], aspiration[start:end], capacity[start:end] = new_engagement, new_aspiration, new_capacity
+    propensity[start:end], availability[start:end] = new_propensity, new_availability
+    leader[start:end], active[start:end], joined[start:end], replicated[start:end] = False, True, month, False
+
+
+def _add_members_at_py(handle, n, mix, profiles, complementarity, profile_weight, asset_alpha, own_by_sector, lean,
+                       interest_alpha, engagement_a, engagement_b, capacity_a, capacity_b, propensity_a, propensity_b,
+                       availability_shape, start, sector, assets, interests, engagement, aspiration, capacity,
+                       propensity, availability, leader, active, joined, replicated, new_aspiration, month):
+    """`n` newcomers drawn from the generator behind `handle` (as `_newcomers_py`) and written into the member
+    arrays from row `start` on (as `_place_members_py`), in place (NumPy twin of `add_members_at`)."""
+    drawn = _newcomers_py(generator_of(handle), n, mix, profiles, complementarity, profile_weight, asset_alpha,
+                          own_by_sector, lean, interest_alpha, engagement_a, engagement_b, (capacity_a, capacity_b),
+                          (propensity_a, propensity_b), availability_shape)
+    _place_members_py(start, sector, assets, interests, engagement, aspiration, capacity, propensity, availability,
+                      leader, active, joined, replicated, *drawn, new_aspiration, month)
 
 
 if njit is not None:
@@ -306,40 +313,6 @@ if njit is not None:
         return per_sector, weight
 
     @njit(cache=True, nogil=True)
-    def _extend(old, new):  # pragma: no cover - compiled
-        out = np.empty(len(old) + len(new), old.dtype)
-        out[:len(old)] = old
-        out[len(old):] = new
-        return out
-
-    @njit(cache=True, nogil=True)
-    def _extend_rows(old, new):  # pragma: no cover - compiled
-        out = np.empty((old.shape[0] + new.shape[0], old.shape[1]), old.dtype)
-        out[:old.shape[0]] = old
-        out[old.shape[0]:] = new
-        return out
-
-    @njit(cache=True, nogil=True)
-    def _extend_with(old, n, value):  # pragma: no cover - compiled
-        out = np.empty(len(old) + n, old.dtype)
-        out[:len(old)] = old
-        out[len(old):] = value
-        return out
-
-    @njit(cache=True, nogil=True)
-    def append_members(sector, assets, interests, engagement, aspiration, capacity, propensity, availability, leader,
-                       active, joined, replicated, new_sector, new_assets, new_interests, new_engagement, new_capacity,
-                       new_propensity, new_availability, new_aspiration, month):  # pragma: no cover - compiled
-        """The member arrays with the newcomers appended: not leaders, active, joined in `month`, not
-        replicated, aspiring to `new_aspiration`."""
-        n = len(new_sector)
-        return (_extend(sector, new_sector), _extend_rows(assets, new_assets), _extend_rows(interests, new_interests),
-                _extend(engagement, new_engagement), _extend_with(aspiration, n, new_aspiration),
-                _extend(capacity, new_capacity), _extend(propensity, new_propensity),
-                _extend(availability, new_availability), _extend_with(leader, n, False), _extend_with(active, n, True),
-                _extend_with(joined, n, month), _extend_with(replicated, n, False))
-
-    @njit(cache=True, nogil=True)
     def hosting_odds(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
         """One pass instead of ten small array calls: hosting is weighed at every meeting that is due."""
         out = np.empty(len(capacity))
@@ -348,17 +321,45 @@ if njit is not None:
         return out
 
     @njit(cache=True, nogil=True)
-    def newcomers_at(handle, n, mix, profiles, complementarity, profile_weight, asset_alpha, own_by_sector, lean,
-                     interest_alpha, engagement_a, engagement_b, capacity_ab, propensity_ab,
-                     availability_shape):  # pragma: no cover - compiled
-        """`newcomers` drawing from the stream behind `handle` (`rng.handle_of`), without numba's unboxing of a
-        Generator on every call."""
-        return newcomers(generator_at(handle), n, mix, profiles, complementarity, profile_weight, asset_alpha,
-                         own_by_sector, lean, interest_alpha, engagement_a, engagement_b, capacity_ab, propensity_ab,
-                         availability_shape)
+    def place_members(start, sector, assets, interests, engagement, aspiration, capacity, propensity, availability,
+                      leader, active, joined, replicated, new_sector, new_assets, new_interests, new_engagement,
+                      new_capacity, new_propensity, new_availability, new_aspiration,
+                      month):  # pragma: no cover - compiled
+        """The newcomers written into the member arrays from row `start` on, in place (see `_place_members_py`)."""
+        for q in range(len(new_sector)):
+            r = start + q
+            sector[r] = new_sector[q]
+            assets[r] = new_assets[q]
+            interests[r] = new_interests[q]
+            engagement[r] = new_engagement[q]
+            aspiration[r] = new_aspiration
+            capacity[r] = new_capacity[q]
+            propensity[r] = new_propensity[q]
+            availability[r] = new_availability[q]
+            leader[r] = False
+            active[r] = True
+            joined[r] = month
+            replicated[r] = False
+
+    @njit(cache=True, nogil=True)
+    def add_members_at(handle, n, mix, profiles, complementarity, profile_weight, asset_alpha, own_by_sector, lean,
+                       interest_alpha, engagement_a, engagement_b, capacity_a, capacity_b, propensity_a, propensity_b,
+                       availability_shape, start, sector, assets, interests, engagement, aspiration, capacity,
+                       propensity, availability, leader, active, joined, replicated, new_aspiration,
+                       month):  # pragma: no cover - compiled
+        """`n` newcomers drawn from the stream behind `handle` and written into the member arrays from row `start`
+        on, in place (see `_add_members_at_py`): one call, no arrays handed back."""
+        new_sector, new_assets, new_interests, new_engagement, new_capacity, new_propensity, new_availability = \
+            newcomers(generator_at(handle), n, mix, profiles, complementarity, profile_weight, asset_alpha,
+                      own_by_sector, lean, interest_alpha, engagement_a, engagement_b, (capacity_a, capacity_b),
+                      (propensity_a, propensity_b), availability_shape)
+        place_members(start, sector, assets, interests, engagement, aspiration, capacity, propensity, availability,
+                      leader, active, joined, replicated, new_sector, new_assets, new_interests, new_engagement,
+                      new_capacity, new_propensity, new_availability, new_aspiration, month)
 
 else:  # pragma: no cover
-    newcomers_at = _newcomers_at_py
+    place_members = _place_members_py
+    add_members_at = _add_members_at_py
     hosting_candidates = _hosting_candidates_py
     ready_to_lead = _ready_to_lead_py
     leaders_taking_stock = _leaders_taking_stock_py
@@ -368,5 +369,4 @@ else:  # pragma: no cover
     grow = _grow_py
     complementarity = _complementarity_py
     sector_sums = _sector_sums_py
-    append_members = _append_members_py
     hosting_odds = _hosting_odds_py

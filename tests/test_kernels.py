@@ -460,7 +460,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     replaced = _use_numpy_twins(monkeypatch)
     assert {"meet_at", "gather", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
-            "step_up_down_and_leave_at", "after_meetings"} <= replaced
+            "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -615,6 +615,37 @@ def test_the_month_after_its_meetings_in_one_call_matches_its_numpy_twin(seed):
         capacity = after(strength, touched, common, 0.05, 0.5, 0.4, fatigue, bool(seed % 3), 0.9, offsets, rows,
                          resources, mentoring, leader, *month_in, 0.05, 0.01, active)
         results.append((capacity, strength, touched, fatigue))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_taking_stock_in_three_calls_matches_the_numpy_twins(seed):
+    """`stock_takers`, `stock_shift` and `settle_stock` (who takes stock, what it got, its new engagement and
+    aspiration), with NumPy's exp, log and powers between them, give what their NumPy twins give, in place too."""
+    from lcsim.model.kernels import stock
+
+    offsets, rows, picks, _, (_, _, engagement), traits, _, rng = _stock_take(seed)
+    n = len(engagement)
+    ta, tb = _graph(seed, n, 3 * n)
+    ties = (ta, tb, rng.random(len(ta)), rng.random(len(ta)))
+    engagement = np.where(rng.random(n) < 0.05, float(rng.choice([0.0, 1.0])), engagement)  # the guard's cases
+    state = (rng.integers(0, 12, n).astype(np.int64), engagement, rng.random(n), rng.random(n) - 0.3)
+    adaptation = float(rng.choice([0.0, 0.05, 0.3]))
+    keep = 1.0 - adaptation
+    reach = rng.random(len(offsets) - 1) * (rng.random(len(offsets) - 1) < 0.8)
+    results = []
+    for takers, shift, settle in ((stock.stock_takers, stock.stock_shift, stock.settle_stock),
+                                  (stock._stock_takers_py, stock._stock_shift_py, stock._settle_stock_py)):
+        last_stock, engagement, aspiration, meeting_value = (x.copy() for x in state)
+        out = takers(offsets, rows, picks, last_stock, 14, *ties, engagement)
+        members, elapsed, _, _, negated, odds = out
+        kept = keep ** np.arange(int(elapsed.max()) + 1 if len(elapsed) else 1)
+        value, shifted = shift(np.exp(negated), np.log(odds), members, elapsed, offsets, rows, reach, meeting_value,
+                               0.6, 0.4, aspiration, 0.6, kept, keep, adaptation)
+        settle(np.exp(shifted), value, members, elapsed, kept, engagement, aspiration, meeting_value)
+        results.append((*out, value, shifted, last_stock, engagement, aspiration, meeting_value))
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype

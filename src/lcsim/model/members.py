@@ -170,7 +170,7 @@ class MemberTable:
         monthly): a community spoiled by a generous convener feels its exit as a loss. The response is
         linear in the gap, so a loss moves the log-odds by the same total, rate x loss / adaptation,
         whether it comes at once or in steps: a taper spreads the loss, it does not shrink it
-        (docs/model.md section 8, (g)).
+        (docs/model.md section 8, (g)). (The model's stock-take runs this rule in kernels.stock.)
         """
         a = self.a
         keep = 1.0 - a.aspiration_adaptation

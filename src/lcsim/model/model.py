@@ -19,7 +19,7 @@ from .community import NO_ROWS, Community
 from .exits import ExitPlan
 from .founding import Founding
 from .kernels.month import after_meetings
-from .kernels.programme import strongest
+from .kernels.stock import settle_stock, stock_shift, stock_takers
 from .lifecycle import LifeCycle
 from .meetings import CONVENER, DIGITAL, Host, Meetings
 from .members import MemberTable, with_room
@@ -236,23 +236,32 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
 
     def _take_stock(self, due: list[Community]) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Members of the due communities take stock, each over the months since it last did: what
-        they got moves their engagement. Returns those months (per organisation, 0 for the others)
-        and the mask of those taking stock (None, None: no meeting was due)."""
+        they got moves their engagement (`MemberTable.update_engagement`). What a member got per month
+        over those months: access to complementary partners through its ties (1 - exp(-sum of strength x
+        complementarity)) and its convener's follow-up (reach, the largest of its communities') every
+        month, and the meetings it attended, which fit its interests, less the cost of attending. Returns
+        those months (per organisation, 0 for the others) and the mask of those taking stock (None, None:
+        no meeting was due)."""
         if not due:
             return None, None
-        n, month = len(self.members), self.month
-        taking_stock = np.zeros(n, bool)
-        months = np.zeros(n, np.int64)
+        month, members, ties, a = self.month, self.members, self.ties, self.assumptions
+        live, offsets, rows = self._live()
         for c in due:
             c.elapsed, c.last_stock_take = month - c.last_stock_take, month
-            taking_stock[c.member_rows()] = True
-        rows = np.flatnonzero(taking_stock)
-        elapsed = month - self.last_stock[rows]
-        months[rows] = elapsed
-        self.last_stock[rows] = month
         self.stock_takes += 1
-        self.members.update_engagement(self._value(rows, elapsed), elapsed, rows)
-        self.meeting_value[rows] = 0.0
+        # The arithmetic compiled (kernels.stock), the exponentials, logarithms and powers NumPy's.
+        due = set(due)
+        takers, elapsed, months, taking_stock, negated, odds = stock_takers(
+            offsets, rows, np.array([k for k, c in enumerate(live) if c in due], np.int64), self.last_stock, month,
+            ties.a, ties.b, ties.strength, ties.value, members.engagement)
+        keep = 1.0 - a.aspiration_adaptation
+        kept = keep ** np.arange(int(elapsed.max()) + 1 if len(elapsed) else 1)
+        value, shifted = stock_shift(
+            np.exp(negated), np.log(odds), takers, elapsed, offsets, rows,
+            np.array([c.convener.reach for c in live], np.float64), self.meeting_value, float(self.p["member_benefit"]),
+            a.outreach, members.aspiration, a.engagement_rate, kept, keep, a.aspiration_adaptation)
+        settle_stock(np.exp(shifted), value, takers, elapsed, kept, members.engagement, members.aspiration,
+                     self.meeting_value)
         return months, taking_stock
 
     def _budgets(self, live: list[Community]) -> None:
@@ -263,23 +272,6 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         for c in live:
             if c.convener is not self.convener:
                 c.convener.budget(c.n_active, c.host == CONVENER)
-
-    def _per_member(self, value_of, rows=None) -> np.ndarray:
-        """A convener-given quantity per organisation: `value_of(community)` for its members, the
-        largest where it is in several communities (a convener's attention does not add up)."""
-        live, offsets, members = self._live()
-        out = strongest(offsets, members, np.array([value_of(c) for c in live], np.float64), len(self.members))
-        return out if rows is None else out[rows]
-
-    def _value(self, rows, months) -> np.ndarray:
-        """What each member in `rows` got per month over the `months` since it last took stock:
-        access to complementary partners through its ties and its convener's follow-up (every
-        month), and the meetings it attended, which fit its interests, less the cost of attending."""
-        members, ties, a = self.members, self.ties, self.assumptions
-        benefit = self.p["member_benefit"]
-        tie_value = 1.0 - np.exp(-ties.per_member(len(members), ties.strength * ties.value))
-        reach = self._per_member(lambda c: c.convener.reach, rows)
-        return benefit * tie_value[rows] + a.outreach * reach + self.meeting_value[rows] / months
 
     def _after_meetings(self, attended: np.ndarray, fit: np.ndarray) -> None:
         """Ties with no contact this month weaken (an open digital channel slows that: upkeep online), hosting

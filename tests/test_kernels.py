@@ -353,11 +353,19 @@ def test_adding_members_in_one_call_matches_its_twin_and_the_generators_draws(se
 
 def test_a_handle_names_its_own_generator_while_the_generator_lives():
     """Handles are kept per generator (its id, the generator held so the id stays its own): another generator gets
-    another handle, and the twins find each handle's generator."""
+    another handle, the twins find each handle's generator, and a handle holds the addresses numba's own unboxing of
+    the Generator reads."""
+    import ctypes
+
     first, second = np.random.default_rng(1), np.random.default_rng(1)
     assert kernels.handle_of(first) is kernels.handle_of(first)
     assert not np.array_equal(kernels.handle_of(first), kernels.handle_of(second))
     assert kernels.generator_of(kernels.handle_of(second)) is second
+    interface = second.bit_generator.ctypes  # the addresses numba reads through ctypes when given the Generator
+    address = lambda function: ctypes.cast(function, ctypes.c_void_p).value  # noqa: E731
+    assert kernels.handle_of(second).tolist() == [interface.state_address, interface.state.value,
+                                                  address(interface.next_uint64), address(interface.next_uint32),
+                                                  address(interface.next_double)]
 
 
 def test_meetings_in_one_call_form_and_renew_ties():

@@ -22,6 +22,10 @@ from .compile import intrinsic, njit, types
 _HANDLES: dict[int, tuple] = {}  # id(generator) -> (generator, handle); the generator kept so its id stays its own
 _GENERATORS: dict[int, np.random.Generator] = {}  # its state's address -> the generator (`generator_of`)
 _MOST = 4096  # forgotten all at once past this many: a handle costs a few microseconds to make again
+_BITGEN = ctypes.c_void_p * 4  # the head of numpy's bitgen_t
+# Its own prototype of the C API call (not ctypes.pythonapi's shared one, whose types other code may set).
+_capsule_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
+    ("PyCapsule_GetPointer", ctypes.pythonapi))
 
 
 def handle_of(rng: np.random.Generator) -> np.ndarray:
@@ -29,10 +33,11 @@ def handle_of(rng: np.random.Generator) -> np.ndarray:
     kept = _HANDLES.get(id(rng))
     if kept is not None and kept[0] is rng:
         return kept[1]
-    interface = rng.bit_generator.ctypes
-    address = lambda function: ctypes.cast(function, ctypes.c_void_p).value  # noqa: E731
-    handle = np.array([interface.state_address, interface.state.value, address(interface.next_uint64),
-                       address(interface.next_uint32), address(interface.next_double)], np.uint64)
+    # The bit generator's C struct (numpy's bitgen_t: state, next_uint64, next_uint32, next_double, ...), read
+    # through its capsule: what `bit_generator.ctypes` gives, without building that interface (issue 23).
+    state, next_uint64, next_uint32, next_double = _BITGEN.from_address(_capsule_pointer(rng.bit_generator.capsule,
+                                                                                           b"BitGenerator"))
+    handle = np.array([state, state, next_uint64, next_uint32, next_double], np.uint64)
     if len(_HANDLES) >= _MOST:
         _HANDLES.clear()
         _GENERATORS.clear()

@@ -154,9 +154,15 @@ def test_tie_bookkeeping_and_introductions_match_their_numpy_twins(seed):
     a, b = _graph(seed, 50, 200)
     arrays = (a, b, rng.random(len(a)), rng.random(len(a)), rng.random(len(a)) < 0.5, rng.random(len(a)))
     mask = rng.random(len(a)) < 0.7
-    for got, want in zip(kernels.compact_ties(mask, *arrays), kernels._compact_ties_py(mask, *arrays)):
+    results = []
+    for keep in (kernels.keep_ties, kernels._keep_ties_py):
+        copies = tuple(x.copy() for x in arrays)
+        kept = keep(mask, *copies)
+        results.append((kept, copies))
+    assert results[0][0] == results[1][0] == np.count_nonzero(mask)
+    for got, want, whole in zip(results[0][1], results[1][1], arrays):
         np.testing.assert_array_equal(got, want)
-        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got[:np.count_nonzero(mask)], whole[mask])  # the ties kept, in order
     i, j = rng.integers(0, 50, 20), rng.integers(0, 50, 20)
     new = (i, j, rng.random(20), rng.random(20))
     for got, want in zip(kernels.append_ties(*arrays, *new), kernels._append_ties_py(*arrays, *new)):
@@ -468,7 +474,8 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     replaced = _use_numpy_twins(monkeypatch)
     assert {"meet_at", "gather", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
-            "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock"} <= replaced
+            "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock",
+            "after_leaving", "keep_ties"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -657,3 +664,38 @@ def test_taking_stock_in_three_calls_matches_the_numpy_twins(seed):
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_bookkeeping_after_members_left_matches_its_numpy_twin(seed):
+    """`after_leaving` (who of those who left were in a convened community, their ties dropped in place, the live
+    memberships without them, how many left each community, each organisation's live communities) gives what its
+    NumPy twin gives, and what the per-community path gave: refresh, drop_members, bincount."""
+    from lcsim.model.kernels import lifecycle
+
+    offsets, rows, _, _, (active, _, _), _, _, rng = _stock_take(seed)
+    n = len(active)
+    ta, tb = _graph(seed, n, 3 * n)
+    ties = (ta, tb, rng.random(len(ta)), rng.random(len(ta)), rng.random(len(ta)) < 0.3, rng.random(len(ta)))
+    convened = rng.random(len(offsets) - 1) < 0.6
+    gone = np.flatnonzero(rng.random(n) < 0.2)
+    active = np.ones(n, bool)
+    active[gone] = False
+    results = []
+    for after in (lifecycle.after_leaving, lifecycle._after_leaving_py):
+        copies = tuple(x.copy() for x in ties)
+        out = after(offsets, rows, convened, gone, active, *copies)
+        results.append((out, copies))
+    (got, got_ties), (want, want_ties) = results
+    assert got[0] == want[0] == np.count_nonzero(active[ta] & active[tb]) and got[5:] == want[5:]
+    for g, w in zip(got[1:5] + got_ties, want[1:5] + want_ties):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    parts = [rows[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
+    assert got[3].tolist() == [int(np.count_nonzero(~active[part])) for part in parts]
+    in_convened = np.zeros(n, bool)
+    for part, yes in zip(parts, convened):
+        in_convened[part] |= yes
+    assert got[6] == np.count_nonzero(in_convened[gone])
+    np.testing.assert_array_equal(got[4], np.bincount(np.concatenate(parts + [np.empty(0, np.int64)])[
+        active[np.concatenate(parts + [np.empty(0, np.int64)])]], minlength=n))

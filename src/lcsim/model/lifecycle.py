@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import handle_of
-from .kernels.lifecycle import ready_to_step_up, step_up_down_and_leave_at
+from .kernels.lifecycle import after_leaving, ready_to_step_up, step_up_down_and_leave_at
 from .kernels.programme import owners
 from .members import over
 
@@ -54,14 +54,20 @@ class LifeCycle:
             over(a.outside_exit, steps) if a.outside_exit != 0 else _NO_CHANCES, members.leader, members.active,
             members.engagement, a.leader_quits_below, a.step_down_engagement, a.leaves_below)
         self.leaders_ever.update(new.tolist())
-        if len(gone):
-            self.left = int(np.count_nonzero(self._in_convened(live)[gone]))
-            self.ties.drop_members(~members.active)
-            for c in live:
-                before = c.n_active
-                c.refresh()
-                c.left = before - c.n_active
-            self._recount()
+        if len(gone):  # they leave every community they are in, with their ties (one compiled call)
+            ties = self.ties
+            kept, offsets, rows, left, self.commitments, self._split, self.left = after_leaving(
+                offsets, rows, np.array([c.origin == "convened" for c in live]), gone, members.active, ties.a, ties.b,
+                ties.strength, ties.value, ties.touched, ties.common)
+            if kept < len(ties.a):
+                ties._take(slice(kept))
+                ties.version += 1
+            for c, count in zip(live, left.tolist()):
+                c.left = count
+                if count:  # as `Community.refresh`
+                    c.current = c.current & members.active[c.rows]
+                    c._changed()
+            self._live_cache = (self.memberships, live, offsets, rows)  # what `_live` would rebuild
 
     def _breaks_up_young(self, c) -> bool:
         """The liability of newness and smallness (Stinchcombe 1965; Freeman, Carroll & Hannan 1983): a
@@ -90,14 +96,6 @@ class LifeCycle:
         members.active[gone] = False
         members.leader[gone] = False
         return gone
-
-    def _in_convened(self, live) -> np.ndarray:
-        """Organisations in a live convened community (of `live`), as a mask."""
-        mask = np.zeros(len(self.members), bool)
-        for c in live:
-            if c.origin == "convened":
-                mask[c.member_rows()] = True
-        return mask
 
     def _turnover_in(self, c, months: int) -> int:
         """Engaged members bring in organisations they know, while the community is alive."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..assumptions import Assumptions
-from .kernels import adjacency, append_ties, compact_ties, embeddedness, merge_contacts, per_member, sort_ties
+from .kernels import adjacency, append_ties, embeddedness, keep_ties, merge_contacts, per_member, sort_ties
 from .kernels import decay as kernel_decay
 
 _KEY = np.int64(1) << 32
@@ -103,9 +103,9 @@ class Ties:
         self._keep(~(gone[self.a] | gone[self.b]))
 
     def _keep(self, mask: np.ndarray) -> None:
-        if not mask.all():
-            (self.a, self.b, self.strength, self.value, self.touched, self.common) = compact_ties(
-                mask, self.a, self.b, self.strength, self.value, self.touched, self.common)
+        kept = keep_ties(mask, self.a, self.b, self.strength, self.value, self.touched, self.common)  # in place
+        if kept < len(self.a):
+            self._take(slice(kept))
             self.version += 1
 
     def per_member(self, n: int, weights: np.ndarray | None = None) -> np.ndarray:

@@ -28,6 +28,7 @@ from .members import (
     step_down,
 )
 from .rng import generator_at, generator_of
+from .ties import _keep_ties_py, keep_ties
 
 
 def _ready_to_step_up_py(offsets, rows, picks, owner, rates, strength, active, leader, engagement, ready_engagement,
@@ -85,6 +86,28 @@ def _step_up_down_and_leave_at_py(handles, picks, owner, ready, chance, bounds, 
             outside.append(gone)
     return (np.concatenate(new) if new else np.empty(0, np.int64),
             np.concatenate(faded + outside) if faded else np.empty(0, np.int64))
+
+
+def _after_leaving_py(offsets, rows, convened, gone, active, a, b, strength, value, touched, common):
+    """After members left (`gone`; `active` updated): how many of them were in a convened community (`convened`:
+    which groups of the live CSR are); the ties of inactive organisations dropped (kept ones moved to the front of
+    the tie arrays in place, as `_keep_ties_py`); the live CSR without the inactive, how many left each community,
+    and each organisation's live communities, and whether anyone is in several. Returns (ties kept, offsets, rows,
+    left, commitments, split, left convened) (NumPy twin of `after_leaving`)."""
+    n = len(active)
+    in_convened = np.zeros(n, bool)
+    for k in range(len(offsets) - 1):
+        if convened[k]:
+            in_convened[rows[offsets[k]:offsets[k + 1]]] = True
+    left_convened = int(np.count_nonzero(in_convened[gone]))
+    kept = _keep_ties_py(active[a] & active[b], a, b, strength, value, touched, common)
+    parts = [rows[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
+    parts = [part[active[part]] for part in parts]
+    left = np.array([offsets[k + 1] - offsets[k] - len(part) for k, part in enumerate(parts)], np.int64)
+    new_offsets = np.array([0, *np.cumsum([len(part) for part in parts])], np.int64)
+    new_rows = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    commitments = np.bincount(new_rows, minlength=n)
+    return kept, new_offsets, new_rows, left, commitments, bool((commitments > 1).any()), left_convened
 
 
 if njit is not None:
@@ -165,6 +188,47 @@ if njit is not None:
                         n_outside += 1
         return new[:n_new], np.concatenate((gone[:n_gone], outside[:n_outside]))
 
+    @njit(cache=True, nogil=True)
+    def after_leaving(offsets, rows, convened, gone, active, a, b, strength, value, touched,
+                      common):  # pragma: no cover - compiled
+        """The programme's bookkeeping after members left (see `_after_leaving_py`)."""
+        n = len(active)
+        groups = len(offsets) - 1
+        in_convened = np.zeros(n, np.bool_)
+        for k in range(groups):
+            if convened[k]:
+                for e in range(offsets[k], offsets[k + 1]):
+                    in_convened[rows[e]] = True
+        left_convened = 0
+        for u in gone:
+            left_convened += in_convened[u]
+        mask = np.empty(len(a), np.bool_)
+        for e in range(len(a)):
+            mask[e] = active[a[e]] and active[b[e]]
+        kept = keep_ties(mask, a, b, strength, value, touched, common)
+        new_offsets = np.zeros(groups + 1, np.int64)
+        new_rows = np.empty(len(rows), np.int64)
+        left = np.zeros(groups, np.int64)
+        commitments = np.zeros(n, np.int64)
+        q = 0
+        for k in range(groups):
+            for e in range(offsets[k], offsets[k + 1]):
+                r = rows[e]
+                if active[r]:
+                    new_rows[q] = r
+                    commitments[r] += 1
+                    q += 1
+                else:
+                    left[k] += 1
+            new_offsets[k + 1] = q
+        split = False
+        for r in range(n):
+            if commitments[r] > 1:
+                split = True
+                break
+        return kept, new_offsets, new_rows[:q], left, commitments, split, left_convened
+
 else:  # pragma: no cover
+    after_leaving = _after_leaving_py
     ready_to_step_up = _ready_to_step_up_py
     step_up_down_and_leave_at = _step_up_down_and_leave_at_py

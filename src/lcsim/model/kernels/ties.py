@@ -111,10 +111,13 @@ def _sort_ties_py(a, b, strength, value, touched, common):
     return a[order], b[order], strength[order], value[order], touched[order], common[order]
 
 
-def _compact_ties_py(mask, a, b, strength, value, touched, common):
-    """The tie arrays, keeping the ties in the mask (NumPy twin of `compact_ties`)."""
+def _keep_ties_py(mask, a, b, strength, value, touched, common):
+    """The ties in the mask moved, in order, to the front of the tie arrays, in place; returns how many (NumPy twin
+    of `keep_ties`). The arrays' heads of that length are the ties kept (the caller takes them)."""
     index = np.flatnonzero(mask)
-    return a[index], b[index], strength[index], value[index], touched[index], common[index]
+    for array in (a, b, strength, value, touched, common):
+        array[:len(index)] = array[index]
+    return len(index)
 
 
 def _append_ties_py(a, b, strength, value, touched, common, i, j, new_strength, new_value):
@@ -234,20 +237,16 @@ if njit is not None:
         return a[order], b[order], strength[order], value[order], touched[order], common[order]
 
     @njit(cache=True, nogil=True)
-    def compact_ties(mask, a, b, strength, value, touched, common):  # pragma: no cover - compiled
-        """The tie arrays, keeping the ties in the mask, in order."""
-        k = 0
-        for e in range(len(mask)):
-            k += mask[e]
-        out = (np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k), np.empty(k), np.empty(k, np.bool_),
-               np.empty(k))
+    def keep_ties(mask, a, b, strength, value, touched, common):  # pragma: no cover - compiled
+        """The ties in the mask moved, in order, to the front of the tie arrays, in place; how many (no arrays
+        handed back: each costs a microsecond to hand to Python)."""
         q = 0
         for e in range(len(mask)):
             if mask[e]:
-                out[0][q], out[1][q], out[2][q] = a[e], b[e], strength[e]
-                out[3][q], out[4][q], out[5][q] = value[e], touched[e], common[e]
+                a[q], b[q], strength[q], value[q], touched[q], common[q] = (a[e], b[e], strength[e], value[e],
+                                                                            touched[e], common[e])
                 q += 1
-        return out
+        return q
 
     @njit(cache=True, nogil=True)
     def append_ties(a, b, strength, value, touched, common, i, j, new_strength,
@@ -413,5 +412,5 @@ else:  # pragma: no cover
     merge_contacts = _merge_contacts_py
     decay = _decay_py
     sort_ties = _sort_ties_py
-    compact_ties = _compact_ties_py
+    keep_ties = _keep_ties_py
     append_ties = _append_ties_py

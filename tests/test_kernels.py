@@ -300,78 +300,43 @@ def test_a_meeting_in_one_call_matches_its_numpy_twin(seed):
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_a_meeting_drawn_through_a_streams_handle_matches_the_generator_and_the_twin(seed):
-    """`meet_at` (the meeting's stream passed by its handle, kernels.rng) gives what `meet` gives with the Generator
-    itself and what the twin `_meet_at_py` gives, and leaves the stream where they leave it, meeting after meeting
-    on the same stream."""
-    ties, sorted_, present, fit, sector, assets, rules = _meeting_inputs(seed)
+def test_a_whole_meeting_in_one_call_matches_its_numpy_twin(seed):
+    """`hold_meeting_at` (who comes, the online turnout and moderator, a local host's learning and fatigue, what the
+    meeting gave and the encounters, each stream passed by its handle) gives what its NumPy twin gives, in place and
+    returned, and leaves every stream where the twin leaves it; by convener, local leader and online meetings."""
+    ties, sorted_, _, _, sector, assets, rules = _meeting_inputs(seed)
+    rng = np.random.default_rng([seed, 31])
+    n = len(sector)
+    rows = np.flatnonzero(rng.random(n) < 0.8).astype(np.int64)
+    if not len(rows):
+        rows = np.arange(n, dtype=np.int64)
+    everyone = len(rows) == n
+    kind = seed % 3
+    host_row = int(rng.choice(rows)) if kind == 1 or (kind == 2 and seed % 2) else -1
+    topics = 4
+    interests = rng.dirichlet(np.ones(topics), len(rows))
+    agenda = rng.dirichlet(np.ones(topics))
+    community = (rows, everyone, rng.random(len(rows)) < 0.9, 0.2, rng.random(n),
+                 rng.random(n) if seed % 2 else np.empty(0), rng.random(len(rows)) if seed % 4 == 0 else np.empty(0))
+    state = (rng.random(n), rng.random(n), rng.random(n), rng.random(n) - 0.5, np.zeros(n, bool), np.zeros(n))
     results = []
-    for meet, by_handle in ((kernels.meet_at, True), (kernels._meet_at_py, True), (kernels.meet, False)):
-        rng = np.random.default_rng([seed, 29])
-        outs = []
-        for _ in range(3):
-            copies = tuple(x.copy() for x in ties)
-            out = meet(kernels.handle_of(rng) if by_handle else rng, *copies, sorted_, present, fit, sector, assets,
-                       *rules)
-            outs.append((out, copies))
-        results.append((outs, rng.random()))
-    (got, got_next), *others = results
-    for want, want_next in others:
-        assert got_next == want_next
-        for (g_out, g_in), (w_out, w_in) in zip(got, want):
-            assert g_out[6:] == w_out[6:]
-            for g, w in zip(g_out[:6] + g_in, w_out[:6] + w_in):
-                np.testing.assert_array_equal(g, w)
-                assert g.dtype == w.dtype
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_adding_members_in_one_call_matches_its_twin_and_the_generators_draws(seed):
-    """`add_members_at` and its twin draw from the stream behind a handle what `newcomers` draws from the Generator,
-    and write them into the buffers from a row on, leaving the stream in the same state, call after call."""
-    rng = np.random.default_rng(seed)
-    topics = int(rng.integers(2, 8))
-    share = rng.random()
-    mix = np.cumsum([share, (1 - share) / 3, (1 - share) / 3, (1 - share) / 3])
-    draw = (mix, np.eye(4, 4), rng.random(), rng.random(), np.full(4, 0.1 + rng.random() * 3), np.eye(4, topics),
-            rng.random(), np.full(topics, 0.1 + rng.random() * 3), float(rng.choice([0.0, 2.5])), 4.0)
-    traits = (2.0, 4.0, 0.4, 3.0, float(rng.choice([0.0, 0.5, 2.0])))
-    sizes = rng.integers(0, 15, 2)
-    results = []
-    for add in (kernels.add_members_at, kernels._add_members_at_py, None):
-        stream = np.random.default_rng([seed, 7])
-        columns = [np.zeros(40, np.int64), np.zeros((40, 4)), np.zeros((40, topics)), *(np.zeros(40) for _ in range(5)),
-                   np.zeros(40, bool), np.zeros(40, bool), np.zeros(40, np.int64), np.ones(40, bool)]
-        start = 3
-        for n in sizes:
-            if add is None:  # the Generator itself, as `newcomers` draws
-                drawn = kernels.newcomers(stream, int(n), *draw, traits[:2], traits[2:4], traits[4])
-                kernels._place_members_py(start, *columns, *drawn, 0.3, 5)
-            else:
-                add(kernels.handle_of(stream), int(n), *draw, *traits, start, *columns, 0.3, 5)
-            start += int(n)
-        results.append((*columns, stream.random()))
-    for other in results[1:]:
-        for got, want in zip(results[0], other):
-            np.testing.assert_array_equal(got, want)
-            assert np.asarray(got).dtype == np.asarray(want).dtype
-
-
-def test_a_handle_names_its_own_generator_while_the_generator_lives():
-    """Handles are kept per generator (its id, the generator held so the id stays its own): another generator gets
-    another handle, the twins find each handle's generator, and a handle holds the addresses numba's own unboxing of
-    the Generator reads."""
-    import ctypes
-
-    first, second = np.random.default_rng(1), np.random.default_rng(1)
-    assert kernels.handle_of(first) is kernels.handle_of(first)
-    assert not np.array_equal(kernels.handle_of(first), kernels.handle_of(second))
-    assert kernels.generator_of(kernels.handle_of(second)) is second
-    interface = second.bit_generator.ctypes  # the addresses numba reads through ctypes when given the Generator
-    address = lambda function: ctypes.cast(function, ctypes.c_void_p).value  # noqa: E731
-    assert kernels.handle_of(second).tolist() == [interface.state_address, interface.state.value,
-                                                  address(interface.next_uint64), address(interface.next_uint32),
-                                                  address(interface.next_double)]
+    for hold in (kernels.hold_meeting_at, kernels._hold_meeting_at_py):
+        capacity, fatigue, know_how, meeting_value, attended_month, fit_month = (x.copy() for x in state)
+        copies = tuple(x.copy() for x in ties)
+        streams = [np.random.default_rng([seed, s]) for s in range(3)]
+        out = hold(np.array([kernels.handle_of(g) for g in streams]), kind, host_row, *community, 0.5, 0.25, 0.1, 1.0,
+                   capacity, fatigue, interests @ agenda, np.linalg.norm(interests, axis=1), np.linalg.norm(agenda),
+                   know_how, 0.05 if kind == 0 else 0.0, meeting_value, 0.7, 0.5 if kind == 2 else 1.0,
+                   attended_month, fit_month, *copies, sorted_, sector, assets, *rules[:8],
+                   0.0 if kind == 2 else rules[8], 0.3)
+        results.append((out, copies, (capacity, fatigue, know_how, meeting_value, attended_month, fit_month),
+                        [g.random() for g in streams]))
+    (got, got_in, got_state, got_next), (want, want_in, want_state, want_next) = results
+    assert got_next == want_next  # the same draws, in the same order, from each stream
+    assert got[7:] == want[7:]
+    for g, w in zip(got[:7] + got_in + got_state, want[:7] + want_in + want_state):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
 
 
 def test_meetings_in_one_call_form_and_renew_ties():
@@ -472,7 +437,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
     replaced = _use_numpy_twins(monkeypatch)
-    assert {"meet_at", "gather", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
+    assert {"hold_meeting_at", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
             "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock",
             "after_leaving", "keep_ties"} <= replaced

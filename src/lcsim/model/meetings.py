@@ -30,6 +30,8 @@ class Host:
 
 CONVENER = Host("convener")
 _NONE = np.empty(0)  # an optional factor that is absent (kernels.attend)
+_NO_STREAM = np.zeros(5, np.uint64)  # a stream a meeting does not draw from (kernels.rng handles)
+_KINDS = {"convener": 0, "leader": 1, "digital": 2}  # kernels.hold_meeting_at's codes
 DIGITAL = Host("digital")
 
 
@@ -122,31 +124,37 @@ class Meetings:
             lean = a.local_agenda_lean
             agenda = lean * members.interests[host.row] + (1.0 - lean) * members_agenda
         c.meetings[host.kind] += 1
-        attended = self._attend(c, cost)
-        if host.online:  # most members of an online channel read along without taking part
-            attended &= c.streams.digital.random(len(attended)) < a.digital_turnout
-        if host.online and host.row >= 0:  # the moderator takes part, and tires a little
-            attended[np.searchsorted(c.rows, host.row)] = True
-            self.fatigue[host.row] += a.host_fatigue * a.moderation_cost
-        if host.local:
-            attended[np.searchsorted(c.rows, host.row)] = True
-            # Hosting is learning by doing: the host's capacity grows (assumption); it also tires the host.
-            members.capacity[host.row] += a.hosting_learning * (1.0 - members.capacity[host.row])
-            self.fatigue[host.row] += a.host_fatigue
-            if self.month > self.exit_month_actual:
-                c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
-        fit = c.fit(agenda)
+        if host.local and self.month > self.exit_month_actual:
+            c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
+        interests, lengths = c._interests()  # how well the agenda fits each row: `Community.fit`, its BLAS part here
         venue = a.digital_ties if host.online else 1.0
         # A convener in control runs its meetings to a routine; those who come pick it up
         # (organisational routines carry know-how: Nelson & Winter 1982; Argote & Ingram 2000).
         learnt = (a.routine_learning * c.convener.control_exercised * c.convener.intensity
                   if host == CONVENER and a.routine_learning > 0 else 0.0)
-        # Those who came learn the routine, and take away what the meeting was worth to each (counted when it
-        # next takes stock): member_benefit x fit x venue - cost (compiled: `kernels.gather`).
-        people, present, fit_all = kernels.gather(c.rows, attended, fit, self.know_how, float(learnt),
-                                                  self.meeting_value, float(p["member_benefit"]), float(venue),
-                                                  float(cost), attended_month, fit_month)
-        self._interact(c, present, fit_all, venue, self._broker_rate(c, host))
+        # One compiled call (kernels.hold_meeting_at) from who comes to whom they meet: who comes (`_attend`); online,
+        # most read along and the moderator takes part and tires; a local host takes part, learns by doing (its
+        # capacity grows: assumption) and tires; those who came learn the routine and take away what the meeting was
+        # worth to each (member_benefit x fit x venue - cost, counted when it next takes stock: `kernels.gather`);
+        # then the encounters (`_interact`). Each stream is passed by its handle (kernels.rng).
+        ties, streams = self.ties, c.streams
+        split = self._time_split(c, -a.attention_split)
+        handles = np.array([kernels.handle_of(streams.attendance),
+                            kernels.handle_of(streams.digital) if host.online else _NO_STREAM,
+                            kernels.handle_of(streams.encounters)])
+        (people, ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted,
+         formed) = kernels.hold_meeting_at(
+            handles, _KINDS[host.kind], host.row, c.rows, c.everyone, c.current, float(cost), members.engagement,
+            members.availability if a.availability_shape > 0 else _NONE, _NONE if split is None else split,
+            a.digital_turnout, a.host_fatigue * a.moderation_cost, a.hosting_learning, a.host_fatigue,
+            members.capacity, self.fatigue, interests @ agenda, lengths, np.linalg.norm(agenda), self.know_how,
+            float(learnt), self.meeting_value, float(p["member_benefit"]), float(venue), attended_month, fit_month,
+            ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, members.sector,
+            members.assets, p["tie_gain"] * venue, a.known_tie_weight, a.fit_weight, float(a.conversations),
+            self._renewal_weights(), int(a.encounters), float(p["homophily"]), float(p["triadic_closure"]),
+            float(self._broker_rate(c, host)), float(p["brokering"]))
+        if formed:
+            ties.version += 1
         c.attended = people
         c.last_host, c.last_attendees = host, people
         c.quorate = len(people) >= c.quorum
@@ -156,7 +164,7 @@ class Meetings:
     def _attend(self, c, cost: float) -> np.ndarray:
         """Which of the community's rows come: likelier the more engaged and the more available (a lasting
         trait of the organisation), less likely the dearer, and less likely for an organisation whose time
-        is split across communities."""
+        is split across communities. (A meeting runs this rule within its one call: kernels.hold_meeting_at.)"""
         # chance = engagement x (1 - cost) x member [x availability] [x m^-attention_split] (compiled: `kernels.attend`)
         members = self.members
         split = self._time_split(c, -self.assumptions.attention_split)
@@ -174,10 +182,10 @@ class Meetings:
         return self.p["brokering"] * self.members.capacity[host.row]
 
     # -- encounters at a meeting ----------------------------------------------------------------
-    def _interact(self, c, attended, fit, venue, broker_rate) -> None:
+    def _renewal_weights(self) -> np.ndarray:
         """Attendees renew ties with those they know, then meet strangers, friends of friends, and
-        people the host introduces; every new or renewed contact gains by its value (compiled: one call
-        of `kernels.meet` per meeting). `attended` and `fit` are over every organisation of the programme.
+        people the host introduces; every new or renewed contact gains by its value (compiled: `kernels.meet`,
+        within the meeting's one call, `kernels.hold_meeting_at`). Returns each tie's claim on the conversations.
 
         Renewal: a member only has so many conversations at one meeting: with more acquaintances there,
         each is renewed less often (Jin, Girvan & Newman 2001). Conversations go to acquaintances in
@@ -188,16 +196,7 @@ class Meetings:
         A contact between i and j is worth more between complementary members on a fitting agenda: it
         gains tie_gain x venue x (known_tie_weight x complementarity + fit_weight x (fit[i] + fit[j])).
         """
-        ties, p, a = self.ties, self.p, self.assumptions
+        ties, k = self.ties, self.assumptions.renewal_weighting
         # Renewal weights (strength x (1 + common))^k: with k = 1 the kernel computes them; another k takes NumPy's
         # power here (its SIMD pow can differ from the C library's in the last bit).
-        k = a.renewal_weighting
-        weight = _NONE if k == 1 else np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k
-        # The meeting's stream crosses into compiled code by its handle (kernels.rng: far cheaper than the Generator).
-        (ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, formed) = kernels.meet_at(
-            kernels.handle_of(c.streams.encounters), ties.a, ties.b, ties.strength, ties.value, ties.touched,
-            ties.common, ties._sorted, attended, fit, self.members.sector, self.members.assets, p["tie_gain"] * venue,
-            a.known_tie_weight, a.fit_weight, float(a.conversations), weight, int(a.encounters),
-            float(p["homophily"]), float(p["triadic_closure"]), float(broker_rate))
-        if formed:
-            ties.version += 1
+        return _NONE if k == 1 else np.ones(len(ties)) if k == 0 else (ties.strength * (1.0 + ties.common)) ** k

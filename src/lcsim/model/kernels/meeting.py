@@ -105,11 +105,6 @@ def _meet_py(rng, ta, tb, strength, value, touched, common, is_sorted, present, 
     return ta, tb, strength, value, touched, common, False, len(na)
 
 
-def _meet_at_py(handle, *args):
-    """`_meet_py` drawing from the generator behind `handle` (NumPy twin of `meet_at`)."""
-    return _meet_py(generator_of(handle), *args)
-
-
 def _attend_py(engagement, rows, everyone, cost, current, availability, split, draws):
     """Which of a community's `rows` come (NumPy twin of `attend`): each with chance engagement x (1 - cost) x
     current [x availability] [x split] (the bracketed factors where not empty; `split` is per row), against its
@@ -140,6 +135,42 @@ def _gather_py(rows, attended, fit, know_how, learnt, meeting_value, benefit, ve
     attended_month |= present
     fit_month[people] = fit[attended]
     return people, present, fit_all
+
+
+_CONVENER, _LEADER, _DIGITAL = 0, 1, 2  # who hosts a meeting (`hold_meeting_at`'s `kind`)
+
+
+def _hold_meeting_at_py(handles, kind, host_row, rows, everyone, current, cost, engagement, availability, split,
+                        turnout, moderation_fatigue, hosting_learning, host_fatigue, capacity, fatigue, projection,
+                        lengths, agenda_norm, know_how, learnt, meeting_value, benefit, venue, attended_month,
+                        fit_month, ta, tb, strength, value, touched, common, is_sorted, sector, assets, scale,
+                        known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
+                        broker_rate, brokering):
+    """A community's meeting, from who comes to whom they meet (NumPy twin of `hold_meeting_at`): its `rows` come
+    (`_attend_py`, drawing from the attendance stream, `handles[0]`); online (`kind` 2), most read along (the digital
+    stream, `handles[1]`, against `turnout`) and a moderator (`host_row`, if any) takes part and tires; a local
+    leader (`kind` 1) hosting takes part, learns by doing and tires. How well the agenda fits each row is its
+    `projection` on the agenda over their lengths; who came take away what the meeting gave (`_gather_py`) and meet
+    (`_meet_py`, from the encounters stream, `handles[2]`; a local host introduces at `brokering` x its capacity,
+    after its learning). Returns who came and what `_meet_py` returns."""
+    attended = _attend_py(engagement, rows, everyone, cost, current, availability, split,
+                          generator_of(handles[0]).random(len(rows)))
+    if kind == _DIGITAL:
+        attended &= generator_of(handles[1]).random(len(attended)) < turnout
+        if host_row >= 0:
+            attended[np.searchsorted(rows, host_row)] = True
+            fatigue[host_row] += moderation_fatigue
+    if kind == _LEADER:
+        attended[np.searchsorted(rows, host_row)] = True
+        capacity[host_row] += hosting_learning * (1.0 - capacity[host_row])
+        fatigue[host_row] += host_fatigue
+        broker_rate = brokering * capacity[host_row]
+    fit = projection / np.maximum(lengths * agenda_norm, 1e-12)
+    people, present, fit_all = _gather_py(rows, attended, fit, know_how, learnt, meeting_value, benefit, venue, cost,
+                                          attended_month, fit_month)
+    return (people, *_meet_py(generator_of(handles[2]), ta, tb, strength, value, touched, common, is_sorted, present,
+                              fit_all, sector, assets, scale, known_weight, fit_weight, conversations, weight,
+                              encounters, homophily, triadic_closure, float(broker_rate)))
 
 
 if njit is not None:
@@ -256,17 +287,40 @@ if njit is not None:
         return ta, tb, strength, value, touched, common, False, len(na)
 
     @njit(cache=True, nogil=True)
-    def meet_at(handle, ta, tb, strength, value, touched, common, is_sorted, present, fit, sector, assets, scale,
-                known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
-                broker_rate):  # pragma: no cover - compiled
-        """`meet` drawing from the stream behind `handle` (`rng.handle_of`): the same draws, without numba's
-        unboxing of a Generator on every call."""
-        return meet(generator_at(handle), ta, tb, strength, value, touched, common, is_sorted, present, fit, sector,
-                    assets, scale, known_weight, fit_weight, conversations, weight, encounters, homophily,
-                    triadic_closure, broker_rate)
+    def hold_meeting_at(handles, kind, host_row, rows, everyone, current, cost, engagement, availability, split,
+                        turnout, moderation_fatigue, hosting_learning, host_fatigue, capacity, fatigue, projection,
+                        lengths, agenda_norm, know_how, learnt, meeting_value, benefit, venue, attended_month,
+                        fit_month, ta, tb, strength, value, touched, common, is_sorted, sector, assets, scale,
+                        known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
+                        broker_rate, brokering):  # pragma: no cover - compiled
+        """A community's meeting in one call, from who comes to whom they meet (see `_hold_meeting_at_py`)."""
+        attended = attend(engagement, rows, everyone, cost, current, availability, split,
+                          generator_at(handles[0]).random(len(rows)))
+        if kind == 2:
+            draws = generator_at(handles[1]).random(len(attended))
+            for q in range(len(attended)):
+                attended[q] = attended[q] and draws[q] < turnout
+            if host_row >= 0:
+                attended[np.searchsorted(rows, host_row)] = True
+                fatigue[host_row] += moderation_fatigue
+        if kind == 1:
+            attended[np.searchsorted(rows, host_row)] = True
+            capacity[host_row] += hosting_learning * (1.0 - capacity[host_row])
+            fatigue[host_row] += host_fatigue
+            broker_rate = brokering * capacity[host_row]
+        fit = np.empty(len(rows))
+        for q in range(len(rows)):
+            fit[q] = projection[q] / max(lengths[q] * agenda_norm, 1e-12)
+        people, present, fit_all = gather(rows, attended, fit, know_how, learnt, meeting_value, benefit, venue, cost,
+                                          attended_month, fit_month)
+        ta, tb, strength, value, touched, common, is_sorted, formed = meet(
+            generator_at(handles[2]), ta, tb, strength, value, touched, common, is_sorted, present, fit_all, sector,
+            assets, scale, known_weight, fit_weight, conversations, weight, encounters, homophily, triadic_closure,
+            broker_rate)
+        return people, ta, tb, strength, value, touched, common, is_sorted, formed
 
 else:  # pragma: no cover
-    meet_at = _meet_at_py
+    hold_meeting_at = _hold_meeting_at_py
     attend = _attend_py
     gather = _gather_py
     meet = _meet_py

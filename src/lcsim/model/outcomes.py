@@ -214,17 +214,52 @@ def records(model) -> tuple[dict, list[dict]]:
         conv, held, host = c.convener, c.meetings, c.host
         local = held["leader"] + held["digital"]
         if c.dissolved_month is None:
+            # `_record`'s fields written out in one dict (the hot path: every live community, every month)
             n = sizes[k]
             e, cross, across, largest = network[k]
             kind, host_member = _host_fields(host)
             quorate, attendance, joined = bool(c.quorate), len(c.attended), 0 + c.joined
-            group = _record(conv, n, (e, cross, largest), leaders[k], engagement[k] / n if n else 0.0,
-                            capacity[k] / n if n else 0.0, c.children, c.left, alive=True, host_kind=kind,
-                            host_member=host_member, quorate=quorate, attendance=attendance, joined=joined,
-                            local=0 + local, meetings=local + (0 + held["convener"]))
+            intensity, reach, handover = conv.intensity, conv.reach, conv.handover
+            meetings = local + (0 + held["convener"])
+            if n:
+                density = 2.0 * e / (n * (n - 1)) if n > 1 else 0.0
+                cross_share, ei = (cross / e, (2 * cross - e) / e) if e else (0.0, 0.0)
+                largest_share, mean_e, mean_c = largest / n, engagement[k] / n, capacity[k] / n
+            else:
+                density = cross_share = ei = largest_share = NAN
+                mean_e = mean_c = 0.0
+            hosting_share = local / meetings if meetings else 0.0
+            record = {"month": month, "community": c.index, "origin": c.origin, "parent": c.parent,
+                      "founder": c.founder, "started": c.started, "alive": True, "convener_intensity": intensity,
+                      "convener_reach": reach, "handover": handover, "meeting": kind != "none", "host": kind,
+                      "host_member": host_member, "quorate": quorate, "attendance": attendance, "active_members": n,
+                      "joined": joined, "left": c.left, "ties": e, "density": density,
+                      "cross_sector_share": cross_share, "ei_index": ei, "largest_component_share": largest_share,
+                      "leaders": leaders[k], "mean_engagement": mean_e, "mean_capacity": mean_c,
+                      "replications": c.children, "local_hosting_share": hosting_share,
+                      "meetings": held["convener"] + local, "local_meetings": local, "ties_across": across}
             if c is single:
-                first = ({**group, "replications": model.replications, "left": model.left}, across)
+                first = ({"alive": True, "convener_intensity": intensity, "convener_reach": reach,
+                          "handover": handover, "meeting": kind != "none", "host": kind, "host_member": host_member,
+                          "quorate": quorate, "attendance": attendance, "active_members": n, "joined": joined,
+                          "left": model.left, "ties": e, "density": density, "cross_sector_share": cross_share,
+                          "ei_index": ei, "largest_component_share": largest_share, "leaders": leaders[k],
+                          "mean_engagement": mean_e, "mean_capacity": mean_c, "replications": model.replications,
+                          "local_hosting_share": hosting_share}, across)
             k += 1
+            if c.origin == "convened":
+                g_alive = True
+                if host is not None:
+                    kinds.add(host.kind)
+                    if g_host < 0 and host.local:
+                        g_host = host.row
+                g_quorate |= quorate
+                g_attendance += attendance
+                g_joined += c.joined
+                g_local += local
+                g_meetings += held["convener"]
+            out.append(record)
+            continue
         elif host is None and not c.left and not c.joined and not c.quorate and not len(c.attended):
             row = c._dead_record
             if row is None:

@@ -440,7 +440,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     assert {"hold_meeting_at", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
             "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock",
-            "after_leaving", "keep_ties"} <= replaced
+            "after_leaving", "keep_ties", "balanced_agenda"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -664,3 +664,21 @@ def test_the_bookkeeping_after_members_left_matches_its_numpy_twin(seed):
     assert got[6] == np.count_nonzero(in_convened[gone])
     np.testing.assert_array_equal(got[4], np.bincount(np.concatenate(parts + [np.empty(0, np.int64)])[
         active[np.concatenate(parts + [np.empty(0, np.int64)])]], minlength=n))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_agenda_serving_every_sector_alike_matches_its_numpy_twin(seed):
+    """`balanced_agenda` (per-sector engagement-weighted interests, their mean over the sectors present) gives what
+    its NumPy twin gives (NumPy's mean over a few rows adds them in turn), for a community of everyone or some."""
+    rng = np.random.default_rng(seed)
+    n, topics = int(rng.integers(1, 80)), int(rng.integers(2, 7))
+    everyone = bool(seed % 2)
+    rows = np.arange(n) if everyone else np.flatnonzero(rng.random(n) < 0.6).astype(np.int64)
+    sector = rng.integers(0, int(rng.integers(1, 5)), n).astype(np.int64)
+    engagement = rng.random(n) * (rng.random(n) < 0.9)
+    current = rng.random(len(rows)) < (0.0 if seed % 7 == 0 else 0.8)
+    interests = rng.dirichlet(np.ones(topics), len(rows))
+    args = (sector, engagement, rows, everyone, current, interests, 4)
+    got, want = kernels.balanced_agenda(*args), kernels._balanced_agenda_py(*args)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype and got.shape == (topics,)

@@ -30,6 +30,7 @@ from .encounters import (
 from .meeting import _attend_py, _gather_py, _hold_meeting_at_py, _meet_py, attend, gather, hold_meeting_at, meet
 from .members import (
     _add_members_at_py,
+    _balanced_agenda_py,
     _complementarity_py,
     _fading_py,
     _grow_py,
@@ -42,6 +43,7 @@ from .members import (
     _sector_sums_py,
     _step_down_py,
     add_members_at,
+    balanced_agenda,
     complementarity,
     fading,
     grow,
@@ -84,19 +86,19 @@ if njit is not None:
 
 
 __all__ = [
-    "across_sectors", "add_members_at", "adjacency", "append_ties", "attend", "complementarity", "decay",
-    "embeddedness", "fading", "friends_of_friends", "gather", "generator_of", "grow", "handle_of",
+    "across_sectors", "add_members_at", "adjacency", "append_ties", "attend", "balanced_agenda", "complementarity",
+    "decay", "embeddedness", "fading", "friends_of_friends", "gather", "generator_of", "grow", "handle_of",
     "hold_meeting_at", "hosting_candidates", "hosting_odds", "keep_ties", "largest_component",
     "leaders_taking_stock", "meet", "merge_contacts", "network_measures", "newcomers", "pair_up", "per_member",
     "place_members", "ready_to_lead", "renew", "renew_candidates", "same_sector_partners", "sector_sums",
     "sort_ties", "step_down", "with_contacts",
     "_across_sectors_py", "_add_members_at_py", "_adjacency_py", "_append_ties_py", "_attend_py",
-    "_common_contacts_py", "_complementarity_py", "_decay_py", "_embeddedness_py", "_fading_py",
-    "_friends_of_friends_py", "_gather_py", "_grow_py", "_hold_meeting_at_py", "_hosting_candidates_py",
-    "_hosting_odds_py", "_keep_ties_py", "_largest_component_py", "_leaders_taking_stock_py", "_meet_py",
-    "_merge_contacts_py", "_network_measures_py", "_newcomers_py", "_pair_up_py", "_per_member_py",
-    "_place_members_py", "_ready_to_lead_py", "_renew_candidates_py", "_renew_py", "_same_sector_partners_py",
-    "_sector_sums_py", "_sort_ties_py", "_step_down_py", "_with_contacts_py",
+    "_balanced_agenda_py", "_common_contacts_py", "_complementarity_py", "_decay_py", "_embeddedness_py",
+    "_fading_py", "_friends_of_friends_py", "_gather_py", "_grow_py", "_hold_meeting_at_py",
+    "_hosting_candidates_py", "_hosting_odds_py", "_keep_ties_py", "_largest_component_py",
+    "_leaders_taking_stock_py", "_meet_py", "_merge_contacts_py", "_network_measures_py", "_newcomers_py",
+    "_pair_up_py", "_per_member_py", "_place_members_py", "_ready_to_lead_py", "_renew_candidates_py", "_renew_py",
+    "_same_sector_partners_py", "_sector_sums_py", "_sort_ties_py", "_step_down_py", "_with_contacts_py",
 ]
 if njit is not None:
     __all__ += ["_embeddedness_bits", "_embeddedness_marks"]

@@ -32,6 +32,18 @@ def _sector_sums_py(sector, w, interests, n_sectors):
     return per_sector, np.bincount(sector, w, minlength=n_sectors)
 
 
+def _balanced_agenda_py(sector, engagement, rows, everyone, current, interests, n_sectors):
+    """The agenda serving every sector present alike: the mean over sectors of each one's engagement-weighted mean
+    interests, over a community's `rows` (`everyone`: every organisation, in order) weighted by engagement x
+    `current`; `interests` are its rows' (NumPy twin of `balanced_agenda`)."""
+    take = (lambda values: values) if everyone else (lambda values: values[rows])
+    per_sector, weight = _sector_sums_py(take(sector), take(engagement) * current, interests, n_sectors)
+    present = weight > 0
+    if not present.any():
+        return np.full(interests.shape[1], 1.0 / interests.shape[1])
+    return (per_sector[present] / weight[present, None]).mean(axis=0)
+
+
 def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
     """Each member's cost-to-benefit ratio of hosting (NumPy twin of `hosting_odds`): `base` / capacity
     (at least 1e-3), times `split` and (1 + `fatigue`) where those are not empty, times `ease` for
@@ -313,6 +325,34 @@ if njit is not None:
         return per_sector, weight
 
     @njit(cache=True, nogil=True)
+    def balanced_agenda(sector, engagement, rows, everyone, current, interests,
+                        n_sectors):  # pragma: no cover - compiled
+        """The agenda serving every sector present alike (see `_balanced_agenda_py`): the sectors' sums in row
+        order, their means summed in sector order (NumPy's mean over a few rows adds them in turn)."""
+        topics = interests.shape[1]
+        per_sector = np.zeros((n_sectors, topics))
+        weight = np.zeros(n_sectors)
+        for q in range(len(current)):
+            r = q if everyone else rows[q]
+            w = engagement[r] * current[q]
+            s = sector[r]
+            for t in range(topics):
+                per_sector[s, t] += w * interests[q, t]
+            weight[s] += w
+        out = np.zeros(topics)
+        present = 0
+        for s in range(n_sectors):
+            if weight[s] > 0:
+                present += 1
+                for t in range(topics):
+                    out[t] += per_sector[s, t] / weight[s]
+        if present == 0:
+            return np.full(topics, 1.0 / topics)
+        for t in range(topics):
+            out[t] = out[t] / present
+        return out
+
+    @njit(cache=True, nogil=True)
     def hosting_odds(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
         """One pass instead of ten small array calls: hosting is weighed at every meeting that is due."""
         out = np.empty(len(capacity))
@@ -358,6 +398,7 @@ if njit is not None:
                       new_capacity, new_propensity, new_availability, new_aspiration, month)
 
 else:  # pragma: no cover
+    balanced_agenda = _balanced_agenda_py
     place_members = _place_members_py
     add_members_at = _add_members_at_py
     hosting_candidates = _hosting_candidates_py

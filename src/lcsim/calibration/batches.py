@@ -25,13 +25,26 @@ def parallel_map(fn, items: list, workers: int = 1, scheduler: str | None = None
     return execute(fn, list(items), workers=None if scheduler else workers, scheduler=scheduler)
 
 
+_LOADED: list = [b"", None]  # the payload last loaded in this process, and its simulate_one
+
+
+def loaded(payload: bytes):
+    """`cloudpickle.loads(payload)`, once per generation in each process rather than once per batch: its
+    priors alone are some 35 scipy distributions frozen again on every load. Drawing, simulating and judging a
+    candidate leave the loaded objects as they were (pyabc's serial sampler reuses them too), so a reused one
+    gives what a fresh copy would."""
+    if _LOADED[0] != payload:
+        import cloudpickle
+
+        _LOADED[:] = [payload, cloudpickle.loads(payload)]
+    return _LOADED[1]
+
+
 def evaluate(task: tuple) -> list:
     """Candidates `indices` of one generation: each drawn, simulated and judged by pyabc's `simulate_one` (sent
     cloudpickled, as pyabc's own distributed samplers send it) from the random state of its index alone."""
-    import cloudpickle
-
     payload, entropy, indices = task
-    simulate_one = cloudpickle.loads(payload)
+    simulate_one = loaded(payload)
     found = []
     for i in indices:
         np.random.seed(np.random.SeedSequence([*entropy, i]).generate_state(1)[0])  # pyabc draws from numpy's global

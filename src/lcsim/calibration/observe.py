@@ -41,6 +41,11 @@ class Tracker:
     def snapshot_month(self) -> int:
         return max(self.exit_month - 12, 1)
 
+    @property
+    def last_month(self) -> int:
+        """The last month `after_step` reads (attendance to the exit, the ties' snapshot a year apart)."""
+        return max(self.exit_month, self.snapshot_month + 12)
+
     def meetings(self, model) -> list[tuple]:
         """This month's in-person meetings: (community key, member rows, current mask, attendee rows)."""
         communities = getattr(model, "communities", None)
@@ -120,9 +125,12 @@ def observe(seed: int, scenario: str = "default", params: dict | None = None, as
     model = LearningCommunity(rng=seed, scenario=scenario, collect=False, assumptions=assumptions, **(params or {}))
     threshold = float(getattr(model.assumptions, "initial_acquaintance", 0.0))
     tracker = Tracker(int(model.p["exit_month"]), threshold)
-    for _ in range(int(model.p["months"])):
+    months = int(model.p["months"])
+    followed = min(months, tracker.last_month)
+    for _ in range(followed):
         run_months(model, 1)
         tracker.after_step(model)
+    run_months(model, months - followed)  # months nothing is read in, as `simulate` runs them: in one call
     return {**summarize(model), **tracker.stats(), "scenario": scenario, "seed": int(seed)}
 
 

@@ -16,6 +16,8 @@ natural scale, where pyabc stores the particles (`Transition`).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pyabc
@@ -43,9 +45,26 @@ class Transition(pyabc.MultivariateNormalTransition):
     FLOOR = 1e-6  # in y's units: a prior's standard deviation is 1 when width is it
 
     def __init__(self, scaling: float = 1, bandwidth_selector=silverman_rule_of_thumb,
-                 scales: dict[str, tuple[bool, float]] | None = None):
+                 scales: dict[str, tuple[bool, float]] | None = None, prior: Prior | None = None):
         super().__init__(scaling, bandwidth_selector)
         self.scales = scales
+        self.prior = prior  # given: a draw outside its support is redrawn here, as pyabc would redraw it
+
+    def ready_draws(self, X) -> None:
+        """What each draw reuses: the particles as an array, numpy's cumulative weights (`np.random.choice`
+        computes them on every call) and the prior's support in the columns' order (None: not checked here)."""
+        self._X_arr = X.to_numpy()
+        w = np.asarray(self.w, dtype=np.double)
+        valid = len(w) == len(X) and np.isfinite(w).all() and (w >= 0).all() and abs(w.sum() - 1) < 1e-9
+        self._cdf = None  # invalid weights: np.random.choice itself draws, and raises as it always did
+        if valid:
+            self._cdf = w.cumsum()
+            self._cdf /= self._cdf[-1]
+        bounds = self.prior.support() if self.prior is not None else {}
+        self._low = self._high = None
+        if set(bounds) == set(self._columns) and len(bounds) == len(self._columns):
+            self._low = np.array([bounds[c][0] for c in self._columns])
+            self._high = np.array([bounds[c][1] for c in self._columns])
 
     def fit(self, X, w) -> None:
         self._columns = list(X.columns)
@@ -55,6 +74,7 @@ class Transition(pyabc.MultivariateNormalTransition):
             _u, s, v = np.linalg.svd(cov)  # what numpy's legacy multivariate_normal computes on every draw
             self._factor = np.sqrt(s)[:, None] * v
             self._zeros = np.zeros(cov.shape[0])
+            self.ready_draws(X)
             return
         if len(X) == 0:
             raise NotEnoughParticles("Fitting not possible.")
@@ -74,6 +94,7 @@ class Transition(pyabc.MultivariateNormalTransition):
         self._lognorm = -0.5 * len(cov) * np.log(2 * np.pi) - np.log(np.diag(self._chol)).sum() \
             - np.log(self._width).sum()  # the normal's constant in y, and the widths' share of the Jacobian
         self._range = np.arange(len(X))
+        self.ready_draws(X)
 
     def scaled(self, x: np.ndarray) -> np.ndarray:
         """x (natural scale, rows of the fitted columns) to y; nan where a log value is not positive."""
@@ -85,15 +106,27 @@ class Transition(pyabc.MultivariateNormalTransition):
         return np.where(self._log, np.exp(y * self._width), y * self._width)
 
     def rvs_single(self) -> Parameter:
-        sample_ind = np.random.choice(self._range, p=self.w, replace=True)
+        """One proposal, drawn as pyabc's kernel draws it; with a `prior`, the first draw inside its support
+        (pyabc redraws until the prior's density is positive: the draws refused here it would refuse too, having
+        drawn the same numbers, so it gets the same proposal without a density and a Parameter per refusal)."""
         dim = len(self._zeros)
-        x = np.random.standard_normal([dim]).reshape(-1, dim)  # numpy's multivariate_normal, step by step
-        x = np.dot(x, self._factor)
-        x += self._zeros
-        x = x.reshape(dim)
-        if self.scales is None:
-            return Parameter(dict(zip(self._columns, self.X.iloc[sample_ind].to_numpy() + x, strict=True)))
-        return Parameter(dict(zip(self._columns, self.natural(self._Y[sample_ind] + x), strict=True)))
+        refused = 0
+        while True:
+            if self._cdf is None:
+                sample_ind = np.random.choice(self._range, p=self.w, replace=True)
+            else:  # np.random.choice(p=w) step by step: one uniform, the index its cumulative weights give
+                sample_ind = int(self._cdf.searchsorted(np.random.random_sample(), side="right"))
+            x = np.random.standard_normal([dim]).reshape(-1, dim)  # numpy's multivariate_normal, step by step
+            x = np.dot(x, self._factor)
+            x += self._zeros
+            x = x.reshape(dim)
+            value = self._X_arr[sample_ind] + x if self.scales is None else self.natural(self._Y[sample_ind] + x)
+            if self._low is None or not ((value < self._low) | (value > self._high)).any():
+                return Parameter(dict(zip(self._columns, value, strict=True)))
+            refused += 1
+            if refused == 1000:  # pyabc's own warning, at its own count
+                logging.getLogger("ABC").warning("Unusually many (model, parameter) samples have prior density "
+                                                 "zero. The transition might be inappropriate.")
 
     def rvs(self, size: int | None = None):
         if size is None or self.scales is None:
@@ -127,11 +160,16 @@ class Transition(pyabc.MultivariateNormalTransition):
 class Prior(pyabc.Distribution):
     """pyabc's `Distribution`, whose density is 0 at once where a value lies outside its variable's support."""
 
-    def pdf(self, x):
+    def support(self) -> dict[str, tuple[float, float]]:
+        """Each variable's (lowest, highest) value of positive density."""
         bounds = self.__dict__.get("_bounds")
         if bounds is None:
             bounds = self.__dict__["_bounds"] = {k: tuple(map(float, rv.distribution.support()))
                                                  for k, rv in self.items()}
+        return bounds
+
+    def pdf(self, x):
+        bounds = self.support()
         if len(x) == len(bounds):
             for key, value in x.items():
                 low_high = bounds.get(key)

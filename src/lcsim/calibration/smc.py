@@ -116,8 +116,10 @@ def run_smc(configuration, problems: Problem | list[Problem], db: str | Path, *,
     resumed = 0
     with quiet_pyabc(Progress(progress, started)), Executor(None if scheduler else workers, scheduler) as pool:
         abc = pyabc.ABCSMC(models, priors, BandDistance(targets), population_size=population,
-                           transitions=[Transition(scales={q.name: (q.log, q.spread) for q in p.priors})
-                                        for p in (problems if isinstance(problems, list) else [problems])],
+                           transitions=[Transition(scales={q.name: (q.log, q.spread) for q in p.priors}, prior=prior)
+                                        for p, prior in zip(problems if isinstance(problems, list) else [problems],
+                                                            priors if isinstance(priors, list) else [priors],
+                                                            strict=True)],
                            sampler=IndexedSampler(seed, pool))
         url = f"sqlite:///{db.resolve()}"
         if same:

@@ -35,6 +35,11 @@ class mean_of:  # noqa: N801
 
 
 def retention_gap(runs: pd.DataFrame, monthly: pd.DataFrame | None = None) -> float:
+    embedded, bridge = runs["embedded_retention"], runs["bridge_retention"]
+    if embedded.dtype == bridge.dtype == np.float64:  # observe's: the same rows and mean, without a frame's cost
+        e, b = embedded.to_numpy(), bridge.to_numpy()
+        both = ~(np.isnan(e) | np.isnan(b))
+        return float(pd.Series(e[both] - b[both]).mean()) if both.any() else NAN
     both = runs[["embedded_retention", "bridge_retention"]].apply(pd.to_numeric, errors="coerce").dropna()
     return float((both["embedded_retention"] - both["bridge_retention"]).mean()) if len(both) else NAN
 
@@ -63,18 +68,20 @@ def yearly_hazards(runs: pd.DataFrame) -> pd.DataFrame:
     risk (still meeting at its start and followed to its end, or ending within it), those that ended in it, and
     the hazard (ended / at risk). A run alive at the horizon is censored there and leaves the table after its
     last whole year; a run that ended at or before the exit is in no year."""
+    rows = [{"year": y, "at_risk": at_risk, "ended": ended, "hazard": float(ended / at_risk) if at_risk else NAN}
+            for y, at_risk, ended in zip(*life_table(runs), strict=True)]
+    return pd.DataFrame(rows, columns=["year", "at_risk", "ended", "hazard"])
+
+
+def life_table(runs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`yearly_hazards`' years, runs at risk and runs ended, as integer arrays."""
     t = pd.to_numeric(runs["months_alive_after_exit"], errors="coerce").to_numpy(float)
     censored = runs["censored"].astype(bool).to_numpy()
     years = int(np.nanmax(t) // 12) + 1 if len(t) and np.isfinite(t).any() else 0
-    rows = []
-    for y in range(1, years + 1):
-        start, end = 12 * (y - 1), 12 * y
-        ended = ~censored & (t > start) & (t <= end)
-        followed = (t > start) & (~censored | (t >= end))
-        at_risk = int(followed.sum())
-        rows.append({"year": y, "at_risk": at_risk, "ended": int(ended.sum()),
-                     "hazard": float(ended.sum() / at_risk) if at_risk else NAN})
-    return pd.DataFrame(rows, columns=["year", "at_risk", "ended", "hazard"])
+    start = 12 * np.arange(years)[:, None]  # year y's months after the exit: start .. start + 12
+    ended = (~censored & (t > start) & (t <= start + 12)).sum(axis=1)
+    at_risk = ((t > start) & (~censored | (t >= start + 12))).sum(axis=1)
+    return np.arange(1, years + 1), at_risk, ended
 
 
 class yearly_hazard:  # noqa: N801
@@ -86,10 +93,10 @@ class yearly_hazard:  # noqa: N801
         self.first, self.worst = int(first), bool(worst)
 
     def __call__(self, runs: pd.DataFrame, monthly: pd.DataFrame | None = None) -> float:
-        table = yearly_hazards(runs)
-        table = table[(table["year"] >= self.first) & (table["at_risk"] >= MIN_AT_RISK)]
-        if not len(table):
+        year, at_risk, ended = life_table(runs)  # yearly_hazards' numbers, without its table
+        counted = (year >= self.first) & (at_risk >= MIN_AT_RISK)
+        if not counted.any():
             return NAN
         if self.worst:
-            return float(table["hazard"].max())
-        return float(table["ended"].sum() / table["at_risk"].sum())
+            return float((ended[counted] / at_risk[counted]).max())
+        return float(ended[counted].sum() / at_risk[counted].sum())

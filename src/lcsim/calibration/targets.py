@@ -87,7 +87,9 @@ class Target:
         if not self.measurable(runs.columns):
             return NAN
         if self.scenario is not None and "scenario" in runs.columns:
-            runs = runs[runs["scenario"] == self.scenario]
+            mine = runs["scenario"].to_numpy() == self.scenario  # numpy's comparison: a fifth of pandas' cost
+            if not mine.all():  # (a calibration measures each target on every simulation)
+                runs = runs[mine]
         if not len(runs):
             return NAN
         value = self.statistic(runs, monthly)

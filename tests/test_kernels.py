@@ -440,7 +440,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     assert {"hold_meeting_at", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
             "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock",
-            "after_leaving", "keep_ties", "balanced_agenda"} <= replaced
+            "after_leaving", "keep_ties", "balanced_agenda", "ready_founders"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -682,3 +682,17 @@ def test_the_agenda_serving_every_sector_alike_matches_its_numpy_twin(seed):
     got, want = kernels.balanced_agenda(*args), kernels._balanced_agenda_py(*args)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype and got.shape == (topics,)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_who_could_found_a_community_matches_its_numpy_twin(seed):
+    """`ready_founders`: a community's current leaders who have not founded one, capable and engaged enough."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    everyone = bool(seed % 2)
+    rows = np.arange(n) if everyone else np.flatnonzero(rng.random(n) < 0.6).astype(np.int64)
+    args = (rows, everyone, rng.random(len(rows)) < 0.8, rng.random(n) < 0.5, rng.random(n) < 0.2, rng.random(n),
+            rng.random(n), 0.5)
+    (got, got_count), (want, want_count) = kernels.ready_founders(*args), kernels._ready_founders_py(*args)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype and got_count == want_count == np.count_nonzero(want)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .community import Community, FounderConvener
+from .kernels import ready_founders
 from .members import over
 from .streams import Streams
 
@@ -20,14 +21,10 @@ class Founding:
     def _replicate(self, c, months: int) -> None:
         """Strong leaders may found a community of their own (Appleseed replicated the case's model)."""
         m, a = self.members, self.assumptions
-        ready = a.replication_capacity
-        rows = c.member_rows()
-        leaders = rows[m.leader[rows]]  # few members lead: none of them ready, no draw (as `strong.any()` below)
-        if not (~m.replicated[leaders] & (m.capacity[leaders] >= ready) & (m.engagement[leaders] >= ready)).any():
-            return
-        strong = (c.take(m.leader) & c.current & ~c.take(m.replicated) & (c.take(m.capacity) >= ready)
-                  & (c.take(m.engagement) >= ready))
-        if not strong.any():
+        # Current leaders who have not founded one, with capacity and engagement enough (compiled: one call)
+        strong, count = ready_founders(c.rows, c.everyone, c.current, m.leader, m.replicated, m.capacity, m.engagement,
+                                       a.replication_capacity)
+        if not count:  # none ready: no draw
             return
         strong &= c.take(self.ties.degree(len(m))) >= a.replication_degree
         chance = over(self.p["replication"] * self._demand(c.rows, strong), months)

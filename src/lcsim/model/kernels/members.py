@@ -44,6 +44,15 @@ def _balanced_agenda_py(sector, engagement, rows, everyone, current, interests, 
     return (per_sector[present] / weight[present, None]).mean(axis=0)
 
 
+def _ready_founders_py(rows, everyone, current, leader, replicated, capacity, engagement, ready):
+    """Which of a community's `rows` (`everyone`: every organisation, in order) could found a community: current
+    members who lead, have not founded one, with capacity and engagement at least `ready`; and how many (NumPy
+    twin of `ready_founders`)."""
+    take = (lambda values: values) if everyone else (lambda values: values[rows])
+    strong = take(leader) & current & ~take(replicated) & (take(capacity) >= ready) & (take(engagement) >= ready)
+    return strong, int(np.count_nonzero(strong))
+
+
 def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
     """Each member's cost-to-benefit ratio of hosting (NumPy twin of `hosting_odds`): `base` / capacity
     (at least 1e-3), times `split` and (1 + `fatigue`) where those are not empty, times `ease` for
@@ -353,6 +362,19 @@ if njit is not None:
         return out
 
     @njit(cache=True, nogil=True)
+    def ready_founders(rows, everyone, current, leader, replicated, capacity, engagement,
+                       ready):  # pragma: no cover - compiled
+        """Who of a community could found one, and how many (see `_ready_founders_py`)."""
+        strong = np.empty(len(current), np.bool_)
+        count = 0
+        for q in range(len(current)):
+            r = q if everyone else rows[q]
+            strong[q] = (leader[r] and current[q] and not replicated[r] and capacity[r] >= ready
+                         and engagement[r] >= ready)
+            count += strong[q]
+        return strong, count
+
+    @njit(cache=True, nogil=True)
     def hosting_odds(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
         """One pass instead of ten small array calls: hosting is weighed at every meeting that is due."""
         out = np.empty(len(capacity))
@@ -398,6 +420,7 @@ if njit is not None:
                       new_capacity, new_propensity, new_availability, new_aspiration, month)
 
 else:  # pragma: no cover
+    ready_founders = _ready_founders_py
     balanced_agenda = _balanced_agenda_py
     place_members = _place_members_py
     add_members_at = _add_members_at_py

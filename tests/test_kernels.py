@@ -440,7 +440,8 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
     assert {"hold_meeting_at", "add_members_at", "ready_to_lead", "leaders_taking_stock", "step_down",
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
             "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock",
-            "after_leaving", "keep_ties", "balanced_agenda", "ready_founders"} <= replaced
+            "after_leaving", "keep_ties", "balanced_agenda", "ready_founders",
+            "volunteer_at"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -696,3 +697,24 @@ def test_who_could_found_a_community_matches_its_numpy_twin(seed):
     (got, got_count), (want, want_count) = kernels.ready_founders(*args), kernels._ready_founders_py(*args)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype and got_count == want_count == np.count_nonzero(want)
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_who_volunteers_to_host_matches_the_volunteers_dilemma(seed):
+    """`volunteer_at` (the volunteer's dilemma among the core, then the rest, drawing from the stream behind a
+    handle, given each group's chance that nobody volunteers as NumPy computes it) picks whom the rule
+    (`_volunteers_dilemma`, the twin) picks, and leaves the stream where the rule leaves it."""
+    rng = np.random.default_rng(seed)
+    groups = []
+    for size in rng.integers(0, 6, 2) if seed % 3 else rng.integers(0, 25, 2):
+        candidates = np.sort(rng.choice(100, int(size), replace=False)).astype(np.int64)
+        odds = rng.random(int(size)) * float(rng.choice([0.3, 1.0]))
+        if seed % 5 == 0 and size:
+            odds[0] = 0.01  # a privileged member: it hosts whatever the others do
+        groups += [candidates, odds]
+    nobody = [float(np.exp(np.log(odds).sum() / (len(odds) - 1))) if len(odds) > 1 else 0.0 for odds in groups[1::2]]
+    picks = []
+    for volunteer in (kernels.volunteer_at, kernels._volunteer_at_py):
+        stream = np.random.default_rng([seed, 11])
+        picks.append((int(volunteer(kernels.handle_of(stream), *groups, *nobody)), stream.random()))
+    assert picks[0] == picks[1]

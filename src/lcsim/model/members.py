@@ -24,6 +24,7 @@ from .kernels import (
     place_members,
     ready_to_lead,
     step_down,
+    volunteer_at,
 )
 
 N_ASSETS = 4  # resource kinds: field knowledge, funding, evidence/research, policy access (docs/sources.md)
@@ -282,16 +283,19 @@ class MemberTable:
         (free-riding, Olson 1965): both size effects come from the same equilibrium.
         """
         # Each one's K as `hosting_odds`; those with K < 1 in two groups, the core first (compiled:
-        # `kernels.hosting_candidates`). The dilemma itself is NumPy's (its log and exp).
+        # `kernels.hosting_candidates`).
         a = self.a
         base = a.hosting_cost * (1.0 + active_count / a.coordination_scale)
         core, core_odds, rest, rest_odds = hosting_candidates(
             self.capacity, self.leader, self.engagement, _NO_ROWS if rows is None else rows, rows is None,
             self.active if member is None else member, _NONE if split is None else split,
             _NONE if fatigue is None else fatigue, float(base), float(a.leader_hosting_ease), float(benefit))
-        for candidates, odds in ((core, core_odds), (rest, rest_odds)):
-            host = _volunteers_dilemma(candidates, odds, rng)
-            if host is not None:
-                return host if rows is None else int(rows[host])
-        return None
+        # Each group's chance that nobody volunteers is NumPy's (its log and exp, as `_volunteers_dilemma`); who
+        # volunteers is drawn in one compiled call from the stream, passed by its handle (`kernels.volunteer_at`).
+        nobody_core, nobody_rest = (float(np.exp(np.log(odds).sum() / (len(odds) - 1))) if len(odds) > 1 else 0.0
+                                    for odds in (core_odds, rest_odds))
+        host = int(volunteer_at(handle_of(rng), core, core_odds, rest, rest_odds, nobody_core, nobody_rest))
+        if host < 0:
+            return None
+        return host if rows is None else int(rows[host])
 

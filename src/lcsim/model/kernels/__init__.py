@@ -43,6 +43,7 @@ from .members import (
     _ready_to_lead_py,
     _sector_sums_py,
     _step_down_py,
+    _volunteer_at_py,
     add_members_at,
     balanced_agenda,
     complementarity,
@@ -57,6 +58,7 @@ from .members import (
     ready_to_lead,
     sector_sums,
     step_down,
+    volunteer_at,
 )
 from .rng import generator_of, handle_of
 from .ties import (
@@ -93,7 +95,7 @@ __all__ = [
     "hold_meeting_at", "hosting_candidates", "hosting_odds", "keep_ties", "largest_component",
     "leaders_taking_stock", "meet", "merge_contacts", "network_measures", "newcomers", "pair_up", "per_member",
     "place_members", "ready_founders", "ready_to_lead", "renew", "renew_candidates", "same_sector_partners",
-    "sector_sums", "sort_ties", "step_down", "with_contacts",
+    "sector_sums", "sort_ties", "step_down", "volunteer_at", "with_contacts",
     "_across_sectors_py", "_add_members_at_py", "_adjacency_py", "_append_ties_py", "_attend_py",
     "_balanced_agenda_py", "_common_contacts_py", "_complementarity_py", "_decay_py", "_embeddedness_py",
     "_fading_py", "_friends_of_friends_py", "_gather_py", "_grow_py", "_hold_meeting_at_py",
@@ -101,7 +103,7 @@ __all__ = [
     "_leaders_taking_stock_py", "_meet_py", "_merge_contacts_py", "_network_measures_py", "_newcomers_py",
     "_pair_up_py", "_per_member_py", "_place_members_py", "_ready_founders_py", "_ready_to_lead_py",
     "_renew_candidates_py", "_renew_py", "_same_sector_partners_py", "_sector_sums_py", "_sort_ties_py",
-    "_step_down_py", "_with_contacts_py",
+    "_step_down_py", "_volunteer_at_py", "_with_contacts_py",
 ]
 if njit is not None:
     __all__ += ["_embeddedness_bits", "_embeddedness_marks"]

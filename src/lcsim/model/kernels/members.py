@@ -53,6 +53,19 @@ def _ready_founders_py(rows, everyone, current, leader, replicated, capacity, en
     return strong, int(np.count_nonzero(strong))
 
 
+def _volunteer_at_py(handle, core, core_odds, rest, rest_odds, nobody_core, nobody_rest):
+    """Who steps up to host (a position among a community's rows; -1: no one): the volunteer's dilemma
+    (`members._volunteers_dilemma`) among the `core`, then the `rest`, drawing from the stream behind `handle`
+    (NumPy twin of `volunteer_at`, which is given each group's chance that nobody volunteers, NumPy's)."""
+    from ..members import _volunteers_dilemma  # the rule itself (members imports these kernels)
+
+    for candidates, odds in ((core, core_odds), (rest, rest_odds)):
+        host = _volunteers_dilemma(candidates, odds, generator_of(handle))
+        if host is not None:
+            return host
+    return -1
+
+
 def _hosting_odds_py(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
     """Each member's cost-to-benefit ratio of hosting (NumPy twin of `hosting_odds`): `base` / capacity
     (at least 1e-3), times `split` and (1 + `fatigue`) where those are not empty, times `ease` for
@@ -375,6 +388,36 @@ if njit is not None:
         return strong, count
 
     @njit(cache=True, nogil=True)
+    def volunteer_at(handle, core, core_odds, rest, rest_odds, nobody_core,
+                     nobody_rest):  # pragma: no cover - compiled
+        """Who steps up to host, the core first (see `_volunteer_at_py`): `nobody_*` is each group's
+        (prod K)^(1/(N-1)), computed by NumPy (its log and exp)."""
+        rng = generator_at(handle)
+        for group in range(2):
+            candidates, odds, nobody = (core, core_odds, nobody_core) if group == 0 else (rest, rest_odds, nobody_rest)
+            n = len(candidates)
+            if n == 0:
+                continue
+            if n == 1:
+                return candidates[0]
+            cheapest = 0
+            for q in range(1, n):
+                if odds[q] < odds[cheapest]:
+                    cheapest = q
+            if nobody > odds[cheapest]:
+                return candidates[cheapest]
+            draws = rng.random(n)
+            volunteers = np.empty(n, np.int64)
+            k = 0
+            for q in range(n):
+                if draws[q] < 1.0 - nobody / odds[q]:
+                    volunteers[k] = candidates[q]
+                    k += 1
+            if k:
+                return volunteers[rng.integers(0, k)]
+        return -1
+
+    @njit(cache=True, nogil=True)
     def hosting_odds(capacity, leader, engagement, member, split, fatigue, base, ease, benefit):
         """One pass instead of ten small array calls: hosting is weighed at every meeting that is due."""
         out = np.empty(len(capacity))
@@ -420,6 +463,7 @@ if njit is not None:
                       new_capacity, new_propensity, new_availability, new_aspiration, month)
 
 else:  # pragma: no cover
+    volunteer_at = _volunteer_at_py
     ready_founders = _ready_founders_py
     balanced_agenda = _balanced_agenda_py
     place_members = _place_members_py

@@ -441,7 +441,7 @@ def test_runs_on_the_numpy_twins_reproduce_the_golden_frames(monkeypatch):
             "fading", "grow", "decay", "embeddedness", "merge_contacts", "hosting_odds", "ready_to_step_up",
             "step_up_down_and_leave_at", "after_meetings", "stock_takers", "stock_shift", "settle_stock",
             "after_leaving", "keep_ties", "balanced_agenda", "ready_founders",
-            "volunteer_at"} <= replaced
+            "volunteer_at", "recruit_at"} <= replaced
     pd.testing.assert_frame_equal(maker.golden_frame(), pd.read_parquet(maker.PATH), check_dtype=False)
 
 
@@ -718,3 +718,26 @@ def test_who_volunteers_to_host_matches_the_volunteers_dilemma(seed):
         stream = np.random.default_rng([seed, 11])
         picks.append((int(volunteer(kernels.handle_of(stream), *groups, *nobody)), stream.random()))
     assert picks[0] == picks[1]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_recruiting_in_one_call_matches_its_numpy_twin(seed):
+    """`recruit_at` (how many members bring in, up to the room left, and who brings each, from the recruitment
+    stream behind a handle) gives what its NumPy twin gives and leaves the stream where the twin leaves it."""
+    from lcsim.model.kernels import lifecycle
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    everyone = bool(seed % 2)
+    rows = np.arange(n) if everyone else np.flatnonzero(rng.random(n) < 0.7).astype(np.int64)
+    args = (rng.random(n), rows, everyone, rng.random(len(rows)) < 0.9, float(rng.choice([0.01, 0.05, 0.3])),
+            float(rng.choice([1.0, 0.4, 0.0])), int(rng.choice([0, 3, 1000])))
+    results = []
+    for recruit in (lifecycle.recruit_at, lifecycle._recruit_at_py):
+        stream = np.random.default_rng([seed, 13])
+        count, capped, recruiters = recruit(kernels.handle_of(stream), *args)
+        results.append((int(count), bool(capped), recruiters, stream.random()))
+    (count, capped, recruiters, after), (want_count, want_capped, want_recruiters, want_after) = results
+    assert (count, capped, after) == (want_count, want_capped, want_after)
+    np.testing.assert_array_equal(recruiters, want_recruiters)
+    assert recruiters.dtype == want_recruiters.dtype and len(recruiters) == count

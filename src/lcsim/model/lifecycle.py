@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import handle_of
-from .kernels.lifecycle import after_leaving, ready_to_step_up, step_up_down_and_leave_at
+from .kernels.lifecycle import after_leaving, ready_to_step_up, recruit_at, step_up_down_and_leave_at
 from .kernels.programme import owners
 from .members import over
 
@@ -100,15 +100,16 @@ class LifeCycle:
     def _turnover_in(self, c, months: int) -> int:
         """Engaged members bring in organisations they know, while the community is alive."""
         members, rng = self.members, c.streams.recruitment
-        pull = c.take(members.engagement) * c.current
-        count = rng.poisson(self.p["join_rate"] * months * pull.sum() * self._room_to_grow(c))
-        room = self.p["max_members"] - c.n_active
-        if count >= room:  # the size cap: recruit up to it, and record that the run reached it
-            count, self.reached_max_members = max(room, 0), True
+        # Poisson(join_rate x months x the members' pull (engagement) x room to grow), each newcomer brought by a
+        # member drawn in proportion to its pull, up to the size cap (compiled: one call, the stream by its handle).
+        count, capped, recruiters = recruit_at(handle_of(rng), members.engagement, c.rows, c.everyone, c.current,
+                                               self.p["join_rate"] * months, self._room_to_grow(c),
+                                               self.p["max_members"] - c.n_active)
+        if capped:  # the size cap: recruit up to it, and record that the run reached it
+            self.reached_max_members = True
         if count == 0:
             return 0
-        cumulative = np.cumsum(pull)
-        recruiters = c.rows[np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")]
+        count = int(count)
         rows = self._new_organisations(count, rng, self.month)
         c.add(rows)
         self.ties.add_new(rows, recruiters, np.full(count, self.assumptions.initial_acquaintance),

@@ -110,7 +110,26 @@ def _after_leaving_py(offsets, rows, convened, gone, active, a, b, strength, val
     return kept, new_offsets, new_rows, left, commitments, bool((commitments > 1).any()), left_convened
 
 
+def _recruit_at_py(handle, engagement, rows, everyone, current, rate, room_to_grow, room):
+    """How many organisations a community's engaged members bring in and who brings each (NumPy twin of
+    `recruit_at`): Poisson(rate x the members' pull x `room_to_grow`), the pull being engagement x `current` over its
+    `rows` (`everyone`: every organisation, in order), at most `room` (then `capped`); each recruiter drawn in
+    proportion to its pull, from the recruitment stream behind `handle`. Returns (count, capped, recruiters)."""
+    rng = generator_of(handle)
+    pull = (engagement if everyone else engagement[rows]) * current
+    count = rng.poisson(rate * pull.sum() * room_to_grow)
+    capped = count >= room
+    if capped:
+        count = max(room, 0)
+    if count == 0:
+        return 0, capped, np.empty(0, np.int64)
+    cumulative = np.cumsum(pull)
+    return count, capped, rows[np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")]
+
+
 if njit is not None:
+    from .programme import group_sums
+
     @njit(cache=True, nogil=True)
     def ready_to_step_up(offsets, rows, picks, owner, rates, strength, active, leader, engagement, ready_engagement,
                          propensity, capacity, availability, weight):  # pragma: no cover - compiled
@@ -228,7 +247,33 @@ if njit is not None:
                 break
         return kept, new_offsets, new_rows[:q], left, commitments, split, left_convened
 
+    @njit(cache=True, nogil=True)
+    def recruit_at(handle, engagement, rows, everyone, current, rate, room_to_grow,
+                   room):  # pragma: no cover - compiled
+        """How many a community's members bring in and who brings each (see `_recruit_at_py`); the pull summed as
+        NumPy sums it (pairwise: `group_sums`), and accumulated as its cumsum does (in turn)."""
+        rng = generator_at(handle)
+        pull = np.empty(len(current))
+        for q in range(len(current)):
+            pull[q] = engagement[q if everyone else rows[q]] * current[q]
+        whole = np.arange(len(pull))
+        total = group_sums(np.array([0, len(pull)]), whole, pull)[0]  # as NumPy's pull.sum()
+        count = rng.poisson(rate * total * room_to_grow)
+        capped = count >= room
+        if capped:
+            count = max(room, 0)
+        if count == 0:
+            return 0, capped, np.empty(0, np.int64)
+        cumulative = np.empty(len(pull))
+        total = 0.0
+        for q in range(len(pull)):
+            total += pull[q]
+            cumulative[q] = total
+        targets = rng.random(count) * cumulative[-1]
+        return count, capped, rows[np.searchsorted(cumulative, targets, side="right")]
+
 else:  # pragma: no cover
+    recruit_at = _recruit_at_py
     after_leaving = _after_leaving_py
     ready_to_step_up = _ready_to_step_up_py
     step_up_down_and_leave_at = _step_up_down_and_leave_at_py

@@ -53,7 +53,7 @@ class Community:
         self._rows_stats: tuple | None = None  # (key, rows, members, leaders, mean engagement): outcomes.group_record
         self._dead_record: dict | None = None  # its record once dissolved (outcomes.records)
         self._interests_cache: tuple = (None, None, None, None)  # (interests, rows, its rows', their lengths)
-        self._split: tuple = (None, None, None, None)  # (commitments, rows, exponent, m^exponent): model._time_split
+        self._split: dict = {}  # exponent -> (commitments, rows, m^exponent): model._time_split
         # this month's meeting, if one was due
         self.host = None
         self.attended = NO_ROWS
@@ -135,15 +135,18 @@ class Community:
         return self.take(self.model.members.engagement) * self.current
 
     def _interests(self) -> tuple[np.ndarray, np.ndarray]:
-        """Its rows' interests and their lengths (read-only), kept until its rows or the organisations
-        change: an organisation's interests are drawn when it joins and never change, and every meeting
-        reads them twice."""
+        """Its rows' interests and their lengths (read-only), kept until its rows change or the interests
+        move to another array: an organisation's interests are drawn when it joins and never change, and
+        every meeting reads them."""
         interests, cached = self.model.members.interests, self._interests_cache
-        if cached[0] is not interests or cached[1] is not self.rows:
+        # Keyed on the array the interests are stored in (members.with_room: newcomers' rows are appended to it, the
+        # rows already there never change), so newcomers elsewhere in the programme keep this cache.
+        store = interests if interests.base is None else interests.base
+        if cached[0] is not store or cached[1] is not self.rows:
             taken = self.take(interests)
             norms = np.linalg.norm(taken, axis=1)
             norms.flags.writeable = False
-            cached = self._interests_cache = (interests, self.rows, taken, norms)
+            cached = self._interests_cache = (store, self.rows, taken, norms)
         return cached[2], cached[3]
 
     def agenda(self) -> np.ndarray:

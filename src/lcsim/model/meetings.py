@@ -126,7 +126,9 @@ class Meetings:
         c.meetings[host.kind] += 1
         if host.local and self.month > self.exit_month_actual:
             c.hosts_after_exit[host.row] = c.hosts_after_exit.get(host.row, 0) + 1
-        interests, lengths = c._interests()  # how well the agenda fits each row: `Community.fit`, its BLAS part here
+        # How well the agenda fits each row (`Community.fit`): its BLAS products here (the agenda's length as
+        # np.linalg.norm computes it: the square root of its dot product with itself), the division compiled.
+        interests, lengths = c._interests()
         venue = a.digital_ties if host.online else 1.0
         # A convener in control runs its meetings to a routine; those who come pick it up
         # (organisational routines carry know-how: Nelson & Winter 1982; Argote & Ingram 2000).
@@ -147,7 +149,7 @@ class Meetings:
             handles, _KINDS[host.kind], host.row, c.rows, c.everyone, c.current, float(cost), members.engagement,
             members.availability if a.availability_shape > 0 else _NONE, _NONE if split is None else split,
             a.digital_turnout, a.host_fatigue * a.moderation_cost, a.hosting_learning, a.host_fatigue,
-            members.capacity, self.fatigue, interests @ agenda, lengths, np.linalg.norm(agenda), self.know_how,
+            members.capacity, self.fatigue, interests @ agenda, lengths, np.sqrt(agenda.dot(agenda)), self.know_how,
             float(learnt), self.meeting_value, float(p["member_benefit"]), float(venue), attended_month, fit_month,
             ties.a, ties.b, ties.strength, ties.value, ties.touched, ties.common, ties._sorted, members.sector,
             members.assets, p["tie_gain"] * venue, a.known_tie_weight, a.fit_weight, float(a.conversations),

@@ -166,12 +166,13 @@ class LearningCommunity(Meetings, LifeCycle, Founding, Model):
         """m^exponent for each of the community's rows, m its live communities; None if no one's time is split."""
         if not self._split or self.assumptions.attention_split == 0:
             return None
-        # Kept on the community until the commitments (replaced, never changed in place) or its rows change.
-        commitments, rows, power, split = c._split
-        if commitments is not self.commitments or rows is not c.rows or power != exponent:
+        # Kept on the community, per exponent (hosting and attendance ask for opposite ones each meeting), until the
+        # commitments (replaced, never changed in place) or its rows change.
+        commitments, rows, split = c._split.get(exponent, (None, None, None))
+        if commitments is not self.commitments or rows is not c.rows:
             split = np.maximum(c.take(self.commitments), 1).astype(np.float64) ** exponent
             split.flags.writeable = False
-            c._split = (self.commitments, c.rows, exponent, split)
+            c._split[exponent] = (self.commitments, c.rows, split)
         return split
 
     def _seed_acquaintances(self, rows, rng) -> None:

@@ -138,7 +138,7 @@ class Meetings:
         # most read along and the moderator takes part and tires; a local host takes part, learns by doing (its
         # capacity grows: assumption) and tires; those who came learn the routine and take away what the meeting was
         # worth to each (member_benefit x fit x venue - cost, counted when it next takes stock: `kernels.gather`);
-        # then the encounters (`_interact`). Each stream is passed by its handle (kernels.rng).
+        # then the encounters (`_renewal_weights`). Each stream is passed by its handle (kernels.rng).
         ties, streams = self.ties, c.streams
         split = self._time_split(c, -a.attention_split)
         handles = np.array([kernels.handle_of(streams.attendance),

@@ -1,6 +1,6 @@
 """Members taking stock (`LearningCommunity._take_stock`) in three compiled calls and three of NumPy's (issue 23).
 
-What each member got per month since it last took stock (`LearningCommunity._value`) moves its engagement
+What each member got per month since it last took stock (`LearningCommunity._take_stock`) moves its engagement
 (`MemberTable.update_engagement`). The arithmetic runs here; NumPy keeps the exponentials and logarithms (its own
 SIMD ones, not the C library's, so they stay NumPy's: `exp` of the ties' value, `log` of the odds of engagement, `exp`
 of the new log-odds), and the share of the gap to value that aspirations keep comes from a table of NumPy's powers

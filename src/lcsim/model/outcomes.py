@@ -179,7 +179,8 @@ def _programme_measures(model) -> tuple[list, list, list, list, list, list]:
             chosen = np.array([c.origin == "convened" for c in live], bool)  # an organisation in several counts once
             offsets, rows = with_union(offsets, rows, chosen, len(m))
         cache.clear()
-        cache["groups"] = (model.memberships, offsets, rows, np.diff(offsets).tolist())
+        bounds = offsets.tolist()
+        cache["groups"] = (model.memberships, offsets, rows, [end - start for start, end in zip(bounds, bounds[1:])])
     _, offsets, rows, sizes = cache["groups"]
     key = (model.stock_takes, len(m))
     if cache.get("stats", (None,))[0] != key:

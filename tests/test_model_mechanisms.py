@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lcsim
-from lcsim.model.members import _volunteers_dilemma
+from lcsim.model.kernels.members import _volunteers_dilemma
 from lcsim.model.model import CONVENER, LearningCommunity
 
 SEEDS = range(40)

@@ -65,25 +65,6 @@ def _at(values, rows):
     return values if np.ndim(values) == 0 else values[rows]
 
 
-def _volunteers_dilemma(candidates: np.ndarray, odds: np.ndarray, rng) -> int | None:
-    """One round of the asymmetric volunteer's dilemma among `candidates` (cost/benefit `odds` < 1).
-
-    Mixed equilibrium: P(nobody) = (prod K)^(1/(N-1)), q_i = 1 - P(nobody)/K_i (Diekmann 1985, 1993).
-    Where that has no interior solution (a member's K below P(nobody)), the cheapest member hosts: it
-    is worth doing whatever the others do (Olson's privileged member). One candidate hosts if K < 1.
-    """
-    n = len(candidates)
-    if n == 0:
-        return None
-    if n == 1:
-        return int(candidates[0])
-    nobody = float(np.exp(np.log(odds).sum() / (n - 1)))
-    if nobody > odds.min():
-        return int(candidates[np.argmin(odds)])
-    volunteers = candidates[rng.random(n) < 1.0 - nobody / odds]
-    return int(volunteers[rng.integers(len(volunteers))]) if len(volunteers) else None
-
-
 class MemberTable:
     def __init__(self, assumptions: Assumptions | None = None) -> None:
         self.a = assumptions if assumptions is not None else Assumptions()

@@ -53,12 +53,29 @@ def _ready_founders_py(rows, everyone, current, leader, replicated, capacity, en
     return strong, int(np.count_nonzero(strong))
 
 
+def _volunteers_dilemma(candidates: np.ndarray, odds: np.ndarray, rng) -> int | None:
+    """One round of the asymmetric volunteer's dilemma among `candidates` (cost/benefit `odds` < 1).
+
+    Mixed equilibrium: P(nobody) = (prod K)^(1/(N-1)), q_i = 1 - P(nobody)/K_i (Diekmann 1985, 1993).
+    Where that has no interior solution (a member's K below P(nobody)), the cheapest member hosts: it
+    is worth doing whatever the others do (Olson's privileged member). One candidate hosts if K < 1.
+    """
+    n = len(candidates)
+    if n == 0:
+        return None
+    if n == 1:
+        return int(candidates[0])
+    nobody = float(np.exp(np.log(odds).sum() / (n - 1)))
+    if nobody > odds.min():
+        return int(candidates[np.argmin(odds)])
+    volunteers = candidates[rng.random(n) < 1.0 - nobody / odds]
+    return int(volunteers[rng.integers(len(volunteers))]) if len(volunteers) else None
+
+
 def _volunteer_at_py(handle, core, core_odds, rest, rest_odds, nobody_core, nobody_rest):
     """Who steps up to host (a position among a community's rows; -1: no one): the volunteer's dilemma
-    (`members._volunteers_dilemma`) among the `core`, then the `rest`, drawing from the stream behind `handle`
+    (`_volunteers_dilemma`, above) among the `core`, then the `rest`, drawing from the stream behind `handle`
     (NumPy twin of `volunteer_at`, which is given each group's chance that nobody volunteers, NumPy's)."""
-    from ..members import _volunteers_dilemma  # the rule itself (members imports these kernels)
-
     for candidates, odds in ((core, core_odds), (rest, rest_odds)):
         host = _volunteers_dilemma(candidates, odds, generator_of(handle))
         if host is not None:

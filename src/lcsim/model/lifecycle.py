@@ -45,14 +45,16 @@ class LifeCycle:
             a.centrality_weight)
         steps = np.arange(int(months.max()) + 1)  # every chance compounded from one monthly value, by months
         burnout = (p["burnout"], min(1.0, a.hosting_burnout * p["burnout"]))
+        # one table a row: stepping down (and for a host), leaving when engagement faded, leaving for outside reasons
+        tables = over(np.array([*burnout, a.leave_chance, a.outside_exit], np.float64)[:, None], steps)
         handles = np.array([(handle_of(c.streams.leaders), handle_of(c.streams.leaving),
                              handle_of(c.streams.outside) if a.outside_exit != 0 else _NO_STREAM) for c in taking])
         new, gone = step_up_down_and_leave_at(
             handles, picks, owner, ready, over(hazard, months[ready]), bounds, months,
             np.array([c.host.row for c in due if c.host is not None and c.host.local], np.int64),
-            np.array(burnout, np.float64), over(np.array(burnout)[:, None], steps), over(a.leave_chance, steps),
-            over(a.outside_exit, steps) if a.outside_exit != 0 else _NO_CHANCES, members.leader, members.active,
-            members.engagement, a.leader_quits_below, a.step_down_engagement, a.leaves_below)
+            np.array(burnout, np.float64), tables[:2], tables[2], tables[3] if a.outside_exit != 0 else _NO_CHANCES,
+            members.leader, members.active, members.engagement, a.leader_quits_below, a.step_down_engagement,
+            a.leaves_below)
         self.leaders_ever.update(new.tolist())
         if len(gone):  # they leave every community they are in, with their ties (one compiled call)
             ties = self.ties

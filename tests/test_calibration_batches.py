@@ -148,5 +148,51 @@ def test_observe_runs_the_months_nothing_is_read_in_at_once_with_the_same_result
     params = {"n_members": 25, "months": 40, "exit_month": 14}
     row = observe.observe(5, "default", params)
     assert {k: row[k] for k in lcsim.simulate(seed=5, **params).summary} == lcsim.simulate(seed=5, **params).summary
-    assert observe.Tracker(14).last_month == 14 and observe.Tracker(30).last_month == 30
-    assert observe.Tracker(6).last_month == 13  # the ties' snapshot at month 1 is compared at 13
+    assert observe.Tracker(14).months_read(40) == list(range(1, 15))
+    assert observe.Tracker(30).months_read(40) == list(range(1, 31))
+    assert observe.Tracker(6).months_read(40) == [1, 2, 3, 4, 5, 6, 13]  # the ties at month 1 compared at 13
+    assert observe.Tracker(6).months_read(12) == [1, 2, 3, 4, 5, 6]
+    params = {"n_members": 25, "months": 40, "exit_month": 6}
+    assert {k: observe.observe(5, "default", params)[k] for k in ("bridge_retention", "embedded_retention")} == \
+        reference_observe(5, params)
+
+
+def reference_observe(seed, params):
+    """The ties' retention as measured month by month (the tracker reading every month)."""
+    from lcsim.calibration import observe
+    from lcsim.model.model import LearningCommunity
+    from lcsim.simulation import run_months
+
+    model = LearningCommunity(rng=seed, collect=False, **params)
+    tracker = observe.Tracker(params["exit_month"], float(model.assumptions.initial_acquaintance))
+    for _ in range(params["months"]):
+        run_months(model, 1)
+        tracker.after_step(model)
+    stats = tracker.stats()
+    return {k: stats[k] for k in ("bridge_retention", "embedded_retention")}
+
+
+def test_the_prior_density_is_pyabc_s_number_for_number_on_and_inside_the_supports():
+    """`proposals.Prior` computes uniform and log-uniform densities as scipy does (no checks per call): equal
+    to pyabc's product of scipy's, bit for bit, inside the supports, on their bounds and a step inside them."""
+    import pyabc
+
+    from lcsim.calibration import proposals
+
+    priors = problem.default_priors()
+    rvs = {p.name: p.rv() for p in priors}
+    fast, slow = proposals.Prior(**rvs), pyabc.Distribution(**rvs)
+    assert fast.closed_forms() is not None and {p.dist for p in priors} == {"uniform", "loguniform"}
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        x = {}
+        for p in priors:
+            low, high = fast.support()[p.name]
+            r = rng.random()
+            x[p.name] = low if r < 0.05 else high if r < 0.1 else np.nextafter(high, -np.inf) if r < 0.15 else \
+                np.exp(rng.uniform(np.log(low), np.log(high))) if p.log else rng.uniform(low, high)
+        a, b = fast.pdf(x), slow.pdf(x)
+        assert a == b and type(a) is type(b)
+    beta = {"p": problem.Prior("p", "toy", 0, 1, "beta", 2, 3).rv()}
+    assert proposals.Prior(**beta).closed_forms() is None  # another kind: scipy's own
+    assert proposals.Prior(**beta).pdf({"p": 0.3}) == pyabc.Distribution(**beta).pdf({"p": 0.3})

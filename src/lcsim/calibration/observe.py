@@ -41,10 +41,11 @@ class Tracker:
     def snapshot_month(self) -> int:
         return max(self.exit_month - 12, 1)
 
-    @property
-    def last_month(self) -> int:
-        """The last month `after_step` reads (attendance to the exit, the ties' snapshot a year apart)."""
-        return max(self.exit_month, self.snapshot_month + 12)
+    def months_read(self, months: int) -> list[int]:
+        """The months of a run of `months` in which `after_step` reads the model, in order: attendance up to the
+        exit, the ties a year before it and a year later (in the others it reads nothing)."""
+        read = set(range(1, self.exit_month + 1)) | {self.snapshot_month, self.snapshot_month + 12}
+        return sorted(m for m in read if 1 <= m <= months)
 
     def meetings(self, model) -> list[tuple]:
         """This month's in-person meetings: (community key, member rows, current mask, attendee rows)."""
@@ -63,8 +64,7 @@ class Tracker:
         if not self.measurable:
             return
         try:
-            month, ties = model.month, model.ties
-            active = np.asarray(model.members.active, bool)
+            month, ties, active = model.month, model.ties, model.members.active
             if month <= self.exit_month:
                 for key, rows, current, attendees in self.meetings(model):
                     n = len(rows)
@@ -76,10 +76,12 @@ class Tracker:
                     pos = np.searchsorted(rows, np.asarray(attendees, np.int64))
                     came[pos[(pos < n)]] += 1
                     self.held[key], self.came[key] = held, came
-            if month in (self.snapshot_month, self.snapshot_month + 12):
+            first = self.snapshot_month
+            if month == first or month == first + 12:
+                active = np.asarray(active, bool)
                 strong = active[ties.a] & active[ties.b] & (np.asarray(ties.strength) >= self.threshold)
                 keys = np.asarray(ties.keys)[strong]
-                if month == self.snapshot_month:
+                if month == first:
                     self.snapshot = (keys, np.asarray(ties.common)[strong] == 0, ties.a[strong], ties.b[strong])
                 elif self.snapshot is not None:
                     old, bridge, a, b = self.snapshot
@@ -92,20 +94,25 @@ class Tracker:
     def stats(self) -> dict:
         if not self.measurable:
             return {}
-        held = np.concatenate(list(self.held.values())) if self.held else np.zeros(0)
-        came = np.concatenate(list(self.came.values())) if self.came else np.zeros(0)
+        held, came = joined(self.held), joined(self.came)
         seen = came > 0  # participants: members who came at least once (ECHO's population)
         rate = came[seen] / np.maximum(held[seen], 1)
-        return {"participants": int(seen.sum()),
+        return {"participants": int(np.count_nonzero(seen)),
                 "low_attender_share": share(rate < 1 / 3),
                 "high_attender_share": share(rate >= 2 / 3),
                 "bridge_retention": self.retention[0],
                 "embedded_retention": self.retention[1]}
 
 
+def joined(arrays: dict) -> np.ndarray:
+    values = list(arrays.values())
+    return values[0] if len(values) == 1 else np.concatenate(values) if values else np.zeros(0)
+
+
 def share(mask) -> float:
+    """The share of True in `mask` (NaN if empty): its mean, as a count over the size (the same number)."""
     mask = np.asarray(mask, bool)
-    return float(mask.mean()) if mask.size else NAN
+    return np.count_nonzero(mask) / mask.size if mask.size else NAN
 
 
 def observe(seed: int, scenario: str = "default", params: dict | None = None, assumptions=None) -> dict:
@@ -125,12 +132,12 @@ def observe(seed: int, scenario: str = "default", params: dict | None = None, as
     model = LearningCommunity(rng=seed, scenario=scenario, collect=False, assumptions=assumptions, **(params or {}))
     threshold = float(getattr(model.assumptions, "initial_acquaintance", 0.0))
     tracker = Tracker(int(model.p["exit_month"]), threshold)
-    months = int(model.p["months"])
-    followed = min(months, tracker.last_month)
-    for _ in range(followed):
-        run_months(model, 1)
+    months, done = int(model.p["months"]), 0
+    for month in tracker.months_read(months):  # the months between, as `simulate` runs them: in one call
+        run_months(model, month - done)
         tracker.after_step(model)
-    run_months(model, months - followed)  # months nothing is read in, as `simulate` runs them: in one call
+        done = month
+    run_months(model, months - done)
     return {**summarize(model), **tracker.stats(), "scenario": scenario, "seed": int(seed)}
 
 

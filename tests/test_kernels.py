@@ -339,6 +339,62 @@ def test_a_whole_meeting_in_one_call_matches_its_numpy_twin(seed):
         assert g.dtype == w.dtype
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_adding_members_in_one_call_matches_its_twin_and_the_generators_draws(seed):
+    """`add_members_at` and its twin draw from the stream behind a handle what `newcomers` draws from the Generator,
+    and write them into the buffers from a row on, leaving the stream in the same state, call after call."""
+    rng = np.random.default_rng(seed)
+    topics = int(rng.integers(2, 8))
+    share = rng.random()
+    mix = np.cumsum([share, (1 - share) / 3, (1 - share) / 3, (1 - share) / 3])
+    draw = (mix, np.eye(4, 4), rng.random(), rng.random(), np.full(4, 0.1 + rng.random() * 3), np.eye(4, topics),
+            rng.random(), np.full(topics, 0.1 + rng.random() * 3), float(rng.choice([0.0, 2.5])), 4.0)
+    traits = (2.0, 4.0, 0.4, 3.0, float(rng.choice([0.0, 0.5, 2.0])))
+    sizes = rng.integers(0, 15, 2)
+    results = []
+    for add in (kernels.add_members_at, kernels._add_members_at_py, None):
+        stream = np.random.default_rng([seed, 7])
+        columns = [np.zeros(40, np.int64), np.zeros((40, 4)), np.zeros((40, topics)), *(np.zeros(40) for _ in range(5)),
+                   np.zeros(40, bool), np.zeros(40, bool), np.zeros(40, np.int64), np.ones(40, bool)]
+        start = 3
+        for n in sizes:
+            if add is None:  # the Generator itself, as `newcomers` draws
+                drawn = kernels.newcomers(stream, int(n), *draw, traits[:2], traits[2:4], traits[4])
+                kernels._place_members_py(start, *columns, *drawn, 0.3, 5)
+            else:
+                add(kernels.handle_of(stream), int(n), *draw, *traits, start, *columns, 0.3, 5)
+            start += int(n)
+        results.append((*columns, stream.random()))
+    for other in results[1:]:
+        for got, want in zip(results[0], other):
+            np.testing.assert_array_equal(got, want)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+
+
+def test_a_handle_names_its_own_generator_while_the_generator_lives():
+    """Handles are kept per generator (its id, the generator held so the id stays its own): another generator gets
+    another handle, the twins find each handle's generator, and a handle holds the addresses numba's own unboxing of
+    the Generator reads."""
+    import ctypes
+
+    first, second = np.random.default_rng(1), np.random.default_rng(1)
+    assert kernels.handle_of(first) is kernels.handle_of(first)
+    assert not np.array_equal(kernels.handle_of(first), kernels.handle_of(second))
+    assert kernels.generator_of(kernels.handle_of(second)) is second
+    from lcsim.model.kernels import rng as streams
+
+    kept = [np.random.default_rng(k) for k in range(streams._MOST + 10)]  # past the most kept: the older half goes
+    for generator in kept:
+        kernels.handle_of(generator)
+    assert len(streams._HANDLES) <= streams._MOST and len(streams._GENERATORS) == len(streams._HANDLES)
+    assert kernels.generator_of(kernels.handle_of(kept[-1])) is kept[-1]  # the latest still known
+    interface = second.bit_generator.ctypes  # the addresses numba reads through ctypes when given the Generator
+    address = lambda function: ctypes.cast(function, ctypes.c_void_p).value  # noqa: E731
+    assert kernels.handle_of(second).tolist() == [interface.state_address, interface.state.value,
+                                                  address(interface.next_uint64), address(interface.next_uint32),
+                                                  address(interface.next_double)]
+
+
 def test_meetings_in_one_call_form_and_renew_ties():
     """The twin comparison above is not vacuous: meetings renew ties, form new ones and draw from the stream."""
     formed = renewed = 0

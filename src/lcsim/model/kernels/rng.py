@@ -21,7 +21,7 @@ from .compile import intrinsic, njit, types
 
 _HANDLES: dict[int, tuple] = {}  # id(generator) -> (generator, handle); the generator kept so its id stays its own
 _GENERATORS: dict[int, np.random.Generator] = {}  # its state's address -> the generator (`generator_of`)
-_MOST = 4096  # forgotten all at once past this many: a handle costs a few microseconds to make again
+_MOST = 4096  # past this many, the older half is forgotten: a handle costs a few microseconds to make again
 _BITGEN = ctypes.c_void_p * 4  # the head of numpy's bitgen_t
 # Its own prototype of the C API call (not ctypes.pythonapi's shared one, whose types other code may set).
 _capsule_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
@@ -38,9 +38,9 @@ def handle_of(rng: np.random.Generator) -> np.ndarray:
     state, next_uint64, next_uint32, next_double = _BITGEN.from_address(_capsule_pointer(rng.bit_generator.capsule,
                                                                                            b"BitGenerator"))
     handle = np.array([state, state, next_uint64, next_uint32, next_double], np.uint64)
-    if len(_HANDLES) >= _MOST:
-        _HANDLES.clear()
-        _GENERATORS.clear()
+    if len(_HANDLES) >= _MOST:  # the older half forgotten: memory stays flat over any number of runs
+        for key in list(_HANDLES)[:_MOST // 2]:
+            _GENERATORS.pop(int(_HANDLES.pop(key)[1][0]), None)
     _HANDLES[id(rng)] = (rng, handle)
     _GENERATORS[int(handle[0])] = rng
     return handle

@@ -68,8 +68,10 @@ class Tracker:
             if month <= self.exit_month:
                 for key, rows, current, attendees in self.meetings(model):
                     n = len(rows)
-                    held, came = self.held.get(key, np.zeros(0)), self.came.get(key, np.zeros(0))
-                    if len(held) < n:
+                    held, came = self.held.get(key), self.came.get(key)
+                    if held is None:
+                        held, came = np.zeros(n), np.zeros(n)
+                    elif len(held) < n:
                         held = np.concatenate([held, np.zeros(n - len(held))])
                         came = np.concatenate([came, np.zeros(n - len(came))])
                     held[:n] += np.asarray(current, bool)

@@ -196,3 +196,17 @@ def test_the_prior_density_is_pyabc_s_number_for_number_on_and_inside_the_suppor
     beta = {"p": problem.Prior("p", "toy", 0, 1, "beta", 2, 3).rv()}
     assert proposals.Prior(**beta).closed_forms() is None  # another kind: scipy's own
     assert proposals.Prior(**beta).pdf({"p": 0.3}) == pyabc.Distribution(**beta).pdf({"p": 0.3})
+
+
+def test_the_heap_frozen_for_a_run_is_handed_back_even_when_the_run_fails():
+    import gc
+
+    from lcsim.calibration import smc
+
+    before = gc.get_freeze_count()
+    with smc.frozen_heap():
+        assert gc.get_freeze_count() > max(before, 1000)  # the modules' objects, left out of collections
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), smc.frozen_heap():
+        raise RuntimeError("a run that fails")
+    assert gc.get_freeze_count() == 0

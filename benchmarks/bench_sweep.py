@@ -235,7 +235,7 @@ def runaway(top: int = 4) -> dict:
     return worst
 
 
-def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, int] = (40, 2, 5)) -> dict:
+def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, int] = (40, 2, 20)) -> dict:
     """Part 4: runs per CPU-second (1 worker) and per wall-second (2 workers) of each batch path against a loop.
 
     The paths take turns within each repeat (best of `repeats`: a shared machine is noisy). Calibration's
@@ -244,6 +244,7 @@ def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, i
     import functools
 
     import lcsim
+    from lcsim.calibration.problem import REPLICATES
     from lcsim.experiments.executor import Executor
     from lcsim.experiments.worker import simulate_summary
     from lcsim.studies.evaluations import Runner
@@ -289,8 +290,9 @@ def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, i
              "advise (evaluations)": (advise, loop), "simulate, calibration's runs": (calibration_loop, None),
              "calibration (ABC-SMC)": (calibrate, calibration_loop)}
     print(f"\nbatch paths against simulate in a loop: {len(items)} runs of the small scenario through each path "
-          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation, "
-          f"values from the priors), best of {repeats}, the paths taking turns", flush=True)
+          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation "
+          f"(`lcsim calibrate` runs {REPLICATES} of each scenario), values from the priors), best of {repeats}, the "
+          "paths taking turns", flush=True)
     cpu = {name: 0.0 for name in paths}
     wall = {name: 0.0 for name in paths}
     for _ in range(repeats):
@@ -465,12 +467,14 @@ def main() -> None:
     if args.memory:
         memory([200, 2_000] if args.quick else [1_000, 10_000])
         return None
+    from lcsim.calibration.problem import REPLICATES
+
     if args.executor:
         import lcsim
 
         lcsim.simulate(seed=0, **SMALL)  # warm up
         executor_paths(20 if args.quick else 100, 1 if args.quick else args.repeats,
-                       (20, 2, 10) if args.quick else (40, 2, 20))
+                       (20, 2, 10) if args.quick else (40, 2, REPLICATES))
         return None
 
     import lcsim
@@ -490,7 +494,7 @@ def main() -> None:
     grew = (found[-1]["streaming_peak"] - found[0]["streaming_peak"]) / 2**20
     print(f"client memory while streaming: {grew:+.1f} MiB from {found[0]['runs']:,} to {found[-1]['runs']:,} runs")
     runaway()
-    executor_paths(20 if args.quick else 100, repeats, (20, 2, 10) if args.quick else (40, 2, 20))
+    executor_paths(20 if args.quick else 100, repeats, (20, 2, 10) if args.quick else (40, 2, REPLICATES))
     flat_memory(*((2_000, (200, 1_000, 2_000)) if args.quick else ()))
 
 

@@ -210,3 +210,23 @@ def test_the_heap_frozen_for_a_run_is_handed_back_even_when_the_run_fails():
     with pytest.raises(RuntimeError), smc.frozen_heap():
         raise RuntimeError("a run that fails")
     assert gc.get_freeze_count() == 0
+
+
+def test_in_this_process_no_candidate_is_evaluated_in_vain(tmp_path):
+    """On 1 worker each batch is as many candidates as acceptances still wanted: every candidate evaluated is
+    one pyabc counts (none past the population's last accepted one)."""
+    from lcsim.calibration import abc
+
+    seen = tmp_path / "seen"  # the simulator runs on a copy (sent cloudpickled): it counts in a file
+
+    toy = problem.toy_problem()
+    simulator = toy.simulator
+
+    def counted(pars):
+        with open(seen, "a") as fh:
+            fh.write(".")
+        return simulator(pars)
+
+    counting = problem.Problem(toy.name, toy.priors, counted, toy.targets, info=toy.info)
+    post = abc.run_abc(counting, tmp_path / "toy.db", population=30, max_populations=3, seed=4)
+    assert len(seen.read_text()) == post.info["simulations"] and post.info["generations"] == 3

@@ -6,7 +6,10 @@ random state, so the same seed gives another posterior on another number of work
 `IndexedSampler` makes the order part of the data: generation t's candidate i is drawn, simulated and judged
 from numpy's random state seeded by SeedSequence([seed, t + 1, i]) alone, candidates are evaluated in batches
 (anywhere, in any order) and accepted in index order until the population is full. Candidates past the
-population's last accepted one are discarded unseen, so batch sizes change only the work, never the result.
+population's last accepted one are discarded unseen, so batch sizes change only the work, never the result. In
+this process (1 worker) each batch is as many candidates as acceptances are still wanted, so none is evaluated
+in vain; on workers a batch is sized from the acceptance rate, a little more than expected, so that few rounds
+fill the population.
 """
 
 from __future__ import annotations
@@ -67,9 +70,11 @@ class IndexedSampler(pyabc.sampler.Sampler):
         self.workers = max(1, executor.capacity)
         self.rate = 1.0  # the last generation's acceptance rate: sizes the first batch of the next
 
-    def batch_size(self, wanted: int) -> int:
-        """How many candidates to evaluate for `wanted` more acceptances (a little more than expected)."""
-        expected = math.ceil(1.2 * wanted / max(self.rate, self.MIN_RATE))
+    def batch_size(self, wanted: int, rate: float | None = None) -> int:
+        """How many candidates to evaluate for `wanted` more acceptances (a little more than expected) at the
+        acceptance `rate` (default: the last generation's)."""
+        rate = self.rate if rate is None else rate
+        expected = math.ceil(1.2 * wanted / max(rate, self.MIN_RATE))
         return max(expected, 2 * self.workers)
 
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
@@ -79,7 +84,10 @@ class IndexedSampler(pyabc.sampler.Sampler):
         sample = self._create_empty_sample()
         evaluated = accepted = 0
         while accepted < n and evaluated < max_eval:
-            size = n - accepted if all_accepted else self.batch_size(n - accepted)
+            if all_accepted or self.executor.in_process:  # in this process: no candidate evaluated in vain
+                size = n - accepted
+            else:  # after a first batch, this generation's own rate so far (the last one's can be far off)
+                size = self.batch_size(n - accepted, (accepted + 1) / (evaluated + 1) if evaluated else None)
             size = int(min(size, max_eval - evaluated))
             chunks = max(1, min(size, 4 * self.workers))
             indices = np.array_split(np.arange(evaluated, evaluated + size), chunks)

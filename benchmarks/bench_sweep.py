@@ -235,12 +235,12 @@ def runaway(top: int = 4) -> dict:
     return worst
 
 
-def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, int] = (40, 2, 20)) -> dict:
+def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, int] | None = None) -> dict:
     """Part 4: runs per CPU-second (1 worker) and per wall-second (2 workers) of each batch path against a loop.
 
     The paths take turns within each repeat (best of `repeats`: a shared machine is noisy). Calibration's
     runs are drawn from the priors, so its loop is `simulate` on exactly the runs its ABC-SMC made
-    (recorded on 1 worker); `calibration` is (population, generations, replicates per simulation)."""
+    (recorded on 1 worker); `calibration`: (population, generations, replicates per simulation; default 40, 2, 20)."""
     import functools
 
     import lcsim
@@ -278,7 +278,7 @@ def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, i
             runner.run(plans, range_from={}, upto=replicates, draws=[{}] * replicates, seeds=seeds)
         return len(plans) * replicates
 
-    calibrate, recorded, inside = calibration_path(*calibration)
+    calibrate, recorded, inside = calibration_path(*(calibration := calibration or (40, 2, REPLICATES)))
 
     def calibration_loop(workers):  # the runs calibration made, through `simulate` in a loop
         for seed, scenario, params, assumptions in recorded:
@@ -290,9 +290,8 @@ def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, i
              "advise (evaluations)": (advise, loop), "simulate, calibration's runs": (calibration_loop, None),
              "calibration (ABC-SMC)": (calibrate, calibration_loop)}
     print(f"\nbatch paths against simulate in a loop: {len(items)} runs of the small scenario through each path "
-          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation "
-          f"(`lcsim calibrate` runs {REPLICATES} of each scenario), values from the priors), best of {repeats}, the "
-          "paths taking turns", flush=True)
+          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation as "
+          f"`lcsim calibrate` ({REPLICATES}), values from priors), best of {repeats}, the paths in turn", flush=True)
     cpu = {name: 0.0 for name in paths}
     wall = {name: 0.0 for name in paths}
     for _ in range(repeats):
@@ -467,14 +466,12 @@ def main() -> None:
     if args.memory:
         memory([200, 2_000] if args.quick else [1_000, 10_000])
         return None
-    from lcsim.calibration.problem import REPLICATES
-
     if args.executor:
         import lcsim
 
         lcsim.simulate(seed=0, **SMALL)  # warm up
         executor_paths(20 if args.quick else 100, 1 if args.quick else args.repeats,
-                       (20, 2, 10) if args.quick else (40, 2, REPLICATES))
+                       (20, 2, 10) if args.quick else None)
         return None
 
     import lcsim
@@ -494,7 +491,7 @@ def main() -> None:
     grew = (found[-1]["streaming_peak"] - found[0]["streaming_peak"]) / 2**20
     print(f"client memory while streaming: {grew:+.1f} MiB from {found[0]['runs']:,} to {found[-1]['runs']:,} runs")
     runaway()
-    executor_paths(20 if args.quick else 100, repeats, (20, 2, 10) if args.quick else (40, 2, REPLICATES))
+    executor_paths(20 if args.quick else 100, repeats, (20, 2, 10) if args.quick else None)
     flat_memory(*((2_000, (200, 1_000, 2_000)) if args.quick else ()))
 
 

@@ -290,8 +290,8 @@ def executor_paths(replicates: int, repeats: int, calibration: tuple[int, int, i
              "advise (evaluations)": (advise, loop), "simulate, calibration's runs": (calibration_loop, None),
              "calibration (ABC-SMC)": (calibrate, calibration_loop)}
     print(f"\nbatch paths against simulate in a loop: {len(items)} runs of the small scenario through each path "
-          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation as "
-          f"`lcsim calibrate` ({REPLICATES}), values from priors), best of {repeats}, the paths in turn", flush=True)
+          f"(calibration: ABC-SMC, population {population}, {generations} generations, {per} runs a simulation "
+          f"(`lcsim calibrate`: {REPLICATES}), values from priors), best of {repeats}, the paths in turn", flush=True)
     cpu = {name: 0.0 for name in paths}
     wall = {name: 0.0 for name in paths}
     for _ in range(repeats):

@@ -305,3 +305,21 @@ def test_scaled_transition_density_integrates_to_one_and_matches_its_own_draws()
     assert observed.sum() == pytest.approx(20_000, abs=20)  # nearly all draws inside the grid
     assert (np.abs(observed - expected) < 4 * np.sqrt(expected) + 5).all(), (observed, expected)
     assert transition.pdf({"scale": -1.0, "share": 0.3}) == 0  # no log of a negative value
+
+
+def test_degenerate_weights_are_said_and_not_shipped(tmp_path, monkeypatch):
+    from lcsim.calibration import page
+
+    toy = problem.toy_problem()
+    db = tmp_path / "abc-toy.db"
+    post = abc.run_abc(toy, db, population=40, max_populations=2, seed=4)
+    by_generation = post.info["effective_by_generation"]
+    assert len(by_generation) == 2 and by_generation[0] == pytest.approx(40)  # the prior's draws weigh alike
+    assert all(0 < e <= 40 + 1e-9 for e in by_generation)
+    assert page.degenerate(post.info) == ""  # the toy's weights are healthy
+    assert "The weights have degenerated: 2.9 effective particles of 100" in page.degenerate(
+        {"effective_particles": 2.9, "particles": 100})
+    monkeypatch.setattr(abc, "MIN_EFFECTIVE", 10_000)  # as if they had degenerated
+    with pytest.raises(UsageError, match="effective particles of .* expected at least 10000") as err:
+        shipped.ship(db, tmp_path / "posterior.parquet")
+    assert "\n" not in str(err.value) and not (tmp_path / "posterior.parquet").exists()

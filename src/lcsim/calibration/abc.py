@@ -24,6 +24,18 @@ from .smc import Progress, all_inside, quiet_pyabc, reachable, run_smc  # noqa: 
 from .targets import NAN
 
 MIN_INSIDE = 20  # fewest particles inside every band for the posterior to be restricted to them
+MIN_EFFECTIVE = 20  # fewest effective particles (1 / sum of squared weights) for a posterior that can be shipped
+
+
+def effective_by_generation(history) -> list[float]:
+    """Each generation's effective sample size (1 / sum of its squared normalised importance weights): where the
+    weights degenerate, a generation of N particles stands for only a few."""
+    found = []
+    for t in range(history.max_t + 1):
+        _, w = history.get_distribution(m=0, t=t)
+        w = w / w.sum()
+        found.append(float(1 / (w @ w)))
+    return found
 
 
 def run_abc(problem: Problem, db: str | Path, *, population: int = 100, max_populations: int = 8,
@@ -74,6 +86,7 @@ def posterior_from(history, problem: Problem, seconds: float = NAN, resumed: int
             "particles": int(len(population.particles)), "inside_all_bands": int(inside.sum()),
             "restricted_to_inside": bool(restricted), "final_epsilon": float(pops["epsilon"].iloc[-1]),
             "effective_particles": float(1 / (table["weight"] ** 2).sum()),  # sets the posterior's Monte Carlo error
+            "effective_by_generation": effective_by_generation(history),
             "seconds": float(seconds), "resumed_generations": int(resumed), **problem.info,
             "not_measurable": list(problem.not_measurable),
             "runs_per_simulation": int(problem.info.get("replicates", 1))

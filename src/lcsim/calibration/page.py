@@ -31,6 +31,18 @@ def fmt3(x) -> str:
     return "" if x is None or not np.isfinite(x) else f"{x:.3g}"
 
 
+def degenerate(info: dict) -> str:
+    """A plain warning when the importance weights have degenerated (too few effective particles to ship)."""
+    from .abc import MIN_EFFECTIVE
+
+    ess = info.get("effective_particles", float("nan"))
+    if not ess < MIN_EFFECTIVE:
+        return ""
+    return (f"**The weights have degenerated: {ess:.1f} effective particles of {info['particles']}, below the "
+            f"{MIN_EFFECTIVE} a shipped posterior needs**, so this posterior stands for a handful of particles and "
+            "`--ship` refuses it; the tables below are measured on it all the same.")
+
+
 def render(result: TargetCalibration, workers: int, measured_on: str, sensitivity: str,
            settings: Settings, scaling: str = "") -> str:
     post, info = result.posterior, result.posterior.info
@@ -68,7 +80,8 @@ processes); rerun it to refresh this page, its tables under `out/calibration/` a
   simulations of {info['runs_per_simulation']} runs each ({runs:,} model runs), epsilon
   {' -> '.join(fmt3(e) for e in info['epsilons'])}. {region.capitalize()} (effective sample size
   {info.get('effective_particles', float('nan')):.0f}: a posterior mean's Monte Carlo error is about its sd over
-  the square root of that).
+  the square root of that; by generation {', '.join(f'{e:.1f}' for e in info.get('effective_by_generation', []))}).
+  {degenerate(info)}
 - Posterior predictive check: the model reproduces {len(passing)} of {len(checks) - len(unmeasured)} measurable
   targets ({', '.join(f'`{k}`' for k in passing) or 'none'}){'; it cannot reproduce ' +
   ', '.join(f'`{k}`' for k in failing) + ' anywhere it was calibrated' if failing else ''}.
@@ -106,8 +119,11 @@ out/calibration/abc/posterior` uses this one.
   `population total weight nan`. The weights' effective sample size stays small with 34 values either way: pyabc's
   own transition on 100 particles spread uniformly over a unit box (flat prior, 1,000 proposals inside it) gives
   877 of 1,000 in 2 dimensions, 66 in 5, 68 in 10 and 8 in 20, so a calibration that can succeed keeps its
-  calibrated values to about ten (a screening, next section, or `--values`). It stops after the most generations asked for (12 by default), when
-  a generation's acceptance falls below {settings.min_acceptance:.0%}, past the minutes asked for (`--minutes`; no
+  calibrated values to about ten (a screening, next section, or `--values`); even so, measured on this model's
+  ten screened values, the weights degenerated from the second generation on (the answer in brief gives the
+  effective sample size by generation), so an ABC-SMC whose weights do not depend on a proposal density (MCMC
+  moves, Del Moral et al. 2012) is the next step. It stops after the most generations asked for (12 by default),
+  when a generation's acceptance falls below {settings.min_acceptance:.0%}, past the minutes asked for (`--minutes`; no
   limit by default: it resumes), or when the next epsilon would be 0; then the particles with distance 0 are the
   posterior if there are at least {MIN_INSIDE}.
 - **Resume**: the history is a SQLite database named after the configuration (`out/calibration/abc/abc-KEY.db`,

@@ -118,7 +118,7 @@ def ship(db: str | Path, dest: str | Path | None = None) -> Path:
     import pyarrow.parquet as pq
 
     from ..experiments.store import atomic_write
-    from .abc import MIN_INSIDE
+    from .abc import MIN_EFFECTIVE, MIN_INSIDE
     from .histories import generations, stamp_of
 
     db = Path(db)
@@ -141,6 +141,11 @@ def ship(db: str | Path, dest: str | Path | None = None) -> Path:
         frame = frame[inside]
     frame = frame[names + ["weight"]].reset_index(drop=True)
     frame["weight"] = frame["weight"] / frame["weight"].sum()
+    effective = float(1 / (frame["weight"] ** 2).sum())
+    if effective < MIN_EFFECTIVE:
+        raise UsageError(f"ship: '{db.name}' has {effective:.1f} effective particles of {len(frame)} (its importance "
+                         f"weights degenerated); expected at least {MIN_EFFECTIVE} for a posterior every answer draws "
+                         "from: run more generations or calibrate fewer values")
     from .problem import uncertain
 
     # the uncertain values the inference held at their hand-set values: answers drawn from it keep them so

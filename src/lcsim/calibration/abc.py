@@ -64,6 +64,12 @@ def run_abc(problem: Problem, db: str | Path, *, population: int = 100, max_popu
     return post
 
 
+def _wall_seconds(history) -> float:
+    """The inference's wall time over every call that added to the history (pyabc records each generation's)."""
+    pops = history.get_all_populations()
+    return float(pops["wall_time"].sum()) if "wall_time" in pops else NAN
+
+
 def posterior_from(history, problem: Problem, seconds: float = NAN, resumed: int = 0) -> Posterior:
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
@@ -87,6 +93,7 @@ def posterior_from(history, problem: Problem, seconds: float = NAN, resumed: int
             "restricted_to_inside": bool(restricted), "final_epsilon": float(pops["epsilon"].iloc[-1]),
             "effective_particles": float(1 / (table["weight"] ** 2).sum()),  # sets the posterior's Monte Carlo error
             "effective_by_generation": effective_by_generation(history),
+            "wall_seconds": _wall_seconds(history),
             "seconds": float(seconds), "resumed_generations": int(resumed), **problem.info,
             "not_measurable": list(problem.not_measurable),
             "runs_per_simulation": int(problem.info.get("replicates", 1))

@@ -222,15 +222,8 @@ if njit is not None:
         """The encounters at a meeting of the members in the mask `present`: ties change in place where
         they exist; returns the tie arrays after it, whether they are in pair order, and how many formed."""
         n = len(present)
-        k = 0
-        for u in range(n):
-            k += present[u]
-        people = np.empty(k, np.int64)
-        k = 0
-        for u in range(n):
-            if present[u]:
-                people[k] = u
-                k += 1
+        people = np.flatnonzero(present)
+        k = len(people)
         if k < 2:
             return ta, tb, strength, value, touched, common, is_sorted, 0
         m_ties = len(ta)

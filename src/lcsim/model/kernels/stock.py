@@ -73,15 +73,8 @@ if njit is not None:
         for k in due:
             for e in range(offsets[k], offsets[k + 1]):
                 taking[rows[e]] = True
-        count = 0
-        for u in range(n):
-            count += taking[u]
-        members = np.empty(count, np.int64)
-        count = 0
-        for u in range(n):
-            if taking[u]:
-                members[count] = u
-                count += 1
+        members = np.flatnonzero(taking)
+        count = len(members)
         weights = np.empty(len(a))
         for e in range(len(a)):
             weights[e] = strength[e] * value[e]

@@ -50,7 +50,7 @@ def test_the_cap_keeps_the_strongest_and_says_why_the_others_are_held(tmp_path, 
     assert held["informed"] and not held["kept"] and "past the 1 values" in held["reason"]
     # a screening already in `out` for the same problem, samples and seed is read back, not rerun
     first = screening.screen(known_problem(), samples=60, out=tmp_path)
-    monkeypatch.setattr("lcsim.calibration.batches.parallel_map", lambda *a, **k: pytest.fail("reran"))
+    monkeypatch.setattr("lcsim.calibration.batches.simulate_values", lambda *a, **k: pytest.fail("reran"))
     again = screening.screen(known_problem(), samples=60, out=tmp_path)
     pd.testing.assert_frame_equal(first.table, again.table)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UsageError
-from .posterior import Posterior
+from .posterior import Posterior, effective_size
 from .problem import ROOT_SEED, Problem
 from .smc import Progress, all_inside, quiet_pyabc, reachable, run_smc  # noqa: F401 (their home was here)
 from .targets import NAN
@@ -30,12 +30,7 @@ MIN_EFFECTIVE = 20  # fewest effective particles (1 / sum of squared weights) fo
 def effective_by_generation(history) -> list[float]:
     """Each generation's effective sample size (1 / sum of its squared normalised importance weights): where the
     weights degenerate, a generation of N particles stands for only a few."""
-    found = []
-    for t in range(history.max_t + 1):
-        _, w = history.get_distribution(m=0, t=t)
-        w = w / w.sum()
-        found.append(float(1 / (w @ w)))
-    return found
+    return [effective_size(history.get_distribution(m=0, t=t)[1]) for t in range(history.max_t + 1)]
 
 
 def run_abc(problem: Problem, db: str | Path, *, population: int = 100, max_populations: int = 8,
@@ -91,11 +86,10 @@ def posterior_from(history, problem: Problem, seconds: float = NAN, resumed: int
             [int(s) for s in pops["samples"]], "simulations": int(history.total_nr_simulations),
             "particles": int(len(population.particles)), "inside_all_bands": int(inside.sum()),
             "restricted_to_inside": bool(restricted), "final_epsilon": float(pops["epsilon"].iloc[-1]),
-            "effective_particles": float(1 / (table["weight"] ** 2).sum()),  # sets the posterior's Monte Carlo error
+            "effective_particles": effective_size(table["weight"]),  # sets the posterior's Monte Carlo error
             "effective_by_generation": effective_by_generation(history),
             "wall_seconds": _wall_seconds(history),
             "seconds": float(seconds), "resumed_generations": int(resumed), **problem.info,
             "not_measurable": list(problem.not_measurable),
-            "runs_per_simulation": int(problem.info.get("replicates", 1))
-            * max(1, len(getattr(problem.simulator, "scenarios", [None])))}
+            "runs_per_simulation": problem.runs_per_simulation}
     return Posterior(table, list(problem.priors), dict(problem.targets), info)

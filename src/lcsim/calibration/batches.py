@@ -28,6 +28,13 @@ def parallel_map(fn, items: list, workers: int = 1, scheduler: str | None = None
     return execute(fn, list(items), workers=None if scheduler else workers, scheduler=scheduler)
 
 
+def simulate_values(problem, values, workers: int = 1, scheduler: str | None = None) -> list[dict]:
+    """`problem.simulator` at each row of `values` (a table of the problem's values, one simulation each, each seeded
+    from its values, so the result does not depend on where it ran): one dict of statistics per row, in order."""
+    rows = [{k: float(v) for k, v in r.items()} for r in values.to_dict("records")]
+    return parallel_map(problem.simulator, rows, workers, scheduler)
+
+
 _LOADED: list = [b"", None]  # the payload last loaded in this process, and its simulate_one
 
 

@@ -68,11 +68,9 @@ class Settings:
 def predictive(problem: Problem, values: pd.DataFrame, workers: int = 1, scheduler: str | None = None) -> pd.DataFrame:
     """Every target's statistic for each row of `values` (one simulation each, as in the inference; each seeded
     from its values, so the table does not depend on where it ran)."""
-    from .batches import parallel_map
+    from .batches import simulate_values
 
-    rows = [{k: float(v) for k, v in r.items()} for r in values.to_dict("records")]
-    stats = parallel_map(problem.simulator, rows, workers, scheduler)
-    return pd.DataFrame(stats)
+    return pd.DataFrame(simulate_values(problem, values, workers, scheduler))
 
 
 def check(targets: dict[str, Target], stats: pd.DataFrame, label: str = "posterior") -> pd.DataFrame:

@@ -14,6 +14,13 @@ from . import targets as _targets
 from .problem import ROOT_SEED, Prior
 from .targets import NAN, Target
 
+
+def effective_size(weights) -> float:
+    """The effective sample size of importance weights (normalised or not): (sum w)^2 / sum w^2; 0 for none."""
+    w = np.asarray(weights, float)
+    total = w.sum()
+    return float(total * total / (w @ w)) if total > 0 else 0.0
+
 POSTERIOR_FILE = "posterior.parquet"
 META_FILE = "posterior.json"
 

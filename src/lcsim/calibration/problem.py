@@ -224,6 +224,11 @@ class Problem:
         """A hash of `identity()`: a history made for another problem is never resumed as this one's."""
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:16]
 
+    @property
+    def runs_per_simulation(self) -> int:
+        """Model runs one simulation makes: its replicates times the scenarios it runs."""
+        return int(self.info.get("replicates", 1)) * max(1, len(getattr(self.simulator, "scenarios", [None])))
+
     def without(self, group: str) -> Problem:
         """The same problem with one target group left out of the distance (held-out check); it is still
         measured."""

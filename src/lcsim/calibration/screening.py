@@ -150,7 +150,7 @@ def screen(problem: Problem, samples: int = SAMPLES, workers: int = 1, scheduler
     """Screen `problem`'s values (see the module's docstring). `problem` is simulated as given (build it with the
     screening's replicates). With `out`, the points and tables are saved there and a screening of the same problem,
     samples and seed already there is read back instead of rerun."""
-    from .batches import parallel_map
+    from .batches import simulate_values
 
     if samples < 10:
         raise UsageError(f"screening samples: {samples} is not allowed; expected an integer >= 10")
@@ -163,8 +163,7 @@ def screen(problem: Problem, samples: int = SAMPLES, workers: int = 1, scheduler
         if progress:
             progress(f"screening: {samples} points of {len(problem.priors)} values, "
                      f"{problem.info.get('replicates', '?')} runs of each scenario per point")
-        rows = [{k: float(v) for k, v in r.items()} for r in points.to_dict("records")]
-        stats = pd.DataFrame(parallel_map(problem.simulator, rows, workers, scheduler))
+        stats = pd.DataFrame(simulate_values(problem, points, workers, scheduler))
         distance = BandDistance(problem.targets)
         stats[DISTANCE] = [distance(r) for r in stats.to_dict("records")]
         frame = pd.concat([points, stats.add_prefix("stat:")], axis=1)

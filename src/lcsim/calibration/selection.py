@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from .abc import MIN_INSIDE
+from .posterior import effective_size
 from .problem import ROOT_SEED, Problem
 from .smc import run_smc
 from .targets import NAN
@@ -151,8 +152,7 @@ def selection_from(history, problems: list[Problem], seconds: float = NAN, resum
             "final_epsilon": float(pops["epsilon"].iloc[-1]), "seconds": float(seconds),
             "resumed_generations": int(resumed), "structures": [p.name for p in problems],
             "inside_all_bands": inside, "restricted_to_inside": bool(restricted),
-            "effective_particles": float(1 / (w @ w)) if len(w := particles["weight"].to_numpy(float)
-                                                             / particles["weight"].sum()) else NAN}
+            "effective_particles": effective_size(particles["weight"]) if len(particles) else NAN}
     return Selection(table, info, particles)
 
 

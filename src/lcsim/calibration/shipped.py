@@ -120,6 +120,7 @@ def ship(db: str | Path, dest: str | Path | None = None) -> Path:
     from ..experiments.store import atomic_write
     from .abc import MIN_EFFECTIVE, MIN_INSIDE
     from .histories import generations, stamp_of
+    from .posterior import effective_size
 
     db = Path(db)
     if not db.is_file() or not stamp_of(db).is_file():
@@ -141,7 +142,7 @@ def ship(db: str | Path, dest: str | Path | None = None) -> Path:
         frame = frame[inside]
     frame = frame[names + ["weight"]].reset_index(drop=True)
     frame["weight"] = frame["weight"] / frame["weight"].sum()
-    effective = float(1 / (frame["weight"] ** 2).sum())
+    effective = effective_size(frame["weight"])
     if effective < MIN_EFFECTIVE:
         raise UsageError(f"ship: '{db.name}' has {effective:.1f} effective particles of {len(frame)} (its importance "
                          f"weights degenerated); expected at least {MIN_EFFECTIVE} for a posterior every answer draws "

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from .posterior import Posterior
+from .posterior import Posterior, effective_size
 from .problem import ROOT_SEED, BandDistance, Problem
 
 ALPHA = 0.9  # share of the effective sample size each new epsilon keeps
@@ -56,36 +56,27 @@ def _from_u(u: np.ndarray, logs, spread) -> np.ndarray:
     return np.where(logs, np.exp(np.where(logs, v, 0.0)), v)
 
 
-def _log_prior_u(x: np.ndarray, priors, logs) -> np.ndarray:
-    """Log prior density of rows `x` on the priors' own scale (the natural density times the Jacobian of the log
-    where a value is log-uniform); -inf outside the support."""
+def _log_prior_u(x: np.ndarray, priors) -> np.ndarray:
+    """Log prior density of rows `x` on the priors' own scale, up to a constant; -inf outside the support. On that
+    scale a uniform and a log-uniform prior are both flat (the log-uniform's 1/x cancels the Jacobian of the log);
+    a Beta keeps its density."""
     from scipy import stats
 
     total = np.zeros(len(x))
     for j, p in enumerate(priors):
         col = x[:, j]
-        if p.dist == "beta":
-            dens = stats.beta(p.a, p.b).pdf(col)
-        else:
-            dens = np.where((col >= p.low) & (col <= p.high), 1.0, 0.0)
-            if p.log:
-                dens = dens / np.where(col > 0, col, 1.0)
+        dens = stats.beta(p.a, p.b).pdf(col) if p.dist == "beta" else ((col >= p.low) & (col <= p.high)) * 1.0
         with np.errstate(divide="ignore"):
-            total += np.log(dens) + (np.log(np.where(col > 0, col, 1.0)) if logs[j] else 0.0)
+            total += np.log(dens)
     return total
-
-
-def _effective(w: np.ndarray) -> float:
-    s = w.sum()
-    return float(s * s / (w @ w)) if s > 0 else 0.0
 
 
 def next_epsilon(distances: np.ndarray, weights: np.ndarray, alpha: float = ALPHA) -> float:
     """The smallest epsilon (among the distances) at which the effective sample size of the weights within it keeps
     at least `alpha` of the current one."""
-    target = alpha * _effective(weights)
+    target = alpha * effective_size(weights)
     for eps in np.unique(distances[weights > 0]):
-        if _effective(weights * (distances <= eps)) >= target - 1e-9:
+        if effective_size(weights * (distances <= eps)) >= target - 1e-9:
             return float(eps)
     return float(np.max(distances[weights > 0]))
 
@@ -96,7 +87,7 @@ def run_mcmc_smc(problem: Problem, *, population: int = 100, alpha: float = ALPH
                  workers: int = 1, scheduler: str | None = None, seed: int = ROOT_SEED,
                  progress: Callable[[str], None] | None = None) -> Posterior:
     """Adaptive ABC-SMC with MCMC moves on `problem` (see the module's docstring)."""
-    from .batches import parallel_map
+    from .batches import simulate_values
 
     if population < 2 or not 0 < alpha < 1 or max_rounds < 1:
         raise UsageError(f"mcmc: population {population}, alpha {alpha}, max_rounds {max_rounds} are not allowed; "
@@ -108,8 +99,7 @@ def run_mcmc_smc(problem: Problem, *, population: int = 100, alpha: float = ALPH
     rng = np.random.default_rng(np.random.SeedSequence([seed, 17]))
 
     def simulate(x: np.ndarray) -> tuple[list[dict], np.ndarray]:
-        rows = [{n: float(v) for n, v in zip(names, r, strict=True)} for r in x]
-        stats = parallel_map(problem.simulator, rows, workers, scheduler)
+        stats = simulate_values(problem, pd.DataFrame(x, columns=names), workers, scheduler)
         return stats, np.array([distance(s) for s in stats], float)
 
     x = problem.prior_sample(population, seed)[names].to_numpy(float, copy=True)
@@ -125,7 +115,7 @@ def run_mcmc_smc(problem: Problem, *, population: int = 100, alpha: float = ALPH
         eps = chosen
         w = w * (d <= eps)
         w = w / w.sum()
-        if _effective(w) < population / 2:  # resample: equal weights again
+        if effective_size(w) < population / 2:  # resample: equal weights again
             pick = rng.choice(population, size=population, replace=True, p=w)
             x, d, stats = x[pick], d[pick], [stats[i] for i in pick]
             w = np.full(population, 1.0 / population)
@@ -139,7 +129,7 @@ def run_mcmc_smc(problem: Problem, *, population: int = 100, alpha: float = ALPH
             step = rng.multivariate_normal(np.zeros(len(names)), cov, size=len(alive))
             draws = rng.random(len(alive))
             proposed = _from_u(u[alive] + step, logs, spread)
-            ratio = _log_prior_u(proposed, priors, logs) - _log_prior_u(x[alive], priors, logs)
+            ratio = _log_prior_u(proposed, priors) - _log_prior_u(x[alive], priors)
             inside = np.isfinite(ratio) & (np.log(np.maximum(draws, 1e-300)) < ratio)  # the prior's part first
             moved, tried = alive[inside], tried + len(alive)
             if len(moved):
@@ -154,7 +144,7 @@ def run_mcmc_smc(problem: Problem, *, population: int = 100, alpha: float = ALPH
         # Pettitt 2011), at most max_moves
         moves = int(min(max_moves, max(1, np.ceil(np.log(MOVE_MISS) / np.log1p(-min(max(rate, 1e-9), 1 - 1e-9))))))
         epsilons.append(float(eps))
-        effective.append(_effective(w))
+        effective.append(effective_size(w))
         acceptance.append(rate)
         if progress:
             progress(f"round {len(epsilons)}: epsilon {eps:.3g}, {effective[-1]:.0f} effective particles, "
@@ -169,9 +159,8 @@ def run_mcmc_smc(problem: Problem, *, population: int = 100, alpha: float = ALPH
             "generations": len(epsilons), "epsilons": epsilons, "acceptance": acceptance,
             "simulations": int(simulations), "particles": int(len(table)), "inside_all_bands": inside_all,
             "restricted_to_inside": False, "final_epsilon": float(eps),
-            "effective_particles": _effective(table["weight"].to_numpy(float)),
+            "effective_particles": effective_size(table["weight"]),
             "effective_by_generation": effective, "seconds": time.perf_counter() - started, **problem.info,
             "not_measurable": list(problem.not_measurable),
-            "runs_per_simulation": int(problem.info.get("replicates", 1))
-            * max(1, len(getattr(problem.simulator, "scenarios", [None])))}
+            "runs_per_simulation": problem.runs_per_simulation}
     return Posterior(table, list(priors), dict(problem.targets), info)

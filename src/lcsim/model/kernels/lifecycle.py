@@ -187,25 +187,26 @@ if njit is not None:
                 step_down(leaders, leaders_stream.random(len(leaders)), hazard, engagement, quits_below,
                           step_down_engagement, leader)
             candidates = fading(own, active, engagement, leaves_below)
-            draws = generator_at(handles[j, 1]).random(len(candidates))
-            for q in range(len(candidates)):
-                u = candidates[q]
-                if draws[q] < leave_table[months[u]]:
-                    active[u] = False
-                    leader[u] = False
-                    gone[n_gone] = u
-                    n_gone += 1
+            n_gone = _leave(candidates, generator_at(handles[j, 1]).random(len(candidates)), leave_table, months,
+                            active, leader, gone, n_gone)
             if len(outside_table):
                 able = np.flatnonzero(own & active)
-                draws = generator_at(handles[j, 2]).random(len(able))
-                for q in range(len(able)):
-                    u = able[q]
-                    if draws[q] < outside_table[months[u]]:
-                        active[u] = False
-                        leader[u] = False
-                        outside[n_outside] = u
-                        n_outside += 1
+                n_outside = _leave(able, generator_at(handles[j, 2]).random(len(able)), outside_table, months,
+                                   active, leader, outside, n_outside)
         return new[:n_new], np.concatenate((gone[:n_gone], outside[:n_outside]))
+
+    @njit(cache=True, nogil=True)
+    def _leave(candidates, draws, chances, months, active, leader, out, n_out):  # pragma: no cover - compiled
+        """Candidates whose draw falls below their chance (by months since they last took stock) leave, in place: one
+        rule for members who fade and for exits for outside reasons. Returns how many `out` now holds."""
+        for q in range(len(candidates)):
+            u = candidates[q]
+            if draws[q] < chances[months[u]]:
+                active[u] = False
+                leader[u] = False
+                out[n_out] = u
+                n_out += 1
+        return n_out
 
     @njit(cache=True, nogil=True)
     def after_leaving(offsets, rows, convened, gone, active, a, b, strength, value, touched,
